@@ -1,0 +1,57 @@
+"""The sub-VP SDE of Song et al. (2021) as plain functions of t, for any array namespace.
+
+The forward SDE is dx = -1/2 beta(t) x dt + sqrt(beta(t) (1 - exp(-2 int_0^t beta))) dw with
+beta(t) = beta_min + t (beta_max - beta_min). Its marginal is x_t = mean_coeff(t) x_0 + std(t) eps,
+eps ~ N(0, I). The prior network predicts eps ("noise convention"); the score is -eps / std(t).
+Poses are root-relative, in metres, so std(t) is a length in metres: std(0.1) is about 0.10 m and
+std(0.01) about 2 mm, the range ZeDO's loop visits.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SDEConfig:
+    """Parameters of the sub-VP SDE (the paper's and score_sde's defaults)."""
+
+    beta_min: float = 0.1  # beta(0)
+    beta_max: float = 20.0  # beta(1)
+    t_max: float = 0.1  # ZeDO's truncation: the loop starts at this t (config.model.t)
+    t_min: float = 0.01  # ZeDO's sampling_eps: the loop ends at this t
+
+
+def _log_mean_coeff(t, cfg: SDEConfig, xp=math):
+    return -0.25 * t**2 * (cfg.beta_max - cfg.beta_min) - 0.5 * t * cfg.beta_min
+
+
+def mean_coeff(t, cfg: SDEConfig = SDEConfig(), xp=math):
+    """mean_coeff(t) = exp(-t^2 (b1 - b0) / 4 - t b0 / 2); t scalar or array, unitless."""
+    return xp.exp(_log_mean_coeff(t, cfg, xp))
+
+
+def marginal_std(t, cfg: SDEConfig = SDEConfig(), xp=math):
+    """std(t) = 1 - exp(2 log mean_coeff(t)) (sub-VP: not a square root), in metres for poses."""
+    return 1.0 - xp.exp(2.0 * _log_mean_coeff(t, cfg, xp))
+
+
+def beta(t, cfg: SDEConfig = SDEConfig()):
+    """beta(t) = b0 + t (b1 - b0)."""
+    return cfg.beta_min + t * (cfg.beta_max - cfg.beta_min)
+
+
+def diffusion_sq(t, cfg: SDEConfig = SDEConfig(), xp=math):
+    """g(t)^2 = beta(t) (1 - exp(-2 b0 t - (b1 - b0) t^2)), the sub-VP diffusion coefficient squared."""
+    return beta(t, cfg) * (1.0 - xp.exp(-2.0 * cfg.beta_min * t - (cfg.beta_max - cfg.beta_min) * t**2))
+
+
+def time_schedule(iterations: int, cfg: SDEConfig = SDEConfig()) -> list[float]:
+    """The loop's t values, t_max down to t_min inclusive, evenly spaced (ZeDO: linspace(T, eps, N))."""
+    if iterations < 1:
+        raise ValueError(f"iterations must be >= 1, got {iterations}")
+    if iterations == 1:
+        return [cfg.t_max]
+    step = (cfg.t_max - cfg.t_min) / (iterations - 1)
+    return [cfg.t_max - i * step for i in range(iterations)]

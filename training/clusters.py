@@ -1,0 +1,38 @@
+"""Initial-pose clusters: k-means of root-relative training poses (ZeDO starts each hypothesis from one)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def kmeans_poses(poses: np.ndarray, k: int, seed: int = 0, iterations: int = 50, max_points: int = 100_000) -> np.ndarray:
+    """k-means (k-means++ seeding, Lloyd iterations) of poses (M, 17, 3) metres; returns (k, 17, 3).
+
+    Centres are sorted by cluster size, largest first, so the first S of them are the S most
+    common poses. At most ``max_points`` poses (a seeded random subset) are clustered.
+    """
+    poses = np.asarray(poses, dtype=np.float64)
+    if poses.ndim != 3 or poses.shape[1:] != (17, 3):
+        raise ValueError(f"kmeans_poses expects (M, 17, 3) poses, got shape {poses.shape}")
+    if not 1 <= k <= len(poses):
+        raise ValueError(f"k must be in [1, {len(poses)}], got {k}")
+    rng = np.random.default_rng(seed)
+    if len(poses) > max_points:
+        poses = poses[rng.choice(len(poses), max_points, replace=False)]
+    x = poses.reshape(len(poses), -1)
+    centres = [x[rng.integers(len(x))]]
+    d2 = ((x - centres[0]) ** 2).sum(1)
+    for _ in range(1, k):
+        centres.append(x[rng.choice(len(x), p=d2 / d2.sum())])
+        d2 = np.minimum(d2, ((x - centres[-1]) ** 2).sum(1))
+    c = np.stack(centres)
+    x_sq = (x**2).sum(1, keepdims=True)
+    for _ in range(iterations):
+        labels = np.argmin(x_sq - 2 * x @ c.T + (c**2).sum(1), axis=1)
+        new = np.stack([x[labels == j].mean(0) if np.any(labels == j) else c[j] for j in range(k)])
+        if np.allclose(new, c):
+            break
+        c = new
+    labels = np.argmin(x_sq - 2 * x @ c.T + (c**2).sum(1), axis=1)
+    order = np.argsort(-np.bincount(labels, minlength=k), kind="stable")
+    return c[order].reshape(k, 17, 3).astype(np.float32)
