@@ -1,0 +1,177 @@
+"""``zedo-eval``: accuracy of a prior through the runtime on Human3.6M (VideoPose3D layout).
+
+Inputs are S9 (or any subject) frames of every camera, 2D from one of two tracks: ``gt`` (the
+ground-truth 3D projected with each camera's pinhole intrinsics) or ``detected`` (Stacked
+Hourglass detections trained on MPII only: 16 joints, neck/nose absent, no scores, so the
+neck/nose enters as missing). Errors in millimetres: MPJPE after pelvis centring (protocol 1),
+PA-MPJPE after similarity alignment (protocol 2), each the mean over the 15 actions as the paper
+reports it; PCK at 150 mm and AUC over all poses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from zedo.runtime.api import estimate
+from zedo.runtime.engines import open_engine
+from zedo.runtime.io import atomic_path
+from zedo.runtime.loop import LoopConfig
+from zedo.runtime.metrics import auc, mpjpe, pa_mpjpe, pck
+from zedo.training.h36m import iter_takes, load_cameras, load_positions, project
+
+DETECTIONS_FILE = "data_2d_h36m_sh_pt_mpii.npz"
+
+
+@dataclass(frozen=True)
+class EvalSet:
+    """Evaluation inputs: M poses with their truth and 2D."""
+
+    gt: np.ndarray  # (M, 17, 3) camera-frame metres
+    keypoints: np.ndarray  # (M, 17, 2) pixels
+    scores: np.ndarray  # (M, 17), 0 for a missing joint
+    K: np.ndarray  # (M, 3, 3)
+    actions: np.ndarray  # (M,) action names without take numbers
+    dropped: int  # frames left out because their detections are absent (NaN)
+
+
+def load_h36m_eval(data_dir, subject="S9", every=64, track="gt") -> EvalSet:
+    """Every ``every``-th frame of each action and camera of ``subject``; ``track`` "gt" or "detected"."""
+    data_dir = Path(data_dir)
+    if track not in ("gt", "detected"):
+        raise ValueError(f"track must be 'gt' or 'detected', got {track!r}")
+    positions = load_positions(data_dir / "data_3d_h36m.npz")
+    cameras = load_cameras(data_dir / "cameras.json")
+    dets = None
+    if track == "detected":
+        path = data_dir / DETECTIONS_FILE
+        try:
+            dets = np.load(path, allow_pickle=True)["positions_2d"].item()[subject]
+        except (OSError, KeyError) as e:
+            raise ValueError(f"{path}: no detections for {subject} ({e})") from None
+    cam_index = {c: i for i, c in enumerate(("54138969", "55011271", "58860488", "60457274"))}
+    gts, kps, scs, Ks, acts, dropped = [], [], [], [], [], 0
+    for _, action, cam_id, cam, joints in iter_takes(positions, cameras, [subject], data_dir / "data_3d_h36m.npz"):
+        frames = np.arange(0, len(joints), every)
+        if dets is None:
+            kp, sc = project(joints[frames], cam.K), np.ones((len(frames), 17))
+        else:
+            d16 = dets[action][cam_index[cam_id]][frames]
+            # Insert neck/nose (joint 9) as missing: SH's 16 joints are the 17 without it.
+            kp = np.insert(d16, 9, np.nan, axis=1)
+            sc = np.ones((len(frames), 17))
+            sc[:, 9] = 0.0
+            ok = np.isfinite(d16).all(axis=(1, 2))
+            dropped += int((~ok).sum())
+            frames, kp, sc = frames[ok], kp[ok], sc[ok]
+        gts.append(joints[frames])
+        kps.append(kp)
+        scs.append(sc)
+        Ks.append(np.broadcast_to(cam.K, (len(frames), 3, 3)))
+        acts += [action.split(" ")[0]] * len(frames)
+    return EvalSet(np.concatenate(gts), np.concatenate(kps), np.concatenate(scs), np.concatenate(Ks), np.array(acts), dropped)
+
+
+def action_mean(err: np.ndarray, actions: np.ndarray) -> float:
+    """Mean over actions of the per-action mean error (the paper's averaging)."""
+    return float(np.mean([err[actions == a].mean() for a in np.unique(actions)]))
+
+
+def score(hyps: np.ndarray, selected: np.ndarray, data: EvalSet) -> dict:
+    """Errors of hypotheses (M, S, 17, 3): the selected one, the mean over hypotheses, the oracle minimum."""
+    gt = data.gt[:, None]
+    p1, p2 = mpjpe(hyps, np.broadcast_to(gt, hyps.shape)), pa_mpjpe(hyps, np.broadcast_to(gt, hyps.shape))
+    rows = np.arange(len(hyps))
+    sel = hyps[rows, selected]
+    out = {
+        "poses": int(len(hyps)),
+        "mpjpe": action_mean(p1[rows, selected], data.actions),
+        "pa_mpjpe": action_mean(p2[rows, selected], data.actions),
+        "pck150": pck(sel, data.gt),
+        "auc": auc(sel, data.gt),
+        "per_action_mpjpe": {a: float(p1[rows, selected][data.actions == a].mean()) for a in np.unique(data.actions)},
+    }
+    if hyps.shape[1] > 1:
+        out.update(
+            mpjpe_mean_hyp=action_mean(p1.mean(1), data.actions),
+            pa_mpjpe_mean_hyp=action_mean(p2.mean(1), data.actions),
+            mpjpe_oracle=action_mean(p1.min(1), data.actions),
+            pa_mpjpe_oracle=action_mean(p2.min(1), data.actions),
+        )
+    return out
+
+
+def evaluate(data_dir, engine="default", subject="S9", every=64, track="gt", hypotheses=1, config=LoopConfig(), batch_size=1024, selection="reprojection", limit=0, progress=True) -> dict:
+    """Run ``estimate`` over the evaluation set and score it; returns a JSON-ready dict."""
+    data = load_h36m_eval(data_dir, subject, every, track)
+    if limit:
+        pick = np.linspace(0, len(data.gt) - 1, min(limit, len(data.gt))).astype(int)
+        data = replace(data, gt=data.gt[pick], keypoints=data.keypoints[pick], scores=data.scores[pick], K=data.K[pick], actions=data.actions[pick])
+    eng = open_engine(engine) if isinstance(engine, (str, Path)) else engine
+    t0 = time.perf_counter()
+    res = estimate(data.keypoints, data.K, data.scores, engine=eng, hypotheses=hypotheses, config=config, batch_size=batch_size, selection=selection, progress=progress)
+    seconds = time.perf_counter() - t0
+    out = score(res.hypotheses, res.selected, data)
+    out.update(
+        engine=str(getattr(eng, "path", engine)),
+        prior=eng.meta.name,
+        subject=subject,
+        every=every,
+        track=track,
+        hypotheses=hypotheses,
+        selection=selection,
+        dropped_frames=data.dropped,
+        seconds=seconds,
+        loop=asdict(config),
+    )
+    return out
+
+
+def format_row(r: dict) -> str:
+    s = f"{r['prior']:>8} {r['track']:>8} S={r['hypotheses']:<3} MPJPE {r['mpjpe']:6.1f}  PA-MPJPE {r['pa_mpjpe']:6.1f}  PCK150 {r['pck150']:5.1f}  AUC {r['auc']:5.1f}"
+    if "mpjpe_oracle" in r:
+        s += f"  | mean-hyp {r['mpjpe_mean_hyp']:.1f}/{r['pa_mpjpe_mean_hyp']:.1f}  oracle {r['mpjpe_oracle']:.1f}/{r['pa_mpjpe_oracle']:.1f}"
+    return s + f"  ({r['poses']} poses, {r['seconds']:.0f} s)"
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="zedo-eval", description="Accuracy of a ZeDO prior on Human3.6M (mm).")
+    p.add_argument("--data", default="../shared/data/h36m", help="folder with data_3d_h36m.npz, cameras.json and the detections")
+    p.add_argument("--engine", default="default", help="bundled prior name or .onnx/.trt path")
+    p.add_argument("--subject", default="S9")
+    p.add_argument("--every", type=int, default=64, help="every N-th frame per action and camera (1: all frames)")
+    p.add_argument("--track", choices=("gt", "detected"), default="gt")
+    p.add_argument("--hypotheses", type=int, default=1)
+    p.add_argument("--iterations", type=int, default=1000)
+    p.add_argument("--step-scale", type=float, default=None, help="reverse-time step x iterations (default 1.0, the release's)")
+    p.add_argument("--no-ipo", action="store_true", help="ablation: skip the initial pose optimisation")
+    p.add_argument("--no-warmup", action="store_true", help="ablation: solve the translation from the first iteration")
+    p.add_argument("--selection", choices=("reprojection", "prior"), default="reprojection")
+    p.add_argument("--batch-size", type=int, default=1024)
+    p.add_argument("--limit", type=int, default=0, help="evaluate at most this many poses, spread evenly (0: all)")
+    p.add_argument("-o", "--output", help="write the results as JSON")
+    p.add_argument("--quiet", action="store_true")
+    a = p.parse_args(argv)
+    cfg = LoopConfig(iterations=a.iterations, ipo=not a.no_ipo, warmup_fraction=0.0 if a.no_warmup else LoopConfig.warmup_fraction)
+    if a.step_scale is not None:
+        cfg = replace(cfg, step_scale=a.step_scale)
+    try:
+        r = evaluate(a.data, a.engine, a.subject, a.every, a.track, a.hypotheses, cfg, a.batch_size, a.selection, a.limit, progress=not a.quiet)
+    except (ValueError, FileNotFoundError, RuntimeError) as e:
+        print(f"zedo-eval: error: {e}", file=sys.stderr)
+        return 2
+    print(format_row(r))
+    if a.output:
+        with atomic_path(a.output) as tmp:
+            tmp.write_text(json.dumps(r, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
