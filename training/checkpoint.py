@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import pickle
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -95,7 +95,7 @@ def load_prior(path_or_obj, use_ema: bool = True, clusters=None) -> tuple[ScoreN
         )
     if clusters is not None:
         given = load_clusters(clusters) if isinstance(clusters, (str, Path)) else _check_clusters(clusters, "clusters")
-        info = _replace(info, clusters=given)
+        info = replace(info, clusters=given)
     return model.eval(), info
 
 
@@ -137,6 +137,12 @@ def _read(path_or_obj) -> tuple[object, str]:
     path = Path(path_or_obj)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such checkpoint file")
+    with open(path, "rb") as f:
+        magic = f.read(2)
+    # torch.save writes a zip archive (b"PK"), or a pickle (b"\x80") before torch 1.6; ruling out
+    # other files here keeps torch.load's weights-only refusal from being mistaken for them.
+    if magic not in (b"PK", b"\x80\x02"):
+        raise ValueError(f"{path}: not a torch checkpoint (neither a torch.save zip archive nor a pickle)")
     try:
         # weights_only: unpickling arbitrary objects runs arbitrary code; checkpoints need only
         # tensors and plain containers.
@@ -158,6 +164,8 @@ def _load_ours(ck: dict, source: str, use_ema: bool) -> tuple[ScoreNet, PriorInf
         raise ValueError(f"{source}: {CHECKPOINT_FORMAT} checkpoint is missing keys {missing}")
     cfg = _dataclass_from(PriorConfig, ck["prior_config"], source, "prior_config")
     sde = _dataclass_from(SDEConfig, ck["sde_config"], source, "sde_config")
+    if (cfg.n_joints, cfg.joint_dim) != (NUM_JOINTS, 3):
+        raise ValueError(f"{source}: prior_config is for {cfg.n_joints} joints x {cfg.joint_dim}, expected {NUM_JOINTS} x 3")
     model = _new_model(cfg, source)
     which = "ema" if use_ema else "model"
     _load_state(model, ck[which], source, which)
@@ -296,8 +304,3 @@ def _dataclass_from(cls, value, source: str, what: str):
         raise ValueError(f"{source}: {what} is not a {cls.__name__} (unexpected {extra})")
     return cls(**value)
 
-
-def _replace(info: PriorInfo, **changes) -> PriorInfo:
-    from dataclasses import replace
-
-    return replace(info, **changes)

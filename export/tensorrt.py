@@ -1,0 +1,125 @@
+"""Build a TensorRT engine (serialized plan) from an exported ONNX prior (TensorRT 10 Python API).
+
+The plan is specific to the GPU model and TensorRT version that built it, so it is built on the
+deployment machine. Its optimisation profile covers batches min_batch..max_batch of x (B, 17, 3)
+and t (B,), tuned for opt_batch. A plan has no metadata of its own: the ONNX file's ``zedo``
+metadata is copied into the sidecar ``<engine>.json``. Written against TensorRT 10; TensorRT 8.6
+also works (explicit-batch flag).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from zedo.runtime.engines import TENSORRT_SUFFIXES
+from zedo.runtime.io import atomic_path
+from zedo.runtime.metadata import INPUT_T, INPUT_X, META_KEY, PriorMeta, sidecar_path
+from zedo.runtime.skeleton import NUM_JOINTS
+
+
+def build_engine(
+    onnx_path,
+    engine_path,
+    fp16: bool = False,
+    int8: bool = False,
+    min_batch: int = 1,
+    opt_batch: int = 1024,
+    max_batch: int = 4096,
+    workspace_gb: float = 2,
+) -> Path:
+    """Build ``engine_path`` (.trt, .engine or .plan) and its sidecar from ``onnx_path``; return its path.
+
+    fp16: let TensorRT run layers in half precision where faster (weights stored in FP16). int8:
+    let it run INT8 kernels; TensorRT 10 takes INT8 scales from Q/DQ nodes in the ONNX model (no
+    calibrator is set here), so it only pays off for an explicitly quantized model. Without either
+    flag the network is built strongly typed, in float32 as exported (TensorRT's default TF32
+    tensor-core math applies on Ampere and newer). workspace_gb: scratch GPU memory the builder may
+    use for a layer's tactics, in GiB.
+
+    Raises RuntimeError if TensorRT is not installed or the build fails, ValueError for bad
+    arguments or an ONNX file that is not a zedo prior, FileNotFoundError for a missing file.
+    """
+    onnx_path, engine_path = Path(onnx_path), Path(engine_path)
+    if not onnx_path.is_file():
+        raise FileNotFoundError(f"{onnx_path}: no such ONNX file")
+    if engine_path.suffix.lower() not in TENSORRT_SUFFIXES:
+        raise ValueError(f"{engine_path}: a TensorRT engine's file name must end in {', '.join(TENSORRT_SUFFIXES)}")
+    if not 1 <= min_batch <= opt_batch <= max_batch:
+        raise ValueError(f"need 1 <= min_batch <= opt_batch <= max_batch, got {min_batch}, {opt_batch}, {max_batch}")
+    if not workspace_gb > 0:
+        raise ValueError(f"workspace_gb must be > 0, got {workspace_gb}")
+    try:
+        import tensorrt as trt
+    except ImportError:
+        raise RuntimeError(
+            f"TensorRT is not installed: pip install tensorrt on a machine with an NVIDIA GPU; "
+            f"the ONNX file {onnx_path} runs on ONNX Runtime meanwhile"
+        ) from None
+    meta = _read_meta(onnx_path)
+
+    logger = trt.Logger(trt.Logger.WARNING)
+    builder = trt.Builder(logger)
+    network = builder.create_network(_network_flags(trt, fp16 or int8))
+    parser = trt.OnnxParser(network, logger)
+    if not parser.parse_from_file(str(onnx_path)):
+        errors = "; ".join(str(parser.get_error(i)) for i in range(parser.num_errors))
+        raise RuntimeError(f"{onnx_path}: TensorRT's ONNX parser failed: {errors}")
+    names = {network.get_input(i).name for i in range(network.num_inputs)}
+    if names != {INPUT_X, INPUT_T}:
+        raise ValueError(f"{onnx_path}: network inputs {sorted(names)} are not a zedo prior's (x, t)")
+
+    config = builder.create_builder_config()
+    config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, int(workspace_gb * (1 << 30)))
+    for wanted, flag in ((fp16, "FP16"), (int8, "INT8")):
+        if wanted:
+            config.set_flag(getattr(trt.BuilderFlag, flag))
+    profile = builder.create_optimization_profile()
+    profile.set_shape(INPUT_X, (min_batch, NUM_JOINTS, 3), (opt_batch, NUM_JOINTS, 3), (max_batch, NUM_JOINTS, 3))
+    profile.set_shape(INPUT_T, (min_batch,), (opt_batch,), (max_batch,))
+    config.add_optimization_profile(profile)
+    plan = builder.build_serialized_network(network, config)
+    if plan is None:
+        raise RuntimeError(f"{onnx_path}: TensorRT could not build an engine (see its log above)")
+
+    with atomic_path(engine_path) as tmp:
+        tmp.write_bytes(bytes(plan))
+    precision = "int8" if int8 else "fp16" if fp16 else meta.precision
+    with atomic_path(sidecar_path(engine_path)) as tmp:
+        tmp.write_text(replace(meta, precision=precision).to_json())
+    return engine_path
+
+
+def _network_flags(trt, reduced_precision: bool) -> int:
+    """Network creation flags for this TensorRT version.
+
+    TensorRT < 10 needs the explicit-batch flag (10 made it the only mode). From 10 on, a float32
+    build is strongly typed (types follow the ONNX file; weak typing is deprecated since 10.12),
+    while FP16/INT8 builder flags need a weakly typed network (flags 0). TensorRT 11 removed weak
+    typing and those flags: reduced precision there needs an FP16 or Q/DQ ONNX model.
+    """
+    major = int(trt.__version__.split(".")[0])
+    if major < 10:
+        return 1 << int(trt.NetworkDefinitionCreationFlag.EXPLICIT_BATCH)
+    if not reduced_precision:
+        return 1 << int(trt.NetworkDefinitionCreationFlag.STRONGLY_TYPED)
+    if not hasattr(trt.BuilderFlag, "FP16"):
+        raise RuntimeError(
+            f"TensorRT {trt.__version__} builds strongly typed networks only, so FP16/INT8 builder flags do not "
+            "exist; build from an FP16 or quantized ONNX model instead"
+        )
+    return 0
+
+
+def _read_meta(onnx_path: Path) -> PriorMeta:
+    """The prior metadata embedded in the ONNX file (weights are not loaded)."""
+    import onnx
+
+    try:
+        proto = onnx.load(str(onnx_path), load_external_data=False)
+    except Exception as e:  # onnx raises DecodeError and others for a foreign file
+        raise ValueError(f"{onnx_path}: not a readable ONNX model ({type(e).__name__})") from None
+    props = {p.key: p.value for p in proto.metadata_props}
+    if META_KEY not in props:
+        raise ValueError(f"{onnx_path}: no zedo metadata in the ONNX file; export it with zedo-export")
+    return PriorMeta.from_json(props[META_KEY], source=str(onnx_path))
