@@ -13,8 +13,9 @@ named ``<parent>_end``, so a zero-length end site simply sits on its parent.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -68,6 +69,7 @@ def _tokens(lines: list[str]) -> list[tuple[str, int]]:
 
 
 def _float(tok: str, line: int, path: str, what: str) -> float:
+    """``tok`` as a finite float; ValueError naming ``path``, ``line`` and ``what`` otherwise."""
     try:
         value = float(tok)
     except ValueError:
@@ -118,7 +120,6 @@ def parse_bvh_text(text: str, path: str = "<string>") -> BVH:
         take("{")
         _, line = take("OFFSET")
         offsets[index] = [_float(take()[0], line, path, f"OFFSET of {name!r}") for _ in range(3)]
-        has_children = False
         while True:
             tok, line = take()
             if tok == "}":
@@ -141,15 +142,11 @@ def parse_bvh_text(text: str, path: str = "<string>") -> BVH:
             elif tok == "JOINT":
                 child, child_line = take()
                 joint(index, False, child, child_line)
-                has_children = True
             elif tok == "End":
                 take("Site")
                 joint(index, True, f"{name}_end", line)
-                has_children = True
             else:
                 raise ValueError(f"{path}:{line}: unexpected {tok!r} in joint {name!r}")
-        if not is_end and not has_children:
-            raise ValueError(f"{path}:{name_line}: joint {name!r} has neither children nor an End Site")
 
     tok, line = take()
     if tok != "ROOT":
@@ -227,6 +224,29 @@ def parse_bvh(path: str | Path) -> BVH:
     except OSError as e:
         raise ValueError(f"{path}: cannot read ({e.strerror or e})") from None
     return parse_bvh_text(text, str(path))
+
+
+def scale_offsets(bvh: BVH, scales: Mapping[str, Sequence[float]]) -> BVH:
+    """A copy of ``bvh`` whose named joints sit further from (or nearer to) their parents.
+
+    scales: {joint name: (sx, sy, sz)}, per-axis factors in the parent's frame (the frame OFFSET is
+    written in). Both the OFFSET and the joint's position-channel values are scaled, so the joint's
+    whole subtree moves rigidly and every other bone keeps its length: this retargets a rig's
+    proportions (e.g. hip width) without distorting its motion. ValueError for an unknown joint.
+    """
+    offsets = bvh.offsets.copy()
+    motion = bvh.motion.copy()
+    starts = np.cumsum([0] + [len(c) for c in bvh.channels])
+    for name, factors in scales.items():
+        j = bvh.index(name)
+        factors = np.asarray(factors, dtype=np.float64)
+        if factors.shape != (3,):
+            raise ValueError(f"scale_offsets: factors for {name!r} must be (sx, sy, sz), got {factors.tolist()}")
+        offsets[j] *= factors
+        for k, c in enumerate(bvh.channels[j]):
+            if c in POSITION_CHANNELS:
+                motion[:, starts[j] + k] *= factors[POSITION_CHANNELS.index(c)]
+    return replace(bvh, offsets=offsets, motion=motion)
 
 
 def axis_rotations(axis: str, degrees: np.ndarray) -> np.ndarray:

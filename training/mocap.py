@@ -1,0 +1,191 @@
+"""Motion-capture poses as the prior sees them: root-relative 17-joint poses in a random camera frame.
+
+Input poses are world-frame (y up, as BVH rigs conventionally are) in the rig's units; output poses
+are in metres, root-relative (pelvis at the origin), in a camera frame as Human3.6M's: x right,
+y down, z forward. Only the camera's rotation matters for root-relative poses, so a "view" is a
+rotation: a yaw about the vertical, uniform over the full circle (the subject is seen from every
+side); a pitch, the camera looking down by a uniform angle (Human3.6M's four cameras, 1.5-1.6 m
+high, look down by 11-16 degrees; the default -10..30 degrees also covers other set-ups); and a
+small roll (Human3.6M's are within +-3.5 degrees).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zlib
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from zedo.runtime.io import save_npz_atomic
+
+from .bvh import axis_rotations, parse_bvh
+from .jointmaps import RigMap, map_to_h36m
+
+DEFAULT_PITCH_DEG = (-10.0, 30.0)
+DEFAULT_ROLL_DEG = (-5.0, 5.0)
+
+# World (y up) to a camera looking along world +z with no pitch or roll: x_cam = -x_world (the
+# camera's right is world -x when it faces +z), y_cam = -y_world (down), z_cam = z_world.
+_LEVEL_CAMERA = np.diag([-1.0, -1.0, 1.0])
+
+
+def _rng(seed: int | np.random.Generator) -> np.random.Generator:
+    """A generator from an integer seed, or the given generator itself (to continue its stream)."""
+    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+
+def _check_angles(pitch_deg: tuple[float, float], roll_deg: tuple[float, float]) -> None:
+    """ValueError unless both are (low, high) degree ranges and the pitch stays within +-90."""
+    for label, (lo, hi) in (("pitch_deg", pitch_deg), ("roll_deg", roll_deg)):
+        if not lo <= hi:
+            raise ValueError(f"{label} must be (low, high) with low <= high, got {(lo, hi)}")
+    if not -90.0 <= pitch_deg[0] <= pitch_deg[1] <= 90.0:
+        raise ValueError(f"pitch_deg must lie within [-90, 90], got {pitch_deg}")
+
+
+def _check_counts(views: int, every: int) -> None:
+    """ValueError unless ``views`` and ``every`` are positive integers."""
+    if not (isinstance(views, int) and isinstance(every, int) and views >= 1 and every >= 1):
+        raise ValueError(f"views and every must be integers >= 1, got views={views!r}, every={every!r}")
+
+
+def camera_rotations(
+    n: int,
+    seed: int | np.random.Generator = 0,
+    pitch_deg: tuple[float, float] = DEFAULT_PITCH_DEG,
+    roll_deg: tuple[float, float] = DEFAULT_ROLL_DEG,
+) -> np.ndarray:
+    """n random world (y up) to camera (x right, y down, z forward) rotations, (n, 3, 3) float64.
+
+    Yaw uniform in [0, 360) degrees about world y, pitch uniform in ``pitch_deg`` (positive: the
+    camera looks down), roll uniform in ``roll_deg`` about the optical axis. X_cam = R @ X_world.
+    """
+    _check_angles(pitch_deg, roll_deg)
+    rng = _rng(seed)
+    yaw = rng.uniform(0.0, 360.0, n)
+    pitch = rng.uniform(*pitch_deg, n)
+    roll = rng.uniform(*roll_deg, n)
+    # Pitch about the camera's x axis by +pitch sends the world's down direction (camera +y)
+    # towards +z, i.e. the camera looks down; roll turns the image about the optical axis.
+    return axis_rotations("Z", roll) @ axis_rotations("X", pitch) @ _LEVEL_CAMERA @ axis_rotations("Y", yaw)
+
+
+def camera_views(
+    world: np.ndarray,
+    units_to_m: float = 1.0,
+    views: int = 1,
+    every: int = 1,
+    seed: int | np.random.Generator = 0,
+    pitch_deg: tuple[float, float] = DEFAULT_PITCH_DEG,
+    roll_deg: tuple[float, float] = DEFAULT_ROLL_DEG,
+) -> np.ndarray:
+    """World poses (F, 17, 3), y up, in units of ``units_to_m`` metres -> camera-frame poses.
+
+    Keeps every ``every``-th frame (consecutive mocap frames are near-duplicates), then draws
+    ``views`` independent camera rotations per kept frame (``camera_rotations``). Returns
+    (ceil(F / every) * views, 17, 3) float64 metres, root-relative, frame-major (all views of the
+    first kept frame, then the next). Deterministic for a given integer ``seed``.
+    """
+    world = np.asarray(world, dtype=np.float64)
+    if world.ndim != 3 or world.shape[1:] != (17, 3):
+        raise ValueError(f"camera_views expects world poses (F, 17, 3), got shape {world.shape}")
+    _check_counts(views, every)
+    if not units_to_m > 0:
+        raise ValueError(f"units_to_m must be positive, got {units_to_m}")
+    kept = world[::every] * units_to_m
+    rel = kept - kept[:, :1]
+    R = camera_rotations(len(rel) * views, seed, pitch_deg, roll_deg).reshape(len(rel), views, 3, 3)
+    return np.einsum("fvab,fjb->fvja", R, rel).reshape(-1, 17, 3)
+
+
+def _bvh_files(items: list[Path]) -> list[Path]:
+    """BVH files named directly or found (recursively, sorted) in the named folders."""
+    files: list[Path] = []
+    for item in items:
+        if item.is_dir():
+            files.extend(sorted(p for p in item.rglob("*") if p.suffix.lower() == ".bvh" and p.is_file()))
+        elif item.is_file():
+            files.append(item)
+        else:
+            raise ValueError(f"{item}: no such file or folder")
+    if not files:
+        raise ValueError(f"no .bvh files in {[str(p) for p in items]}")
+    return files
+
+
+def prepare_bvh(
+    paths_or_dir: str | os.PathLike | Iterable[str | os.PathLike],
+    out_npz: str | os.PathLike,
+    views: int = 2,
+    every: int = 4,
+    seed: int = 0,
+    pitch_deg: tuple[float, float] = DEFAULT_PITCH_DEG,
+    roll_deg: tuple[float, float] = DEFAULT_ROLL_DEG,
+    skip_bad: bool = False,
+    progress: bool = True,
+) -> Path:
+    """Turn BVH files into a prepared pose file for training; returns ``out_npz``'s path.
+
+    paths_or_dir: BVH files and/or folders searched recursively. Each file is parsed, its rig
+    recognised and mapped to the 17 H36M joints (``jointmaps``), then ``camera_views`` with
+    ``views``, ``every``, ``pitch_deg``, ``roll_deg`` and a generator seeded by (``seed``, file name).
+    Writes, atomically, ``poses`` (M, 17, 3) float32 metres, root-relative camera frame, and
+    ``provenance`` (a JSON string). A file that fails raises ValueError naming it and nothing is
+    written; with ``skip_bad`` it is left out and listed in the provenance (and reported by tqdm).
+    """
+    _check_counts(views, every)
+    _check_angles(pitch_deg, roll_deg)
+    items = [Path(paths_or_dir)] if isinstance(paths_or_dir, (str, os.PathLike)) else [Path(p) for p in paths_or_dir]
+    files = _bvh_files(items)
+    out_path = Path(out_npz)
+    chunks: list[np.ndarray] = []
+    rigs: dict[str, RigMap] = {}
+    skipped: list[dict] = []
+    frames = frames_used = 0
+    frame_times: set[float] = set()
+    with tqdm(files, desc="bvh", unit="file", disable=not progress) as bar:
+        for path in bar:
+            try:
+                bvh = parse_bvh(path)
+                world, rig = map_to_h36m(bvh)
+            except ValueError as e:  # every error names the file already
+                if not skip_bad:
+                    raise ValueError(f"prepare_bvh: nothing written: {e}") from e
+                skipped.append({"file": path.name, "error": str(e)})
+                bar.write(f"skipped: {e}")
+                continue
+            # Seeded by the file's name, not its position in the list, so that adding, removing
+            # or skipping files leaves every other file's views unchanged.
+            rng = np.random.default_rng([seed, zlib.crc32(path.name.encode())])
+            chunks.append(camera_views(world, rig.units_to_m, views, every, rng, pitch_deg, roll_deg).astype(np.float32))
+            rigs[rig.name] = rig
+            frames += bvh.num_frames
+            frames_used += -(-bvh.num_frames // every)  # ceil: frame 0 is always kept
+            frame_times.add(round(bvh.frame_time, 6))
+    if not chunks:
+        raise ValueError(f"prepare_bvh: none of the {len(files)} files gave poses; nothing written")
+    poses = np.concatenate(chunks)
+    provenance = {
+        "source": "; ".join(sorted({r.source for r in rigs.values()})),
+        "inputs": sorted({p.name for p in items}),  # names only: absolute paths say nothing portable
+        "rig": sorted(rigs),
+        "files": len(files) - len(skipped),
+        "frames": frames,
+        "frames_used": frames_used,
+        "frame_time_s": sorted(frame_times),
+        "every": every,
+        "views": views,
+        "seed": seed,
+        "pitch_deg": list(pitch_deg),
+        "roll_deg": list(roll_deg),
+        "poses": int(len(poses)),
+        "frame": "root-relative H36M-17, camera frame x right y down z forward, metres",
+        "licence": "; ".join(sorted({r.licence for r in rigs.values()})),
+        "skipped": skipped,
+    }
+    save_npz_atomic(out_path, poses=poses, provenance=np.array(json.dumps(provenance)))
+    return out_path
