@@ -132,20 +132,20 @@ def estimate(
     residual = np.empty(n * S)
     rng = xp.random.default_rng(seed) if hasattr(xp.random, "default_rng") else None
     chunks = [rows[i : i + batch_size] for i in range(0, n * S, batch_size)]
-    bar = tqdm(total=len(chunks) * config.iterations, disable=not progress, desc="zedo", unit="it")
     f32 = lambda a: xp.asarray(np.ascontiguousarray(a, dtype=np.float32))  # noqa: E731
     t_min = np.float32(meta.sde.t_min)
-    for r in chunks:
-        p = pose_of[r]
-        kp_d, sc_d, K_d = f32(kp[p]), f32(sc[p]), f32(Km[p])
-        x, T = run_loop(f32(init[hyp_of[r]]), kp_d, sc_d, K_d, engine, meta.sde, config, xp, rng, bar.update)
-        cam = x + T[:, None, :]
-        w = sc_d * (sc_d > 0)
-        reproj[r] = to_host(reprojection_error(cam, kp_d, K_d, w, xp))
-        eps = engine(x, xp.full((len(r),), t_min, dtype=x.dtype))
-        residual[r] = to_host(xp.sqrt((eps**2).mean(axis=(1, 2))))
-        out[r] = to_host(cam)
-    bar.close()
+    # The context closes the bar on failure too, so an error message starts on a fresh line.
+    with tqdm(total=len(chunks) * config.iterations, disable=not progress, desc="zedo", unit="it") as bar:
+        for r in chunks:
+            p = pose_of[r]
+            kp_d, sc_d, K_d = f32(kp[p]), f32(sc[p]), f32(Km[p])
+            x, T = run_loop(f32(init[hyp_of[r]]), kp_d, sc_d, K_d, engine, meta.sde, config, xp, rng, bar.update)
+            cam = x + T[:, None, :]
+            w = sc_d * (sc_d > 0)
+            reproj[r] = to_host(reprojection_error(cam, kp_d, K_d, w, xp))
+            eps = engine(x, xp.full((len(r),), t_min, dtype=x.dtype))
+            residual[r] = to_host(xp.sqrt((eps**2).mean(axis=(1, 2))))
+            out[r] = to_host(cam)
     hyps = out.reshape(n, S, NUM_JOINTS, 3)
     reproj, residual = reproj.reshape(n, S), residual.reshape(n, S)
     selected = np.argmin(reproj if selection == "reprojection" else residual, axis=1)

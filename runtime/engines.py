@@ -77,15 +77,19 @@ class OnnxRuntimeEngine:
             self.xp = np
 
     def __call__(self, x, t):
-        if self.device == "cpu":
-            return self.session.run([OUTPUT_EPS], {INPUT_X: x, INPUT_T: t})[0]
-        eps = self.xp.empty_like(x)
-        b = self._binding
-        b.bind_input(INPUT_X, "cuda", 0, np.float32, list(x.shape), x.data.ptr)
-        b.bind_input(INPUT_T, "cuda", 0, np.float32, list(t.shape), t.data.ptr)
-        b.bind_output(OUTPUT_EPS, "cuda", 0, np.float32, list(eps.shape), eps.data.ptr)
-        self.session.run_with_iobinding(b)
-        return eps
+        # ONNX Runtime's exceptions derive from Exception only; callers (zedo-infer) expect RuntimeError.
+        try:
+            if self.device == "cpu":
+                return self.session.run([OUTPUT_EPS], {INPUT_X: x, INPUT_T: t})[0]
+            eps = self.xp.empty_like(x)
+            b = self._binding
+            b.bind_input(INPUT_X, "cuda", 0, np.float32, list(x.shape), x.data.ptr)
+            b.bind_input(INPUT_T, "cuda", 0, np.float32, list(t.shape), t.data.ptr)
+            b.bind_output(OUTPUT_EPS, "cuda", 0, np.float32, list(eps.shape), eps.data.ptr)
+            self.session.run_with_iobinding(b)
+            return eps
+        except Exception as e:
+            raise RuntimeError(f"{self.path}: ONNX Runtime failed to run the prior ({str(e).splitlines()[0][:300]})") from e
 
 
 class TensorRTEngine:

@@ -97,3 +97,21 @@ def camera_frame_poses(npz_path: str | Path, cameras_path: str | Path, subjects=
     cameras = load_cameras(cameras_path)
     out = [cam_pose[::every] - cam_pose[::every, :1] for *_, cam_pose in iter_takes(positions, cameras, subjects, npz_path)]
     return np.concatenate(out).astype(np.float32)
+
+
+def prepare_h36m(data_dir: str | Path, out: str | Path, subjects=TRAIN_SUBJECTS, every: int = 1) -> Path:
+    """Write ``out`` (.npz): ``poses`` (M, 17, 3) float32 root-relative camera-frame metres of
+    ``subjects`` seen by all four cameras, and ``provenance`` (JSON). Atomic: nothing on failure."""
+    from zedo.runtime.io import save_npz_atomic
+
+    data_dir = Path(data_dir)
+    poses = camera_frame_poses(data_dir / "data_3d_h36m.npz", data_dir / "cameras.json", subjects, every)
+    provenance = {
+        "source": "Human3.6M (VideoPose3D layout)",
+        "subjects": list(subjects),
+        "cameras": list(CAMERA_IDS),
+        "every": every,
+        "licence": "Human3.6M licence: non-commercial research only",
+    }
+    save_npz_atomic(out, poses=poses, provenance=json.dumps(provenance))
+    return Path(out)

@@ -1,0 +1,220 @@
+"""estimate() end to end with a tiny ONNX prior: shapes, consistency and input validation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import cluster_poses, synthetic_poses
+
+from zedo.runtime import LoopConfig, estimate, open_engine
+from zedo.runtime.api import validate_inputs
+
+CFG = LoopConfig(iterations=20)
+
+
+@pytest.fixture(scope="module")
+def engine(tiny_prior):
+    return open_engine(tiny_prior, threads=1)
+
+
+def run(engine, n=5, seed=0, **kw):
+    s = synthetic_poses(n, seed=seed)
+    kw.setdefault("config", CFG)
+    return s, estimate(s["keypoints"], s["K"], engine=engine, **kw)
+
+
+@pytest.mark.parametrize("n", [1, 5])
+@pytest.mark.parametrize("S", [1, 3])
+def test_output_shapes_and_consistency(engine, n, S):
+    s, r = run(engine, n=n, hypotheses=S)
+    assert r.joints_3d.shape == (n, 17, 3) and r.translation.shape == (n, 3)
+    assert r.hypotheses.shape == (n, S, 17, 3)
+    assert r.selected.shape == (n,) and ((0 <= r.selected) & (r.selected < S)).all()
+    assert r.reprojection_px.shape == (n, S) and r.prior_residual.shape == (n, S)
+    assert r.selection == "reprojection"
+    for a in (r.joints_3d, r.translation, r.hypotheses, r.reprojection_px, r.prior_residual):
+        assert a.dtype == np.float64 and np.isfinite(a).all()
+    np.testing.assert_array_equal(r.joints_3d, r.hypotheses[np.arange(n), r.selected])
+    np.testing.assert_array_equal(r.selected, r.reprojection_px.argmin(1))
+    np.testing.assert_array_equal((r.joints_3d - r.translation[:, None])[:, 0], 0.0)
+    assert (r.joints_3d[..., 2] > 0).all()  # in front of the camera
+    # Every joint is observed, so the loop leaves each on its ray: sub-pixel reprojection.
+    assert (r.reprojection_px < 0.5).all()
+    assert (r.prior_residual >= 0).all()
+
+
+def test_hypotheses_start_from_the_first_clusters(engine):
+    """S = 3 starts from clusters[50][:3]; the first is the T-pose, as the S = 1 cluster, so
+    hypothesis 0 reproduces the single-hypothesis run and the others differ."""
+    assert engine.meta.initial_poses(3).shape == (3, 17, 3)
+    np.testing.assert_allclose(engine.meta.initial_poses(3), cluster_poses(50)[:3], atol=1e-6)
+    _, one = run(engine, hypotheses=1)
+    _, three = run(engine, hypotheses=3)
+    np.testing.assert_allclose(three.hypotheses[:, 0], one.hypotheses[:, 0], atol=1e-6)
+    assert not np.allclose(three.hypotheses[:, 1], three.hypotheses[:, 0], atol=1e-3)
+
+
+def test_small_batches_give_the_same_result(engine):
+    _, whole = run(engine, hypotheses=3, batch_size=1024)
+    _, parts = run(engine, hypotheses=3, batch_size=4)  # 15 rows in batches of 4, 4, 4, 3
+    np.testing.assert_allclose(parts.hypotheses, whole.hypotheses, atol=1e-6)
+    np.testing.assert_allclose(parts.prior_residual, whole.prior_residual, rtol=1e-5)
+    np.testing.assert_array_equal(parts.selected, whole.selected)
+
+
+def test_prior_selection_picks_the_lowest_residual(engine):
+    _, r = run(engine, hypotheses=3, selection="prior")
+    assert r.selection == "prior"
+    np.testing.assert_array_equal(r.selected, r.prior_residual.argmin(1))
+
+
+def test_sde_sampler_is_seeded(engine):
+    cfg = LoopConfig(iterations=20, sampler="sde")
+    a = run(engine, n=2, config=cfg, seed=0)[1].joints_3d
+    b = run(engine, n=2, config=cfg, seed=0)[1].joints_3d
+    assert np.array_equal(a, b)
+    s = synthetic_poses(2, seed=0)
+    c = estimate(s["keypoints"], s["K"], engine=engine, config=cfg, seed=1).joints_3d
+    assert not np.allclose(a, c)
+
+
+def test_ipo_off_and_per_pose_intrinsics(engine):
+    s = synthetic_poses(3, seed=6)
+    K = np.stack([s["K"]] * 3)
+    r = estimate(s["keypoints"], K, engine=engine, config=LoopConfig(iterations=20, ipo=False))
+    assert r.joints_3d.shape == (3, 17, 3) and (r.reprojection_px < 0.5).all()
+
+
+def test_engine_given_by_path(tiny_prior):
+    s = synthetic_poses(1)
+    for e in (tiny_prior, str(tiny_prior)):
+        assert estimate(s["keypoints"], s["K"], engine=e, config=LoopConfig(iterations=2)).joints_3d.shape == (1, 17, 3)
+
+
+def test_missing_joints_are_accepted(engine):
+    s = synthetic_poses(3, seed=7)
+    kp, scores = s["keypoints"].copy(), np.full((3, 17), 0.9)
+    kp[1, 13] = np.nan  # missing left wrist: NaN keypoint with score 0
+    scores[1, 13] = 0.0
+    scores[2, 10] = 0.0  # missing head with a finite (ignored) keypoint
+    r = estimate(kp, s["K"], scores, engine=engine, config=CFG)
+    assert np.isfinite(r.joints_3d).all()
+    assert (r.reprojection_px < 0.5).all()
+
+
+def _case(n=3, seed=8):
+    s = synthetic_poses(n, seed=seed)
+    return s["keypoints"].copy(), s["K"].copy(), np.ones((n, 17))
+
+
+def _bad(kind):
+    kp, K, sc = _case()
+    if kind == "keypoints_shape":
+        kp = kp[:, :16]
+    elif kind == "keypoints_2d":
+        kp = kp[0]
+    elif kind == "scores_shape":
+        sc = sc[:, :16]
+    elif kind == "K_shape":
+        K = np.stack([K, K])
+    elif kind == "nan_keypoint":
+        kp[1, 5] = np.nan
+    elif kind == "inf_keypoint":
+        kp[2, 7, 0] = np.inf
+    elif kind == "scores_zero":
+        sc[1] = 0.0
+    elif kind == "score_above_one":
+        sc[0, 3] = 1.5
+    elif kind == "score_negative":
+        sc[0, 3] = -0.1
+    elif kind == "score_nan":
+        sc[0, 3] = np.nan
+    elif kind == "singular_K":
+        K = np.stack([K] * 3)
+        K[1, 1] = K[1, 0]  # two equal rows
+    elif kind == "nonfinite_K":
+        K[0, 2] = np.nan
+    elif kind == "K_behind":
+        K[2, 2] = -1.0
+    elif kind == "pelvis_missing":
+        sc[2, 0] = 0.0
+    elif kind == "hip_missing":
+        sc[1, 4] = 0.0
+    elif kind == "no_poses":
+        kp, sc = kp[:0], sc[:0]
+    return kp, K, sc
+
+
+BAD_INPUTS = {
+    "keypoints_shape": r"keypoints has shape \(3, 16, 2\)",
+    "keypoints_2d": r"keypoints has shape \(17, 2\)",
+    "scores_shape": r"scores has shape",
+    "K_shape": r"K has shape \(2, 3, 3\)",
+    "nan_keypoint": r"keypoints\[1, 5\].*not finite",
+    "inf_keypoint": r"keypoints\[2, 7\].*not finite",
+    "scores_zero": r"scores of pose 1 are all zero",
+    "score_above_one": r"scores\[0, 3\] = 1.5",
+    "score_negative": r"scores\[0, 3\] = -0.1",
+    "score_nan": r"scores\[0, 3\] = nan",
+    "singular_K": r"K\[1\] is singular",
+    "nonfinite_K": r"K has non-finite",
+    "K_behind": r"behind the camera",
+    "pelvis_missing": r"pose 2 lacks the pelvis or a hip",
+    "hip_missing": r"pose 1 lacks the pelvis or a hip",
+    "no_poses": r"no poses",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BAD_INPUTS))
+def test_bad_inputs_raise_value_error_naming_the_field(kind):
+    kp, K, sc = _bad(kind)
+    with pytest.raises(ValueError, match=BAD_INPUTS[kind]) as info:
+        validate_inputs(kp, K, sc, source="cam0.npz")
+    assert str(info.value).startswith("cam0.npz: ")
+
+
+@pytest.mark.parametrize("kind", ["nan_keypoint", "K_behind", "scores_zero"])
+def test_estimate_validates_before_opening_the_engine(kind):
+    kp, K, sc = _bad(kind)
+    with pytest.raises(ValueError, match=BAD_INPUTS[kind]):
+        estimate(kp, K, sc, engine="no-such-engine.onnx")
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"hypotheses": 0}, "hypotheses"),
+        ({"hypotheses": 51}, "clusters"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"selection": "best"}, "selection"),
+        ({"config": LoopConfig(iterations=0)}, "iterations"),
+        ({"config": LoopConfig(iterations=2, sampler="heun")}, "sampler"),
+    ],
+)
+def test_bad_settings_raise_value_error(engine, kwargs, match):
+    kp, K, sc = _case()
+    with pytest.raises(ValueError, match=match):
+        estimate(kp, K, sc, engine=engine, **kwargs)
+
+
+def test_engine_errors(tmp_path, make_prior):
+    kp, K, sc = _case(n=1)
+    go = lambda e: estimate(kp, K, sc, engine=e, config=LoopConfig(iterations=2))  # noqa: E731
+    with pytest.raises(ValueError, match="neither a bundled prior"):
+        go("nonexistent")
+    with pytest.raises(ValueError, match=r"\.onnx"):
+        go(tmp_path / "prior.pt")
+    with pytest.raises(FileNotFoundError, match="missing.onnx"):
+        go(tmp_path / "missing.onnx")
+    junk = tmp_path / "junk.onnx"
+    junk.write_bytes(np.random.default_rng(0).bytes(256))
+    with pytest.raises(ValueError, match="junk.onnx: not a readable ONNX model"):
+        go(junk)
+    with pytest.raises(ValueError, match=r"wrong_names.onnx: inputs \['pose', 'time'\]"):
+        go(make_prior("wrong_names"))
+    with pytest.raises(ValueError, match="no metadata sidecar"):
+        go(make_prior("ok", name="bare.onnx", with_meta=False))
+    with pytest.raises(RuntimeError, match="fails.onnx: ONNX Runtime failed"):
+        go(make_prior("fails"))
+    with pytest.raises(ValueError, match="device"):
+        open_engine(make_prior("ok"), device="tpu")

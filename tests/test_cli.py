@@ -1,0 +1,252 @@
+"""The installed ``zedo-infer`` command, run as a user would (a subprocess of the console script)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+from conftest import synthetic_poses
+
+EXE = shutil.which("zedo-infer")
+
+
+def zedo_infer(*args, check_rc=None):
+    assert EXE, "zedo-infer is not on PATH: install the package (pip install -e .)"
+    proc = subprocess.run([EXE, *map(str, args)], capture_output=True, text=True, timeout=120)
+    if check_rc is not None:
+        assert proc.returncode == check_rc, proc.stderr
+    return proc
+
+
+def fast(prior):
+    """Options that keep a run short and off the shared cores."""
+    return ["--engine", prior, "--iterations", 20, "--threads", 1, "--quiet"]
+
+
+@pytest.fixture
+def npz_input(tmp_path):
+    s = synthetic_poses(4, seed=9)
+    path = tmp_path / "cam0.npz"
+    np.savez(path, keypoints=s["keypoints"], K=s["K"], scores=np.full((4, 17), 0.8))
+    return path
+
+
+def assert_one_error_line(proc, *names):
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("zedo-infer: error: ")
+    for name in names:
+        assert name in lines[0]
+
+
+def test_help():
+    proc = zedo_infer("--help", check_rc=0)
+    for option in ("--engine", "--hypotheses", "--iterations", "--batch-size", "--selection", "--sampler", "--no-ipo", "--quiet"):
+        assert option in proc.stdout
+
+
+def test_npz_in_npz_out(tmp_path, npz_input, tiny_prior):
+    out = tmp_path / "poses.npz"
+    proc = zedo_infer(npz_input, "-o", out, *fast(tiny_prior), check_rc=0)
+    summary = proc.stdout.strip().splitlines()
+    assert len(summary) == 1 and "4 poses x 1 hypotheses" in summary[0] and " px" in summary[0]
+    assert proc.stderr == ""  # --quiet: no progress bar
+    with np.load(out) as f:
+        assert f["joints_3d"].shape == (4, 17, 3) and f["translation"].shape == (4, 3)
+        np.testing.assert_array_equal(f["joints_3d"][:, 0], f["translation"])
+        assert "hypotheses" not in f.files
+        assert int(f["iterations"]) == 20 and str(f["engine"]) == str(tiny_prior)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cam0.npz", "poses.npz"]  # no temporary left
+
+
+def test_json_single_pose_in_json_out_with_hypotheses(tmp_path, tiny_prior):
+    s = synthetic_poses(1, seed=10)
+    kp = s["keypoints"][0].tolist()
+    kp[13] = [None, None]  # a missing joint: null keypoint, score 0
+    scores = [1.0] * 17
+    scores[13] = 0.0
+    inp = tmp_path / "pose.json"
+    inp.write_text(json.dumps({"keypoints": kp, "K": s["K"].tolist(), "scores": scores}))
+    out = tmp_path / "out" / "pose3d.json"
+    zedo_infer(inp, "-o", out, *fast(tiny_prior), "--hypotheses", 3, check_rc=0)
+    doc = json.loads(out.read_text())
+    assert np.shape(doc["joints_3d"]) == (1, 17, 3) and np.shape(doc["hypotheses"]) == (1, 3, 17, 3)
+    assert np.shape(doc["reprojection_px"]) == (1, 3) and np.shape(doc["prior_residual"]) == (1, 3)
+    assert doc["selection"] == "reprojection" and 0 <= doc["selected"][0] < 3
+    assert np.isfinite(np.asarray(doc["joints_3d"])).all()
+
+
+def test_hypotheses_written_to_npz(tmp_path, npz_input, tiny_prior):
+    out = tmp_path / "poses.npz"
+    zedo_infer(npz_input, "-o", out, *fast(tiny_prior), "--hypotheses", 3, "--selection", "prior", "--batch-size", 5, check_rc=0)
+    with np.load(out) as f:
+        assert f["hypotheses"].shape == (4, 3, 17, 3)
+        assert f["selected"].shape == (4,) and str(f["selection"]) == "prior"
+        np.testing.assert_array_equal(f["selected"], f["prior_residual"].argmin(1))
+        np.testing.assert_array_equal(f["joints_3d"], f["hypotheses"][np.arange(4), f["selected"]])
+
+
+def _bad_input(tmp_path, kind):
+    s = synthetic_poses(2, seed=11)
+    path = tmp_path / ("bad.json" if kind == "json_syntax" else "bad.npz")
+    if kind == "nan_keypoint":
+        kp = s["keypoints"].copy()
+        kp[1, 3] = np.nan
+        np.savez(path, keypoints=kp, K=s["K"])
+    elif kind == "missing_K":
+        np.savez(path, keypoints=s["keypoints"])
+    elif kind == "unknown_key":
+        np.savez(path, keypoints=s["keypoints"], K=s["K"], score=np.ones((2, 17)))
+    elif kind == "K_shape":
+        np.savez(path, keypoints=s["keypoints"], K=np.eye(4))
+    elif kind == "not_npz":
+        path.write_bytes(b"not a zip file")
+    elif kind == "json_syntax":
+        path.write_text('{"keypoints": [1, 2')
+    return path
+
+
+@pytest.mark.parametrize(
+    "kind, field",
+    [("nan_keypoint", "keypoints[1, 3]"), ("missing_K", "'K'"), ("unknown_key", "'score'"), ("K_shape", "K has shape"), ("not_npz", ".npz"), ("json_syntax", ".json")],
+)
+def test_bad_input_exits_2_with_one_line_naming_the_file(tmp_path, tiny_prior, kind, field):
+    inp = _bad_input(tmp_path, kind)
+    out = tmp_path / "out.npz"
+    proc = zedo_infer(inp, "-o", out, *fast(tiny_prior))
+    assert_one_error_line(proc, str(inp), field)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("problem", ["missing_input", "output_suffix", "missing_engine", "bad_option_value"])
+def test_other_errors_exit_2_with_one_line(tmp_path, npz_input, tiny_prior, problem):
+    out = tmp_path / "out.npz"
+    args = {
+        "missing_input": [tmp_path / "nope.npz", "-o", out, *fast(tiny_prior)],
+        "output_suffix": [npz_input, "-o", tmp_path / "out.csv", *fast(tiny_prior)],
+        "missing_engine": [npz_input, "-o", out, *fast(tmp_path / "nope.onnx")],
+        "bad_option_value": [npz_input, "-o", out, *fast(tiny_prior), "--hypotheses", 0],
+    }[problem]
+    proc = zedo_infer(*args)
+    assert_one_error_line(proc)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cam0.npz"]
+
+
+@pytest.mark.parametrize("existing", [False, True])
+def test_failing_engine_leaves_no_output(tmp_path, npz_input, make_prior, existing):
+    out = tmp_path / "poses.npz"
+    if existing:
+        out.write_bytes(b"previous result")
+    # With the progress bar on: the error must still be the last line, after the closed bar.
+    proc = zedo_infer(npz_input, "-o", out, "--engine", make_prior("fails"), "--iterations", 20, "--threads", 1)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("zedo-infer: error: ") and "fails.onnx" in last
+    if existing:
+        assert out.read_bytes() == b"previous result"
+    else:
+        assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if ".part" in p.name]
+
+
+# The file formats themselves, in process (zedo.runtime.inputs).
+
+
+def test_load_input_formats(tmp_path):
+    from zedo.runtime import load_input
+
+    s = synthetic_poses(1, seed=12)
+    single = tmp_path / "single.json"
+    single.write_text(json.dumps({"keypoints": s["keypoints"][0].tolist(), "K": s["K"].tolist(), "scores": [1.0] * 17}))
+    d = load_input(single)
+    assert d["keypoints"].shape == (1, 17, 2) and d["scores"].shape == (1, 17) and d["K"].shape == (3, 3)
+    assert d["keypoints"].dtype == np.float64
+    many = tmp_path / "many.npz"
+    kp = np.concatenate([s["keypoints"]] * 3).astype(np.float32)
+    kp[2, 16] = np.nan
+    sc = np.ones((3, 17))
+    sc[2, 16] = 0.0
+    np.savez(many, keypoints=kp, K=np.stack([s["K"]] * 3), scores=sc)
+    d = load_input(many)
+    assert d["keypoints"].shape == (3, 17, 2) and d["K"].shape == (3, 3, 3) and d["keypoints"].dtype == np.float64
+    assert np.isnan(d["keypoints"][2, 16]).all()  # kept as given; estimate ignores score-0 joints
+    np.savez(many, keypoints=kp[:2], K=s["K"])
+    assert load_input(many)["scores"] is None
+
+
+@pytest.mark.parametrize(
+    "name, content, match",
+    [
+        ("in.txt", "", r"in.txt: unknown input format '.txt'"),
+        ("in.json", "[1, 2]", r"in.json: expected a JSON object"),
+        ("in.json", '{"keypoints": "abc", "K": [[1, 0, 0], [0, 1, 0], [0, 0, 1]]}', r"in.json: keypoints is not a numeric array"),
+        ("in.json", '{"keypoints": [[1, 2], [3]], "K": [[1, 0, 0], [0, 1, 0], [0, 0, 1]]}', r"in.json: keypoints is not a numeric array"),
+        ("in.json", '{"K": [[1, 0, 0], [0, 1, 0], [0, 0, 1]]}', r"in.json: missing key 'keypoints'"),
+    ],
+)
+def test_load_input_errors_name_file_and_field(tmp_path, name, content, match):
+    from zedo.runtime import load_input
+
+    path = tmp_path / name
+    path.write_text(content)
+    with pytest.raises(ValueError, match=match):
+        load_input(path)
+
+
+def test_load_input_missing_file(tmp_path):
+    from zedo.runtime import load_input
+
+    with pytest.raises(FileNotFoundError, match="nope.npz"):
+        load_input(tmp_path / "nope.npz")
+
+
+@pytest.fixture(scope="module")
+def results(tiny_prior):
+    from zedo.runtime import LoopConfig, estimate
+
+    s = synthetic_poses(2, seed=13)
+    cfg = LoopConfig(iterations=5)
+    return {S: estimate(s["keypoints"], s["K"], engine=tiny_prior, hypotheses=S, config=cfg) for S in (1, 3)}
+
+
+@pytest.mark.parametrize("suffix", [".npz", ".json"])
+@pytest.mark.parametrize("S", [1, 3])
+def test_save_output_round_trip(tmp_path, results, suffix, S):
+    from zedo.runtime import save_output
+
+    r = results[S]
+    path = tmp_path / f"out{suffix}"
+    save_output(path, r, engine="tiny")
+    if suffix == ".npz":
+        with np.load(path) as f:
+            got = {k: f[k] for k in f.files}
+    else:
+        got = {k: np.asarray(v) for k, v in json.loads(path.read_text()).items()}
+    keys = {"joints_3d", "translation", "engine"}
+    if S > 1:
+        keys |= {"hypotheses", "selected", "selection", "reprojection_px", "prior_residual"}
+    assert set(got) == keys
+    for k in keys - {"engine", "selection"}:
+        np.testing.assert_array_equal(got[k], getattr(r, k))
+    assert str(got["engine"]) == "tiny"
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]
+
+
+def test_save_output_failure_leaves_nothing(tmp_path, results):
+    from zedo.runtime import save_output
+
+    with pytest.raises(ValueError, match="unknown output format"):
+        save_output(tmp_path / "out.csv", results[1])
+    with pytest.raises(ValueError, match="joints_3d"):
+        save_output(tmp_path / "out.npz", results[1], joints_3d=np.zeros(3))
+    kept = tmp_path / "kept.json"
+    kept.write_text("old")
+    with pytest.raises(ValueError, match="'note'"):
+        save_output(kept, results[3], note={"not": "an array"})
+    assert kept.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["kept.json"]

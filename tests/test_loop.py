@@ -1,0 +1,209 @@
+"""Properties of the ZeDO loop's pure functions (zedo.runtime.loop) in float32 and float64."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from conftest import TPOSE, project, synthetic_poses
+
+from zedo.runtime import sde as sde_lib
+from zedo.runtime.loop import (
+    LoopConfig,
+    initial_pose_optimisation,
+    keypoints_to_rays,
+    ode_step,
+    project_onto_rays,
+    run_loop,
+    sde_step,
+    solve_translation,
+    unit,
+    yaw_matrices,
+)
+
+DTYPES = [np.float32, np.float64]
+# Tolerances relative to the quantities compared (metres, pixels, unitless).
+TOL = {np.float32: 1e-4, np.float64: 1e-9}
+
+
+def scene(n=4, seed=0, dtype=np.float64, **kw):
+    s = synthetic_poses(n, seed=seed, **kw)
+    K = np.broadcast_to(s["K"], (n, 3, 3)).astype(dtype)
+    return s, s["keypoints"].astype(dtype), K, np.linalg.inv(K)
+
+
+def ray_distance(points_cam, unit_rays):
+    """Distance (..., 17) in metres of each point from the line through the origin along its unit ray."""
+    along = (points_cam * unit_rays).sum(-1, keepdims=True)
+    return np.linalg.norm(points_cam - along * unit_rays, axis=-1)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_rays_pass_through_their_keypoints(dtype):
+    s, kp, K, K_inv = scene(dtype=dtype)
+    rays = keypoints_to_rays(kp, K_inv, np)
+    assert rays.shape == (4, 17, 3) and rays.dtype == dtype
+    np.testing.assert_allclose(rays[..., 2], 1.0, atol=TOL[dtype])
+    # Any point along the ray projects to the keypoint, and the true joints lie on their rays.
+    np.testing.assert_allclose(project(2.7 * rays.astype(np.float64), s["K"]), s["keypoints"], atol=1e3 * TOL[dtype])
+    u = unit(rays, np)
+    np.testing.assert_allclose(np.linalg.norm(u, axis=-1), 1.0, atol=TOL[dtype])
+    assert ray_distance(s["pose_cam"], u.astype(np.float64)).max() < 10 * TOL[dtype]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_project_onto_rays_puts_observed_joints_on_rays_and_keeps_masked(dtype):
+    s, kp, K, K_inv = scene(dtype=dtype)
+    rng = np.random.default_rng(1)
+    u = unit(keypoints_to_rays(kp, K_inv, np), np)
+    pose = (s["pose"] + 0.1 * rng.standard_normal(s["pose"].shape)).astype(dtype)
+    T = (s["translation"] + 0.3 * rng.standard_normal((4, 3))).astype(dtype)
+    mask = (rng.uniform(size=(4, 17, 1)) > 0.3).astype(dtype)
+    out = project_onto_rays(pose, T, u, mask)
+    assert out.shape == pose.shape and out.dtype == dtype
+    dist = ray_distance(out + T[:, None], u)
+    observed = mask[..., 0] > 0
+    assert dist[observed].max() < 10 * TOL[dtype]
+    np.testing.assert_array_equal(out[~observed], pose[~observed])
+    # The move is perpendicular to the ray: the closest point, not just any point on it.
+    along = ((out - pose) * u).sum(-1)
+    assert np.abs(along[observed]).max() < 10 * TOL[dtype]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("weighting", ["ones", "random", "some_zero"])
+def test_solve_translation_recovers_planted_translation(dtype, weighting):
+    s, kp, K, K_inv = scene(n=6, seed=2, dtype=dtype)
+    rays = keypoints_to_rays(kp, K_inv, np)
+    rng = np.random.default_rng(3)
+    w = {"ones": np.ones((6, 17)), "random": rng.uniform(0.05, 1.0, (6, 17)), "some_zero": (rng.uniform(size=(6, 17)) > 0.4) * 1.0}[weighting]
+    w[:, :3] = 1.0  # keep the problem well posed when weights are zeroed
+    T = solve_translation(s["pose"].astype(dtype), rays, w.astype(dtype), np)
+    assert T.shape == (6, 3) and T.dtype == dtype
+    np.testing.assert_allclose(T, s["translation"], atol=100 * TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_solve_translation_mirrors_a_solution_behind_the_camera(dtype):
+    s, kp, K, K_inv = scene(dtype=dtype)
+    rays = keypoints_to_rays(kp, K_inv, np)
+    # -pose - T also lies on the rays (behind the camera), so the raw solution for -pose is -T.
+    T = solve_translation(-s["pose"].astype(dtype), rays, np.ones((4, 17), dtype), np)
+    assert (T[:, 2] > 0).all()
+    np.testing.assert_allclose(T, s["translation"], atol=100 * TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("t", [0.1, 0.05, 0.01])
+def test_ode_step_is_the_subvp_probability_flow_euler_step(dtype, t):
+    cfg = sde_lib.SDEConfig()
+    rng = np.random.default_rng(0)
+    x, eps = rng.standard_normal((3, 17, 3)).astype(dtype), rng.standard_normal((3, 17, 3)).astype(dtype)
+    dt = 0.01
+    out = ode_step(x, eps, t, dt, cfg, np)
+    b, g2, std = sde_lib.beta(t, cfg), sde_lib.diffusion_sq(t, cfg), sde_lib.marginal_std(t, cfg)
+    score = -eps.astype(np.float64) / std
+    # Backwards in time: x(t - dt) = x(t) - [f(x, t) - g^2 score / 2] dt with f = -beta x / 2.
+    expected = x - (-0.5 * b * x - 0.5 * g2 * score) * dt
+    assert out.dtype == dtype
+    np.testing.assert_allclose(out, expected, rtol=10 * TOL[dtype], atol=10 * TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sde_step_is_the_reverse_subvp_euler_maruyama_step(dtype):
+    cfg = sde_lib.SDEConfig()
+    rng = np.random.default_rng(0)
+    x, eps = rng.standard_normal((3, 17, 3)).astype(dtype), rng.standard_normal((3, 17, 3)).astype(dtype)
+    t, dt = 0.07, 0.01
+    out = sde_step(x, eps, t, dt, cfg, np, np.random.default_rng(5))
+    noise = np.random.default_rng(5).standard_normal(x.shape, dtype=dtype)
+    b, g2, std = sde_lib.beta(t, cfg), sde_lib.diffusion_sq(t, cfg), sde_lib.marginal_std(t, cfg)
+    score = -eps.astype(np.float64) / std
+    expected = x - (-0.5 * b * x - g2 * score) * dt + math.sqrt(g2 * dt) * noise
+    assert out.dtype == dtype
+    np.testing.assert_allclose(out, expected, rtol=10 * TOL[dtype], atol=10 * TOL[dtype])
+
+
+@pytest.mark.parametrize("iterations", [1, 2, 20, 1000])
+def test_time_schedule_runs_from_t_max_to_t_min(iterations):
+    cfg = sde_lib.SDEConfig()
+    ts = sde_lib.time_schedule(iterations, cfg)
+    assert len(ts) == iterations
+    assert ts[0] == cfg.t_max
+    if iterations > 1:
+        assert ts[-1] == pytest.approx(cfg.t_min, abs=1e-12)
+        assert np.all(np.diff(ts) < 0)
+        np.testing.assert_allclose(np.diff(ts), np.diff(ts)[0])
+
+
+def test_time_schedule_rejects_zero_iterations():
+    with pytest.raises(ValueError, match="iterations"):
+        sde_lib.time_schedule(0)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_yaw_matrices_are_rotations_about_y(dtype):
+    a = np.random.default_rng(0).uniform(-np.pi, np.pi, (2, 5)).astype(dtype)
+    R = yaw_matrices(a, np)
+    assert R.shape == (2, 5, 3, 3) and R.dtype == dtype
+    eye = np.broadcast_to(np.eye(3), R.shape)
+    np.testing.assert_allclose(R @ np.swapaxes(R, -1, -2), eye, atol=10 * TOL[dtype])
+    np.testing.assert_allclose(np.linalg.det(R), 1.0, atol=10 * TOL[dtype])
+    np.testing.assert_allclose(R @ np.array([0, 1, 0], dtype), np.broadcast_to(np.array([0, 1, 0]), (2, 5, 3)), atol=10 * TOL[dtype])
+    # Angles add: R(a) R(b) = R(a + b).
+    np.testing.assert_allclose(R[0] @ R[1], yaw_matrices(a[0] + a[1], np), atol=10 * TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("yaw_deg", [20.0, -20.0])
+def test_initial_pose_optimisation_recovers_planted_yaw_and_distance(dtype, yaw_deg):
+    s, kp, K, K_inv = scene(seed=3, dtype=dtype, yaw_deg=yaw_deg, noise=0.0)
+    init = np.broadcast_to(TPOSE, (4, 17, 3)).astype(dtype)
+    pose, T = initial_pose_optimisation(init, kp, K, K_inv, LoopConfig(), np)
+    assert pose.dtype == dtype and T.dtype == dtype
+    hips = pose[:, 4] - pose[:, 1]  # right hip -> left hip; yaw a maps +x to (cos a, 0, -sin a)
+    np.testing.assert_allclose(np.degrees(np.arctan2(-hips[:, 2], hips[:, 0])), yaw_deg, atol=0.05)
+    np.testing.assert_allclose(T, s["translation"], atol=1e-3)
+    np.testing.assert_allclose(pose, s["pose"], atol=1e-3)
+    ipo = [0, 1, 4]
+    cam = (pose + T[:, None]).astype(np.float64)
+    assert np.abs(project(cam[:, ipo], s["K"]) - s["keypoints"][:, ipo]).max() < 0.01  # pixels
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_run_loop_with_zero_eps_ends_with_joints_on_rays(dtype):
+    """With eps = 0 a step only scales the pose about the origin, which keeps it on the rays for a
+    scaled translation, so the loop must end with every observed joint on its ray."""
+    s, kp, K, K_inv = scene(dtype=dtype)
+    calls = []
+    engine = lambda x, t: np.zeros_like(x)  # noqa: E731
+    init = np.broadcast_to(TPOSE, (4, 17, 3)).astype(dtype)
+    x, T = run_loop(init, kp, np.ones((4, 17), dtype), K, engine, sde_lib.SDEConfig(), LoopConfig(iterations=20), np, progress=calls.append)
+    assert x.dtype == dtype and T.shape == (4, 3)
+    assert calls == [1] * 20
+    u = unit(keypoints_to_rays(kp, K_inv, np), np)
+    cam = x + T[:, None]
+    assert (cam[..., 2] > 0).all()
+    assert ray_distance(cam, u).max() < {np.float32: 1e-5, np.float64: 1e-12}[dtype]  # metres
+
+
+def test_run_loop_leaves_missing_joints_to_the_prior_and_uses_the_sde_sampler():
+    s, kp, K, K_inv = scene()
+    scores = np.ones((4, 17))
+    scores[:, 13] = 0.0  # left wrist missing
+    kp = kp.copy()
+    kp[:, 13] = 0.0  # validate_inputs zeroes missing keypoints
+    engine = lambda x, t: np.zeros_like(x)  # noqa: E731
+    init = np.broadcast_to(TPOSE, (4, 17, 3)).astype(np.float64)
+    cfg = LoopConfig(iterations=10, sampler="sde")
+    runs = [run_loop(init, kp, scores, K, engine, sde_lib.SDEConfig(), cfg, np, np.random.default_rng(seed)) for seed in (0, 0, 1)]
+    np.testing.assert_array_equal(runs[0][0], runs[1][0])
+    assert not np.allclose(runs[0][0], runs[2][0])
+    assert np.isfinite(runs[0][0]).all() and np.isfinite(runs[0][1]).all()
+
+
+def test_run_loop_rejects_unknown_sampler():
+    s, kp, K, K_inv = scene()
+    with pytest.raises(ValueError, match="sampler"):
+        run_loop(s["pose"], kp, np.ones((4, 17)), K, None, sde_lib.SDEConfig(), LoopConfig(sampler="heun"), np)

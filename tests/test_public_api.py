@@ -1,0 +1,46 @@
+"""The public surface of zedo.runtime, and its promise never to import torch."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import zedo.runtime
+
+PUBLIC = [
+    "BUNDLED_PRIORS",
+    "Estimate",
+    "LoopConfig",
+    "OnnxRuntimeEngine",
+    "PriorMeta",
+    "SDEConfig",
+    "TensorRTEngine",
+    "estimate",
+    "load_input",
+    "open_engine",
+    "save_output",
+]
+
+
+def test_all_is_pinned():
+    assert zedo.runtime.__all__ == PUBLIC
+    for name in PUBLIC:
+        assert getattr(zedo.runtime, name) is not None
+
+
+def test_runtime_never_imports_torch(tiny_prior):
+    """Import every runtime module and run a short estimate in a fresh interpreter; torch must stay out."""
+    code = f"""
+import sys
+import zedo.runtime, zedo.runtime.cli, zedo.runtime.inputs, zedo.runtime.metrics
+from zedo.runtime import LoopConfig, estimate
+sys.path.insert(0, {str(Path(__file__).parent)!r})
+from conftest import synthetic_poses
+s = synthetic_poses(2)
+estimate(s["keypoints"], s["K"], engine={str(tiny_prior)!r}, hypotheses=2, config=LoopConfig(iterations=3))
+print(sorted(m for m in sys.modules if m == "torch" or m.startswith("torch.")))
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
