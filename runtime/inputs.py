@@ -27,6 +27,8 @@ from .skeleton import NUM_JOINTS
 
 INPUT_KEYS = ("keypoints", "K", "scores")
 REQUIRED_KEYS = ("keypoints", "K")
+# Carried by the shipped example (its ground truth and where it came from); read past, not used.
+IGNORED_KEYS = ("joints_3d", "provenance")
 SUFFIXES = (".npz", ".json")
 RESULT_FIELDS = ("joints_3d", "translation", "hypotheses", "selected", "selection", "reprojection_px", "prior_residual")
 
@@ -86,7 +88,7 @@ def load_input(path) -> dict:
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such input file")
     data = _read_npz(path) if suffix == ".npz" else _read_json(path)
-    unknown = sorted(set(data) - set(INPUT_KEYS))
+    unknown = sorted(set(data) - set(INPUT_KEYS) - set(IGNORED_KEYS))
     if unknown:
         # Strict on purpose: a misspelt "score" would otherwise silently mean all scores 1.
         raise ValueError(f"{path}: unknown key(s) {', '.join(map(repr, unknown))}; expected {', '.join(INPUT_KEYS)}")
