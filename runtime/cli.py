@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-ipo", action="store_true", help="skip the initial yaw and distance fit")
     p.add_argument("--seed", type=int, default=0, help="seed of the sde sampler's noise (default: %(default)s)")
     p.add_argument("--threads", type=int, default=0, metavar="N", help="ONNX Runtime intra-op threads; 0: its default (default: %(default)s)")
+    p.add_argument("--plot", metavar="PNG", help="also draw the first poses (input 2D, reprojection, 3D front and side) to this PNG (needs matplotlib)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
@@ -61,6 +62,10 @@ def run(args: argparse.Namespace) -> str:
     )
     wall = time.perf_counter() - start
     save_output(output, result, engine=str(args.engine), iterations=args.iterations, sampler=args.sampler, ipo=not args.no_ipo, seed=args.seed)
+    if args.plot:
+        from .plot import plot_estimates
+
+        plot_estimates(args.plot, result.joints_3d, inputs["keypoints"], inputs["K"])
     n, s = result.hypotheses.shape[:2]
     err = float(np.mean(result.reprojection_px[np.arange(n), result.selected]))
     return f"{n} poses x {s} hypotheses, {args.iterations} iterations in {wall:.2f} s; mean reprojection error {err:.2f} px -> {output}"

@@ -250,3 +250,14 @@ def test_save_output_failure_leaves_nothing(tmp_path, results):
         save_output(kept, results[3], note={"not": "an array"})
     assert kept.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["kept.json"]
+
+
+def test_plot_writes_png(tiny_prior, tmp_path, synth):
+    pytest.importorskip("matplotlib")
+    s = synth(2)
+    inp = tmp_path / "in.npz"
+    np.savez(inp, keypoints=s["keypoints"], K=s["K"])
+    png = tmp_path / "poses.png"
+    r = subprocess.run([EXE, str(inp), "-o", str(tmp_path / "out.npz"), "--engine", str(tiny_prior), "--iterations", "5", "--quiet", "--plot", str(png)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
