@@ -1,0 +1,187 @@
+"""Training: the loss, determinism and resume, augmentation, clusters, and Human3.6M conversion."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from zedo.runtime.sde import SDEConfig, marginal_std, mean_coeff
+from zedo.runtime.skeleton import BONES, bone_lengths
+from zedo.training.clusters import face_camera, kmeans_poses
+from zedo.training.h36m import load_positions, prepare_h36m, world_to_camera, Camera
+from zedo.training.model import PriorConfig, ScoreNet, count_parameters
+from zedo.training.train import TrainConfig, augment_bone_lengths, dsm_loss, train
+
+torch.set_num_threads(1)
+TINY = PriorConfig(hidden_dim=32, embed_dim=16, groups=8)
+
+
+def _poses(n=64, seed=0):
+    """Random plausible root-relative poses: a jittered standing skeleton, metres."""
+    from conftest import TPOSE
+
+    rng = np.random.default_rng(seed)
+    p = TPOSE[None] + 0.03 * rng.standard_normal((n, 17, 3))
+    return (p - p[:, :1]).astype(np.float32)
+
+
+@pytest.fixture
+def pose_file(tmp_path):
+    path = tmp_path / "poses.npz"
+    np.savez(path, poses=_poses(), provenance=json.dumps({"source": "test"}))
+    return path
+
+
+def test_paper_width_has_about_7_2_million_parameters():
+    assert abs(count_parameters(ScoreNet(PriorConfig())) - 7.2e6) < 0.05e6
+
+
+class _Oracle(torch.nn.Module):
+    """Knows x0: predicts eps exactly from x_t = m x0 + s eps."""
+
+    def __init__(self, x0, sde):
+        super().__init__()
+        self.x0, self.sde = x0, sde
+
+    def forward(self, x, t):
+        m = mean_coeff(t, self.sde, torch)[:, None, None]
+        s = marginal_std(t, self.sde, torch)[:, None, None]
+        return (x - m * self.x0) / s
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_dsm_loss_is_zero_for_the_true_noise_and_one_for_zero(dtype):
+    sde = SDEConfig()
+    x0 = torch.from_numpy(_poses(256)).to(dtype)
+    t = torch.linspace(0.01, 0.1, 256, dtype=dtype)
+    eps = torch.randn(x0.shape, generator=torch.Generator().manual_seed(0), dtype=dtype)
+    assert dsm_loss(_Oracle(x0, sde), x0, t, eps, sde).item() < 1e-8
+    zero = lambda x, t: torch.zeros_like(x)  # noqa: E731
+    assert abs(dsm_loss(zero, x0, t, eps, sde).item() - 1.0) < 0.05
+
+
+def test_training_is_deterministic_and_resume_matches(tmp_path, pose_file):
+    cfg = TrainConfig(steps=6, batch_size=16, warmup=2, checkpoint_every=3, threads=1)
+    a = train([pose_file], tmp_path / "a.pt", cfg, TINY, progress=False)
+    b = train([pose_file], tmp_path / "b.pt", cfg, TINY, progress=False)
+    ka, kb = torch.load(a, weights_only=False), torch.load(b, weights_only=False)
+    for k in ka["ema"]:
+        assert torch.equal(ka["ema"][k], kb["ema"][k])
+    # Interrupt a run after its step-3 checkpoint, resume it: same weights as the uninterrupted run.
+    import zedo.training.train as tr
+
+    calls = {"n": 0}
+    real_loss = tr.dsm_loss
+
+    def interrupting_loss(*args):
+        calls["n"] += 1
+        if calls["n"] == 5:
+            raise KeyboardInterrupt
+        return real_loss(*args)
+
+    tr.dsm_loss = interrupting_loss
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            train([pose_file], tmp_path / "c.pt", cfg, TINY, progress=False)
+    finally:
+        tr.dsm_loss = real_loss
+    assert torch.load(tmp_path / "c.pt", weights_only=False)["step"] == 3
+    train([pose_file], tmp_path / "c.pt", cfg, TINY, progress=False)
+    kc = torch.load(tmp_path / "c.pt", weights_only=False)
+    assert kc["step"] == 6
+    for k in ka["model"]:
+        assert torch.equal(ka["model"][k], kc["model"][k])
+    assert ka["clusters_1"].shape == (1, 17, 3) and ka["clusters_50"].shape == (50, 17, 3)
+
+
+def test_resume_with_other_settings_is_refused(tmp_path, pose_file):
+    cfg = TrainConfig(steps=2, batch_size=8, warmup=1, threads=1)
+    out = train([pose_file], tmp_path / "p.pt", cfg, TINY, progress=False)
+    with pytest.raises(ValueError, match="different configuration"):
+        train([pose_file], out, TrainConfig(steps=2, batch_size=8, warmup=1, lr=1e-2, threads=1), TINY, progress=False)
+
+
+def test_bad_pose_file_is_named(tmp_path):
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, other=np.zeros(3))
+    with pytest.raises(ValueError, match="bad.npz.*'poses'"):
+        train([bad], tmp_path / "x.pt", TrainConfig(steps=1), TINY, progress=False)
+    assert not (tmp_path / "x.pt").exists()
+
+
+def test_bone_augmentation_keeps_directions_symmetry_and_total_length():
+    x = torch.from_numpy(_poses(32))
+    y = augment_bone_lengths(x, 0.1, torch.Generator().manual_seed(0))
+    lx, ly = bone_lengths(x.numpy()), bone_lengths(y.numpy())
+    np.testing.assert_allclose(lx.sum(1), ly.sum(1), rtol=1e-5)
+    assert np.abs(ly / lx - 1).max() > 0.02  # proportions did change
+    for i, (p, c) in enumerate(BONES):
+        dx, dy = x[:, c] - x[:, p], y[:, c] - y[:, p]
+        cos = (dx * dy).sum(-1) / (dx.norm(dim=-1) * dy.norm(dim=-1))
+        assert torch.all(cos > 1 - 1e-5)
+    ratio = ly / lx
+    np.testing.assert_allclose(ratio[:, 0], ratio[:, 3], rtol=1e-5)  # r_hip and l_hip bones alike
+
+
+def test_face_camera_puts_the_hips_on_x_and_keeps_lengths():
+    rng = np.random.default_rng(0)
+    x = _poses(16)
+    a = rng.uniform(-np.pi, np.pi, 16)
+    R = np.zeros((16, 3, 3))
+    R[:, 0, 0], R[:, 0, 2], R[:, 1, 1], R[:, 2, 0], R[:, 2, 2] = np.cos(a), np.sin(a), 1, -np.sin(a), np.cos(a)
+    turned = x @ np.swapaxes(R, 1, 2)
+    f = face_camera(turned)
+    hips = f[:, 4] - f[:, 1]
+    assert np.all(hips[:, 0] > 0) and np.allclose(hips[:, 2], 0, atol=1e-9)
+    np.testing.assert_allclose(face_camera(x), f, atol=1e-9)  # yaw removed: same result
+    np.testing.assert_allclose(bone_lengths(f), bone_lengths(x), rtol=1e-6)
+
+
+def test_kmeans_finds_planted_clusters():
+    rng = np.random.default_rng(0)
+    base = _poses(3, seed=5)
+    data = np.concatenate([base[i] + 0.001 * rng.standard_normal((40 * (i + 1), 17, 3)) for i in range(3)])
+    c = kmeans_poses(face_camera(data).astype(np.float32), 3)
+    # Largest cluster first; each centre is one of the planted poses.
+    np.testing.assert_allclose(c[0], face_camera(base[2:3])[0], atol=2e-3)
+    with pytest.raises(ValueError):
+        kmeans_poses(data[:2], 5)
+
+
+def _tiny_h36m(tmp_path):
+    rng = np.random.default_rng(0)
+    positions = {"S1": {"Walk 1": rng.standard_normal((5, 32, 3)).astype(np.float32)}}
+    np.savez(tmp_path / "data_3d_h36m.npz", positions_3d=positions)
+    R = np.linalg.qr(rng.standard_normal((3, 3)))[0]
+    R *= np.sign(np.linalg.det(R))
+    cam = {"R": R.tolist(), "center": [1.0, 2.0, 3.0], "f": [1000.0, 1000.0], "c": [500.0, 500.0]}
+    cams = {"S1": {cid: cam for cid in ("54138969", "55011271", "58860488", "60457274")}}
+    (tmp_path / "cameras.json").write_text(json.dumps(cams))
+    return positions, R
+
+
+def test_h36m_camera_frame_conversion(tmp_path):
+    positions, R = _tiny_h36m(tmp_path)
+    out = prepare_h36m(tmp_path, tmp_path / "out.npz", subjects=("S1",))
+    p = np.load(out)["poses"]
+    assert p.shape == (4 * 5, 17, 3)
+    np.testing.assert_allclose(p[:, 0], 0, atol=1e-6)
+    world = positions["S1"]["Walk 1"][:, [0, 1, 2, 3, 6, 7, 8, 12, 13, 14, 15, 17, 18, 19, 25, 26, 27]]
+    # A rigid change of frame keeps bone lengths.
+    np.testing.assert_allclose(bone_lengths(p[:5]), bone_lengths(world), rtol=1e-4)
+    cam = Camera(R, np.array([1.0, 2.0, 3.0]), np.eye(3))
+    back = world_to_camera(world.astype(np.float64), cam) @ R + cam.center
+    np.testing.assert_allclose(back, world, atol=1e-5)
+
+
+def test_h36m_bad_inputs_are_named(tmp_path):
+    _tiny_h36m(tmp_path)
+    with pytest.raises(ValueError, match="subject 'S9' is not in the file"):
+        prepare_h36m(tmp_path, tmp_path / "o.npz", subjects=("S9",))
+    assert not (tmp_path / "o.npz").exists()
+    np.savez(tmp_path / "wrong.npz", other=np.zeros(2))
+    with pytest.raises(ValueError, match="wrong.npz.*positions_3d"):
+        load_positions(tmp_path / "wrong.npz")
