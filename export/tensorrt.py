@@ -5,6 +5,13 @@ deployment machine. Its optimisation profile covers batches min_batch..max_batch
 and t (B,), tuned for opt_batch. A plan has no metadata of its own: the ONNX file's ``zedo``
 metadata is copied into the sidecar ``<engine>.json``. Written against TensorRT 10; TensorRT 8.6
 also works (explicit-batch flag).
+
+Reduced precision, two ways. Recommended: build a reduced-precision ONNX file
+(``zedo.calibration``: FP16, or INT8 with Q/DQ nodes) as it is typed; TensorRT >= 10 builds it
+strongly typed, so layers the file keeps in float32 stay float32 and INT8 scales come from the
+Q/DQ nodes. Legacy (TensorRT <= 10, deprecated since 10.1): the ``fp16``/``int8`` builder flags on
+the FP32 file, where TensorRT picks each layer's precision itself; INT8 then needs a calibrator
+(``zedo.calibration.int8.tensorrt_calibrator``).
 """
 
 from __future__ import annotations
@@ -18,11 +25,22 @@ from zedo.runtime.metadata import INPUT_T, INPUT_X, META_KEY, PriorMeta, sidecar
 from zedo.runtime.skeleton import NUM_JOINTS
 
 
+def require_tensorrt(onnx_path=None):
+    """The ``tensorrt`` module; RuntimeError naming the fallback if it is not installed."""
+    try:
+        import tensorrt as trt
+    except ImportError:
+        fallback = f"; the ONNX file {onnx_path} runs on ONNX Runtime meanwhile" if onnx_path is not None else ""
+        raise RuntimeError(f"TensorRT is not installed: pip install tensorrt on a machine with an NVIDIA GPU{fallback}") from None
+    return trt
+
+
 def build_engine(
     onnx_path,
     engine_path,
     fp16: bool = False,
     int8: bool = False,
+    calibrator=None,
     min_batch: int = 1,
     opt_batch: int = 1024,
     max_batch: int = 4096,
@@ -31,11 +49,14 @@ def build_engine(
     """Build ``engine_path`` (.trt, .engine or .plan) and its sidecar from ``onnx_path``; return its path.
 
     fp16: let TensorRT run layers in half precision where faster (weights stored in FP16). int8:
-    let it run INT8 kernels; TensorRT 10 takes INT8 scales from Q/DQ nodes in the ONNX model (no
-    calibrator is set here), so it only pays off for an explicitly quantized model. Without either
-    flag the network is built strongly typed, in float32 as exported (TensorRT's default TF32
-    tensor-core math applies on Ampere and newer). workspace_gb: scratch GPU memory the builder may
-    use for a layer's tactics, in GiB.
+    let it run INT8 kernels, with scales from the file's Q/DQ nodes or, for an FP32 file, from
+    ``calibrator`` (a TensorRT IInt8Calibrator, e.g. ``zedo.calibration.int8.tensorrt_calibrator``,
+    run on batches of its own size; deprecated since TensorRT 10.1). Without either flag the
+    network is built strongly typed (TensorRT >= 10): in the precision the file says, float32 for
+    an FP32 export (TensorRT's default TF32 tensor-core math applies on Ampere and newer), FP16 or
+    INT8 where a ``zedo.calibration`` file says so. On TensorRT 8.6, which has no strong typing, a
+    file whose metadata says fp16 or int8 gets the matching flag. workspace_gb: scratch GPU memory
+    the builder may use for a layer's tactics, in GiB.
 
     Raises RuntimeError if TensorRT is not installed or the build fails, ValueError for bad
     arguments or an ONNX file that is not a zedo prior, FileNotFoundError for a missing file.
@@ -49,14 +70,14 @@ def build_engine(
         raise ValueError(f"need 1 <= min_batch <= opt_batch <= max_batch, got {min_batch}, {opt_batch}, {max_batch}")
     if not workspace_gb > 0:
         raise ValueError(f"workspace_gb must be > 0, got {workspace_gb}")
-    try:
-        import tensorrt as trt
-    except ImportError:
-        raise RuntimeError(
-            f"TensorRT is not installed: pip install tensorrt on a machine with an NVIDIA GPU; "
-            f"the ONNX file {onnx_path} runs on ONNX Runtime meanwhile"
-        ) from None
+    if calibrator is not None and not int8:
+        raise ValueError("a calibrator only serves INT8 builds: pass int8=True")
+    trt = require_tensorrt(onnx_path)
     meta = _read_meta(onnx_path)
+    if calibrator is not None and meta.precision == "int8":
+        raise ValueError(f"{onnx_path}: already quantized (Q/DQ); TensorRT takes its scales from the file, pass no calibrator")
+    if int(trt.__version__.split(".")[0]) < 10:
+        fp16, int8 = fp16 or meta.precision == "fp16", int8 or meta.precision == "int8"
 
     logger = trt.Logger(trt.Logger.WARNING)
     builder = trt.Builder(logger)
@@ -78,13 +99,21 @@ def build_engine(
     profile.set_shape(INPUT_X, (min_batch, NUM_JOINTS, 3), (opt_batch, NUM_JOINTS, 3), (max_batch, NUM_JOINTS, 3))
     profile.set_shape(INPUT_T, (min_batch,), (opt_batch,), (max_batch,))
     config.add_optimization_profile(profile)
+    if calibrator is not None:
+        # Calibration runs the network at one shape, the calibrator's batch.
+        calib = builder.create_optimization_profile()
+        b = calibrator.get_batch_size()
+        calib.set_shape(INPUT_X, (b, NUM_JOINTS, 3), (b, NUM_JOINTS, 3), (b, NUM_JOINTS, 3))
+        calib.set_shape(INPUT_T, (b,), (b,), (b,))
+        config.set_calibration_profile(calib)
+        config.int8_calibrator = calibrator
     plan = builder.build_serialized_network(network, config)
     if plan is None:
         raise RuntimeError(f"{onnx_path}: TensorRT could not build an engine (see its log above)")
 
     with atomic_path(engine_path) as tmp:
         tmp.write_bytes(bytes(plan))
-    precision = "int8" if int8 else "fp16" if fp16 else meta.precision
+    precision = "int8" if int8 or meta.precision == "int8" else "fp16" if fp16 or meta.precision == "fp16" else "fp32"
     with atomic_path(sidecar_path(engine_path)) as tmp:
         tmp.write_text(replace(meta, precision=precision).to_json())
     return engine_path

@@ -1,0 +1,338 @@
+"""INT8 priors: explicit (Q/DQ) quantization with ONNX Runtime, and a TensorRT calibrator.
+
+The recommended path is explicit quantization: ``quantize_int8`` writes an ONNX prior whose Gemm
+(Linear) layers read their activations and weights through QuantizeLinear/DequantizeLinear pairs
+with scales fixed by calibration on a calibration set (``zedo.calibration.dataset``: noised poses
+x (N, 17, 3) float32 metres, t (N,) in ZeDO's range). The same file runs on ONNX Runtime and is
+consumed directly by TensorRT (``zedo-export --engine`` builds it as typed; TensorRT takes the
+scales from the Q/DQ nodes and needs no calibrator). ONNX Runtime's CPU provider fuses Q/DQ Gemms
+into integer kernels only when their outputs are quantized too, which costs accuracy (below), so
+on a CPU it dequantizes and multiplies in float: the file is 3.5x smaller, not faster.
+TensorRT's constraints shape the choices here: symmetric INT8 activations and weights (zero
+point 0), per-channel weight scales along the output axis, and float biases (TensorRT does not
+dequantize INT32 tensors).
+
+Inputs and outputs stay float32 (x, t -> eps), so the runtime feeds the file like an FP32 prior.
+The legacy alternative, implicit quantization with a TensorRT calibrator on the FP32 file
+(``tensorrt_calibrator``), is deprecated since TensorRT 10.1 and removed in 11.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from zedo.runtime.metadata import INPUT_T, INPUT_X
+from zedo.runtime.skeleton import NUM_JOINTS
+
+from .graph import load_prior_model, save_prior_model
+
+METHODS: tuple[str, ...] = ("minmax", "entropy", "percentile")
+QUANTIZED_OPS: tuple[str, ...] = ("Gemm", "MatMul")
+# Layer groups (torch module names of the Gemm layers, see zedo.training.model.ScoreNet).
+GROUPS: dict[str, str] = {
+    "time_embed": "the time MLP shared_time_embed.0 and every *_t projection of the embedding",
+    "pre_dense": "the first layer, pose (51) -> hidden",
+    "post_dense": "the last layer, hidden -> eps (51)",
+    "blocks": "the residual blocks' hidden -> hidden layers",
+}
+# Chosen by ``sensitivity`` on the pilot prior (hidden 512), max / mean |eps - eps_fp32| on 512
+# held-out samples of the shipped calibration set (eps is unitless, std about 1):
+#   all layers INT8 (minmax)           1.04 / 0.052   pre_dense alone INT8      0.84 / 0.046
+#   pre_dense kept FP32                0.28 / 0.023   post_dense alone INT8     0.04 / 0.008
+#   pre_dense + post_dense kept FP32   0.26 / 0.022   time_embed kept FP32      0.94 / 0.052
+#   ... + GroupNorm input INT8         0.66 / 0.045   every other layer alone   <= 0.26 / 0.015
+#   same exclusion, entropy            0.70 / 0.019   same exclusion, percentile 0.50 / 0.019
+# pre_dense reads the pose itself: one INT8 step of x (max |x| / 127, about 9 mm) exceeds the
+# noise at t_min (std 2 mm), so the network no longer sees the noise it must predict. post_dense
+# writes eps directly and, like pre_dense, is a 51 x hidden layer (the two: 3% of the
+# multiply-adds at hidden 512), so keeping both costs little. The time embedding tolerates INT8 (keeping it FP32 gains
+# nothing) and GroupNorm stays float32 (only Gemm/MatMul inputs are quantized: quantizing its
+# input doubles the error). Entropy and percentile clip the rare large activations of the first
+# block: 11-13% lower mean error, but a 2-3x larger worst case, which a single pose's loop feels.
+# Q/DQ on the Gemm outputs too (quantize_outputs): 0.47 / 0.035.
+DEFAULT_METHOD = "minmax"
+DEFAULT_EXCLUDE: tuple[str, ...] = ("pre_dense", "post_dense")
+CALIBRATION_BATCH = 256  # rows per calibration run; ranges do not depend on it, memory does
+# Entropy: the KL search TensorRT's entropy calibrator does, 2048 histogram bins folded into 128
+# levels (ORT's default of 128 bins into 128 levels can never clip, so it equals minmax).
+HISTOGRAM_BINS = 2048
+QUANTIZED_BINS = 128
+PERCENTILE = 99.999  # percentile method: the range keeps this percentage of |values|
+
+
+def gemm_layers(proto) -> dict[str, str]:
+    """Layer name -> node name of every Gemm/MatMul with a constant weight (the layer is the weight's
+    module, ``pre_dense.weight`` -> ``pre_dense``)."""
+    inits = {i.name for i in proto.graph.initializer}
+    out = {}
+    for node in proto.graph.node:
+        if node.op_type in QUANTIZED_OPS and len(node.input) > 1 and node.input[1] in inits:
+            out[node.input[1].removesuffix(".weight")] = node.name
+    return out
+
+
+def group_of(layer: str) -> str:
+    """The group (GROUPS) a ScoreNet layer belongs to."""
+    if layer.startswith("shared_time_embed") or layer.endswith("_t"):
+        return "time_embed"
+    if layer in ("pre_dense", "post_dense"):
+        return layer
+    return "blocks"
+
+
+def resolve_exclude(proto, exclude) -> list[str]:
+    """Node names for ``exclude``: group names (GROUPS) and layer names; ValueError for unknown ones."""
+    layers = gemm_layers(proto)
+    nodes = []
+    for item in exclude:
+        if item in GROUPS:
+            nodes += [n for layer, n in layers.items() if group_of(layer) == item]
+        elif item in layers:
+            nodes.append(layers[item])
+        else:
+            raise ValueError(f"cannot keep {item!r} in float32: not a layer group ({', '.join(GROUPS)}) nor a layer ({', '.join(layers)})")
+    return sorted(set(nodes))
+
+
+def _reader(x: np.ndarray, t: np.ndarray, batch: int):
+    from onnxruntime.quantization import CalibrationDataReader
+
+    class Reader(CalibrationDataReader):
+        """The calibration set in batches of ``batch`` rows, as the prior's inputs."""
+
+        def __init__(self):
+            self.start = 0
+
+        def get_next(self):
+            if self.start >= len(x):
+                return None
+            s = slice(self.start, self.start + batch)
+            self.start += batch
+            return {INPUT_X: x[s], INPUT_T: t[s]}
+
+        def rewind(self):
+            self.start = 0
+
+    return Reader()
+
+
+def _method_enum(method: str):
+    from onnxruntime.quantization import CalibrationMethod
+
+    return {"minmax": CalibrationMethod.MinMax, "entropy": CalibrationMethod.Entropy, "percentile": CalibrationMethod.Percentile}[method]
+
+
+def calibrate_ranges(fp32_onnx, x: np.ndarray, t: np.ndarray, method: str, ops, augmented_path):
+    """ONNX Runtime's calibration of every input and output of the ``ops`` nodes over x (N, 17, 3), t (N,).
+
+    Returns its TensorsData (tensor -> range). augmented_path: where the calibrator may write its
+    copy of the model with every such tensor made an output (a temporary file).
+    """
+    from onnxruntime.quantization import create_calibrator
+
+    # Symmetric ranges (|min| = max), as the symmetric INT8 scales they become.
+    options = {"symmetric": True}
+    if method == "entropy":
+        options.update(num_bins=HISTOGRAM_BINS, num_quantized_bins=QUANTIZED_BINS)
+    elif method == "percentile":
+        options.update(num_bins=HISTOGRAM_BINS, percentile=PERCENTILE)
+    calibrator = create_calibrator(Path(fp32_onnx), list(ops), augmented_model_path=str(augmented_path), calibrate_method=_method_enum(method), extra_options=options)
+    # The histogram calibrators print progress to stdout; zedo-export's output is its report.
+    with contextlib.redirect_stdout(io.StringIO()):
+        calibrator.collect_data(_reader(x, t, CALIBRATION_BATCH))
+        return calibrator.compute_data()
+
+
+def _check_set(x, t) -> tuple[np.ndarray, np.ndarray]:
+    x, t = np.asarray(x, np.float32), np.asarray(t, np.float32)
+    if x.ndim != 3 or x.shape[1:] != (NUM_JOINTS, 3) or t.shape != (len(x),) or len(x) == 0:
+        raise ValueError(f"calibration needs x (N, {NUM_JOINTS}, 3) and t (N,) with N >= 1, got {x.shape} and {t.shape}")
+    if not (np.isfinite(x).all() and np.isfinite(t).all()):
+        raise ValueError("the calibration set holds NaN or infinite values")
+    return x, t
+
+
+def quantize_int8(
+    fp32_onnx, out_onnx, calib_x, calib_t, exclude=DEFAULT_EXCLUDE, method: str = DEFAULT_METHOD, quantize_outputs: bool = False, ops: tuple[str, ...] = QUANTIZED_OPS
+) -> Path:
+    """Write an INT8 (Q/DQ) copy of the FP32 prior ``fp32_onnx`` to ``out_onnx`` (.onnx) plus sidecar.
+
+    calib_x (N, 17, 3) float32 metres, calib_t (N,) float32: the calibration set (keep a held-out
+    part for parity, ``dataset.holdout_split``). exclude: layer groups (``GROUPS``) or layer names
+    (torch module names, e.g. ``post_dense``) kept in float32. method: ``minmax`` (range of every
+    activation), ``entropy`` (KL-optimal clipping) or ``percentile`` (99.999th percentile).
+    quantize_outputs: also insert Q/DQ on each Gemm's output (off: TensorRT fuses the bias add and
+    needs none, and the extra rounding only adds error).
+
+    Weights: symmetric INT8 per output channel; activations: symmetric INT8 per tensor; biases stay
+    float32. The metadata says precision "int8". Both files are written atomically; ValueError for
+    bad arguments or a file that is not a zedo prior, FileNotFoundError for a missing one.
+    """
+    import onnx
+    from onnxruntime.quantization import QuantFormat, QuantType, quant_pre_process, quantize_static
+    from onnxruntime.quantization.calibrate import save_tensors_data
+
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    x, t = _check_set(calib_x, calib_t)
+    _, meta = load_prior_model(fp32_onnx)
+    if meta.precision != "fp32":
+        raise ValueError(f"{fp32_onnx}: quantize an FP32 prior, not an {meta.precision} one")
+    extra = {
+        # TensorRT runs symmetric INT8 only (zero point 0) for activations and weights alike.
+        "ActivationSymmetric": True,
+        "WeightSymmetric": True,
+        # TensorRT's DequantizeLinear takes INT8 (and FP8/INT4) inputs, not INT32 biases.
+        "QuantizeBias": False,
+        # Gemm weights are (out, in) with transB = 1: one scale per output channel.
+        "QDQOpTypePerChannelSupportToAxis": {"Gemm": 0, "MatMul": 1},
+    }
+    if not quantize_outputs:
+        extra["OpTypesToExcludeOutputQuantization"] = list(QUANTIZED_OPS)
+    with tempfile.TemporaryDirectory(prefix="zedo-int8-") as tmp:
+        # ONNX Runtime's pre-processing folds the exporter's shape arithmetic and identity Cast into
+        # constants (100 nodes -> 69 on a ScoreNet, standard ops only, so TensorRT still parses it);
+        # the quantized graph's accuracy is the same (pilot prior: max |eps error| 0.263 either way).
+        source = Path(tmp) / "fp32.onnx"
+        quant_pre_process(str(fp32_onnx), str(source))
+        nodes_to_exclude = resolve_exclude(onnx.load(str(source)), exclude)
+        # Ranges are computed here rather than inside quantize_static, which cannot pass the
+        # histogram size to the entropy calibrator (its 128 bins into 128 levels never clip).
+        ranges = Path(tmp) / "ranges.json"
+        save_tensors_data(calibrate_ranges(source, x, t, method, ops, Path(tmp) / "augmented.onnx"), ranges)
+        quantized = Path(tmp) / "int8.onnx"
+        quantize_static(
+            str(source),
+            str(quantized),
+            None,
+            quant_format=QuantFormat.QDQ,
+            op_types_to_quantize=list(ops),
+            per_channel=True,
+            activation_type=QuantType.QInt8,
+            weight_type=QuantType.QInt8,
+            nodes_to_exclude=nodes_to_exclude,
+            calibrate_method=_method_enum(method),
+            extra_options=extra,
+            calibration_cache_path=str(ranges),
+        )
+        out_proto = onnx.load(str(quantized))
+    return save_prior_model(out_proto, out_onnx, meta, "int8")
+
+
+def qdq_summary(proto) -> dict[str, bool]:
+    """Layer name -> whether its Gemm/MatMul reads its activation through a DequantizeLinear (runs in INT8)."""
+    producers = {o: n.op_type for n in proto.graph.node for o in n.output}
+    return {node.input[1].split(".weight")[0]: producers.get(node.input[0]) == "DequantizeLinear" for node in proto.graph.node if node.op_type in QUANTIZED_OPS}
+
+
+@dataclass(frozen=True)
+class SensitivityRow:
+    """|eps - eps_fp32| on held-out samples of one quantization variant."""
+
+    variant: str  # what is INT8 and what stays FP32
+    exclude: tuple[str, ...]  # the groups/layers kept in FP32
+    max_error: float  # unitless, max over samples and coordinates
+    mean_error: float
+
+
+def sensitivity(fp32_onnx, x: np.ndarray, t: np.ndarray, method: str = DEFAULT_METHOD) -> list[SensitivityRow]:
+    """Per-layer and per-group sensitivity of a prior to INT8, the measurements behind DEFAULT_EXCLUDE.
+
+    x (N, 17, 3), t (N,): a calibration set; the last quarter is held out (``holdout_split``).
+    Variants: everything INT8; each group kept FP32; each layer alone INT8; the default; the
+    default with GroupNorm's InstanceNormalization input quantized as well. About
+    one second per variant for a hidden-512 prior; files go to a temporary folder.
+    """
+    import onnx
+
+    from .dataset import holdout_split
+    from .parity import compare
+
+    (cx, ct), (hx, ht) = holdout_split(*_check_set(x, t))
+    layers = list(gemm_layers(onnx.load(str(fp32_onnx))))
+    default = " + ".join(DEFAULT_EXCLUDE)
+    variants = [("all layers INT8", (), QUANTIZED_OPS)]
+    variants += [(f"{g} kept FP32", (g,), QUANTIZED_OPS) for g in GROUPS]
+    variants += [(f"only {layer} INT8", tuple(m for m in layers if m != layer), QUANTIZED_OPS) for layer in layers]
+    variants.append((f"default: {default} kept FP32", DEFAULT_EXCLUDE, QUANTIZED_OPS))
+    variants.append(("default + GroupNorm input INT8", DEFAULT_EXCLUDE, (*QUANTIZED_OPS, "InstanceNormalization")))
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="zedo-sensitivity-") as tmp:
+        out = Path(tmp) / "variant.onnx"
+        for name, exclude, ops in variants:
+            quantize_int8(fp32_onnx, out, cx, ct, exclude=exclude, method=method, ops=ops)
+            r = compare(out, fp32_onnx, hx, ht, "int8")
+            rows.append(SensitivityRow(name, tuple(exclude), r.max_error, r.mean_error))
+    return rows
+
+
+def tensorrt_calibrator(calib_x, calib_t, cache_file=None, batch_size: int = 256):
+    """A TensorRT ``IInt8EntropyCalibrator2`` over a calibration set, for implicit INT8 builds.
+
+    calib_x (N, 17, 3) float32 metres, calib_t (N,) float32, served ``batch_size`` rows at a time
+    from GPU buffers (CuPy); a remainder smaller than a batch is dropped. cache_file: where
+    TensorRT's calibration table is read from (if it exists: calibration is then skipped) and
+    written to. Pass it to ``zedo.export.tensorrt.build_engine(..., int8=True, calibrator=...)``
+    with the FP32 ONNX file. Implicit quantization is deprecated since TensorRT 10.1 (removed in
+    11): prefer ``quantize_int8``'s Q/DQ file, which TensorRT builds without a calibrator.
+
+    Raises RuntimeError if TensorRT or CuPy is missing, ValueError for a bad set or batch size.
+    """
+    x, t = _check_set(calib_x, calib_t)
+    if not 1 <= batch_size <= len(x):
+        raise ValueError(f"batch_size must be in 1..{len(x)} (the set's size), got {batch_size}")
+    try:
+        import tensorrt as trt
+    except ImportError:
+        raise RuntimeError("TensorRT is not installed: pip install tensorrt on a machine with an NVIDIA GPU") from None
+    if not hasattr(trt, "IInt8EntropyCalibrator2"):
+        raise RuntimeError(f"TensorRT {trt.__version__} has no calibrators (removed in 11); build the Q/DQ file from quantize_int8")
+    try:
+        import cupy
+    except ImportError:
+        raise RuntimeError("the TensorRT calibrator needs CuPy for its GPU buffers: pip install 'zedo[gpu]'") from None
+
+    class EntropyCalibrator(trt.IInt8EntropyCalibrator2):
+        """Serves the calibration set to TensorRT batch by batch; caches the resulting table."""
+
+        def __init__(self):
+            # TensorRT's Python bindings need the base initialiser called explicitly.
+            trt.IInt8EntropyCalibrator2.__init__(self)
+            self.batches = len(x) // batch_size
+            self.index = 0
+            self.cache_file = None if cache_file is None else Path(cache_file)
+            self._x = cupy.empty((batch_size, NUM_JOINTS, 3), dtype=cupy.float32)
+            self._t = cupy.empty((batch_size,), dtype=cupy.float32)
+
+        def get_batch_size(self):
+            return batch_size
+
+        def get_batch(self, names):
+            if self.index >= self.batches:
+                return None
+            s = slice(self.index * batch_size, (self.index + 1) * batch_size)
+            self._x.set(x[s])
+            self._t.set(t[s])
+            self.index += 1
+            pointers = {INPUT_X: int(self._x.data.ptr), INPUT_T: int(self._t.data.ptr)}
+            return [pointers[n] for n in names]
+
+        def read_calibration_cache(self):
+            if self.cache_file is not None and self.cache_file.is_file():
+                return self.cache_file.read_bytes()
+            return None
+
+        def write_calibration_cache(self, cache):
+            if self.cache_file is not None:
+                from zedo.runtime.io import atomic_path
+
+                with atomic_path(self.cache_file) as tmp:
+                    tmp.write_bytes(bytes(cache))
+
+    return EntropyCalibrator()
