@@ -40,7 +40,7 @@ class TrainConfig:
     t_lo: float = 0.005  # smallest training t (below ZeDO's 0.01 so the end of the range is covered)
     t_hi: float = 0.15  # largest training t (above ZeDO's 0.1 for the same reason)
     flip: bool = True  # mirror left/right at random (a mirrored pose is a valid pose)
-    bone_scale_std: float = 0.0  # std of per-bone log length factors (left/right alike); 0: off
+    bone_scale_std: float = 0.0  # std of per-bone log length factors; off: at 0.08 S9 got worse (see augment_bone_lengths)
     seed: int = 0  # seeds weights, batches, noise and clusters
     threads: int = 0  # torch CPU threads (0: torch's default)
     checkpoint_every: int = 1000  # steps between resumable checkpoints
@@ -74,6 +74,10 @@ def augment_bone_lengths(x0: torch.Tensor, std: float, gen: torch.Generator) -> 
     unseen subject's bones towards them. Random proportions (left and right alike, so poses stay
     symmetric) make it learn a continuum of skeletons instead. Bone directions are kept; joints are
     re-accumulated from the root (parents precede children in PARENTS).
+
+    Measured (hidden 512, 4000 steps, std 0.08, S9 every 256th frame, 1000 iterations): the noise
+    loss on S9 at t = 0.01 falls from 1.02 to 0.94, but the loop's S9 error rises from 70.0 / 49.8 to
+    82.7 / 51.2 mm (MPJPE / PA-MPJPE), so the shipped recipes leave it off.
     """
     b = x0.shape[0]
     factors = torch.exp(std * torch.randn(b, len(PARENTS), generator=gen))[:, _bone_partner()]
