@@ -45,8 +45,13 @@ FLIP_PERMUTATION: tuple[int, ...] = tuple(
 # Bones as (parent, child) pairs, for drawing and bone-length checks.
 BONES: tuple[tuple[int, int], ...] = tuple((p, c) for c, p in enumerate(PARENTS) if p >= 0)
 
-# Joints used by the initial pose optimisation: pelvis and both hips (ZeDO's IPO key list).
+# Joints the release's initial pose optimisation fits: pelvis and both hips (its IPO key list).
+# The pose is placed along the pelvis ray, so these must be observed.
 IPO_JOINTS: tuple[int, ...] = (0, 1, 4)
+# The torso (pelvis, hips, spine, thorax, neck/nose, head, shoulders): rigid enough to share the
+# cluster pose's shape, and the nose and shoulders tell which way the subject faces, which the hips
+# alone leave ambiguous (yaw +a and -a project alike).
+TORSO_JOINTS: tuple[int, ...] = (0, 1, 4, 7, 8, 9, 10, 11, 14)
 
 # The 17 joints of Human3.6M's 32-joint motion-capture layout (VideoPose3D `positions_3d`).
 H36M32_TO_17: tuple[int, ...] = (0, 1, 2, 3, 6, 7, 8, 12, 13, 14, 15, 17, 18, 19, 25, 26, 27)

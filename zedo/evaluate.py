@@ -24,6 +24,7 @@ from zedo.runtime.engines import open_engine
 from zedo.runtime.io import atomic_path
 from zedo.runtime.loop import LoopConfig
 from zedo.runtime.metrics import auc, mpjpe, pa_mpjpe, pck
+from zedo.runtime.skeleton import IPO_JOINTS, TORSO_JOINTS
 from zedo.training.h36m import iter_takes, load_cameras, load_positions, project
 
 DETECTIONS_FILE = "data_2d_h36m_sh_pt_mpii.npz"
@@ -152,13 +153,19 @@ def main(argv=None) -> int:
     p.add_argument("--step-scale", type=float, default=None, help="reverse-time step x iterations (default 1.0, the release's)")
     p.add_argument("--no-ipo", action="store_true", help="ablation: skip the initial pose optimisation")
     p.add_argument("--no-warmup", action="store_true", help="ablation: solve the translation from the first iteration")
+    p.add_argument("--ipo-joints", choices=("torso", "paper"), default="torso", help="joints the IPO fits: the torso (default) or the release's pelvis and hips")
     p.add_argument("--selection", choices=("reprojection", "prior"), default="reprojection")
     p.add_argument("--batch-size", type=int, default=1024)
     p.add_argument("--limit", type=int, default=0, help="evaluate at most this many poses, spread evenly (0: all)")
     p.add_argument("-o", "--output", help="write the results as JSON")
     p.add_argument("--quiet", action="store_true")
     a = p.parse_args(argv)
-    cfg = LoopConfig(iterations=a.iterations, ipo=not a.no_ipo, warmup_fraction=0.0 if a.no_warmup else LoopConfig.warmup_fraction)
+    cfg = LoopConfig(
+        iterations=a.iterations,
+        ipo=not a.no_ipo,
+        warmup_fraction=0.0 if a.no_warmup else LoopConfig.warmup_fraction,
+        ipo_joints=TORSO_JOINTS if a.ipo_joints == "torso" else IPO_JOINTS,
+    )
     if a.step_scale is not None:
         cfg = replace(cfg, step_scale=a.step_scale)
     try:
