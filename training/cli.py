@@ -49,6 +49,22 @@ def prepare_main(argv=None) -> int:
     return 0
 
 
+def _bvh_folder(bandai_root: Path, cache: Path) -> Path:
+    """The BVH folder under ``bandai_root``, unpacking its .tar.xz into ``cache`` once if need be."""
+    if any(bandai_root.rglob("*.bvh")):
+        return bandai_root
+    archives = sorted(bandai_root.glob("*.tar.xz"))
+    if not archives:
+        raise ValueError(f"{bandai_root}: neither BVH files nor a .tar.xz archive of them")
+    target = cache / "bandai_bvh"
+    if not any(target.rglob("*.bvh")):
+        import tarfile
+
+        with tarfile.open(archives[0]) as tar:
+            tar.extractall(target, filter="data")
+    return target
+
+
 def _prepare_recipe_data(recipe, data_root: Path, cache: Path) -> list[Path]:
     from .h36m import prepare_h36m
     from .mocap import prepare_bvh
@@ -60,7 +76,7 @@ def _prepare_recipe_data(recipe, data_root: Path, cache: Path) -> list[Path]:
             if source == "h36m":
                 prepare_h36m(data_root / "h36m", path)
             elif source == "bandai":
-                prepare_bvh(data_root / "bandai", path)
+                prepare_bvh(_bvh_folder(data_root / "bandai", cache), path, views=recipe.bvh_views, every=recipe.bvh_every, seed=recipe.train.seed)
             else:
                 raise ValueError(f"recipe {recipe.name}: unknown source {source!r}")
         paths.append(path)

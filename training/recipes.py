@@ -21,6 +21,8 @@ class Recipe:
     prior: PriorConfig = field(default_factory=PriorConfig)  # network widths
     train: TrainConfig = field(default_factory=TrainConfig)  # optimisation
     licence: str = ""  # licence of the training data, carried into the model card
+    bvh_views: int = 3  # random camera views per mocap frame
+    bvh_every: int = 4  # keep every N-th mocap frame (30 fps: neighbours are near-duplicates)
 
 
 RECIPES: dict[str, Recipe] = {

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Every accuracy number in the README, one zedo-eval command per row (Human3.6M S9 in ../shared).
+# Usage: bash benchmarks/accuracy.sh [main|ablation|iterations|multi]   (default: all)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DATA=${DATA:-../shared/data/h36m}
+OUT=benchmarks/results
+mkdir -p "$OUT"
+run() { local name=$1; shift; zedo-eval --data "$DATA" --quiet -o "$OUT/$name.json" "$@"; }
+what=${1:-all}
+if [[ $what == all || $what == main ]]; then
+  for prior in h36m default; do
+    run "$prior-gt-s1" --engine "$prior" --track gt
+    run "$prior-detected-s1" --engine "$prior" --track detected
+  done
+fi
+if [[ $what == all || $what == ablation ]]; then
+  run h36m-gt-s1-no-ipo --engine h36m --track gt --no-ipo
+  run h36m-gt-s1-no-warmup --engine h36m --track gt --no-warmup
+  run h36m-gt-s1-paper-ipo --engine h36m --track gt --ipo-joints paper
+fi
+if [[ $what == all || $what == iterations ]]; then
+  for n in 500 200 100 50; do
+    run "h36m-gt-s1-it$n" --engine h36m --track gt --iterations "$n"
+  done
+fi
+if [[ $what == all || $what == multi ]]; then
+  # S = 50 on every 256th frame: 50 hypotheses cost 50 times one (about 12 min per row on 2 cores).
+  run h36m-gt-s50 --engine h36m --track gt --hypotheses 50 --every 256
+  run h36m-detected-s50 --engine h36m --track detected --hypotheses 50 --every 256
+  run h36m-gt-s50-prior-select --engine h36m --track gt --hypotheses 50 --every 256 --selection prior
+fi

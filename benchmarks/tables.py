@@ -1,0 +1,79 @@
+"""Markdown tables for the README from benchmarks/results/*.json (written by benchmarks/accuracy.sh).
+
+    python benchmarks/tables.py > /tmp/tables.md
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+PAPER = [
+    ("ZeDO paper (S9+S11, 2D detector fine-tuned on H36M)", "detected", 1, "65.7", "49.0"),
+    ("ZeDO paper (S9+S11)", "gt", 1, "50.1", "35.8"),
+    ("ZeDO paper, oracle of 50", "detected", 50, "51.4", "42.1"),
+    ("ZeDO paper, oracle of 50", "gt", 50, "37.0", "27.5"),
+]
+
+
+def _load(name: str) -> dict | None:
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _cmd(r: dict) -> str:
+    parts = [f"--engine {r['prior']}", f"--track {r['track']}"]
+    loop = r["loop"]
+    if r["hypotheses"] != 1:
+        parts.append(f"--hypotheses {r['hypotheses']}")
+    if r["every"] != 64:
+        parts.append(f"--every {r['every']}")
+    if loop["iterations"] != 1000:
+        parts.append(f"--iterations {loop['iterations']}")
+    if not loop["ipo"]:
+        parts.append("--no-ipo")
+    if loop["warmup_fraction"] == 0:
+        parts.append("--no-warmup")
+    if list(loop["ipo_joints"]) == [0, 1, 4]:
+        parts.append("--ipo-joints paper")
+    if r["selection"] != "reprojection":
+        parts.append(f"--selection {r['selection']}")
+    return "`zedo-eval " + " ".join(parts) + "`"
+
+
+def main() -> int:
+    print("| prior | 2D | S | MPJPE | PA-MPJPE | PCK150 | AUC | poses | command |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for name in ("h36m-gt-s1", "h36m-detected-s1", "default-gt-s1", "default-detected-s1"):
+        r = _load(name)
+        if r:
+            print(f"| {r['prior']} | {r['track']} | 1 | {r['mpjpe']:.1f} | {r['pa_mpjpe']:.1f} | {r['pck150']:.1f} | {r['auc']:.1f} | {r['poses']} | {_cmd(r)} |")
+    for label, track, s, p1, p2 in PAPER:
+        print(f"| {label} | {track} | {s} | {p1} | {p2} | | | | |")
+    print()
+    print("| prior | 2D | S | selected MPJPE / PA | mean over hypotheses | oracle (min) | poses | command |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for name in ("h36m-gt-s50", "h36m-gt-s50-prior-select", "h36m-detected-s50"):
+        r = _load(name)
+        if r:
+            print(
+                f"| {r['prior']} | {r['track']} | {r['hypotheses']} ({r['selection']}) | {r['mpjpe']:.1f} / {r['pa_mpjpe']:.1f} | "
+                f"{r['mpjpe_mean_hyp']:.1f} / {r['pa_mpjpe_mean_hyp']:.1f} | {r['mpjpe_oracle']:.1f} / {r['pa_mpjpe_oracle']:.1f} | {r['poses']} | {_cmd(r)} |"
+            )
+    print()
+    print("| variant (h36m, ground-truth 2D, S = 1) | MPJPE | PA-MPJPE | seconds | command |")
+    print("| --- | --- | --- | --- | --- |")
+    rows = [("full loop, 1000 iterations", "h36m-gt-s1"), ("no initial pose optimisation", "h36m-gt-s1-no-ipo"), ("no warm-up", "h36m-gt-s1-no-warmup"), ("IPO on pelvis and hips only (release)", "h36m-gt-s1-paper-ipo")]
+    rows += [(f"{n} iterations (rescaled step)", f"h36m-gt-s1-it{n}") for n in (500, 200, 100, 50)]
+    for label, name in rows:
+        r = _load(name)
+        if r:
+            print(f"| {label} | {r['mpjpe']:.1f} | {r['pa_mpjpe']:.1f} | {r['seconds']:.0f} | {_cmd(r)} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
