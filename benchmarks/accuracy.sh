@@ -10,8 +10,8 @@ run() { local name=$1; shift; zedo-eval --data "$DATA" --quiet -o "$OUT/$name.js
 what=${1:-all}
 if [[ $what == all || $what == main ]]; then
   for prior in h36m default; do
-    run "$prior-gt-s1" --engine "$prior" --track gt
-    run "$prior-detected-s1" --engine "$prior" --track detected
+    run "$prior-gt-s1" --engine "$prior" --track gt --via-cli
+    run "$prior-detected-s1" --engine "$prior" --track detected --via-cli
   done
 fi
 if [[ $what == all || $what == ablation ]]; then

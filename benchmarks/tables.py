@@ -39,6 +39,8 @@ def _cmd(r: dict) -> str:
         parts.append("--no-warmup")
     if list(loop["ipo_joints"]) == [0, 1, 4]:
         parts.append("--ipo-joints paper")
+    if r.get("via") == "zedo-infer":
+        parts.append("--via-cli")
     if r["selection"] != "reprojection":
         parts.append(f"--selection {r['selection']}")
     return "`zedo-eval " + " ".join(parts) + "`"

@@ -108,17 +108,48 @@ def score(hyps: np.ndarray, selected: np.ndarray, data: EvalSet) -> dict:
     return out
 
 
-def evaluate(data_dir, engine="default", subject="S9", every=64, track="gt", hypotheses=1, config=LoopConfig(), batch_size=1024, selection="reprojection", limit=0, progress=True) -> dict:
-    """Run ``estimate`` over the evaluation set and score it; returns a JSON-ready dict."""
+def _estimate_via_cli(data: EvalSet, engine, hypotheses: int, config: LoopConfig, batch_size: int, selection: str, progress: bool):
+    """Run the installed ``zedo-infer`` on the evaluation set written as an input file; (hypotheses, selected)."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    exe = shutil.which("zedo-infer")
+    if exe is None:
+        raise RuntimeError("zedo-infer is not on PATH (pip install the package)")
+    with tempfile.TemporaryDirectory() as tmp:
+        inp, out = Path(tmp) / "s9.npz", Path(tmp) / "out.npz"
+        np.savez(inp, keypoints=np.where(data.scores[..., None] > 0, data.keypoints, np.nan), scores=data.scores, K=data.K)
+        cmd = [exe, str(inp), "-o", str(out), "--engine", str(engine), "--hypotheses", str(hypotheses), "--iterations", str(config.iterations), "--batch-size", str(batch_size), "--selection", selection]
+        if not config.ipo:
+            cmd.append("--no-ipo")
+        if not progress:
+            cmd.append("--quiet")
+        subprocess.run(cmd, check=True)
+        with np.load(out) as r:
+            hyps = r["hypotheses"] if "hypotheses" in r.files else r["joints_3d"][:, None]
+            selected = r["selected"] if "selected" in r.files else np.zeros(len(hyps), int)
+    return hyps, selected
+
+
+def evaluate(data_dir, engine="default", subject="S9", every=64, track="gt", hypotheses=1, config=LoopConfig(), batch_size=1024, selection="reprojection", limit=0, progress=True, via_cli=False) -> dict:
+    """Run ``estimate`` (or, with ``via_cli``, the installed zedo-infer command) over the evaluation
+    set and score it; returns a JSON-ready dict."""
     data = load_h36m_eval(data_dir, subject, every, track)
     if limit:
         pick = np.linspace(0, len(data.gt) - 1, min(limit, len(data.gt))).astype(int)
         data = replace(data, gt=data.gt[pick], keypoints=data.keypoints[pick], scores=data.scores[pick], K=data.K[pick], actions=data.actions[pick])
+    if via_cli and (config.warmup_fraction != LoopConfig.warmup_fraction or tuple(config.ipo_joints) != tuple(LoopConfig.ipo_joints) or config.step_scale != 1.0):
+        raise ValueError("--via-cli runs zedo-infer's defaults; drop the warm-up, IPO-joint and step-scale options")
     eng = open_engine(engine) if isinstance(engine, (str, Path)) else engine
     t0 = time.perf_counter()
-    res = estimate(data.keypoints, data.K, data.scores, engine=eng, hypotheses=hypotheses, config=config, batch_size=batch_size, selection=selection, progress=progress)
+    if via_cli:
+        hyps, selected = _estimate_via_cli(data, engine, hypotheses, config, batch_size, selection, progress)
+    else:
+        res = estimate(data.keypoints, data.K, data.scores, engine=eng, hypotheses=hypotheses, config=config, batch_size=batch_size, selection=selection, progress=progress)
+        hyps, selected = res.hypotheses, res.selected
     seconds = time.perf_counter() - t0
-    out = score(res.hypotheses, res.selected, data)
+    out = score(hyps, selected, data)
     out.update(
         engine=str(getattr(eng, "path", engine)),
         prior=eng.meta.name,
@@ -130,6 +161,7 @@ def evaluate(data_dir, engine="default", subject="S9", every=64, track="gt", hyp
         dropped_frames=data.dropped,
         seconds=seconds,
         loop=asdict(config),
+        via="zedo-infer" if via_cli else "estimate",
     )
     return out
 
@@ -157,6 +189,7 @@ def main(argv=None) -> int:
     p.add_argument("--selection", choices=("reprojection", "prior"), default="reprojection")
     p.add_argument("--batch-size", type=int, default=1024)
     p.add_argument("--limit", type=int, default=0, help="evaluate at most this many poses, spread evenly (0: all)")
+    p.add_argument("--via-cli", action="store_true", help="run the installed zedo-infer command on the set written as an input file")
     p.add_argument("-o", "--output", help="write the results as JSON")
     p.add_argument("--quiet", action="store_true")
     a = p.parse_args(argv)
@@ -169,7 +202,7 @@ def main(argv=None) -> int:
     if a.step_scale is not None:
         cfg = replace(cfg, step_scale=a.step_scale)
     try:
-        r = evaluate(a.data, a.engine, a.subject, a.every, a.track, a.hypotheses, cfg, a.batch_size, a.selection, a.limit, progress=not a.quiet)
+        r = evaluate(a.data, a.engine, a.subject, a.every, a.track, a.hypotheses, cfg, a.batch_size, a.selection, a.limit, progress=not a.quiet, via_cli=a.via_cli)
     except (ValueError, FileNotFoundError, RuntimeError) as e:
         print(f"zedo-eval: error: {e}", file=sys.stderr)
         return 2
