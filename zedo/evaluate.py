@@ -84,8 +84,9 @@ def action_mean(err: np.ndarray, actions: np.ndarray) -> float:
     return float(np.mean([err[actions == a].mean() for a in np.unique(actions)]))
 
 
-def score(hyps: np.ndarray, selected: np.ndarray, data: EvalSet) -> dict:
-    """Errors of hypotheses (M, S, 17, 3): the selected one, the mean over hypotheses, the oracle minimum."""
+def score(hyps: np.ndarray, selected: np.ndarray, data: EvalSet, other_selected: dict | None = None) -> dict:
+    """Errors of hypotheses (M, S, 17, 3): the selected one, the mean over hypotheses, the oracle
+    minimum, and the selected one under each other selection rule in ``other_selected`` {name: (M,)}."""
     gt = data.gt[:, None]
     p1, p2 = mpjpe(hyps, np.broadcast_to(gt, hyps.shape)), pa_mpjpe(hyps, np.broadcast_to(gt, hyps.shape))
     rows = np.arange(len(hyps))
@@ -105,6 +106,9 @@ def score(hyps: np.ndarray, selected: np.ndarray, data: EvalSet) -> dict:
             mpjpe_oracle=action_mean(p1.min(1), data.actions),
             pa_mpjpe_oracle=action_mean(p2.min(1), data.actions),
         )
+        for name, sel_other in (other_selected or {}).items():
+            out[f"mpjpe_{name}_selected"] = action_mean(p1[rows, sel_other], data.actions)
+            out[f"pa_mpjpe_{name}_selected"] = action_mean(p2[rows, sel_other], data.actions)
     return out
 
 
@@ -145,11 +149,13 @@ def evaluate(data_dir, engine="default", subject="S9", every=64, track="gt", hyp
     t0 = time.perf_counter()
     if via_cli:
         hyps, selected = _estimate_via_cli(data, engine, hypotheses, config, batch_size, selection, progress)
+        others = {}
     else:
         res = estimate(data.keypoints, data.K, data.scores, engine=eng, hypotheses=hypotheses, config=config, batch_size=batch_size, selection=selection, progress=progress)
         hyps, selected = res.hypotheses, res.selected
+        others = {"reprojection": np.argmin(res.reprojection_px, 1), "prior": np.argmin(res.prior_residual, 1)}
     seconds = time.perf_counter() - t0
-    out = score(hyps, selected, data)
+    out = score(hyps, selected, data, others)
     out.update(
         engine=str(getattr(eng, "path", engine)),
         prior=eng.meta.name,
