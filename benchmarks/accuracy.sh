@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 DATA=${DATA:-../shared/data/h36m}
 OUT=benchmarks/results
 mkdir -p "$OUT"
-run() { local name=$1; shift; zedo-eval --data "$DATA" --quiet -o "$OUT/$name.json" "$@"; }
+THREADS=${THREADS:-0}
+run() { local name=$1; shift; zedo-eval --data "$DATA" --threads "$THREADS" --quiet -o "$OUT/$name.json" "$@"; }
 what=${1:-all}
 if [[ $what == all || $what == main ]]; then
   for prior in h36m default; do

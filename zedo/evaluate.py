@@ -112,7 +112,7 @@ def score(hyps: np.ndarray, selected: np.ndarray, data: EvalSet, other_selected:
     return out
 
 
-def _estimate_via_cli(data: EvalSet, engine, hypotheses: int, config: LoopConfig, batch_size: int, selection: str, progress: bool):
+def _estimate_via_cli(data: EvalSet, engine, hypotheses: int, config: LoopConfig, batch_size: int, selection: str, progress: bool, threads: int = 0):
     """Run the installed ``zedo-infer`` on the evaluation set written as an input file; (hypotheses, selected)."""
     import shutil
     import subprocess
@@ -124,7 +124,7 @@ def _estimate_via_cli(data: EvalSet, engine, hypotheses: int, config: LoopConfig
     with tempfile.TemporaryDirectory() as tmp:
         inp, out = Path(tmp) / "s9.npz", Path(tmp) / "out.npz"
         np.savez(inp, keypoints=np.where(data.scores[..., None] > 0, data.keypoints, np.nan), scores=data.scores, K=data.K)
-        cmd = [exe, str(inp), "-o", str(out), "--engine", str(engine), "--hypotheses", str(hypotheses), "--iterations", str(config.iterations), "--batch-size", str(batch_size), "--selection", selection]
+        cmd = [exe, str(inp), "-o", str(out), "--engine", str(engine), "--hypotheses", str(hypotheses), "--iterations", str(config.iterations), "--batch-size", str(batch_size), "--selection", selection, "--threads", str(threads)]
         if not config.ipo:
             cmd.append("--no-ipo")
         if not progress:
@@ -136,7 +136,7 @@ def _estimate_via_cli(data: EvalSet, engine, hypotheses: int, config: LoopConfig
     return hyps, selected
 
 
-def evaluate(data_dir, engine="default", subject="S9", every=64, track="gt", hypotheses=1, config=LoopConfig(), batch_size=1024, selection="reprojection", limit=0, progress=True, via_cli=False) -> dict:
+def evaluate(data_dir, engine="default", subject="S9", every=64, track="gt", hypotheses=1, config=LoopConfig(), batch_size=1024, selection="reprojection", limit=0, progress=True, via_cli=False, threads=0) -> dict:
     """Run ``estimate`` (or, with ``via_cli``, the installed zedo-infer command) over the evaluation
     set and score it; returns a JSON-ready dict."""
     data = load_h36m_eval(data_dir, subject, every, track)
@@ -145,10 +145,10 @@ def evaluate(data_dir, engine="default", subject="S9", every=64, track="gt", hyp
         data = replace(data, gt=data.gt[pick], keypoints=data.keypoints[pick], scores=data.scores[pick], K=data.K[pick], actions=data.actions[pick])
     if via_cli and (config.warmup_fraction != LoopConfig.warmup_fraction or tuple(config.ipo_joints) != tuple(LoopConfig.ipo_joints) or config.step_scale != 1.0):
         raise ValueError("--via-cli runs zedo-infer's defaults; drop the warm-up, IPO-joint and step-scale options")
-    eng = open_engine(engine) if isinstance(engine, (str, Path)) else engine
+    eng = open_engine(engine, threads=threads) if isinstance(engine, (str, Path)) else engine
     t0 = time.perf_counter()
     if via_cli:
-        hyps, selected = _estimate_via_cli(data, engine, hypotheses, config, batch_size, selection, progress)
+        hyps, selected = _estimate_via_cli(data, engine, hypotheses, config, batch_size, selection, progress, threads)
         others = {}
     else:
         res = estimate(data.keypoints, data.K, data.scores, engine=eng, hypotheses=hypotheses, config=config, batch_size=batch_size, selection=selection, progress=progress)
@@ -195,6 +195,7 @@ def main(argv=None) -> int:
     p.add_argument("--selection", choices=("reprojection", "prior"), default="reprojection")
     p.add_argument("--batch-size", type=int, default=1024)
     p.add_argument("--limit", type=int, default=0, help="evaluate at most this many poses, spread evenly (0: all)")
+    p.add_argument("--threads", type=int, default=0, help="ONNX Runtime intra-op threads (0: its default, all cores)")
     p.add_argument("--via-cli", action="store_true", help="run the installed zedo-infer command on the set written as an input file")
     p.add_argument("-o", "--output", help="write the results as JSON")
     p.add_argument("--quiet", action="store_true")
@@ -208,7 +209,7 @@ def main(argv=None) -> int:
     if a.step_scale is not None:
         cfg = replace(cfg, step_scale=a.step_scale)
     try:
-        r = evaluate(a.data, a.engine, a.subject, a.every, a.track, a.hypotheses, cfg, a.batch_size, a.selection, a.limit, progress=not a.quiet, via_cli=a.via_cli)
+        r = evaluate(a.data, a.engine, a.subject, a.every, a.track, a.hypotheses, cfg, a.batch_size, a.selection, a.limit, progress=not a.quiet, via_cli=a.via_cli, threads=a.threads)
     except (ValueError, FileNotFoundError, RuntimeError) as e:
         print(f"zedo-eval: error: {e}", file=sys.stderr)
         return 2
