@@ -38,7 +38,7 @@ t in [{info.sde.t_min}, {info.sde.t_max}]), an MLP over the 17 x 3 joint coordin
 
 {data_lines}
 
-Licence of the data, which this prior carries: {recipe.licence}. Non-commercial use only.
+Licence of the data, which this prior carries: {recipe.licence}.
 
 ## Network and training
 
@@ -57,7 +57,10 @@ Through `zedo-infer`'s runtime on the CPU (ONNX Runtime); mm; MPJPE and PA-MPJPE
 | --- | --- | --- | --- | --- | --- | --- | --- |
 {chr(10).join(rows)}
 
-Commands: `zedo-eval --engine {name} --track gt` and `--track detected` (`--every 64` default).
+Commands: `zedo-eval --engine {name} --track gt --via-cli` and `--track detected --via-cli` (`--every 64` is the default).
+Detected 2D are Stacked Hourglass detections of a detector trained on MPII only (about 15 px from the
+projected truth, with MPII's joint definitions); the loop puts each joint on its ray, so their error
+reaches 3D in full.
 """
     out = Path(out)
     out.write_text(text)
