@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hypotheses", type=int, default=1, metavar="S", help="hypotheses per pose, started from S cluster poses (default: %(default)s)")
     p.add_argument("--iterations", type=int, default=defaults.iterations, metavar="N", help="loop iterations, one prior call each (default: %(default)s)")
     p.add_argument("--batch-size", type=int, default=1024, metavar="B", help="(pose, hypothesis) pairs per prior call (default: %(default)s)")
-    p.add_argument("--selection", choices=SELECTIONS, default="reprojection", help="how the reported hypothesis is chosen (default: %(default)s)")
+    p.add_argument("--selection", choices=SELECTIONS, default="prior", help="how the reported hypothesis is chosen (default: %(default)s)")
     p.add_argument("--sampler", choices=sorted(SAMPLERS), default=defaults.sampler, help="reverse-time step (default: %(default)s)")
     p.add_argument("--no-ipo", action="store_true", help="skip the initial yaw and distance fit")
     p.add_argument("--seed", type=int, default=0, help="seed of the sde sampler's noise (default: %(default)s)")

@@ -31,11 +31,11 @@ def test_output_shapes_and_consistency(engine, n, S):
     assert r.hypotheses.shape == (n, S, 17, 3)
     assert r.selected.shape == (n,) and ((0 <= r.selected) & (r.selected < S)).all()
     assert r.reprojection_px.shape == (n, S) and r.prior_residual.shape == (n, S)
-    assert r.selection == "reprojection"
+    assert r.selection == "prior"
     for a in (r.joints_3d, r.translation, r.hypotheses, r.reprojection_px, r.prior_residual):
         assert a.dtype == np.float64 and np.isfinite(a).all()
     np.testing.assert_array_equal(r.joints_3d, r.hypotheses[np.arange(n), r.selected])
-    np.testing.assert_array_equal(r.selected, r.reprojection_px.argmin(1))
+    np.testing.assert_array_equal(r.selected, r.prior_residual.argmin(1))
     np.testing.assert_array_equal((r.joints_3d - r.translation[:, None])[:, 0], 0.0)
     assert (r.joints_3d[..., 2] > 0).all()  # in front of the camera
     # Every joint is observed, so the loop leaves each on its ray: sub-pixel reprojection.

@@ -142,7 +142,7 @@ def _estimate_via_cli(data: EvalSet, engine, hypotheses: int, config: LoopConfig
     return hyps, selected
 
 
-def evaluate(data_dir, engine="default", subject="S9", every=64, track="gt", hypotheses=1, config=LoopConfig(), batch_size=1024, selection="reprojection", limit=0, progress=True, via_cli=False, threads=0) -> dict:
+def evaluate(data_dir, engine="default", subject="S9", every=64, track="gt", hypotheses=1, config=LoopConfig(), batch_size=1024, selection="prior", limit=0, progress=True, via_cli=False, threads=0) -> dict:
     """Run ``estimate`` (or, with ``via_cli``, the installed zedo-infer command) over the evaluation
     set and score it; returns a JSON-ready dict."""
     data = load_h36m_eval(data_dir, subject, every, track)
@@ -198,7 +198,7 @@ def main(argv=None) -> int:
     p.add_argument("--no-ipo", action="store_true", help="ablation: skip the initial pose optimisation")
     p.add_argument("--no-warmup", action="store_true", help="ablation: solve the translation from the first iteration")
     p.add_argument("--ipo-joints", choices=("torso", "paper"), default="torso", help="joints the IPO fits: the torso (default) or the release's pelvis and hips")
-    p.add_argument("--selection", choices=("reprojection", "prior"), default="reprojection")
+    p.add_argument("--selection", choices=("reprojection", "prior"), default="prior")
     p.add_argument("--batch-size", type=int, default=1024)
     p.add_argument("--limit", type=int, default=0, help="evaluate at most this many poses, spread evenly (0: all)")
     p.add_argument("--threads", type=int, default=0, help="ONNX Runtime intra-op threads (0: its default, all cores)")
