@@ -36,9 +36,9 @@ def plot_estimates(path, joints_3d, keypoints, K, max_poses: int = 4) -> Path:
         reproj = uvw[:, :2] / uvw[:, 2:]
         root = joints_3d[i] - joints_3d[i, :1]
         views = [
-            (axes[i, 0], keypoints[i], reproj, "input 2D (dots) and estimate (lines), px"),
-            (axes[i, 1], root[:, [0, 1]], None, "front: x, y (m; y down, drawn up)"),
-            (axes[i, 2], root[:, [2, 1]], None, "side: z depth, y (m)"),
+            (axes[i, 0], keypoints[i], reproj, "2D px: input dots, estimate lines"),
+            (axes[i, 1], root[:, [0, 1]], None, "front view, m"),
+            (axes[i, 2], root[:, [2, 1]], None, "side view (z depth), m"),
         ]
         for ax, pts, lines_pts, title in views:
             drawn = pts if lines_pts is None else lines_pts

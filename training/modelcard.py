@@ -43,8 +43,8 @@ Licence of the data, which this prior carries: {recipe.licence}.
 ## Network and training
 
 - widths: hidden {pc.hidden_dim}, time embedding {pc.embed_dim}, {pc.n_blocks} residual blocks, GroupNorm {pc.groups} groups; {params / 1e6:.2f} M parameters (EMA weights exported); ONNX file {size}
-- {info.step} steps, {seconds / 60:.0f} min on a 2-core CPU ({recipe.train.threads or 'default'} torch thread(s))
-- settings: {json.dumps(__import__('dataclasses').asdict(recipe.train))}
+- {info.step} steps, {seconds / 60:.0f} min on a 2-core CPU ({ck_raw.get("train_config", {}).get("threads") or "default"} torch thread(s), sharing the machine with other work)
+- settings (from the checkpoint): {json.dumps(ck_raw.get("train_config", {}))}
 - reproduce: `zedo-train --recipe {name} --data-root ../shared/data -o {name}.pt` then
   `zedo-export --ckpt {name}.pt -o runtime/priors/{name}.onnx`
 
