@@ -28,8 +28,8 @@ if [[ $what == all || $what == iterations ]]; then
   done
 fi
 if [[ $what == all || $what == multi ]]; then
-  # S = 50 on every 512th frame: 50 hypotheses cost 50 times one. Each run also scores the other
+  # S = 50 on every 1024th frame: 50 hypotheses cost 50 times one. Each run also scores the other
   # selection rule (prior residual) on the same hypotheses.
-  run h36m-gt-s50 --engine h36m --track gt --hypotheses 50 --every 512
-  run h36m-detected-s50 --engine h36m --track detected --hypotheses 50 --every 512
+  run h36m-gt-s50 --engine h36m --track gt --hypotheses 50 --every 1024
+  run h36m-detected-s50 --engine h36m --track detected --hypotheses 50 --every 1024
 fi

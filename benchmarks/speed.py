@@ -95,10 +95,10 @@ def main(argv=None) -> int:
     init = info.clusters[1]
     for b in a.batches:
         kp, sc, K, gt = data.keypoints[:b], data.scores[:b], data.K[:b], data.gt[:b]
-        with torch.no_grad():
-            t0 = time.perf_counter()
-            ref = reference_loop(model, np.repeat(init - init[:, :1], b, 0), kp, sc, K, iterations=a.iterations)
-            ref_s = time.perf_counter() - t0
+        # No torch.no_grad() here: the reference's IPO takes gradients (its loop turns them off itself).
+        t0 = time.perf_counter()
+        ref = reference_loop(model, np.repeat(init - init[:, :1], b, 0), kp, sc, K, iterations=a.iterations)
+        ref_s = time.perf_counter() - t0
         t0 = time.perf_counter()
         res = estimate(kp, K, sc, engine=engine, config=cfg, batch_size=max(b, 1))
         zedo_s = time.perf_counter() - t0

@@ -79,8 +79,26 @@ def _prepare_recipe_data(recipe, data_root: Path, cache: Path) -> list[Path]:
                 prepare_bvh(_bvh_folder(data_root / "bandai", cache), path, views=recipe.bvh_views, every=recipe.bvh_every, seed=recipe.train.seed)
             else:
                 raise ValueError(f"recipe {recipe.name}: unknown source {source!r}")
+        if source == "bandai" and recipe.bvh_scale != 1.0:
+            path = _scaled(path, recipe.bvh_scale)
         paths.append(path)
     return paths
+
+
+def _scaled(path: Path, scale: float) -> Path:
+    """A copy of a prepared pose file with every pose multiplied by ``scale`` (cached beside it)."""
+    import json
+
+    import numpy as np
+
+    from zedo.runtime.io import save_npz_atomic
+
+    out = path.with_name(f"{path.stem}_x{scale:.4f}.npz")
+    if not out.exists():
+        with np.load(path) as d:
+            provenance = {**json.loads(str(d["provenance"])), "scale": scale}
+            save_npz_atomic(out, poses=(d["poses"] * np.float32(scale)).astype(np.float32), provenance=json.dumps(provenance))
+    return out
 
 
 def train_main(argv=None) -> int:
