@@ -41,7 +41,7 @@ def _cmd(r: dict) -> str:
         parts.append("--ipo-joints paper")
     if r.get("via") == "zedo-infer":
         parts.append("--via-cli")
-    if r["selection"] != "reprojection":
+    if r["hypotheses"] > 1 and r["selection"] != "prior":
         parts.append(f"--selection {r['selection']}")
     return "`zedo-eval " + " ".join(parts) + "`"
 
