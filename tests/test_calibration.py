@@ -11,7 +11,6 @@ import os
 import shutil
 import subprocess
 import sys
-from dataclasses import asdict
 
 import numpy as np
 import onnx
@@ -37,26 +36,16 @@ from zedo.export.tensorrt import build_engine
 from zedo.runtime.engines import open_engine
 from zedo.runtime.metadata import PriorMeta, sidecar_path
 from zedo.runtime.sde import SDEConfig, marginal_std, mean_coeff
-from zedo.training.model import PriorConfig, ScoreNet
-from zedo.training.train import CHECKPOINT_FORMAT
+from fake_prior import meta as _meta
+from fake_prior import model as _model
+from fake_prior import poses as _poses
+from fake_prior import write_checkpoint as _checkpoint
 
 torch.set_num_threads(1)  # tiny networks; leave the machine's cores to other work
 
-TINY = PriorConfig(hidden_dim=64, embed_dim=32, groups=8)
 
 
-def _poses(n: int, seed: int = 0) -> np.ndarray:
-    p = np.random.default_rng(seed).normal(0.0, 0.3, (n, 17, 3)).astype(np.float32)
-    return p - p[:, :1]
 
-
-def _model() -> ScoreNet:
-    torch.manual_seed(0)
-    return ScoreNet(TINY).eval()
-
-
-def _meta() -> PriorMeta:
-    return PriorMeta(sde=SDEConfig(), clusters={1: _poses(1), 50: _poses(50, 1)}, name="tiny", prior_config=TINY.to_dict())
 
 
 @pytest.fixture(scope="module")
@@ -361,24 +350,6 @@ def test_tensorrt_builds_qdq_file_and_calibrated_fp32(tmp_path, fp32_prior, int8
 
 # --- zedo-export --precision ----------------------------------------------------------------------
 
-
-def _checkpoint(path) -> None:
-    """A fake zedo-train checkpoint (the tiny network's random weights) at ``path``."""
-    model = _model()
-    torch.save(
-        {
-            "format": CHECKPOINT_FORMAT,
-            "model": model.state_dict(),
-            "ema": model.state_dict(),
-            "step": 5,
-            "prior_config": TINY.to_dict(),
-            "sde_config": asdict(SDEConfig()),
-            "provenance": [],
-            "clusters_1": torch.from_numpy(_poses(1)),
-            "clusters_50": torch.from_numpy(_poses(50, 1)),
-        },
-        path,
-    )
 
 
 def _run(name, *args) -> subprocess.CompletedProcess:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from dataclasses import asdict
 
 import numpy as np
 import onnx
@@ -17,26 +16,17 @@ from zedo.export import cli, onnx_export
 from zedo.export.onnx_export import PARITY_TIMES, ParityError, export_onnx
 from zedo.runtime.metadata import META_KEY, PriorMeta, sidecar_path
 from zedo.runtime.sde import SDEConfig
-from zedo.training.model import PriorConfig, ScoreNet
-from zedo.training.train import CHECKPOINT_FORMAT
+from fake_prior import TINY
+from fake_prior import meta as _meta
+from fake_prior import model as _model
+from fake_prior import poses as _poses
+from fake_prior import write_checkpoint as _checkpoint
 
 torch.set_num_threads(1)  # tiny networks; leave the machine's cores to other work
 
-TINY = PriorConfig(hidden_dim=64, embed_dim=32, groups=8)
 
 
-def _poses(n: int, seed: int = 0) -> np.ndarray:
-    p = np.random.default_rng(seed).normal(0.0, 0.3, (n, 17, 3)).astype(np.float32)
-    return p - p[:, :1]
 
-
-def _model(seed: int = 0) -> ScoreNet:
-    torch.manual_seed(seed)
-    return ScoreNet(TINY).eval()
-
-
-def _meta() -> PriorMeta:
-    return PriorMeta(sde=SDEConfig(), clusters={1: _poses(1), 50: _poses(50, 1)}, name="tiny", prior_config=TINY.to_dict())
 
 
 @pytest.fixture(scope="module")
@@ -121,24 +111,6 @@ def test_bad_arguments(tmp_path):
         export_onnx(_model(), _meta(), tmp_path / "prior.onnx", parity_poses=np.zeros((4, 16, 3)))
     assert list(tmp_path.iterdir()) == []
 
-
-def _checkpoint(path) -> None:
-    """A fake zedo-train checkpoint (random weights) at ``path``."""
-    model = _model()
-    torch.save(
-        {
-            "format": CHECKPOINT_FORMAT,
-            "model": model.state_dict(),
-            "ema": model.state_dict(),
-            "step": 5,
-            "prior_config": TINY.to_dict(),
-            "sde_config": asdict(SDEConfig()),
-            "provenance": [],
-            "clusters_1": torch.from_numpy(_poses(1)),
-            "clusters_50": torch.from_numpy(_poses(50, 1)),
-        },
-        path,
-    )
 
 
 def _zedo_export(*args) -> subprocess.CompletedProcess:

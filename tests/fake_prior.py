@@ -1,0 +1,50 @@
+"""A tiny random-weight prior for the export and calibration tests (torch; no training, no data)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import numpy as np
+import torch
+
+from zedo.runtime.metadata import PriorMeta
+from zedo.runtime.sde import SDEConfig
+from zedo.training.model import PriorConfig, ScoreNet
+from zedo.training.train import CHECKPOINT_FORMAT
+
+TINY = PriorConfig(hidden_dim=64, embed_dim=32, groups=8)
+
+
+def poses(n: int, seed: int = 0) -> np.ndarray:
+    """(n, 17, 3) random root-relative poses, metres."""
+    p = np.random.default_rng(seed).normal(0.0, 0.3, (n, 17, 3)).astype(np.float32)
+    return p - p[:, :1]
+
+
+def model(seed: int = 0) -> ScoreNet:
+    """The tiny network with seeded random weights, in eval mode."""
+    torch.manual_seed(seed)
+    return ScoreNet(TINY).eval()
+
+
+def meta() -> PriorMeta:
+    return PriorMeta(sde=SDEConfig(), clusters={1: poses(1), 50: poses(50, 1)}, name="tiny", prior_config=TINY.to_dict())
+
+
+def write_checkpoint(path) -> None:
+    """A fake zedo-train checkpoint (the tiny network's random weights) at ``path``."""
+    m = model()
+    torch.save(
+        {
+            "format": CHECKPOINT_FORMAT,
+            "model": m.state_dict(),
+            "ema": m.state_dict(),
+            "step": 5,
+            "prior_config": TINY.to_dict(),
+            "sde_config": asdict(SDEConfig()),
+            "provenance": [],
+            "clusters_1": torch.from_numpy(poses(1)),
+            "clusters_50": torch.from_numpy(poses(50, 1)),
+        },
+        path,
+    )
