@@ -16,7 +16,7 @@ from dataclasses import replace
 import numpy as np
 
 from .api import SELECTIONS, estimate
-from .engines import open_engine
+from .engines import DEVICES, open_engine
 from .inputs import check_output_path, load_input, save_output
 from .loop import SAMPLERS, LoopConfig
 
@@ -29,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("input", help="keypoints and intrinsics: .npz or .json with keys keypoints (N,17,2) px, K (3,3) or (N,3,3), optional scores (N,17)")
     p.add_argument("-o", "--output", required=True, help="result file, .npz or .json (joints_3d (N,17,3) metres, translation (N,3), ...)")
     p.add_argument("--engine", default="default", help="bundled prior name (default, h36m) or engine file (.onnx, .trt/.engine/.plan); default: %(default)s")
-    p.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="ONNX Runtime device (default: %(default)s)")
+    p.add_argument("--device", choices=DEVICES, default="cpu", help="ONNX Runtime execution provider for .onnx priors: cpu, cuda or tensorrt (default: %(default)s)")
     p.add_argument("--hypotheses", type=int, default=1, metavar="S", help="hypotheses per pose, started from S cluster poses (default: %(default)s)")
     p.add_argument("--iterations", type=int, default=defaults.iterations, metavar="N", help="loop iterations, one prior call each (default: %(default)s)")
     p.add_argument("--batch-size", type=int, default=1024, metavar="B", help="(pose, hypothesis) pairs per prior call (default: %(default)s)")

@@ -16,6 +16,7 @@ import numpy as np
 from .metadata import INPUT_T, INPUT_X, META_KEY, OUTPUT_EPS, PriorMeta, sidecar_path
 
 BUNDLED_PRIORS: tuple[str, ...] = ("default", "h36m")
+DEVICES: tuple[str, ...] = ("cpu", "cuda", "tensorrt")  # ONNX Runtime execution providers
 ONNX_SUFFIXES = (".onnx",)
 TENSORRT_SUFFIXES = (".trt", ".engine", ".plan")
 
@@ -38,22 +39,25 @@ def _read_sidecar(path: Path) -> PriorMeta:
 
 
 class OnnxRuntimeEngine:
-    """A prior in an ONNX file on ONNX Runtime; ``device`` "cpu" (NumPy buffers) or "cuda" (CuPy)."""
+    """A prior in an ONNX file on ONNX Runtime; ``device`` "cpu" (NumPy buffers), "cuda" (CUDA execution
+    provider, CuPy buffers) or "tensorrt" (ONNX Runtime's TensorRT execution provider, CuPy buffers)."""
 
     def __init__(self, path: str | Path, device: str = "cpu", threads: int = 0):
         import onnxruntime as ort
 
         self.path = Path(path)
-        if device not in ("cpu", "cuda"):
-            raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}")
+        if device not in DEVICES:
+            raise ValueError(f"device must be one of {', '.join(DEVICES)}, got {device!r}")
         opts = ort.SessionOptions()
         if threads:
             opts.intra_op_num_threads = threads
         providers = ["CPUExecutionProvider"]
-        if device == "cuda":
-            if "CUDAExecutionProvider" not in ort.get_available_providers():
-                raise RuntimeError("device 'cuda' needs onnxruntime-gpu with the CUDA execution provider")
-            providers = ["CUDAExecutionProvider", "CPUExecutionProvider"]
+        if device != "cpu":
+            wanted = {"cuda": "CUDAExecutionProvider", "tensorrt": "TensorrtExecutionProvider"}[device]
+            if wanted not in ort.get_available_providers():
+                raise RuntimeError(f"device {device!r} needs onnxruntime-gpu with the {wanted}")
+            # TensorRT's provider hands the nodes it cannot build to CUDA, and CUDA its own to the CPU.
+            providers = [wanted] + (["CUDAExecutionProvider"] if device == "tensorrt" else []) + ["CPUExecutionProvider"]
         try:
             self.session = ort.InferenceSession(str(self.path), opts, providers=providers)
         except Exception as e:  # onnxruntime raises its own exception types for unreadable models
@@ -68,7 +72,7 @@ class OnnxRuntimeEngine:
         else:
             self.meta = _read_sidecar(self.path)
         self.device = device
-        if device == "cuda":
+        if device != "cpu":
             import cupy
 
             self.xp = cupy
