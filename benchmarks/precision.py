@@ -18,7 +18,6 @@ import argparse
 import json
 import sys
 import tempfile
-import time
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -29,16 +28,11 @@ from zedo.calibration.parity import compare
 from zedo.export import cli as export_cli
 from zedo.runtime import LoopConfig, open_engine
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from timing import best_of  # noqa: E402
+
 PRECISIONS = ("fp32", "fp16", "int8")
 
-
-def _best_of(fn, repeats: int = 3) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def throughput(path: Path, batch: int, x: np.ndarray, t: np.ndarray, threads: int) -> float:
@@ -49,7 +43,7 @@ def throughput(path: Path, batch: int, x: np.ndarray, t: np.ndarray, threads: in
     engine(xb, tb)  # first call: ONNX Runtime's lazy allocations
     # About 0.2 s per round at either size on a 2-core machine for a hidden-512 prior.
     reps = max(3, min(500, 4096 // batch))
-    return reps / _best_of(lambda: [engine(xb, tb) for _ in range(reps)])
+    return reps / best_of(lambda: [engine(xb, tb) for _ in range(reps)])
 
 
 def main(argv=None) -> int:

@@ -22,19 +22,12 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from reference_zedo import reference_loop  # noqa: E402
+from timing import best_of  # noqa: E402
 
 from zedo.evaluate import load_h36m_eval  # noqa: E402
 from zedo.runtime import LoopConfig, estimate, open_engine  # noqa: E402
 from zedo.training.checkpoint import load_prior  # noqa: E402
 
-
-def _best_of(fn, repeats: int) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def matmul_gflops(n: int = 2048, repeats: int = 5) -> float:
@@ -42,7 +35,7 @@ def matmul_gflops(n: int = 2048, repeats: int = 5) -> float:
     a = np.random.default_rng(0).standard_normal((n, n), dtype=np.float32)
     b = np.random.default_rng(1).standard_normal((n, n), dtype=np.float32)
     a @ b
-    return 2 * n**3 / _best_of(lambda: a @ b, repeats) / 1e9
+    return 2 * n**3 / best_of(lambda: a @ b, repeats) / 1e9
 
 
 def prior_flops(params: int, batch: int) -> float:
@@ -76,9 +69,9 @@ def main(argv=None) -> int:
         reps = max(3, min(200, 2000 // b))
         with torch.no_grad():
             model(xt, tt)
-            torch_s = _best_of(lambda: [model(xt, tt) for _ in range(reps)], 3) / reps
+            torch_s = best_of(lambda: [model(xt, tt) for _ in range(reps)], 3) / reps
         engine(x, t)
-        eng_s = _best_of(lambda: [engine(x, t) for _ in range(reps)], 3) / reps
+        eng_s = best_of(lambda: [engine(x, t) for _ in range(reps)], 3) / reps
         row = {
             "torch_calls_per_s": 1 / torch_s,
             "engine_calls_per_s": 1 / eng_s,
