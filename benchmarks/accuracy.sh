@@ -18,9 +18,11 @@ fi
 if [[ $what == all || $what == ablation ]]; then
   # Ablations and the iteration curve on every 128th frame, against a full-loop row on the same frames.
   run h36m-gt-s1-every128 --engine h36m --track gt --every 128
+  run h36m-gt-s1-mean-start --engine h36m --track gt --initial-candidates 1 --every 128
   run h36m-gt-s1-no-ipo --engine h36m --track gt --no-ipo --every 128
   run h36m-gt-s1-no-warmup --engine h36m --track gt --no-warmup --every 128
-  run h36m-gt-s1-paper-ipo --engine h36m --track gt --ipo-joints paper --every 128
+  # The release's start: the mean pose, its IPO on the pelvis and hips.
+  run h36m-gt-s1-paper-ipo --engine h36m --track gt --initial-candidates 1 --ipo-joints paper --every 128
 fi
 if [[ $what == all || $what == iterations ]]; then
   for n in 500 200 100 50; do

@@ -13,7 +13,6 @@ Same network and weights as zedo (zedo.training.model.ScoreNet). Shapes and unit
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 
 from zedo.runtime.sde import SDEConfig, beta, diffusion_sq, marginal_std

@@ -7,22 +7,21 @@ metres in the camera frame (x right, y down, z forward).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from . import sde as sde_lib
-from .loop import LoopConfig, reprojection_error, run_loop
+from .loop import PLAUSIBILITY_T, LoopConfig, choose_start, prior_residual, reprojection_error, run_loop
 from .skeleton import IPO_JOINTS, NUM_JOINTS
 
 SELECTIONS = ("prior", "reprojection")
 # Hypotheses are ranked by the prior's RMS predicted noise at this t: mid-range, where the noise
-# prediction measures how far a pose is from plausible ones. Measured on S9 (ground-truth 2D, 50
+# prediction measures how far a pose is from plausible ones (loop.PLAUSIBILITY_T). Measured on S9 (ground-truth 2D, 50
 # hypotheses, 132 poses, 200 iterations; MPJPE of the chosen one, oracle 27.6, mean 128.4 mm):
 # t = 0.06 -> 35.7, 0.1 -> 40.0, 0.03 -> 95.1, 0.01 -> 474.2; the medoid of the hypotheses 43.5; the
 # smallest reprojection error 260.2 (every hypothesis lies on its rays, so that residual says little).
-PRIOR_SELECTION_T = 0.06
+PRIOR_SELECTION_T = PLAUSIBILITY_T
 
 
 @dataclass(frozen=True)
@@ -93,6 +92,16 @@ def validate_inputs(keypoints, K, scores=None, source: str = "input"):
     return kp, np.array(Km), sc
 
 
+def _initial_candidates(meta, config: LoopConfig):
+    """(C, 17, 3) root-relative poses a single hypothesis may start from, or None for the mean pose:
+    up to ``config.initial_candidates`` of the prior's clusters. Choosing needs the IPO's fit."""
+    stored = [k for k in meta.clusters if k > 1]
+    if not config.ipo or config.initial_candidates <= 1 or not stored:
+        return None
+    poses = meta.initial_poses(min(config.initial_candidates, max(stored)))
+    return poses - poses[:, :1]
+
+
 def estimate(
     keypoints,
     K,
@@ -122,6 +131,10 @@ def estimate(
         raise ValueError(f"selection must be one of {SELECTIONS}, got {selection!r}")
     if config.iterations < 1:
         raise ValueError(f"iterations must be >= 1, got {config.iterations}")
+    if config.initial_candidates < 1:
+        raise ValueError(f"initial_candidates must be >= 1, got {config.initial_candidates}")
+    if config.start_shortlist < 1:
+        raise ValueError(f"start_shortlist must be >= 1, got {config.start_shortlist}")
     kp, Km, sc = validate_inputs(keypoints, K, scores)
     if engine is None or isinstance(engine, (str, bytes)) or hasattr(engine, "__fspath__"):
         engine = open_engine(engine)
@@ -130,6 +143,11 @@ def estimate(
     n, S = len(kp), hypotheses
     init = meta.initial_poses(S)
     init = init - init[:, :1]
+    candidates = _initial_candidates(meta, config) if S == 1 else None
+    # A chosen start matches the image limb by limb, so its IPO fits every joint, as choose_start
+    # did when choosing it (S9 every 128th frame, ground-truth 2D: 48.1 / 36.6 mm with the torso
+    # joints, 47.1 / 36.1 with every joint).
+    loop_config = config if candidates is None else replace(config, ipo_joints=tuple(range(NUM_JOINTS)))
     # Flatten (pose, hypothesis) pairs: row r is pose r // S started from cluster r % S.
     rows = np.arange(n * S)
     pose_of, hyp_of = rows // S, rows % S
@@ -139,19 +157,22 @@ def estimate(
     rng = xp.random.default_rng(seed) if hasattr(xp.random, "default_rng") else None
     chunks = [rows[i : i + batch_size] for i in range(0, n * S, batch_size)]
     f32 = lambda a: xp.asarray(np.ascontiguousarray(a, dtype=np.float32))  # noqa: E731
-    t_sel = np.float32(PRIOR_SELECTION_T)
+    if candidates is not None:
+        candidates = f32(candidates)
     # The context closes the bar on failure too, so an error message starts on a fresh line.
     with tqdm(total=len(chunks) * config.iterations, disable=not progress, desc="zedo", unit="it") as bar:
         for r in chunks:
             p = pose_of[r]
             kp_d, sc_d, K_d = f32(kp[p]), f32(sc[p]), f32(Km[p])
-            x, T = run_loop(f32(init[hyp_of[r]]), kp_d, sc_d, K_d, engine, meta.sde, config, xp, rng, bar.update)
+            if candidates is None:
+                start = f32(init[hyp_of[r]])
+            else:
+                start = candidates[choose_start(candidates, kp_d, sc_d, K_d, engine, config, xp)]
+            x, T = run_loop(start, kp_d, sc_d, K_d, engine, meta.sde, loop_config, xp, rng, bar.update)
             cam = x + T[:, None, :]
             w = sc_d * (sc_d > 0)
             reproj[r] = to_host(reprojection_error(cam, kp_d, K_d, w, xp))
-            # Root-relative, as the prior was trained: the loop's pelvis drifts slightly off the origin.
-            eps = engine(x - x[:, :1], xp.full((len(r),), t_sel, dtype=x.dtype))
-            residual[r] = to_host(xp.sqrt((eps**2).mean(axis=(1, 2))))
+            residual[r] = to_host(prior_residual(x, engine, PRIOR_SELECTION_T, xp))
             out[r] = to_host(cam)
     hyps = out.reshape(n, S, NUM_JOINTS, 3)
     reproj, residual = reproj.reshape(n, S), residual.reshape(n, S)

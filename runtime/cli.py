@@ -36,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--selection", choices=SELECTIONS, default="prior", help="how the reported hypothesis is chosen (default: %(default)s)")
     p.add_argument("--sampler", choices=sorted(SAMPLERS), default=defaults.sampler, help="reverse-time step (default: %(default)s)")
     p.add_argument("--no-ipo", action="store_true", help="skip the initial yaw and distance fit")
+    p.add_argument("--initial-candidates", type=int, default=defaults.initial_candidates, metavar="C", help="with one hypothesis, start from the best of C cluster poses; 1: the mean pose, as the release (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="seed of the sde sampler's noise (default: %(default)s)")
     p.add_argument("--threads", type=int, default=0, metavar="N", help="ONNX Runtime intra-op threads; 0: its default (default: %(default)s)")
     p.add_argument("--plot", metavar="PNG", help="also draw the first poses (input 2D, reprojection, 3D front and side) to this PNG (needs matplotlib)")
@@ -48,7 +49,7 @@ def run(args: argparse.Namespace) -> str:
     output = check_output_path(args.output)
     inputs = load_input(args.input)
     engine = open_engine(args.engine, device=args.device, threads=args.threads)
-    config = replace(LoopConfig(), iterations=args.iterations, sampler=args.sampler, ipo=not args.no_ipo)
+    config = replace(LoopConfig(), iterations=args.iterations, sampler=args.sampler, ipo=not args.no_ipo, initial_candidates=args.initial_candidates)
     start = time.perf_counter()
     result = estimate(
         **inputs,
@@ -61,7 +62,7 @@ def run(args: argparse.Namespace) -> str:
         progress=not args.quiet,
     )
     wall = time.perf_counter() - start
-    save_output(output, result, engine=str(args.engine), iterations=args.iterations, sampler=args.sampler, ipo=not args.no_ipo, seed=args.seed)
+    save_output(output, result, engine=str(args.engine), iterations=args.iterations, sampler=args.sampler, ipo=not args.no_ipo, initial_candidates=args.initial_candidates, seed=args.seed)
     if args.plot:
         from .plot import plot_estimates
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from conftest import cluster_poses, synthetic_poses
@@ -45,13 +47,39 @@ def test_output_shapes_and_consistency(engine, n, S):
 
 def test_hypotheses_start_from_the_first_clusters(engine):
     """S = 3 starts from clusters[50][:3]; the first is the T-pose, as the S = 1 cluster, so
-    hypothesis 0 reproduces the single-hypothesis run and the others differ."""
+    hypothesis 0 reproduces the single-hypothesis run started from the mean pose, and the others differ."""
     assert engine.meta.initial_poses(3).shape == (3, 17, 3)
     np.testing.assert_allclose(engine.meta.initial_poses(3), cluster_poses(50)[:3], atol=1e-6)
-    _, one = run(engine, hypotheses=1)
+    _, one = run(engine, hypotheses=1, config=LoopConfig(iterations=20, initial_candidates=1))
     _, three = run(engine, hypotheses=3)
     np.testing.assert_allclose(three.hypotheses[:, 0], one.hypotheses[:, 0], atol=1e-6)
     assert not np.allclose(three.hypotheses[:, 1], three.hypotheses[:, 0], atol=1e-3)
+
+
+def test_single_hypothesis_starts_from_the_best_fitting_cluster(make_prior):
+    """With a prior that predicts no noise, the loop only rescales its start onto the rays, so the
+    result has the start's shape: S = 1 must start from the cluster the keypoints were made from
+    (PA-MPJPE 0), where the mean pose does not. A prior storing only the mean pose starts from it."""
+    from conftest import TPOSE
+
+    from zedo.runtime.metadata import PriorMeta
+    from zedo.runtime.metrics import pa_mpjpe
+    from zedo.runtime.sde import SDEConfig
+
+    s = synthetic_poses(3, seed=3, noise=0.05)
+    clusters = cluster_poses(50)
+    clusters[[10, 20, 30]] = s["pose"]
+    meta = PriorMeta(SDEConfig(), name="planted", clusters={1: TPOSE[None].astype(np.float32), 50: clusters})
+    zero = open_engine(make_prior("zero", meta=meta), threads=1)
+    # No warm-up: a translation held while the pose rescales would pull joints off their rays.
+    cfg = LoopConfig(iterations=20, warmup_fraction=0.0)
+    chosen = estimate(s["keypoints"], s["K"], engine=zero, config=cfg)
+    mean = estimate(s["keypoints"], s["K"], engine=zero, config=replace(cfg, initial_candidates=1))
+    assert pa_mpjpe(chosen.joints_3d, s["pose_cam"]).max() < 0.05  # mm
+    assert pa_mpjpe(mean.joints_3d, s["pose_cam"]).min() > 20.0
+    only_mean = open_engine(make_prior("zero", name="mean.onnx", meta=PriorMeta(SDEConfig(), name="mean", clusters={1: TPOSE[None].astype(np.float32)})), threads=1)
+    a = estimate(s["keypoints"], s["K"], engine=only_mean, config=cfg)
+    np.testing.assert_array_equal(a.joints_3d, mean.joints_3d)
 
 
 def test_small_batches_give_the_same_result(engine):
@@ -188,6 +216,8 @@ def test_estimate_validates_before_opening_the_engine(kind):
         ({"batch_size": 0}, "batch_size"),
         ({"selection": "best"}, "selection"),
         ({"config": LoopConfig(iterations=0)}, "iterations"),
+        ({"config": LoopConfig(iterations=2, initial_candidates=0)}, "initial_candidates"),
+        ({"config": LoopConfig(iterations=2, start_shortlist=0)}, "start_shortlist"),
         ({"config": LoopConfig(iterations=2, sampler="heun")}, "sampler"),
     ],
 )

@@ -45,7 +45,7 @@ def assert_one_error_line(proc, *names):
 
 def test_help():
     proc = zedo_infer("--help", check_rc=0)
-    for option in ("--engine", "--hypotheses", "--iterations", "--batch-size", "--selection", "--sampler", "--no-ipo", "--quiet"):
+    for option in ("--engine", "--hypotheses", "--iterations", "--batch-size", "--selection", "--sampler", "--no-ipo", "--initial-candidates", "--quiet"):
         assert option in proc.stdout
 
 
@@ -78,6 +78,13 @@ def test_json_single_pose_in_json_out_with_hypotheses(tmp_path, tiny_prior):
     assert np.shape(doc["reprojection_px"]) == (1, 3) and np.shape(doc["prior_residual"]) == (1, 3)
     assert doc["selection"] == "prior" and 0 <= doc["selected"][0] < 3
     assert np.isfinite(np.asarray(doc["joints_3d"])).all()
+
+
+def test_initial_candidates_recorded(tmp_path, npz_input, tiny_prior):
+    out = tmp_path / "poses.npz"
+    zedo_infer(npz_input, "-o", out, *fast(tiny_prior), "--initial-candidates", 1, check_rc=0)
+    with np.load(out) as f:
+        assert int(f["initial_candidates"]) == 1 and f["joints_3d"].shape == (4, 17, 3)
 
 
 def test_hypotheses_written_to_npz(tmp_path, npz_input, tiny_prior):
@@ -122,7 +129,7 @@ def test_bad_input_exits_2_with_one_line_naming_the_file(tmp_path, tiny_prior, k
     assert not out.exists()
 
 
-@pytest.mark.parametrize("problem", ["missing_input", "output_suffix", "missing_engine", "bad_option_value"])
+@pytest.mark.parametrize("problem", ["missing_input", "output_suffix", "missing_engine", "bad_option_value", "bad_candidates"])
 def test_other_errors_exit_2_with_one_line(tmp_path, npz_input, tiny_prior, problem):
     out = tmp_path / "out.npz"
     args = {
@@ -130,6 +137,7 @@ def test_other_errors_exit_2_with_one_line(tmp_path, npz_input, tiny_prior, prob
         "output_suffix": [npz_input, "-o", tmp_path / "out.csv", *fast(tiny_prior)],
         "missing_engine": [npz_input, "-o", out, *fast(tmp_path / "nope.onnx")],
         "bad_option_value": [npz_input, "-o", out, *fast(tiny_prior), "--hypotheses", 0],
+        "bad_candidates": [npz_input, "-o", out, *fast(tiny_prior), "--initial-candidates", 0],
     }[problem]
     proc = zedo_infer(*args)
     assert_one_error_line(proc)

@@ -11,14 +11,17 @@ from conftest import TPOSE, project, synthetic_poses
 from zedo.runtime import sde as sde_lib
 from zedo.runtime.loop import (
     LoopConfig,
+    choose_start,
     initial_pose_optimisation,
     keypoints_to_rays,
     ode_step,
     project_onto_rays,
+    row_ranks,
     run_loop,
     sde_step,
     solve_translation,
     unit,
+    weak_perspective_residual,
     yaw_matrices,
 )
 
@@ -169,6 +172,63 @@ def test_initial_pose_optimisation_recovers_planted_yaw_and_distance(dtype, yaw_
     ipo = [0, 1, 4]
     cam = (pose + T[:, None]).astype(np.float64)
     assert np.abs(project(cam[:, ipo], s["K"]) - s["keypoints"][:, ipo]).max() < 0.01  # pixels
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("rows", [1, 20, 10**6])  # one candidate per pass; groups of 5, 5, 2; all at once
+@pytest.mark.parametrize("shortlist", [50, 3])  # every candidate fitted; 3 of the 12 shortlisted
+def test_choose_start_finds_the_planted_pose(dtype, rows, shortlist):
+    """Among articulated variants, the one the keypoints were made from (seen at another yaw and
+    distance) reprojects exactly, whatever the keypoints of missing joints say; a prior that finds
+    every pose equally plausible (eps = 0) leaves the choice to the reprojection."""
+    rng = np.random.default_rng(4)
+    truth = TPOSE + 0.08 * rng.standard_normal((4, 17, 3))
+    truth -= truth[:, :1]
+    others = TPOSE + 0.08 * rng.standard_normal((8, 17, 3))
+    others -= others[:, :1]
+    planted = [5, 0, 11, 7]
+    candidates = others.copy()
+    candidates = np.insert(candidates, 0, truth[1], axis=0)  # index 0 is truth[1]
+    candidates = np.insert(candidates, 5, truth[0], axis=0)
+    candidates = np.insert(candidates, 7, truth[3], axis=0)
+    candidates = np.insert(candidates, 11, truth[2], axis=0)
+    angles = np.deg2rad([30.0, -60.0, 120.0, 0.0])
+    T = np.array([[0.3, 0.1, 4.0], [-0.4, 0.2, 3.2], [0.0, -0.1, 5.0], [0.2, 0.0, 3.6]])
+    cam = np.einsum("bij,bkj->bki", yaw_matrices(angles, np), truth) + T[:, None]
+    K = np.broadcast_to(np.array([[1100.0, 0, 500], [0, 1100, 500], [0, 0, 1]]), (4, 3, 3))
+    kp = project(cam, K[0])
+    scores = np.ones((4, 17))
+    scores[2, 13], kp[2, 13] = 0.0, 0.0  # a missing wrist, its keypoint garbage
+    zero = lambda x, t: np.zeros_like(x)  # noqa: E731
+    args = (candidates.astype(dtype), kp.astype(dtype), scores.astype(dtype), K.astype(dtype), zero, LoopConfig(start_shortlist=shortlist), np)
+    np.testing.assert_array_equal(choose_start(*args, rows=rows), planted)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_weak_perspective_residual_vanishes_for_the_true_pose_far_away(dtype):
+    """Far from the camera perspective is weak perspective: the pose the keypoints were made from,
+    at any yaw, fits exactly (up to its depth spread over the distance) and better than others;
+    missing joints are ignored."""
+    rng = np.random.default_rng(5)
+    poses = TPOSE + 0.08 * rng.standard_normal((6, 17, 3))
+    poses -= poses[:, :1]
+    truth = poses[[2, 4]]
+    cam = np.einsum("bij,bkj->bki", yaw_matrices(np.deg2rad([75.0, -140.0]), np), truth) + np.array([[0.5, 0.2, 200.0], [-1.0, 0.0, 150.0]])[:, None]
+    K = np.broadcast_to(np.array([[1000.0, 0, 500], [0, 1000, 500], [0, 0, 1]]), (2, 3, 3))
+    kp = project(cam, K[0])
+    w = np.ones((2, 17))
+    w[1, 3], kp[1, 3] = 0.0, -1e4  # a missing ankle, its keypoint garbage
+    r = weak_perspective_residual(poses.astype(dtype), kp.astype(dtype), np.linalg.inv(K).astype(dtype), w.astype(dtype), np)
+    assert r.shape == (2, 6) and r.dtype == dtype
+    np.testing.assert_array_equal(r.argmin(1), [2, 4])
+    assert r[0, 2] < 1e-3 * np.delete(r[0], 2).min() and r[1, 4] < 1e-3 * np.delete(r[1], 4).min()
+
+
+def test_row_ranks_count_smaller_entries_and_share_ties():
+    a = np.array([[0.3, 0.1, 0.2, 0.1], [5.0, 5.0, 5.0, 5.0]])
+    np.testing.assert_array_equal(row_ranks(a, np), [[3, 0, 2, 0], [0, 0, 0, 0]])
+    perm = [2, 0, 3, 1]
+    np.testing.assert_array_equal(row_ranks(a[:, perm], np), row_ranks(a, np)[:, perm])
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

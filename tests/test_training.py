@@ -95,6 +95,7 @@ def test_training_is_deterministic_and_resume_matches(tmp_path, pose_file):
     for k in ka["model"]:
         assert torch.equal(ka["model"][k], kc["model"][k])
     assert ka["clusters_1"].shape == (1, 17, 3) and ka["clusters_50"].shape == (50, 17, 3)
+    assert "clusters_1000" not in ka  # more clusters than training poses: that set is skipped
 
 
 def test_resume_with_other_settings_is_refused(tmp_path, pose_file):

@@ -11,6 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 
+# The sets a checkpoint carries (sizes larger than the training set are skipped): S = 1 and S = 50
+# start that many hypotheses (the paper's settings); the 1000 are the library one hypothesis
+# chooses its start from (zedo.runtime.loop.choose_start).
+CLUSTER_SIZES: tuple[int, ...] = (1, 50, 1000)
+
 
 def face_camera(poses: np.ndarray) -> np.ndarray:
     """Rotate root-relative poses (M, 17, 3) about the y axis so l_hip - r_hip points along +x."""

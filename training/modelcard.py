@@ -13,9 +13,10 @@ def _fmt_eval(r: dict) -> str:
     return f"| {r['track']} | {r['hypotheses']} | {r['iterations']} | {r['poses']} (every {r['every']}th frame) | {r['mpjpe']:.1f} | {r['pa_mpjpe']:.1f} | {r['pck150']:.1f} | {r['auc']:.1f} |"
 
 
-def write_model_card(name: str, ckpt: str | Path, evals: list[str | Path], out: str | Path, onnx_path: str | Path | None = None) -> Path:
+def write_model_card(name: str, ckpt: str | Path, evals: list[str | Path], out: str | Path, onnx_path: str | Path | None = None, reproduced: str = "") -> Path:
     """Markdown card for bundled prior ``name``: data and its licence, network, training time and
-    command, S9 accuracy from each zedo-eval JSON in ``evals``."""
+    command, S9 accuracy from each zedo-eval JSON in ``evals``; ``reproduced``: how a re-run of the
+    command compared (one line), if one was made."""
     recipe = RECIPES[name]
     _, info = load_prior(ckpt)
     ck_raw = __import__("torch").load(ckpt, map_location="cpu", weights_only=True)
@@ -47,6 +48,7 @@ Licence of the data, which this prior carries: {recipe.licence}.
 - settings (from the checkpoint): {json.dumps(ck_raw.get("train_config", {}))}
 - reproduce: `zedo-train --recipe {name} --data-root ../shared/data -o {name}.pt` then
   `zedo-export --ckpt {name}.pt -o runtime/priors/{name}.onnx`
+{f"- reproduced: {reproduced}" + chr(10) if reproduced else ""}- initial-pose clusters (k-means of the training poses, seed {ck_raw.get("train_config", {}).get("seed", 0)}): S = {", ".join(str(k) for k in sorted(info.clusters))}
 
 ## Accuracy on Human3.6M S9 (validation subject; never trained on)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +21,7 @@ from zedo.runtime.io import atomic_path
 from zedo.runtime.sde import SDEConfig, marginal_std, mean_coeff
 from zedo.runtime.skeleton import FLIP_PERMUTATION, JOINT_NAMES, PARENTS
 
-from .clusters import kmeans_poses
+from .clusters import CLUSTER_SIZES, kmeans_poses
 from .model import PriorConfig, ScoreNet
 
 CHECKPOINT_FORMAT = "zedo-prior-v1"
@@ -161,7 +161,7 @@ def train(
 
     def save(final: bool) -> None:
         if final and not clusters:
-            clusters.update({f"clusters_{k}": kmeans_poses(poses, k, seed=cfg.seed) for k in (1, 50)})
+            clusters.update({f"clusters_{k}": kmeans_poses(poses, k, seed=cfg.seed) for k in CLUSTER_SIZES if k <= len(poses)})
         ck = {
             "format": CHECKPOINT_FORMAT,
             "model": model.state_dict(),

@@ -133,6 +133,7 @@ def _estimate_via_cli(data: EvalSet, engine, hypotheses: int, config: LoopConfig
         cmd = [exe, str(inp), "-o", str(out), "--engine", str(engine), "--hypotheses", str(hypotheses), "--iterations", str(config.iterations), "--batch-size", str(batch_size), "--selection", selection, "--threads", str(threads)]
         if not config.ipo:
             cmd.append("--no-ipo")
+        cmd += ["--initial-candidates", str(config.initial_candidates)]
         if not progress:
             cmd.append("--quiet")
         subprocess.run(cmd, check=True)
@@ -197,6 +198,7 @@ def main(argv=None) -> int:
     p.add_argument("--step-scale", type=float, default=None, help="reverse-time step x iterations (default 1.0, the release's)")
     p.add_argument("--no-ipo", action="store_true", help="ablation: skip the initial pose optimisation")
     p.add_argument("--no-warmup", action="store_true", help="ablation: solve the translation from the first iteration")
+    p.add_argument("--initial-candidates", type=int, default=LoopConfig.initial_candidates, metavar="C", help="S = 1 starts from the best of C cluster poses; 1: the mean pose (the release's)")
     p.add_argument("--ipo-joints", choices=("torso", "paper"), default="torso", help="joints the IPO fits: the torso (default) or the release's pelvis and hips")
     p.add_argument("--selection", choices=("reprojection", "prior"), default="prior")
     p.add_argument("--batch-size", type=int, default=1024)
@@ -211,9 +213,13 @@ def main(argv=None) -> int:
         ipo=not a.no_ipo,
         warmup_fraction=0.0 if a.no_warmup else LoopConfig.warmup_fraction,
         ipo_joints=TORSO_JOINTS if a.ipo_joints == "torso" else IPO_JOINTS,
+        initial_candidates=a.initial_candidates,
     )
     if a.step_scale is not None:
         cfg = replace(cfg, step_scale=a.step_scale)
+    if a.ipo_joints == "paper" and a.initial_candidates > 1 and a.hypotheses == 1:
+        print("zedo-eval: error: --ipo-joints paper sets the IPO of the mean-pose start (a chosen start is fitted on every joint); add --initial-candidates 1", file=sys.stderr)
+        return 2
     try:
         r = evaluate(a.data, a.engine, a.subject, a.every, a.track, a.hypotheses, cfg, a.batch_size, a.selection, a.limit, progress=not a.quiet, via_cli=a.via_cli, threads=a.threads)
     except (ValueError, FileNotFoundError, RuntimeError) as e:
