@@ -7,7 +7,7 @@ metres in the camera frame (x right, y down, z forward).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -16,12 +16,6 @@ from .loop import PLAUSIBILITY_T, LoopConfig, choose_start, prior_residual, repr
 from .skeleton import IPO_JOINTS, NUM_JOINTS
 
 SELECTIONS = ("prior", "reprojection")
-# Hypotheses are ranked by the prior's RMS predicted noise at this t: mid-range, where the noise
-# prediction measures how far a pose is from plausible ones (loop.PLAUSIBILITY_T). Measured on S9 (ground-truth 2D, 50
-# hypotheses, 132 poses, 200 iterations; MPJPE of the chosen one, oracle 27.6, mean 128.4 mm):
-# t = 0.06 -> 35.7, 0.1 -> 40.0, 0.03 -> 95.1, 0.01 -> 474.2; the medoid of the hypotheses 43.5; the
-# smallest reprojection error 260.2 (every hypothesis lies on its rays, so that residual says little).
-PRIOR_SELECTION_T = PLAUSIBILITY_T
 
 
 @dataclass(frozen=True)
@@ -33,7 +27,7 @@ class Estimate:
     hypotheses: np.ndarray  # (N, S, 17, 3) metres, camera frame, every hypothesis
     selected: np.ndarray  # (N,) index of the hypothesis in joints_3d
     reprojection_px: np.ndarray  # (N, S) score-weighted mean reprojection error, pixels
-    prior_residual: np.ndarray  # (N, S) RMS predicted noise at PRIOR_SELECTION_T (lower: more plausible to the prior)
+    prior_residual: np.ndarray  # (N, S) RMS predicted noise at loop.PLAUSIBILITY_T (lower: more plausible to the prior)
     selection: str  # criterion that chose ``selected``
 
 
@@ -144,10 +138,6 @@ def estimate(
     init = meta.initial_poses(S)
     init = init - init[:, :1]
     candidates = _initial_candidates(meta, config) if S == 1 else None
-    # A chosen start matches the image limb by limb, so its IPO fits every joint, as choose_start
-    # did when choosing it (S9 every 128th frame, ground-truth 2D: 48.1 / 36.6 mm with the torso
-    # joints, 47.1 / 36.1 with every joint).
-    loop_config = config if candidates is None else replace(config, ipo_joints=tuple(range(NUM_JOINTS)))
     # Flatten (pose, hypothesis) pairs: row r is pose r // S started from cluster r % S.
     rows = np.arange(n * S)
     pose_of, hyp_of = rows // S, rows % S
@@ -165,14 +155,14 @@ def estimate(
             p = pose_of[r]
             kp_d, sc_d, K_d = f32(kp[p]), f32(sc[p]), f32(Km[p])
             if candidates is None:
-                start = f32(init[hyp_of[r]])
+                start, start_T = f32(init[hyp_of[r]]), None
             else:
-                start = candidates[choose_start(candidates, kp_d, sc_d, K_d, engine, config, xp)]
-            x, T = run_loop(start, kp_d, sc_d, K_d, engine, meta.sde, loop_config, xp, rng, bar.update)
+                _, start, start_T = choose_start(candidates, kp_d, sc_d, K_d, engine, config, xp)
+            x, T = run_loop(start, kp_d, sc_d, K_d, engine, meta.sde, config, xp, rng, bar.update, start_T)
             cam = x + T[:, None, :]
             w = sc_d * (sc_d > 0)
             reproj[r] = to_host(reprojection_error(cam, kp_d, K_d, w, xp))
-            residual[r] = to_host(prior_residual(x, engine, PRIOR_SELECTION_T, xp))
+            residual[r] = to_host(prior_residual(x, engine, PLAUSIBILITY_T, xp))
             out[r] = to_host(cam)
     hyps = out.reshape(n, S, NUM_JOINTS, 3)
     reproj, residual = reproj.reshape(n, S), residual.reshape(n, S)

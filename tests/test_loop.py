@@ -201,7 +201,11 @@ def test_choose_start_finds_the_planted_pose(dtype, rows, shortlist):
     scores[2, 13], kp[2, 13] = 0.0, 0.0  # a missing wrist, its keypoint garbage
     zero = lambda x, t: np.zeros_like(x)  # noqa: E731
     args = (candidates.astype(dtype), kp.astype(dtype), scores.astype(dtype), K.astype(dtype), zero, LoopConfig(start_shortlist=shortlist), np)
-    np.testing.assert_array_equal(choose_start(*args, rows=rows), planted)
+    index, pose, T = choose_start(*args, rows=rows)
+    np.testing.assert_array_equal(index, planted)
+    # Returned placed by the IPO on every joint: the planted start reprojects onto its keypoints.
+    assert pose.shape == (4, 17, 3) and T.shape == (4, 3) and pose.dtype == dtype
+    assert np.abs(project((pose + T[:, None]).astype(np.float64), K[0]) - kp)[scores > 0].max() < 0.05  # pixels
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
