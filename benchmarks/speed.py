@@ -98,7 +98,7 @@ def main(argv=None) -> int:
         zedo_s = time.perf_counter() - t0
         # The release's start (the mean pose) as well: the chosen start costs 50 IPO fits per pose.
         t0 = time.perf_counter()
-        res_mean = estimate(kp, K, sc, engine=engine, config=replace(cfg, initial_candidates=1), batch_size=max(b, 1))
+        res_mean = estimate(kp, K, sc, engine=engine, config=replace(cfg, start_candidates=1), batch_size=max(b, 1))
         mean_s = time.perf_counter() - t0
         err = lambda p: float(np.linalg.norm((p - p[:, :1]) - (gt - gt[:, :1]), axis=-1).mean() * 1000)  # noqa: E731
         row = {

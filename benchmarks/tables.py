@@ -37,8 +37,9 @@ def _cmd(r: dict) -> str:
         parts.append("--no-ipo")
     if loop["warmup_fraction"] == 0:
         parts.append("--no-warmup")
-    if r["hypotheses"] == 1 and loop.get("initial_candidates", 1000) != 1000:
-        parts.append(f"--initial-candidates {loop['initial_candidates']}")
+    candidates = loop.get("start_candidates", loop.get("initial_candidates", 1000))
+    if r["hypotheses"] == 1 and candidates != 1000:
+        parts.append(f"--initial-candidates {candidates}")
     if list(loop["ipo_joints"]) == [0, 1, 4]:
         parts.append("--ipo-joints paper")
     if r.get("via") == "zedo-infer":

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zedo.runtime.metadata import sidecar_path
+from zedo.runtime.prior_file import sidecar_path
 
 from .dataset import holdout_split
 from .fp16 import convert_fp16

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zedo.runtime.io import save_npz_atomic
+from zedo.runtime.atomic import save_npz_atomic
 from zedo.runtime.sde import SDEConfig, marginal_std, mean_coeff
 from zedo.runtime.skeleton import NUM_JOINTS
 

@@ -1,6 +1,6 @@
 """ONNX plumbing shared by the precision converters: prior metadata, FP16 storage undone, atomic saves.
 
-A prior file follows the runtime's contract (``zedo.runtime.metadata``): inputs ``x`` (B, 17, 3)
+A prior file follows the runtime's contract (``zedo.runtime.prior_file``): inputs ``x`` (B, 17, 3)
 float32 metres and ``t`` (B,) float32, output ``eps`` (B, 17, 3) float32, metadata JSON under
 ``metadata_props["zedo"]`` and in the sidecar ``<file>.json``. Reduced-precision priors keep
 float32 inputs and outputs, so the runtime feeds them exactly as it feeds an FP32 one.
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from zedo.runtime.io import atomic_path
-from zedo.runtime.metadata import INPUT_T, INPUT_X, META_KEY, OUTPUT_EPS, PriorMeta, sidecar_path
+from zedo.runtime.atomic import atomic_path
+from zedo.runtime.prior_file import INPUT_T, INPUT_X, META_KEY, OUTPUT_EPS, PriorMeta, sidecar_path
 
 PRECISIONS: tuple[str, ...] = ("fp32", "fp16", "int8")
 

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zedo.runtime.metadata import INPUT_T, INPUT_X
+from zedo.runtime.prior_file import INPUT_T, INPUT_X
 from zedo.runtime.skeleton import NUM_JOINTS
 
 from .graph import load_prior_model, save_prior_model
@@ -330,7 +330,7 @@ def tensorrt_calibrator(calib_x, calib_t, cache_file=None, batch_size: int = 256
 
         def write_calibration_cache(self, cache):
             if self.cache_file is not None:
-                from zedo.runtime.io import atomic_path
+                from zedo.runtime.atomic import atomic_path
 
                 with atomic_path(self.cache_file) as tmp:
                     tmp.write_bytes(bytes(cache))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zedo.runtime.metadata import INPUT_T, INPUT_X, OUTPUT_EPS
+from zedo.runtime.prior_file import INPUT_T, INPUT_X, OUTPUT_EPS
 
 # Largest allowed max |eps - eps_fp32| on the held-out set (eps is unitless, std about 1).
 # Measured on the pilot prior (hidden 512) on the 512 held-out samples of the shipped set:

@@ -56,7 +56,7 @@ def _size(path: Path) -> str:
 
 
 def _bundled(name: str) -> bool:
-    from zedo.runtime.engines import BUNDLED_PRIORS
+    from zedo.runtime.prior_file import BUNDLED_PRIORS
 
     # A file of that name in the current folder wins: it is what the user pointed at.
     return name in BUNDLED_PRIORS and not Path(name).exists()
@@ -113,7 +113,7 @@ def _export_checkpoint(args: argparse.Namespace, fp32_out: Path) -> None:
 def _export_onnx_source(args: argparse.Namespace, fp32_out: Path) -> None:
     """Bundled prior or ONNX file -> FP32 ONNX at ``fp32_out`` (undoing FP16 storage)."""
     from zedo.calibration.graph import load_prior_model, save_prior_model, stores_fp16, to_fp32
-    from zedo.runtime.engines import bundled_prior_path
+    from zedo.runtime.prior_file import bundled_prior_path
 
     for option in ("clusters", "opset"):
         if getattr(args, option) is not None:
@@ -137,7 +137,7 @@ def _run(args: argparse.Namespace) -> None:
         raise ValueError("--fp16 sets the TensorRT FP16 flag; pass --engine")
     if args.precision == "fp32" and (args.calibration_set or args.precision_atol is not None):
         raise ValueError("--calibration-set and --precision-atol apply to --precision fp16 or int8")
-    from zedo.runtime.metadata import sidecar_path
+    from zedo.runtime.prior_file import sidecar_path
 
     from .tensorrt import build_engine, require_tensorrt
 

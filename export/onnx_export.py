@@ -1,6 +1,6 @@
 """Export a prior network to ONNX with its metadata, and check it against torch on ONNX Runtime.
 
-The file follows the runtime's contract (``zedo.runtime.metadata``): inputs ``x`` (B, 17, 3)
+The file follows the runtime's contract (``zedo.runtime.prior_file``): inputs ``x`` (B, 17, 3)
 float32 root-relative metres and ``t`` (B,) float32 diffusion time, output ``eps`` (B, 17, 3)
 float32, with the batch dimension B dynamic; the prior's metadata JSON sits in
 ``metadata_props["zedo"]`` and in the sidecar ``<file>.json``.
@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from zedo.runtime.io import atomic_path
-from zedo.runtime.metadata import INPUT_T, INPUT_X, META_KEY, OUTPUT_EPS, PriorMeta, sidecar_path
+from zedo.runtime.atomic import atomic_path
+from zedo.runtime.prior_file import INPUT_T, INPUT_X, META_KEY, OUTPUT_EPS, PriorMeta, sidecar_path
 from zedo.runtime.sde import marginal_std, mean_coeff
 from zedo.runtime.skeleton import NUM_JOINTS
 

@@ -19,9 +19,9 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from zedo.runtime.engines import TENSORRT_SUFFIXES
-from zedo.runtime.io import atomic_path
-from zedo.runtime.metadata import INPUT_T, INPUT_X, META_KEY, PriorMeta, sidecar_path
+from zedo.runtime.prior_file import TENSORRT_SUFFIXES
+from zedo.runtime.atomic import atomic_path
+from zedo.runtime.prior_file import INPUT_T, INPUT_X, META_KEY, PriorMeta, sidecar_path
 from zedo.runtime.skeleton import NUM_JOINTS
 
 

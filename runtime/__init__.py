@@ -1,23 +1,45 @@
 """zedo.runtime: torch-free ZeDO inference over NumPy (CPU) or CuPy (GPU) buffers.
 
 Public API (pinned by tests/test_public_api.py): ``estimate`` lifts 2D keypoints to metric 3D
-poses; ``open_engine`` opens a prior (bundled name, .onnx, or TensorRT plan); ``LoopConfig`` and
-``SDEConfig`` configure the loop; ``load_input`` / ``save_output`` read and write the file formats
-of ``zedo-infer``.
+poses; ``PoseStream`` lifts one person frame by frame; ``open_engine`` opens a prior (bundled name,
+.onnx, or TensorRT plan); ``LoopConfig`` and ``SDEConfig`` configure the loop; ``load_input`` /
+``save_output`` read and write the file formats of ``zedo-infer``.
+
+Modules, along the data flow (each states its shapes and units):
+
+- ``skeleton``: the prior's 17 joints; ``layouts``: 2D keypoint layouts mapped onto them
+- ``validation``: the one check of keypoints, scores and K; ``formats``: zedo-infer's files
+- ``geometry``: pinhole projection, rays, the closed-form translation
+- ``sde``: the sub-VP SDE, its time schedule and samplers; ``config``: ``LoopConfig``
+- ``prior_file``: the prior file (contract, metadata, sidecar, suffixes, bundled priors)
+- ``engines``: the ``Engine`` protocol and the suffix table; ``onnxruntime_engine``,
+  ``tensorrt_engine``: the backends; ``compare``: parity of any two ``(x, t) -> eps`` runners
+- ``ipo``: the initial pose optimisation; ``scoring``: reprojection and prior plausibility;
+  ``start``: the placed start (``place_start``, ``choose_start``)
+- ``loop``: the iterations from a placed start; ``lift``: ``lift_batch``, one batch on the device
+- ``api``: ``estimate`` (host orchestration); ``result``: ``Estimate``; ``stream``: ``PoseStream``
+- ``commands``: the error boundary and loop options of every command; ``cli``: ``zedo-infer``
+- ``atomic``: atomic writes; ``plot``: the picture of ``--plot``
 """
 
-from .api import Estimate, estimate
-from .engines import BUNDLED_PRIORS, OnnxRuntimeEngine, TensorRTEngine, open_engine
-from .inputs import load_input, save_output
-from .loop import LoopConfig
-from .metadata import PriorMeta
+from .api import estimate
+from .config import LoopConfig
+from .engines import Engine, open_engine
+from .formats import load_input, save_output
+from .onnxruntime_engine import OnnxRuntimeEngine
+from .prior_file import BUNDLED_PRIORS, PriorMeta
+from .result import Estimate
 from .sde import SDEConfig
+from .stream import PoseStream
+from .tensorrt_engine import TensorRTEngine
 
 __all__ = [
     "BUNDLED_PRIORS",
+    "Engine",
     "Estimate",
     "LoopConfig",
     "OnnxRuntimeEngine",
+    "PoseStream",
     "PriorMeta",
     "SDEConfig",
     "TensorRTEngine",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .io import atomic_path
+from .atomic import atomic_path
 from .skeleton import BONES, LEFT_JOINTS
 
 

@@ -1,4 +1,4 @@
-"""The sub-VP SDE of Song et al. (2021) as plain functions of t, for any array namespace.
+"""The sub-VP SDE of Song et al. (2021) as plain functions of t, its time schedule and its samplers.
 
 The forward SDE is dx = -1/2 beta(t) x dt + sqrt(beta(t) (1 - exp(-2 int_0^t beta))) dw with
 beta(t) = beta_min + t (beta_max - beta_min). Its marginal is x_t = mean_coeff(t) x_0 + std(t) eps,
@@ -55,3 +55,30 @@ def time_schedule(iterations: int, cfg: SDEConfig = SDEConfig()) -> list[float]:
         return [cfg.t_max]
     step = (cfg.t_max - cfg.t_min) / (iterations - 1)
     return [cfg.t_max - i * step for i in range(iterations)]
+
+
+def ode_step(x, eps, t: float, dt: float, cfg: SDEConfig, xp, rng=None):
+    """One Euler step of the probability-flow ODE of the sub-VP SDE, backwards in time by dt.
+
+    x, eps (B, 17, 3) arrays of ``xp``; dx = [f(x, t) - 1/2 g(t)^2 score] dt with f = -1/2 beta(t) x
+    and score = -eps / std(t) (Song et al. 2021, eq. 13); stepping backwards:
+    x <- x + dt (1/2 beta x - 1/2 g^2 eps / std). Deterministic: ``rng`` is unused.
+    """
+    b = beta(t, cfg)
+    g2 = diffusion_sq(t, cfg)
+    s = marginal_std(t, cfg)
+    return x + (0.5 * b * dt) * x - (0.5 * g2 * dt / s) * eps
+
+
+def sde_step(x, eps, t: float, dt: float, cfg: SDEConfig, xp, rng=None):
+    """One Euler-Maruyama step of the reverse sub-VP SDE (Song et al. 2021, eq. 6), backwards by dt;
+    ``rng`` (a ``default_rng`` of ``xp``) draws the noise."""
+    b = beta(t, cfg)
+    g2 = diffusion_sq(t, cfg)
+    s = marginal_std(t, cfg)
+    noise = rng.standard_normal(x.shape, dtype=x.dtype)
+    return x + (0.5 * b * dt) * x - (g2 * dt / s) * eps + math.sqrt(g2 * dt) * noise
+
+
+# Reverse-time steps, one signature: step(x, eps, t, dt, cfg, xp, rng) -> x.
+SAMPLERS = {"ode": ode_step, "sde": sde_step}

@@ -53,9 +53,6 @@ IPO_JOINTS: tuple[int, ...] = (0, 1, 4)
 # alone leave ambiguous (yaw +a and -a project alike).
 TORSO_JOINTS: tuple[int, ...] = (0, 1, 4, 7, 8, 9, 10, 11, 14)
 
-# The 17 joints of Human3.6M's 32-joint motion-capture layout (VideoPose3D `positions_3d`).
-H36M32_TO_17: tuple[int, ...] = (0, 1, 2, 3, 6, 7, 8, 12, 13, 14, 15, 17, 18, 19, 25, 26, 27)
-
 
 def flip_pose(pose: np.ndarray) -> np.ndarray:
     """Mirror poses across the camera's y-z plane (x -> -x) and swap left and right joints.

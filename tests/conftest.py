@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from zedo.runtime.metadata import META_KEY, PriorMeta
+from zedo.runtime.prior_file import META_KEY, PriorMeta
 from zedo.runtime.sde import SDEConfig
 
 # Root-relative T-pose, Human3.6M joint order (zedo.runtime.skeleton.JOINT_NAMES), metres.

@@ -9,7 +9,7 @@ import pytest
 from conftest import cluster_poses, synthetic_poses
 
 from zedo.runtime import LoopConfig, estimate, open_engine
-from zedo.runtime.api import validate_inputs
+from zedo.runtime.validation import validate_inputs
 
 CFG = LoopConfig(iterations=20)
 
@@ -50,7 +50,7 @@ def test_hypotheses_start_from_the_first_clusters(engine):
     hypothesis 0 reproduces the single-hypothesis run started from the mean pose, and the others differ."""
     assert engine.meta.initial_poses(3).shape == (3, 17, 3)
     np.testing.assert_allclose(engine.meta.initial_poses(3), cluster_poses(50)[:3], atol=1e-6)
-    _, one = run(engine, hypotheses=1, config=LoopConfig(iterations=20, initial_candidates=1))
+    _, one = run(engine, hypotheses=1, config=LoopConfig(iterations=20, start_candidates=1))
     _, three = run(engine, hypotheses=3)
     np.testing.assert_allclose(three.hypotheses[:, 0], one.hypotheses[:, 0], atol=1e-6)
     assert not np.allclose(three.hypotheses[:, 1], three.hypotheses[:, 0], atol=1e-3)
@@ -62,7 +62,7 @@ def test_single_hypothesis_starts_from_the_best_fitting_cluster(make_prior):
     (PA-MPJPE 0), where the mean pose does not. A prior storing only the mean pose starts from it."""
     from conftest import TPOSE
 
-    from zedo.runtime.metadata import PriorMeta
+    from zedo.runtime.prior_file import PriorMeta
     from zedo.runtime.metrics import pa_mpjpe
     from zedo.runtime.sde import SDEConfig
 
@@ -74,7 +74,7 @@ def test_single_hypothesis_starts_from_the_best_fitting_cluster(make_prior):
     # No warm-up: a translation held while the pose rescales would pull joints off their rays.
     cfg = LoopConfig(iterations=20, warmup_fraction=0.0)
     chosen = estimate(s["keypoints"], s["K"], engine=zero, config=cfg)
-    mean = estimate(s["keypoints"], s["K"], engine=zero, config=replace(cfg, initial_candidates=1))
+    mean = estimate(s["keypoints"], s["K"], engine=zero, config=replace(cfg, start_candidates=1))
     assert pa_mpjpe(chosen.joints_3d, s["pose_cam"]).max() < 0.05  # mm
     assert pa_mpjpe(mean.joints_3d, s["pose_cam"]).min() > 20.0
     only_mean = open_engine(make_prior("zero", name="mean.onnx", meta=PriorMeta(SDEConfig(), name="mean", clusters={1: TPOSE[None].astype(np.float32)})), threads=1)
@@ -215,16 +215,35 @@ def test_estimate_validates_before_opening_the_engine(kind):
         ({"hypotheses": 51}, "clusters"),
         ({"batch_size": 0}, "batch_size"),
         ({"selection": "best"}, "selection"),
-        ({"config": LoopConfig(iterations=0)}, "iterations"),
-        ({"config": LoopConfig(iterations=2, initial_candidates=0)}, "initial_candidates"),
-        ({"config": LoopConfig(iterations=2, start_shortlist=0)}, "start_shortlist"),
-        ({"config": LoopConfig(iterations=2, sampler="heun")}, "sampler"),
     ],
 )
 def test_bad_settings_raise_value_error(engine, kwargs, match):
     kp, K, sc = _case()
     with pytest.raises(ValueError, match=match):
         estimate(kp, K, sc, engine=engine, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("iterations", 0),
+        ("iterations", 10**9),
+        ("iterations", 2.5),
+        ("start_candidates", 0),
+        ("start_shortlist", 0),
+        ("sampler", "heun"),
+        ("warmup_fraction", 1.5),
+        ("step_scale", 0.0),
+        ("ipo_joints", ()),
+        ("ipo_joints", (0, 17)),
+        ("min_score", 0.0),
+        ("ipo_distance", -3.0),
+        ("ipo_scale_range", (2.0, 0.5)),
+    ],
+)
+def test_loop_config_checks_its_fields(field, value):
+    with pytest.raises(ValueError, match=field):
+        LoopConfig(**{field: value})
 
 
 def test_engine_errors(tmp_path, make_prior):

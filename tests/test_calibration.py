@@ -33,8 +33,8 @@ from zedo.calibration.parity import TOLERANCES, PrecisionError, compare, predict
 from zedo.export import cli
 from zedo.export.onnx_export import export_onnx
 from zedo.export.tensorrt import build_engine
-from zedo.runtime.engines import open_engine
-from zedo.runtime.metadata import PriorMeta, sidecar_path
+from zedo.runtime import open_engine
+from zedo.runtime.prior_file import PriorMeta, sidecar_path
 from zedo.runtime.sde import SDEConfig, marginal_std, mean_coeff
 from fake_prior import meta as _meta
 from fake_prior import model as _model
@@ -418,9 +418,9 @@ def test_cli_engine_without_tensorrt_fails_before_writing(tmp_path, monkeypatch,
 
 def test_cli_bundled_fp16_prior_as_source(tmp_path, monkeypatch, capsys, fp16_prior, calib_file):
     """A bundled prior stored in FP16 is made FP32 first; int8 parity is against that FP32 file."""
-    import zedo.runtime.engines as engines
+    import zedo.runtime.prior_file as prior_file
 
-    monkeypatch.setattr(engines, "bundled_prior_path", lambda name: fp16_prior)
+    monkeypatch.setattr(prior_file, "bundled_prior_path", lambda name: fp16_prior)
     monkeypatch.chdir(tmp_path)
     assert cli.main(["--ckpt", "default", "--precision", "int8", "--calibration-set", str(calib_file)]) == 0
     out = capsys.readouterr().out

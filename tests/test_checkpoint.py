@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from zedo.runtime.metadata import PriorMeta
+from zedo.runtime.prior_file import PriorMeta
 from zedo.runtime.sde import SDEConfig
 from zedo.training.checkpoint import RELEASE_FORMAT, RELEASE_SDE, load_clusters, load_prior
 from zedo.training.model import PriorConfig, ScoreNet

@@ -80,11 +80,11 @@ def test_json_single_pose_in_json_out_with_hypotheses(tmp_path, tiny_prior):
     assert np.isfinite(np.asarray(doc["joints_3d"])).all()
 
 
-def test_initial_candidates_recorded(tmp_path, npz_input, tiny_prior):
+def test_start_candidates_recorded(tmp_path, npz_input, tiny_prior):
     out = tmp_path / "poses.npz"
     zedo_infer(npz_input, "-o", out, *fast(tiny_prior), "--initial-candidates", 1, check_rc=0)
     with np.load(out) as f:
-        assert int(f["initial_candidates"]) == 1 and f["joints_3d"].shape == (4, 17, 3)
+        assert int(f["start_candidates"]) == 1 and f["joints_3d"].shape == (4, 17, 3)
 
 
 def test_hypotheses_written_to_npz(tmp_path, npz_input, tiny_prior):
@@ -162,7 +162,7 @@ def test_failing_engine_leaves_no_output(tmp_path, npz_input, make_prior, existi
     assert not [p for p in tmp_path.iterdir() if ".part" in p.name]
 
 
-# The file formats themselves, in process (zedo.runtime.inputs).
+# The file formats themselves, in process (zedo.runtime.formats).
 
 
 def test_load_input_formats(tmp_path):
@@ -172,8 +172,8 @@ def test_load_input_formats(tmp_path):
     single = tmp_path / "single.json"
     single.write_text(json.dumps({"keypoints": s["keypoints"][0].tolist(), "K": s["K"].tolist(), "scores": [1.0] * 17}))
     d = load_input(single)
-    assert d["keypoints"].shape == (1, 17, 2) and d["scores"].shape == (1, 17) and d["K"].shape == (3, 3)
-    assert d["keypoints"].dtype == np.float64
+    assert d.keypoints.shape == (1, 17, 2) and d.scores.shape == (1, 17) and d.K.shape == (1, 3, 3)
+    assert d.keypoints.dtype == np.float64
     many = tmp_path / "many.npz"
     kp = np.concatenate([s["keypoints"]] * 3).astype(np.float32)
     kp[2, 16] = np.nan
@@ -181,10 +181,10 @@ def test_load_input_formats(tmp_path):
     sc[2, 16] = 0.0
     np.savez(many, keypoints=kp, K=np.stack([s["K"]] * 3), scores=sc)
     d = load_input(many)
-    assert d["keypoints"].shape == (3, 17, 2) and d["K"].shape == (3, 3, 3) and d["keypoints"].dtype == np.float64
-    assert np.isnan(d["keypoints"][2, 16]).all()  # kept as given; estimate ignores score-0 joints
+    assert d.keypoints.shape == (3, 17, 2) and d.K.shape == (3, 3, 3) and d.keypoints.dtype == np.float64
+    assert (d.keypoints[2, 16] == 0).all() and d.scores[2, 16] == 0  # a missing joint is zeroed, score 0
     np.savez(many, keypoints=kp[:2], K=s["K"])
-    assert load_input(many)["scores"] is None
+    assert (load_input(many).scores == 1).all()
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ import torch
 
 from zedo.export import cli, onnx_export
 from zedo.export.onnx_export import PARITY_TIMES, ParityError, export_onnx
-from zedo.runtime.metadata import META_KEY, PriorMeta, sidecar_path
+from zedo.runtime.prior_file import META_KEY, PriorMeta, sidecar_path
 from zedo.runtime.sde import SDEConfig
 from fake_prior import TINY
 from fake_prior import meta as _meta

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from zedo.runtime import LoopConfig, estimate
-from zedo.runtime.engines import OnnxRuntimeEngine
+from zedo.runtime import OnnxRuntimeEngine
 
 cupy = pytest.importorskip("cupy")
 pytestmark = pytest.mark.gpu

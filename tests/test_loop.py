@@ -1,4 +1,5 @@
-"""Properties of the ZeDO loop's pure functions (zedo.runtime.loop) in float32 and float64."""
+"""Properties of the loop's pure functions (geometry, sde samplers, ipo, scoring, start, loop) in
+float32 and float64."""
 
 from __future__ import annotations
 
@@ -9,21 +10,13 @@ import pytest
 from conftest import TPOSE, project, synthetic_poses
 
 from zedo.runtime import sde as sde_lib
-from zedo.runtime.loop import (
-    LoopConfig,
-    choose_start,
-    initial_pose_optimisation,
-    keypoints_to_rays,
-    ode_step,
-    project_onto_rays,
-    row_ranks,
-    run_loop,
-    sde_step,
-    solve_translation,
-    unit,
-    weak_perspective_residual,
-    yaw_matrices,
-)
+from zedo.runtime.config import LoopConfig
+from zedo.runtime.geometry import keypoints_to_rays, project_onto_rays, solve_translation, unit, yaw_matrices
+from zedo.runtime.ipo import fit_yaw_distance
+from zedo.runtime.loop import run_loop
+from zedo.runtime.scoring import row_ranks
+from zedo.runtime.sde import ode_step, sde_step
+from zedo.runtime.start import choose_start, place_start, weak_perspective_residual
 
 DTYPES = [np.float32, np.float64]
 # Tolerances relative to the quantities compared (metres, pixels, unitless).
@@ -163,7 +156,7 @@ def test_yaw_matrices_are_rotations_about_y(dtype):
 def test_initial_pose_optimisation_recovers_planted_yaw_and_distance(dtype, yaw_deg):
     s, kp, K, K_inv = scene(seed=3, dtype=dtype, yaw_deg=yaw_deg, noise=0.0)
     init = np.broadcast_to(TPOSE, (4, 17, 3)).astype(dtype)
-    pose, T = initial_pose_optimisation(init, kp, K, K_inv, LoopConfig(), np)
+    pose, T = fit_yaw_distance(init, kp, K, K_inv, LoopConfig(), np)
     assert pose.dtype == dtype and T.dtype == dtype
     hips = pose[:, 4] - pose[:, 1]  # right hip -> left hip; yaw a maps +x to (cos a, 0, -sin a)
     np.testing.assert_allclose(np.degrees(np.arctan2(-hips[:, 2], hips[:, 0])), yaw_deg, atol=0.05)
@@ -243,9 +236,13 @@ def test_run_loop_with_zero_eps_ends_with_joints_on_rays(dtype):
     calls = []
     engine = lambda x, t: np.zeros_like(x)  # noqa: E731
     init = np.broadcast_to(TPOSE, (4, 17, 3)).astype(dtype)
-    x, T = run_loop(init, kp, np.ones((4, 17), dtype), K, engine, sde_lib.SDEConfig(), LoopConfig(iterations=20), np, progress=calls.append)
+    scores = np.ones((4, 17), dtype)
+    cfg = LoopConfig(iterations=20)
+    x, T = place_start(init, kp, scores, K, cfg, np)
+    x, T = run_loop(x, T, kp, scores, K, engine, sde_lib.SDEConfig(), cfg, np, callback=calls.append)
     assert x.dtype == dtype and T.shape == (4, 3)
-    assert calls == [1] * 20
+    assert [c["i"] for c in calls] == list(range(20)) and calls[-1]["t"] == pytest.approx(0.01)
+    assert all(set(c) == {"i", "t", "x", "T"} for c in calls)
     u = unit(keypoints_to_rays(kp, K_inv, np), np)
     cam = x + T[:, None]
     assert (cam[..., 2] > 0).all()
@@ -261,13 +258,13 @@ def test_run_loop_leaves_missing_joints_to_the_prior_and_uses_the_sde_sampler():
     engine = lambda x, t: np.zeros_like(x)  # noqa: E731
     init = np.broadcast_to(TPOSE, (4, 17, 3)).astype(np.float64)
     cfg = LoopConfig(iterations=10, sampler="sde")
-    runs = [run_loop(init, kp, scores, K, engine, sde_lib.SDEConfig(), cfg, np, np.random.default_rng(seed)) for seed in (0, 0, 1)]
+    x, T = place_start(init, kp, scores, K, cfg, np)
+    runs = [run_loop(x, T, kp, scores, K, engine, sde_lib.SDEConfig(), cfg, np, np.random.default_rng(seed)) for seed in (0, 0, 1)]
     np.testing.assert_array_equal(runs[0][0], runs[1][0])
     assert not np.allclose(runs[0][0], runs[2][0])
     assert np.isfinite(runs[0][0]).all() and np.isfinite(runs[0][1]).all()
 
 
-def test_run_loop_rejects_unknown_sampler():
-    s, kp, K, K_inv = scene()
+def test_loop_config_rejects_unknown_sampler():
     with pytest.raises(ValueError, match="sampler"):
-        run_loop(s["pose"], kp, np.ones((4, 17)), K, None, sde_lib.SDEConfig(), LoopConfig(sampler="heun"), np)
+        LoopConfig(sampler="heun")

@@ -10,9 +10,11 @@ import zedo.runtime
 
 PUBLIC = [
     "BUNDLED_PRIORS",
+    "Engine",
     "Estimate",
     "LoopConfig",
     "OnnxRuntimeEngine",
+    "PoseStream",
     "PriorMeta",
     "SDEConfig",
     "TensorRTEngine",
@@ -33,7 +35,9 @@ def test_runtime_never_imports_torch(tiny_prior):
     """Import every runtime module and run a short estimate in a fresh interpreter; torch must stay out."""
     code = f"""
 import sys
-import zedo.runtime, zedo.runtime.cli, zedo.runtime.inputs, zedo.runtime.metrics
+import pkgutil, importlib, zedo.runtime
+for m in pkgutil.iter_modules(zedo.runtime.__path__):
+    importlib.import_module('zedo.runtime.' + m.name)
 from zedo.runtime import LoopConfig, estimate
 sys.path.insert(0, {str(Path(__file__).parent)!r})
 from conftest import synthetic_poses

@@ -10,7 +10,7 @@ import torch
 
 from zedo.export.onnx_export import export_onnx
 from zedo.export.tensorrt import build_engine
-from zedo.runtime.metadata import INPUT_T, INPUT_X, OUTPUT_EPS, PriorMeta, sidecar_path
+from zedo.runtime.prior_file import INPUT_T, INPUT_X, OUTPUT_EPS, PriorMeta, sidecar_path
 from zedo.runtime.sde import SDEConfig
 from zedo.training.model import PriorConfig, ScoreNet
 
@@ -63,7 +63,7 @@ def test_build_and_run_engine(tmp_path, fp16):
     cupy = pytest.importorskip("cupy")
     import onnxruntime as ort
 
-    from zedo.runtime.engines import TensorRTEngine
+    from zedo.runtime import TensorRTEngine
 
     x = np.random.default_rng(1).normal(0.0, 0.3, (33, 17, 3)).astype(np.float32)
     t = np.full(33, 0.05, dtype=np.float32)

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from zedo.runtime.metadata import PriorMeta
+from zedo.runtime.prior_file import PriorMeta
 from zedo.runtime.sde import SDEConfig
 from zedo.runtime.skeleton import NUM_JOINTS
 
@@ -55,7 +55,7 @@ class PriorInfo:
     provenance: list  # free-form dicts: training data, then this checkpoint
 
     def to_meta(self, name: str = "prior", precision: str = "fp32") -> PriorMeta:
-        """The exported prior's metadata (``zedo.runtime.metadata.PriorMeta``)."""
+        """The exported prior's metadata (``zedo.runtime.prior_file.PriorMeta``)."""
         return PriorMeta(
             sde=self.sde,
             clusters=dict(self.clusters),

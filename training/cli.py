@@ -91,7 +91,7 @@ def _scaled(path: Path, scale: float) -> Path:
 
     import numpy as np
 
-    from zedo.runtime.io import save_npz_atomic
+    from zedo.runtime.atomic import save_npz_atomic
 
     out = path.with_name(f"{path.stem}_x{scale:.4f}.npz")
     if not out.exists():

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zedo.runtime.skeleton import H36M32_TO_17
+from zedo.runtime.layouts import H36M32_TO_17
 
 CAMERA_IDS: tuple[str, ...] = ("54138969", "55011271", "58860488", "60457274")
 TRAIN_SUBJECTS: tuple[str, ...] = ("S1", "S5", "S6", "S7", "S8")
@@ -102,7 +102,7 @@ def camera_frame_poses(npz_path: str | Path, cameras_path: str | Path, subjects=
 def prepare_h36m(data_dir: str | Path, out: str | Path, subjects=TRAIN_SUBJECTS, every: int = 1) -> Path:
     """Write ``out`` (.npz): ``poses`` (M, 17, 3) float32 root-relative camera-frame metres of
     ``subjects`` seen by all four cameras, and ``provenance`` (JSON). Atomic: nothing on failure."""
-    from zedo.runtime.io import save_npz_atomic
+    from zedo.runtime.atomic import save_npz_atomic
 
     data_dir = Path(data_dir)
     poses = camera_frame_poses(data_dir / "data_3d_h36m.npz", data_dir / "cameras.json", subjects, every)

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from zedo.runtime.api import estimate
-from zedo.runtime.engines import open_engine
-from zedo.runtime.io import atomic_path
-from zedo.runtime.loop import LoopConfig
+from zedo.runtime import estimate
+from zedo.runtime import open_engine
+from zedo.runtime.atomic import atomic_path
+from zedo.runtime import LoopConfig
 from zedo.runtime.metrics import auc, mpjpe, pa_mpjpe, pck
 from zedo.runtime.skeleton import IPO_JOINTS, TORSO_JOINTS
 from zedo.training.h36m import iter_takes, load_cameras, load_positions, project

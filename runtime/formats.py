@@ -1,6 +1,6 @@
 """The file formats of ``zedo-infer``: 2D keypoints and intrinsics in, 3D poses out.
 
-Input (``.npz`` arrays or a ``.json`` object of nested lists), units as ``zedo.runtime.api``:
+Input (``.npz`` arrays or a ``.json`` object of nested lists), units as ``zedo.runtime.geometry``:
 
 - ``keypoints``: (N, 17, 2) pixels, Human3.6M joint order; a single pose (17, 2) means N = 1.
   NaN (JSON: null) marks a missing joint, which then needs score 0.
@@ -21,9 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .api import Estimate, validate_inputs
-from .io import atomic_path, save_npz_atomic
+from .atomic import atomic_path, save_npz_atomic
+from .result import Estimate
 from .skeleton import NUM_JOINTS
+from .validation import Inputs, validate_inputs
 
 INPUT_KEYS = ("keypoints", "K", "scores")
 REQUIRED_KEYS = ("keypoints", "K")
@@ -76,11 +77,11 @@ def _as_float(value, path: Path, key: str) -> np.ndarray:
         raise ValueError(f"{path}: {key} is not a numeric array ({str(e).splitlines()[0][:200]})") from None
 
 
-def load_input(path) -> dict:
+def load_input(path) -> Inputs:
     """Read keypoints, K and optional scores from ``path`` (.npz or .json) and validate them.
 
-    Returns ``dict(keypoints=(N, 17, 2) float64 px, scores=(N, 17) float64 or None, K=(3, 3) or
-    (N, 3, 3) float64)``, ready for ``estimate(**load_input(path))``. Raises FileNotFoundError for a
+    Returns ``Inputs`` (keypoints (N, 17, 2) px, scores (N, 17), K (N, 3, 3), float64), ready for
+    ``estimate(inputs.keypoints, inputs.K, inputs.scores)``. Raises FileNotFoundError for a
     missing file and ValueError naming the file and the field for anything else.
     """
     path = Path(path)
@@ -102,8 +103,7 @@ def load_input(path) -> dict:
         keypoints = keypoints[None]
         if scores is not None and scores.shape == (NUM_JOINTS,):
             scores = scores[None]
-    validate_inputs(keypoints, K, scores, source=str(path))
-    return {"keypoints": keypoints, "scores": scores, "K": K}
+    return validate_inputs(keypoints, K, scores, source=str(path))
 
 
 def _fields(result: Estimate, extra: dict) -> dict:

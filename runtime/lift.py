@@ -1,0 +1,51 @@
+"""``lift_batch``: one batch of poses through the start, the loop and the scoring, on device arrays.
+
+Units and frames as ``zedo.runtime.geometry``; every array lives in ``engine.xp`` in float32. The
+host side (validation, chunks, progress, selection among hypotheses) is ``zedo.runtime.api``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .config import LoopConfig
+from .engines import Engine
+from .geometry import reprojection_error
+from .loop import run_loop
+from .scoring import PLAUSIBILITY_T, prior_residual
+from .start import choose_start, place_start
+
+
+@dataclass(frozen=True)
+class Lifted:
+    """One lifted batch of B poses, arrays of the engine's ``xp``."""
+
+    x: Any  # (B, 17, 3) root-relative metres, the prior's last output
+    T: Any  # (B, 3) metres; x + T is the camera-frame estimate
+    reprojection_px: Any  # (B,) score-weighted mean reprojection error, pixels
+    residual: Any  # (B,) the prior's residual at PLAUSIBILITY_T
+
+
+def place(start, library, keypoints, scores, K, engine: Engine, config: LoopConfig):
+    """The placed start (x (B, 17, 3), T (B, 3)) of a batch. ``start``: a placed ``(x, T)`` pair, kept
+    as is; root-relative poses (B, 17, 3), placed by ``place_start``; or None: each pose's start is
+    chosen among the candidate poses ``library`` (L, 17, 3) by ``choose_start``."""
+    if start is None:
+        _, x, T = choose_start(library, keypoints, scores, K, engine, config, engine.xp)
+        return x, T
+    if isinstance(start, tuple):
+        return start
+    return place_start(start, keypoints, scores, K, config, engine.xp)
+
+
+def lift_batch(keypoints, scores, K, engine: Engine, config: LoopConfig, start=None, library=None, rng=None, callback=None) -> Lifted:
+    """Lift B poses: keypoints (B, 17, 2) px, scores (B, 17) (0: missing), K (B, 3, 3), float32 arrays
+    of ``engine.xp``. ``start`` and ``library`` as ``place``; ``rng`` and ``callback`` as
+    ``loop.run_loop``."""
+    xp = engine.xp
+    x, T = place(start, library, keypoints, scores, K, engine, config)
+    x, T = run_loop(x, T, keypoints, scores, K, engine, engine.meta.sde, config, xp, rng, callback)
+    weights = scores * (scores > 0)
+    reprojection = reprojection_error(x + T[:, None, :], keypoints, K, weights, xp)
+    return Lifted(x, T, reprojection, prior_residual(x, engine, PLAUSIBILITY_T, xp))

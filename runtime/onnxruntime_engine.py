@@ -1,0 +1,84 @@
+"""A prior in an ONNX file on ONNX Runtime: CPU (NumPy buffers), CUDA or TensorRT execution
+providers (CuPy buffers, I/O binding, so the loop makes no host-device copies). Shapes as
+``zedo.runtime.engines.Engine``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .prior_file import INPUT_T, INPUT_X, META_KEY, OUTPUT_EPS, PriorMeta, check_contract, read_sidecar
+
+# Device -> ONNX Runtime execution providers, in order of preference. TensorRT's provider hands
+# the nodes it cannot build to CUDA, and CUDA its own to the CPU.
+PROVIDERS: dict[str, list[str]] = {
+    "cpu": ["CPUExecutionProvider"],
+    "cuda": ["CUDAExecutionProvider", "CPUExecutionProvider"],
+    "tensorrt": ["TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"],
+}
+DEVICES: tuple[str, ...] = tuple(PROVIDERS)
+
+
+def session_options(threads: int = 0):
+    """ONNX Runtime session options with ``threads`` intra-op threads (0: its default)."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    if threads:
+        opts.intra_op_num_threads = threads
+    return opts
+
+
+def _providers(device: str) -> list[str]:
+    import onnxruntime as ort
+
+    if device not in PROVIDERS:
+        raise ValueError(f"device must be one of {', '.join(DEVICES)}, got {device!r}")
+    wanted = PROVIDERS[device][0]
+    if wanted not in ort.get_available_providers():
+        raise RuntimeError(f"device {device!r} needs onnxruntime-gpu with the {wanted}")
+    return PROVIDERS[device]
+
+
+class OnnxRuntimeEngine:
+    """An ONNX prior on ONNX Runtime; ``device`` a key of ``PROVIDERS``."""
+
+    def __init__(self, path: str | Path, device: str = "cpu", threads: int = 0):
+        import onnxruntime as ort
+
+        self.path = Path(path)
+        providers = _providers(device)
+        try:
+            self.session = ort.InferenceSession(str(self.path), session_options(threads), providers=providers)
+        except Exception as e:  # onnxruntime raises its own exception types for unreadable models
+            raise ValueError(f"{self.path}: not a readable ONNX model ({str(e).splitlines()[0][:200]})") from None
+        check_contract([i.name for i in self.session.get_inputs()], [o.name for o in self.session.get_outputs()], self.path)
+        custom = self.session.get_modelmeta().custom_metadata_map
+        self.meta = PriorMeta.from_json(custom[META_KEY], source=str(self.path)) if META_KEY in custom else read_sidecar(self.path)
+        self.device = device
+        if device == "cpu":
+            self.xp = np
+        else:
+            import cupy
+
+            self.xp = cupy
+            self._binding = self.session.io_binding()
+
+    def _run_bound(self, x, t):
+        eps = self.xp.empty_like(x)
+        b = self._binding
+        b.bind_input(INPUT_X, "cuda", 0, np.float32, list(x.shape), x.data.ptr)
+        b.bind_input(INPUT_T, "cuda", 0, np.float32, list(t.shape), t.data.ptr)
+        b.bind_output(OUTPUT_EPS, "cuda", 0, np.float32, list(eps.shape), eps.data.ptr)
+        self.session.run_with_iobinding(b)
+        return eps
+
+    def __call__(self, x, t):
+        # ONNX Runtime's exceptions derive from Exception only; callers expect RuntimeError.
+        try:
+            if self.device == "cpu":
+                return self.session.run([OUTPUT_EPS], {INPUT_X: x, INPUT_T: t})[0]
+            return self._run_bound(x, t)
+        except Exception as e:
+            raise RuntimeError(f"{self.path}: ONNX Runtime failed to run the prior ({str(e).splitlines()[0][:300]})") from e

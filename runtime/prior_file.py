@@ -1,0 +1,207 @@
+"""The prior file: a network ``(x, t) -> eps`` plus the metadata that makes it a complete prior.
+
+One home for everything about the file (torch-free; ``onnx`` is imported only by the functions that
+edit ONNX graphs):
+
+- the network contract: inputs ``x`` (B, 17, 3) float32 root-relative camera-frame metres and
+  ``t`` (B,) float32 diffusion time in [0, 1]; output ``eps`` (B, 17, 3) float32, the predicted
+  noise (score = -eps / std(t)); the batch B is dynamic;
+- the metadata (``PriorMeta``: SDE, skeleton, initial-pose clusters, precision, provenance), one
+  JSON document stored under the key ``zedo`` of an ONNX model's ``metadata_props`` and, for every
+  engine file, in a sidecar ``<file>.json`` beside it (a TensorRT plan has no metadata of its own);
+- the suffix rules (``.onnx`` for ONNX Runtime; ``.trt``, ``.engine``, ``.plan`` for TensorRT),
+  the precisions a file may be stored in, and the priors bundled with the package.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, replace
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from .atomic import atomic_path
+from .sde import SDEConfig
+from .skeleton import JOINT_NAMES, PARENTS
+
+META_KEY = "zedo"
+META_FORMAT = "zedo-prior-v1"
+INPUT_X, INPUT_T, OUTPUT_EPS = "x", "t", "eps"
+PRECISIONS: tuple[str, ...] = ("fp32", "fp16", "int8")
+ONNX_SUFFIXES: tuple[str, ...] = (".onnx",)
+TENSORRT_SUFFIXES: tuple[str, ...] = (".trt", ".engine", ".plan")
+BUNDLED_PRIORS: tuple[str, ...] = ("default", "h36m")
+
+
+@dataclass(frozen=True)
+class PriorMeta:
+    """Everything the runtime needs besides the network itself."""
+
+    sde: SDEConfig  # the SDE the prior was trained under
+    clusters: dict[int, np.ndarray] = field(default_factory=dict)  # S -> (S, 17, 3) initial poses, metres
+    name: str = "prior"  # a short name (bundled priors: "default", "h36m")
+    precision: str = "fp32"  # weights' precision: fp32, fp16 or int8
+    provenance: list = field(default_factory=list)  # training data and command, free-form dicts
+    prior_config: dict = field(default_factory=dict)  # network widths, for the record
+
+    def initial_poses(self, hypotheses: int) -> np.ndarray:
+        """(S, 17, 3) starting poses for S hypotheses: the S-means if stored, else the first S of the
+        largest stored set (centres are sorted by cluster size)."""
+        if hypotheses < 1:
+            raise ValueError(f"hypotheses must be >= 1, got {hypotheses}")
+        if hypotheses in self.clusters:
+            return self.clusters[hypotheses]
+        larger = [k for k in self.clusters if k > hypotheses]
+        if not larger:
+            raise ValueError(f"prior {self.name!r} has initial-pose clusters for S in {sorted(self.clusters)}; cannot start {hypotheses} hypotheses")
+        return self.clusters[min(larger)][:hypotheses]
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "format": META_FORMAT,
+                "name": self.name,
+                "precision": self.precision,
+                "sde": asdict(self.sde),
+                "skeleton": {"layout": "h36m17", "joint_names": list(JOINT_NAMES), "parents": list(PARENTS)},
+                "contract": {"inputs": {INPUT_X: "(B,17,3) float32 metres", INPUT_T: "(B,) float32"}, "output": {OUTPUT_EPS: "(B,17,3) float32 noise"}},
+                "clusters": {str(k): np.round(v.astype(np.float64), 6).tolist() for k, v in self.clusters.items()},
+                "provenance": self.provenance,
+                "prior_config": self.prior_config,
+            }
+        )
+
+    @classmethod
+    def from_json(cls, text: str, source: str = "metadata") -> "PriorMeta":
+        try:
+            d = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"{source}: prior metadata is not valid JSON ({e})") from None
+        if not isinstance(d, dict) or d.get("format") != META_FORMAT:
+            raise ValueError(f"{source}: not zedo prior metadata (format {d.get('format') if isinstance(d, dict) else None!r}, expected {META_FORMAT!r})")
+        if d.get("skeleton", {}).get("joint_names") != list(JOINT_NAMES):
+            raise ValueError(f"{source}: prior skeleton is not the Human3.6M 17-joint layout")
+        clusters = {}
+        for k, v in d.get("clusters", {}).items():
+            arr = np.asarray(v, dtype=np.float32)
+            if arr.shape != (int(k), 17, 3):
+                raise ValueError(f"{source}: clusters[{k}] has shape {arr.shape}, expected ({k}, 17, 3)")
+            clusters[int(k)] = arr
+        return cls(
+            sde=SDEConfig(**d["sde"]),
+            clusters=clusters,
+            name=d.get("name", "prior"),
+            precision=d.get("precision", "fp32"),
+            provenance=d.get("provenance", []),
+            prior_config=d.get("prior_config", {}),
+        )
+
+
+def sidecar_path(engine_path: str | Path) -> Path:
+    """The metadata sidecar of an engine file: ``prior.trt`` -> ``prior.trt.json``."""
+    p = Path(engine_path)
+    return p.with_name(p.name + ".json")
+
+
+def read_sidecar(path: str | Path) -> PriorMeta:
+    """The metadata in ``path``'s sidecar; ValueError naming the sidecar when it is absent or bad."""
+    side = sidecar_path(path)
+    if not side.exists():
+        raise ValueError(f"{path}: no metadata sidecar {side.name} beside the engine (zedo-export writes it)")
+    return PriorMeta.from_json(side.read_text(), source=str(side))
+
+
+def write_sidecar(path: str | Path, meta: PriorMeta) -> Path:
+    """Write ``meta`` to ``path``'s sidecar atomically; returns the sidecar's path."""
+    side = sidecar_path(path)
+    with atomic_path(side) as tmp:
+        tmp.write_text(meta.to_json())
+    return side
+
+
+def bundled_prior_path(name: str) -> Path:
+    """Path of a prior shipped inside the package (``default``, ``h36m``)."""
+    if name not in BUNDLED_PRIORS:
+        raise ValueError(f"unknown bundled prior {name!r}; bundled priors are {', '.join(BUNDLED_PRIORS)}")
+    path = Path(str(resources.files("zedo.runtime") / "priors" / f"{name}.onnx"))
+    if not path.exists():
+        raise FileNotFoundError(f"bundled prior {name!r} is missing from the installation ({path})")
+    return path
+
+
+def check_contract(names_in, names_out, source) -> None:
+    """ValueError naming ``source`` unless the graph's tensors are a prior's (x, t -> eps)."""
+    names_in, names_out = list(names_in), list(names_out)
+    if sorted(names_in) != sorted([INPUT_X, INPUT_T]) or names_out != [OUTPUT_EPS]:
+        raise ValueError(f"{source}: inputs {names_in} and outputs {names_out} are not a zedo prior's (x, t -> eps)")
+
+
+def _load_proto(path: Path, weights: bool):
+    import onnx
+
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such ONNX file")
+    try:
+        return onnx.load(str(path), load_external_data=weights)
+    except Exception as e:  # onnx raises DecodeError and others for a foreign file
+        raise ValueError(f"{path}: not a readable ONNX model ({type(e).__name__})") from None
+
+
+def _meta_of(proto, path: Path) -> PriorMeta:
+    props = {p.key: p.value for p in proto.metadata_props}
+    if META_KEY not in props:
+        raise ValueError(f"{path}: no zedo metadata in the ONNX file; export it with zedo-export")
+    return PriorMeta.from_json(props[META_KEY], source=str(path))
+
+
+def load_prior_model(path):
+    """(onnx.ModelProto, PriorMeta) of an ONNX prior; ValueError if it is not one, FileNotFoundError if absent."""
+    path = Path(path)
+    proto = _load_proto(path, weights=True)
+    check_contract([i.name for i in proto.graph.input], [o.name for o in proto.graph.output], path)
+    return proto, _meta_of(proto, path)
+
+
+def read_onnx_meta(path) -> PriorMeta:
+    """The metadata embedded in an ONNX prior, read without its external weights."""
+    path = Path(path)
+    return _meta_of(_load_proto(path, weights=False), path)
+
+
+def embed_meta(proto, meta: PriorMeta) -> None:
+    """Put ``meta`` under ``metadata_props["zedo"]`` of ``proto`` (replacing any earlier one) and run
+    the ONNX checker with full shape inference, which refuses a graph that loads but cannot run."""
+    import onnx
+
+    kept = [p for p in proto.metadata_props if p.key != META_KEY]
+    del proto.metadata_props[:]
+    proto.metadata_props.extend(kept)
+    proto.metadata_props.add(key=META_KEY, value=meta.to_json())
+    onnx.checker.check_model(proto, full_check=True)
+
+
+def save_prior_model(proto, path, meta: PriorMeta, precision: str) -> Path:
+    """Embed ``meta`` (with ``precision``) in ``proto``, check it, write it and its sidecar atomically.
+
+    ``path`` must end in .onnx. Returns the path.
+    """
+    import onnx
+
+    path = Path(path)
+    check_onnx_suffix(path)
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    meta = replace(meta, precision=precision)
+    embed_meta(proto, meta)
+    with atomic_path(path) as tmp:
+        onnx.save(proto, str(tmp))
+    write_sidecar(path, meta)
+    return path
+
+
+def check_onnx_suffix(path: Path) -> None:
+    """ValueError unless ``path`` ends in .onnx (the runtime picks engines by suffix)."""
+    if Path(path).suffix.lower() not in ONNX_SUFFIXES:
+        raise ValueError(f"{path}: an ONNX prior's file name must end in .onnx (the runtime picks engines by suffix)")

@@ -1,0 +1,117 @@
+"""Where the loop starts: a root-relative pose placed in the camera, ``(x (B, 17, 3), T (B, 3))``.
+
+Units and frames as ``zedo.runtime.geometry``. Two ways, both ending in a placed start that
+``zedo.runtime.loop.run_loop`` iterates from:
+
+- ``place_start``: given poses (a cluster pose per hypothesis; the mean pose for the release's
+  single hypothesis) placed by the IPO (``zedo.runtime.ipo``) on ``LoopConfig.ipo_joints``, or
+  at ``ipo_distance`` along the pelvis ray without it;
+- ``choose_start``: with one hypothesis, the best of the prior's library of cluster poses
+  (``start_library``): shortlisted under weak perspective, placed by the IPO on every joint, and
+  ranked by reprojection and by the prior (docs/decisions.md, "Start").
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from .config import LoopConfig
+from .engines import Engine
+from .geometry import keypoints_to_rays, project_onto_rays, reprojection_error, unit
+from .ipo import fit_yaw_distance
+from .scoring import PLAUSIBILITY_T, prior_residual, row_ranks
+from .skeleton import NUM_JOINTS
+
+
+def start_library(meta, config: LoopConfig):
+    """(L, 17, 3) root-relative host poses a single hypothesis may start from, or None for the mean
+    pose: up to ``config.start_candidates`` of the prior's clusters. Choosing needs the IPO's fit."""
+    stored = [k for k in meta.clusters if k > 1]
+    if not config.ipo or config.start_candidates <= 1 or not stored:
+        return None
+    poses = meta.initial_poses(min(config.start_candidates, max(stored)))
+    return poses - poses[:, :1]
+
+
+def place_start(pose, keypoints, scores, K, cfg: LoopConfig, xp):
+    """Place root-relative poses (B, 17, 3) for keypoints (B, 17, 2), scores (B, 17) (0: missing) and
+    K (B, 3, 3): by the IPO, or (``cfg.ipo`` off) unturned at ``cfg.ipo_distance`` on the pelvis ray."""
+    K_inv = xp.linalg.inv(K)
+    if cfg.ipo:
+        mask = (scores > 0).astype(pose.dtype)
+        return fit_yaw_distance(pose, keypoints, K, K_inv, cfg, xp, mask)
+    return pose, cfg.ipo_distance * unit(keypoints_to_rays(keypoints, K_inv, xp), xp)[:, 0]
+
+
+def weak_perspective_residual(candidates, keypoints, K_inv, weights, xp):
+    """How far each root-relative candidate (L, 17, 3) is from matching the keypoints (B, 17, 2) under
+    weak perspective: (B, L), in squared normalised image units (lower: closer).
+
+    Pelvis-centred normalised image points (u, v) are fitted as u = a X + b Z, v = s Y, which is a
+    turn about the vertical axis and a scale 1 / depth (a = cos(yaw) s, b = sin(yaw) s; a and b are
+    fitted freely for a closed form). Every sum over joints is a (B, 17) x (17, L) product, so a
+    thousand candidates cost less than one IPO. ``weights`` (B, 17): 0 for missing joints.
+    """
+    rays = keypoints_to_rays(keypoints, K_inv, xp)
+    u, v = rays[..., 0] - rays[:, :1, 0], rays[..., 1] - rays[:, :1, 1]
+    X, Y, Z = (xp.swapaxes(candidates[..., i], 0, 1) for i in range(3))  # each (17, L)
+    w, wu, wv = weights, weights * u, weights * v
+    sxx, sxz, szz, syy = w @ (X * X), w @ (X * Z), w @ (Z * Z), w @ (Y * Y)
+    sux, suz, svy = wu @ X, wu @ Z, wv @ Y
+    det = xp.maximum(sxx * szz - sxz**2, 1e-12)
+    a = (szz * sux - sxz * suz) / det
+    b = (sxx * suz - sxz * sux) / det
+    s = svy / xp.maximum(syy, 1e-12)
+    return (wu * u).sum(1, keepdims=True) - a * sux - b * suz + (wv * v).sum(1, keepdims=True) - s * svy
+
+
+def shortlist(candidates, keypoints, mask, K_inv, size: int, xp):
+    """Indices (B, C) of the candidates (L, 17, 3) each pose is judged against: the ``size`` closest
+    under weak perspective, or all of them when there are no more than ``size``."""
+    B, L = keypoints.shape[0], candidates.shape[0]
+    if L <= size:
+        return xp.broadcast_to(xp.arange(L), (B, L))
+    close = weak_perspective_residual(candidates, keypoints, K_inv, mask, xp)
+    return xp.argsort(close, axis=1)[:, :size]
+
+
+def choose_start(candidates, keypoints, scores, K, engine: Engine, cfg: LoopConfig, xp, t: float = PLAUSIBILITY_T, rows: int = 1024):
+    """The candidate (L, 17, 3) root-relative pose each of B poses starts from, placed:
+    (index (B,), x (B, 17, 3) turned by the IPO, T (B, 3)).
+
+    The shortlisted candidates are each placed by the IPO on every observed joint (scores (B, 17),
+    0 for missing) and ranked twice: by their reprojection error, and by the prior's residual at t
+    once their joints are moved onto their rays, as the loop's first step would. The lowest sum of
+    ranks wins (ties: the earlier candidate). ``rows`` caps the (pose, candidate) pairs fitted at once.
+    """
+    B = keypoints.shape[0]
+    mask = (scores > 0).astype(keypoints.dtype)
+    K_inv = xp.linalg.inv(K)
+    short = shortlist(candidates, keypoints, mask, K_inv, cfg.start_shortlist, xp)
+    C = short.shape[1]
+    # Candidates are fitted G at a time as B * G rows: small batches (B = 1) then cost a few calls,
+    # not C, and a large batch stays near the memory of one IPO.
+    G = max(1, min(C, rows // B))
+    rep = lambda a: xp.repeat(a, G, axis=0)  # noqa: E731  (B, ...) -> (B * G, ...), row b * G + g
+    kp, K_rep, K_inv_rep, mask_rep = rep(keypoints), rep(K), rep(K_inv), rep(mask)
+    unit_rays = rep(unit(keypoints_to_rays(keypoints, K_inv, xp), xp))
+    every_joint = replace(cfg, ipo_joints=tuple(range(NUM_JOINTS)))
+    err = xp.empty((B, C), dtype=keypoints.dtype)
+    res = xp.empty((B, C), dtype=keypoints.dtype)
+    placed = xp.empty((B, C) + candidates.shape[1:], dtype=keypoints.dtype)
+    placed_T = xp.empty((B, C, 3), dtype=keypoints.dtype)
+    for c0 in range(0, C, G):
+        idx = short[:, c0 : c0 + G]
+        g = idx.shape[1]
+        # A short last group repeats its final candidate to fill G; the extra rows are dropped.
+        idx = xp.concatenate([idx, xp.broadcast_to(idx[:, -1:], (B, G - g))], axis=1)
+        pose = candidates[idx].reshape((B * G,) + candidates.shape[1:])
+        x, T = fit_yaw_distance(pose, kp, K_rep, K_inv_rep, every_joint, xp, mask_rep)
+        placed[:, c0 : c0 + g] = x.reshape((B, G) + x.shape[1:])[:, :g]
+        placed_T[:, c0 : c0 + g] = T.reshape(B, G, 3)[:, :g]
+        err[:, c0 : c0 + g] = reprojection_error(x + T[:, None, :], kp, K_rep, mask_rep, xp).reshape(B, G)[:, :g]
+        on_rays = project_onto_rays(x, T, unit_rays, mask_rep[..., None])
+        res[:, c0 : c0 + g] = prior_residual(on_rays, engine, t, xp).reshape(B, G)[:, :g]
+    best = xp.argmin(row_ranks(err, xp) + row_ranks(res, xp), axis=1)
+    rows_b = xp.arange(B)
+    return short[rows_b, best], placed[rows_b, best], placed_T[rows_b, best]

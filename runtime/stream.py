@@ -1,0 +1,63 @@
+"""``PoseStream``: one tracked person, lifted frame by frame; keeps the last frame's state.
+
+Units and frames as ``zedo.runtime.geometry``. Built on ``zedo.runtime.lift.lift_batch``: each
+frame is one batch of one pose, started as ``estimate`` starts a single hypothesis. The stream keeps
+the last frame's result (``last``) and ``reset()`` forgets it, as rtmlib's ``PoseTracker`` does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .api import _resolve_engine
+from .config import LoopConfig
+from .lift import lift_batch
+from .skeleton import IPO_JOINTS, NUM_JOINTS
+from .start import start_library
+from .validation import validate_inputs
+
+
+@dataclass(frozen=True)
+class Frame:
+    """The result of one ``PoseStream.update``."""
+
+    joints_3d: np.ndarray  # (17, 3) metres, camera frame; NaN when not valid
+    translation: np.ndarray  # (3,) metres, the pelvis; NaN when not valid
+    valid: bool  # False when the frame could not be placed (pelvis or a hip missing)
+
+
+class PoseStream:
+    """Lift one person's keypoints frame by frame with one camera K (3, 3)."""
+
+    def __init__(self, K, engine=None, config: LoopConfig = LoopConfig()):
+        self.engine = _resolve_engine(engine)
+        self.K = np.asarray(K, dtype=np.float64)
+        self.config = config
+        xp = self.engine.xp
+        library = start_library(self.engine.meta, config)
+        mean = self.engine.meta.initial_poses(1)
+        self._library = None if library is None else xp.asarray(library, dtype=np.float32)
+        self._mean = xp.asarray(mean - mean[:, :1], dtype=np.float32)
+        self.last: Frame | None = None
+
+    def reset(self) -> None:
+        """Forget the last frame: the next one starts afresh."""
+        self.last = None
+
+    def update(self, keypoints, scores=None) -> Frame:
+        """Lift one frame: keypoints (17, 2) px, scores (17,) in [0, 1] or None (all observed)."""
+        scores = np.ones(NUM_JOINTS) if scores is None else np.asarray(scores, dtype=np.float64)
+        if scores.shape == (NUM_JOINTS,) and (scores[list(IPO_JOINTS)] <= 0).any():
+            self.last = Frame(np.full((NUM_JOINTS, 3), np.nan), np.full(3, np.nan), False)
+            return self.last
+        inputs = validate_inputs(np.asarray(keypoints)[None], self.K, scores[None], source="frame")
+        xp = self.engine.xp
+        f32 = lambda a: xp.asarray(np.ascontiguousarray(a, dtype=np.float32))  # noqa: E731
+        start = None if self._library is not None else self._mean
+        got = lift_batch(f32(inputs.keypoints), f32(inputs.scores), f32(inputs.K), self.engine, self.config, start, self._library)
+        to_host = getattr(xp, "asnumpy", np.asarray)
+        cam = to_host(got.x + got.T[:, None, :])[0].astype(np.float64)
+        self.last = Frame(cam, cam[0].copy(), True)
+        return self.last
