@@ -1,0 +1,93 @@
+"""The one error boundary and the shared loop options (zedo.runtime.commands)."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from zedo.runtime.commands import add_loop_options, loop_argv, loop_config, run_command
+from zedo.runtime.config import LoopConfig
+from zedo.runtime.skeleton import IPO_JOINTS
+
+
+def _parser():
+    p = argparse.ArgumentParser(prog="zedo-test")
+    add_loop_options(p)
+    return p
+
+
+@pytest.mark.parametrize(
+    "error, text",
+    [
+        (ValueError("in.npz: keypoints has shape (3,)"), "zedo-test: error: in.npz: keypoints has shape (3,)"),
+        (PermissionError(13, "Permission denied", "/ro/out.npz"), "Permission denied"),
+        (MemoryError(), "out of memory"),
+        (KeyError("x"), "unexpected KeyError: 'x' (set ZEDO_DEBUG=1 for the traceback)"),
+        (RuntimeError("line one\nline two"), "zedo-test: error: line one line two"),
+    ],
+)
+def test_boundary_turns_every_failure_into_one_line(capsys, monkeypatch, error, text):
+    monkeypatch.delenv("ZEDO_DEBUG", raising=False)
+
+    def body(args):
+        raise error
+
+    assert run_command("zedo-test", _parser(), body, []) == 2
+    err = capsys.readouterr().err
+    assert text in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_boundary_interrupt_exits_130_with_one_line(capsys, monkeypatch):
+    monkeypatch.delenv("ZEDO_DEBUG", raising=False)
+
+    def body(args):
+        raise KeyboardInterrupt
+
+    assert run_command("zedo-test", _parser(), body, []) == 130
+    assert capsys.readouterr().err.strip() == "zedo-test: interrupted; nothing was written"
+
+
+def test_zedo_debug_shows_the_traceback(monkeypatch):
+    monkeypatch.setenv("ZEDO_DEBUG", "1")
+
+    def body(args):
+        raise KeyError("x")
+
+    with pytest.raises(KeyError):
+        run_command("zedo-test", _parser(), body, [])
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["--iterations", "200", "--sampler", "sde", "--step-scale", "0.5"],
+        ["--no-ipo"],
+        ["--no-warmup", "--start-candidates", "1", "--ipo-joints", "paper"],
+        ["--initial-candidates", "50"],
+    ],
+)
+def test_loop_argv_inverts_loop_config(argv):
+    config = loop_config(_parser().parse_args(argv))
+    again = loop_config(_parser().parse_args(loop_argv(config)))
+    assert again == config
+
+
+def test_loop_options_reach_the_config():
+    c = loop_config(_parser().parse_args(["--iterations", "7", "--no-warmup", "--initial-candidates", "1", "--ipo-joints", "paper"]))
+    assert c == LoopConfig(iterations=7, warmup_fraction=0.0, start_candidates=1, ipo_joints=IPO_JOINTS)
+
+
+@pytest.mark.parametrize(
+    "argv, match",
+    [
+        (["--no-ipo", "--start-candidates", "50"], "--start-candidates .* --no-ipo"),
+        (["--ipo-joints", "paper"], "--ipo-joints paper"),
+        (["--iterations", "0"], "iterations"),
+        (["--step-scale", "-1"], "step_scale"),
+    ],
+)
+def test_loop_options_that_would_do_nothing_or_are_bad_are_errors(argv, match):
+    with pytest.raises(ValueError, match=match):
+        loop_config(_parser().parse_args(argv))

@@ -1,0 +1,59 @@
+"""PoseStream (one tracked person, frame by frame) and the keypoint layout table."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import synthetic_poses
+
+from zedo.runtime import Engine, LoopConfig, PoseStream, estimate, open_engine
+from zedo.runtime.layouts import H36M17, LAYOUTS, Layout, get_layout
+
+
+@pytest.fixture(scope="module")
+def engine(tiny_prior):
+    return open_engine(tiny_prior)
+
+
+def test_engines_satisfy_the_protocol(engine):
+    assert isinstance(engine, Engine)
+
+
+def test_stream_frames_match_estimate_and_reset_forgets(engine):
+    s = synthetic_poses(3, seed=21)
+    cfg = LoopConfig(iterations=10)
+    stream = PoseStream(s["K"], engine=engine, config=cfg)
+    frames = [stream.update(kp) for kp in s["keypoints"]]
+    batch = estimate(s["keypoints"], s["K"], engine=engine, config=cfg)
+    for f, want in zip(frames, batch.joints_3d):
+        assert f.valid and f.joints_3d.shape == (17, 3)
+        np.testing.assert_allclose(f.joints_3d, want, atol=1e-6)
+        np.testing.assert_array_equal(f.translation, f.joints_3d[0])
+    assert stream.last is frames[-1]
+    stream.reset()
+    assert stream.last is None
+
+
+def test_stream_frame_without_hips_is_invalid_not_an_error(engine):
+    s = synthetic_poses(1, seed=22)
+    stream = PoseStream(s["K"], engine=engine, config=LoopConfig(iterations=5))
+    scores = np.ones(17)
+    scores[1] = 0.0
+    f = stream.update(s["keypoints"][0], scores)
+    assert not f.valid and np.isnan(f.joints_3d).all()
+    with pytest.raises(ValueError, match="keypoints"):
+        stream.update(np.ones((16, 2)))
+
+
+def test_layout_table_maps_onto_the_prior_joints():
+    assert get_layout("h36m17") is H36M17 and "h36m17" in LAYOUTS
+    kp = np.arange(3 * 17 * 2, dtype=float).reshape(3, 17, 2)
+    out, sc = H36M17.to_prior(kp, np.ones((3, 17)))
+    np.testing.assert_array_equal(out, kp)
+    two = Layout("two", ("pelvis", "nose"), (0,) + (None,) * 16)
+    out, sc = two.to_prior(np.ones((1, 2, 2)), np.full((1, 2), 0.5))
+    assert sc[0, 0] == 0.5 and (sc[0, 1:] == 0).all() and np.isnan(out[0, 1:]).all()
+    with pytest.raises(ValueError, match="unknown keypoint layout 'coco'"):
+        get_layout("coco")
+    with pytest.raises(ValueError, match="to_h36m"):
+        Layout("bad", ("a",), (0,) * 16)
