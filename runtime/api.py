@@ -8,6 +8,8 @@ into batches for ``zedo.runtime.lift.lift_batch``, shows progress and selects am
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from tqdm.auto import tqdm
 
@@ -16,7 +18,7 @@ from .engines import Engine, open_engine
 from .lift import lift_batch
 from .result import Estimate
 from .scoring import SELECTIONS, select_hypotheses
-from .skeleton import NUM_JOINTS
+from .skeleton import IPO_JOINTS, NUM_JOINTS
 from .start import start_library
 from .validation import Inputs, validate_inputs
 
@@ -35,25 +37,31 @@ def _check_run(hypotheses: int, batch_size: int, selection: str) -> None:
         raise ValueError(f"selection must be one of {SELECTIONS}, got {selection!r}")
 
 
-def estimate(keypoints, K, scores=None, engine=None, hypotheses: int = 1, config: LoopConfig = LoopConfig(), batch_size: int = 1024, selection: str = "prior", seed: int = 0, progress: bool = False) -> Estimate:
-    """Lift 2D keypoints to 3D with ZeDO. ``engine``: an engine object, a bundled prior name or a path
-    (see ``zedo.runtime.engines.open_engine``); None runs the bundled default prior on the CPU.
+def estimate(keypoints, K=None, scores=None, engine=None, hypotheses: int = 1, config: LoopConfig = LoopConfig(), batch_size: int = 1024, selection: str = "prior", seed: int = 0, progress: bool = False, layout=None, image_size=None) -> Estimate:
+    """Lift 2D keypoints to 3D with ZeDO.
+
+    keypoints (N, J, 2) px (or (N, J, 3) with the score last, or one pose (J, 2)) in ``layout``
+    (a name of ``zedo.runtime.layouts.LAYOUTS``; None: inferred from J, 17 meaning Human3.6M);
+    scores (N, J) in [0, 1]; K (3, 3) or (N, 3, 3), or None with ``image_size`` (width, height) px.
+    rtmlib's ``keypoints, scores`` and ultralytics' ``keypoints.xy`` / ``keypoints.conf`` (as NumPy)
+    go in as they come. ``engine``: an engine object, a bundled prior name or a path
+    (``zedo.runtime.engines.open_engine``); None runs the bundled default prior on the CPU.
 
     Poses are run in batches of ``batch_size`` (pose, hypothesis) pairs, one prior call per batch
     per iteration. ``seed`` seeds the "sde" sampler's noise (the default "ode" sampler is
     deterministic). Bad arguments raise ValueError naming the field.
     """
     _check_run(hypotheses, batch_size, selection)
-    return estimate_inputs(validate_inputs(keypoints, K, scores), engine, hypotheses, config, batch_size, selection, seed, progress)
+    inputs = validate_inputs(keypoints, K, scores, layout=layout, image_size=image_size)
+    return estimate_inputs(inputs, engine, hypotheses, config, batch_size, selection, seed, progress)
 
 
-def estimate_inputs(inputs: Inputs, engine=None, hypotheses: int = 1, config: LoopConfig = LoopConfig(), batch_size: int = 1024, selection: str = "prior", seed: int = 0, progress: bool = False) -> Estimate:
-    """``estimate`` on inputs validated already (``validate_inputs`` or ``formats.load_input``)."""
-    _check_run(hypotheses, batch_size, selection)
-    engine = _resolve_engine(engine)
+def _lift_rows(inputs: Inputs, engine: Engine, S: int, config: LoopConfig, batch_size: int, seed: int, progress: bool):
+    """Every (pose, hypothesis) pair of ``inputs`` through ``lift_batch``: camera-frame poses
+    (n * S, 17, 3), reprojection errors (n * S,) px and prior residuals (n * S,), host arrays."""
     xp, meta = engine.xp, engine.meta
     to_host = getattr(xp, "asnumpy", np.asarray)
-    n, S = len(inputs.keypoints), hypotheses
+    n = len(inputs.keypoints)
     init = meta.initial_poses(S)
     init = init - init[:, :1]
     library = start_library(meta, config) if S == 1 else None
@@ -74,8 +82,28 @@ def estimate_inputs(inputs: Inputs, engine=None, hypotheses: int = 1, config: Lo
             got = lift_batch(f32(inputs.keypoints[p]), f32(inputs.scores[p]), f32(inputs.K[p]), engine, config, start, library, rng, lambda state: bar.update(1))
             reproj[r], residual[r] = to_host(got.reprojection_px), to_host(got.residual)
             out[r] = to_host(got.x + got.T[:, None, :])
-    hyps = out.reshape(n, S, NUM_JOINTS, 3)
-    reproj, residual = reproj.reshape(n, S), residual.reshape(n, S)
-    selected = select_hypotheses(reproj, residual, selection, np)
+    return out, reproj, residual
+
+
+def _placed_only(inputs: Inputs) -> Inputs:
+    keep = inputs.valid
+    return replace(inputs, keypoints=inputs.keypoints[keep], scores=inputs.scores[keep], K=inputs.K[keep], valid=inputs.valid[keep])
+
+
+def estimate_inputs(inputs: Inputs, engine=None, hypotheses: int = 1, config: LoopConfig = LoopConfig(), batch_size: int = 1024, selection: str = "prior", seed: int = 0, progress: bool = False) -> Estimate:
+    """``estimate`` on inputs validated already (``validate_inputs`` or ``formats.load_input``).
+    Poses that cannot be placed (``inputs.valid`` False) are not run: their results are NaN."""
+    _check_run(hypotheses, batch_size, selection)
+    n, S, ok = len(inputs.keypoints), hypotheses, inputs.valid
+    if not ok.any():
+        raise ValueError(f"none of the {n} poses can be placed: each lacks the pelvis or a hip (joints {list(IPO_JOINTS)} need score > 0)")
+    engine = _resolve_engine(engine)
+    out, reproj, residual = _lift_rows(_placed_only(inputs), engine, S, config, batch_size, seed, progress)
+    hyps = np.full((n, S, NUM_JOINTS, 3), np.nan)
+    hyps[ok] = out.reshape(-1, S, NUM_JOINTS, 3)
+    criteria = [np.full((n, S), np.nan) for _ in range(2)]
+    criteria[0][ok], criteria[1][ok] = reproj.reshape(-1, S), residual.reshape(-1, S)
+    selected = np.zeros(n, dtype=np.int64)
+    selected[ok] = select_hypotheses(criteria[0][ok], criteria[1][ok], selection, np)
     joints = hyps[np.arange(n), selected]
-    return Estimate(joints, joints[:, 0].copy(), hyps, selected, reproj, residual, selection)
+    return Estimate(joints, joints[:, 0].copy(), hyps, selected, criteria[0], criteria[1], selection, ok.copy(), inputs.K, inputs.layout)

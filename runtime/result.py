@@ -1,6 +1,8 @@
 """``Estimate``: what ``zedo.runtime.estimate`` returns and ``zedo-infer`` writes.
 
-N poses, S hypotheses; metres in the camera frame (x right, y down, z forward).
+N poses, S hypotheses; metres in the camera frame (x right, y down, z forward). Poses that could
+not be placed are kept in order with ``valid`` False and NaN results, so a long run is never
+stopped by one bad frame.
 """
 
 from __future__ import annotations
@@ -21,3 +23,6 @@ class Estimate:
     reprojection_px: np.ndarray  # (N, S) score-weighted mean reprojection error, pixels
     prior_residual: np.ndarray  # (N, S) RMS predicted noise at scoring.PLAUSIBILITY_T (lower: more plausible to the prior)
     selection: str  # criterion that chose ``selected``
+    valid: np.ndarray  # (N,) bool: False where the pose could not be placed (pelvis or a hip missing); its arrays hold NaN
+    K: np.ndarray  # (N, 3, 3) the pixel intrinsics used (given, or made from the image size)
+    layout: str = "h36m17"  # the keypoint layout the input came in

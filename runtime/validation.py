@@ -1,9 +1,10 @@
-"""The one check of what a run is given: keypoints, scores and intrinsics.
+"""The one check of what a run is given: keypoints in some layout, scores, and a camera.
 
-Both the file reader (``zedo.runtime.formats``, which names the file) and ``estimate`` (which
-names its arguments) call ``validate_inputs`` once; the orchestration after it trusts its
-``Inputs``. Units: keypoints (N, 17, 2) pixels in the Human3.6M joint order, scores (N, 17) in
-[0, 1] (0: joint missing), K (N, 3, 3) pixel intrinsics.
+Both the file readers (``zedo.runtime.formats``, which name the file) and ``estimate`` (which names
+its arguments) call ``validate_inputs`` once; the orchestration after it trusts its ``Inputs``.
+Units: keypoints (N, J, 2) pixels in a layout of ``zedo.runtime.layouts`` (MediaPipe's in [0, 1] of
+the image), scores (N, J) in [0, 1] (0: joint missing), K (3, 3) or (N, 3, 3) pixel intrinsics, or
+none and the image size (width, height) in pixels (``camera.default_K``).
 """
 
 from __future__ import annotations
@@ -12,50 +13,78 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .camera import check_image_size, default_K
+from .layouts import H36M17, LAYOUTS, Layout, get_layout, layouts_with, looks_like_coco
 from .skeleton import IPO_JOINTS, NUM_JOINTS
 
 
 @dataclass(frozen=True)
 class Inputs:
-    """Validated inputs of a run, float64 host arrays."""
+    """Validated inputs of a run, float64 host arrays in the prior's 17-joint order."""
 
     keypoints: np.ndarray  # (N, 17, 2) pixels; missing joints (score 0) hold 0
     scores: np.ndarray  # (N, 17) in [0, 1], 0 for a missing joint
-    K: np.ndarray  # (N, 3, 3) pixel intrinsics
+    K: np.ndarray  # (N, 3, 3) pixel intrinsics, given or made from the image size
+    valid: np.ndarray  # (N,) bool: False where the pelvis or a hip is missing (the pose cannot be placed)
+    layout: str = "h36m17"  # the layout the keypoints came in
+    notes: tuple[str, ...] = ()  # what was assumed (the layout, the focal length), for the user
 
 
 def _first(bad: np.ndarray) -> tuple:
     return tuple(int(i) for i in np.argwhere(bad)[0])
 
 
-def _check_keypoints(kp: np.ndarray, source: str) -> int:
-    if kp.ndim != 3 or kp.shape[1:] != (NUM_JOINTS, 2):
-        raise ValueError(f"{source}: keypoints has shape {kp.shape}, expected (N, {NUM_JOINTS}, 2) pixels")
+def _as_keypoints(keypoints, scores, source: str):
+    """(N, J, 2) keypoints and (N, J) scores or None; a single pose (J, 2) is N = 1, and a third
+    column (N, J, 3) is the score."""
+    kp = np.asarray(keypoints, dtype=np.float64)
+    if kp.ndim == 2:
+        kp = kp[None]
+        if scores is not None and np.ndim(scores) == 1:
+            scores = np.asarray(scores)[None]
+    if kp.ndim != 3 or kp.shape[-1] not in (2, 3) or kp.shape[1] == 0:
+        raise ValueError(f"{source}: keypoints has shape {kp.shape}, expected (N, J, 2) pixels or (N, J, 3) with the score last")
+    if kp.shape[-1] == 3:
+        if scores is not None:
+            raise ValueError(f"{source}: keypoints has a score column (N, J, 3) and scores is given too; give one")
+        kp, scores = kp[..., :2], kp[..., 2]
     if len(kp) == 0:
         raise ValueError(f"{source}: keypoints holds no poses")
-    return len(kp)
+    return kp, scores
 
 
-def _check_scores(scores, n: int, source: str) -> np.ndarray:
+def _resolve_layout(kp: np.ndarray, layout, source: str) -> tuple[Layout, tuple[str, ...]]:
+    J = kp.shape[1]
+    if layout is not None:
+        chosen = layout if isinstance(layout, Layout) else get_layout(str(layout))
+        if len(chosen.joint_names) != J:
+            raise ValueError(f"{source}: layout {chosen.name} has {len(chosen.joint_names)} keypoints, keypoints has {J}")
+        return chosen, ()
+    fits = layouts_with(J)
+    if not fits:
+        counts = sorted({len(known.joint_names) for known in LAYOUTS.values()})
+        raise ValueError(f"{source}: {J} keypoints per pose fit no known layout (counts {', '.join(map(str, counts))}); give --layout")
+    if J == NUM_JOINTS:
+        return H36M17, ()
+    return get_layout(fits[0]), (f"{J} keypoints per pose: taken as layout {fits[0]}",)
+
+
+def _refuse_coco_as_h36m(kp: np.ndarray, sc: np.ndarray, source: str) -> None:
+    if looks_like_coco(kp, sc):
+        raise ValueError(f"{source}: these 17 keypoints look like COCO's order (nose, eyes, ears first), not Human3.6M's; pass --layout coco17 (or layout='coco17')")
+
+
+def _check_scores(scores, shape: tuple[int, int], source: str) -> np.ndarray:
     if scores is None:
-        return np.ones((n, NUM_JOINTS))
+        return np.ones(shape)
     sc = np.asarray(scores, dtype=np.float64)
-    if sc.shape != (n, NUM_JOINTS):
-        raise ValueError(f"{source}: scores has shape {sc.shape}, expected ({n}, {NUM_JOINTS})")
+    if sc.shape != shape:
+        raise ValueError(f"{source}: scores has shape {sc.shape}, expected {shape}")
     bad = ~np.isfinite(sc) | (sc < 0) | (sc > 1)
     if bad.any():
         i, j = _first(bad)
         raise ValueError(f"{source}: scores[{i}, {j}] = {sc[i, j]} is not in [0, 1]")
     return sc
-
-
-def _check_observed(sc: np.ndarray, source: str) -> None:
-    empty = (sc <= 0).all(-1)
-    if empty.any():
-        raise ValueError(f"{source}: scores of pose {int(np.argmax(empty))} are all zero; nothing to fit")
-    ipo_missing = (sc[:, list(IPO_JOINTS)] <= 0).any(-1)
-    if ipo_missing.any():
-        raise ValueError(f"{source}: pose {int(np.argmax(ipo_missing))} lacks the pelvis or a hip (joints {list(IPO_JOINTS)} need score > 0 to place the pose)")
 
 
 def _check_K(K, n: int, source: str) -> np.ndarray:
@@ -75,26 +104,55 @@ def _check_K(K, n: int, source: str) -> np.ndarray:
     return np.array(Km)
 
 
-def validate_inputs(keypoints, K, scores=None, source: str = "input") -> Inputs:
-    """Check shapes and values; return ``Inputs`` (float64; keypoints of missing joints zeroed).
+def _camera(K, image_size, n: int, source: str) -> tuple[np.ndarray, tuple[str, ...]]:
+    if K is not None:
+        return _check_K(K, n, source), ()
+    if image_size is None:
+        raise ValueError(f"{source}: no camera: give K (3, 3) intrinsics or the image size (--image-size W H)")
+    Km = default_K(check_image_size(image_size, source))
+    return np.array(np.broadcast_to(Km, (n, 3, 3))), (f"no K given: focal length {Km[0, 0]:.1f} px from the image size (camera.default_K)",)
 
-    Raises ValueError naming ``source``, the field and the offending pose index or value.
-    """
-    kp = np.asarray(keypoints, dtype=np.float64)
-    n = _check_keypoints(kp, source)
-    sc = _check_scores(scores, n, source)
+
+def _check_finite(kp: np.ndarray, sc: np.ndarray, source: str) -> np.ndarray:
     finite = np.isfinite(kp).all(-1)
     bad = ~finite & (sc > 0)
     if bad.any():
         i, j = _first(bad)
         raise ValueError(f"{source}: keypoints[{i}, {j}] = {kp[i, j].tolist()} is not finite (give it score 0 if the joint is missing)")
-    kp = np.where(finite[..., None], kp, 0.0)
-    _check_observed(sc, source)
-    Km = _check_K(K, n, source)
-    homog = np.concatenate([kp, np.ones((n, NUM_JOINTS, 1))], -1)
+    return np.where(finite[..., None], kp, 0.0)
+
+
+def _check_in_front(kp: np.ndarray, sc: np.ndarray, Km: np.ndarray, source: str) -> None:
+    homog = np.concatenate([kp, np.ones(kp.shape[:2] + (1,))], -1)
     depth = np.einsum("nij,nkj->nki", np.linalg.inv(Km), homog)[..., 2]
     behind = (depth <= 0) & (sc > 0)
     if behind.any():
         i, j = _first(behind)
         raise ValueError(f"{source}: keypoints[{i}, {j}] back-projects behind the camera with K[{i}] (check the sign of fx, fy and K's last row)")
-    return Inputs(kp, sc, Km)
+
+
+def validate_inputs(keypoints, K=None, scores=None, source: str = "input", layout=None, image_size=None) -> Inputs:
+    """Check shapes, values and the camera; map the keypoints onto the prior's 17 joints.
+
+    ``layout``: a name of ``zedo.runtime.layouts.LAYOUTS`` (or a ``Layout``); None infers it from
+    the keypoint count (17 stays ``h36m17``, but COCO-looking input is refused). ``image_size``
+    (width, height) px: needed for normalised layouts and, when K is None, for the default camera.
+    A pose whose pelvis or hips are missing is kept with ``valid`` False. Raises ValueError naming
+    ``source``, the field and the offending pose index or value.
+    """
+    kp, scores = _as_keypoints(keypoints, scores, source)
+    chosen, notes = _resolve_layout(kp, layout, source)
+    sc = _check_scores(scores, kp.shape[:2], source)
+    if layout is None and chosen is H36M17:
+        _refuse_coco_as_h36m(kp, sc, source)
+    kp = _check_finite(kp, sc, source)
+    if chosen.normalised:
+        if image_size is None:
+            raise ValueError(f"{source}: layout {chosen.name} gives coordinates in [0, 1] of the image; give the image size (--image-size W H)")
+        kp = kp * np.asarray(check_image_size(image_size, source), dtype=np.float64)
+    kp, sc = chosen.to_prior(kp, np.where(np.isfinite(kp).all(-1), sc, 0.0))
+    kp = np.where(sc[..., None] > 0, kp, 0.0)
+    Km, cam_notes = _camera(K, image_size, len(kp), source)
+    valid = (sc[:, list(IPO_JOINTS)] > 0).all(-1)
+    _check_in_front(kp, np.where(valid[:, None], sc, 0.0), Km, source)
+    return Inputs(kp, sc, Km, valid, chosen.name, notes + cam_notes)

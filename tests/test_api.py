@@ -139,8 +139,8 @@ def _bad(kind):
     kp, K, sc = _case()
     if kind == "keypoints_shape":
         kp = kp[:, :16]
-    elif kind == "keypoints_2d":
-        kp = kp[0]
+    elif kind == "keypoints_1d":
+        kp = kp[0, :, 0]
     elif kind == "scores_shape":
         sc = sc[:, :16]
     elif kind == "K_shape":
@@ -174,23 +174,38 @@ def _bad(kind):
 
 
 BAD_INPUTS = {
-    "keypoints_shape": r"keypoints has shape \(3, 16, 2\)",
-    "keypoints_2d": r"keypoints has shape \(17, 2\)",
+    "keypoints_shape": r"16 keypoints per pose fit no known layout",
+    "keypoints_1d": r"keypoints has shape \(17,\)",
     "scores_shape": r"scores has shape",
     "K_shape": r"K has shape \(2, 3, 3\)",
     "nan_keypoint": r"keypoints\[1, 5\].*not finite",
     "inf_keypoint": r"keypoints\[2, 7\].*not finite",
-    "scores_zero": r"scores of pose 1 are all zero",
     "score_above_one": r"scores\[0, 3\] = 1.5",
     "score_negative": r"scores\[0, 3\] = -0.1",
     "score_nan": r"scores\[0, 3\] = nan",
     "singular_K": r"K\[1\] is singular",
     "nonfinite_K": r"K has non-finite",
     "K_behind": r"behind the camera",
-    "pelvis_missing": r"pose 2 lacks the pelvis or a hip",
-    "hip_missing": r"pose 1 lacks the pelvis or a hip",
     "no_poses": r"no poses",
 }
+
+
+@pytest.mark.parametrize("kind", ["scores_zero", "pelvis_missing", "hip_missing"])
+def test_poses_that_cannot_be_placed_are_reported_not_fatal(engine, kind):
+    kp, K, sc = _bad(kind)
+    bad = int(np.argwhere(sc[:, [0, 1, 4]].min(1) == 0)[0, 0])
+    assert not validate_inputs(kp, K, sc).valid[bad]
+    r = estimate(kp, K, sc, engine=engine, config=CFG)
+    assert r.valid.tolist() == [i != bad for i in range(3)]
+    assert np.isnan(r.joints_3d[bad]).all() and np.isfinite(r.joints_3d[r.valid]).all()
+    assert np.isnan(r.reprojection_px[bad]).all()
+
+
+def test_a_run_where_no_pose_can_be_placed_fails(engine):
+    kp, K, sc = _case()
+    sc[:, 0] = 0.0
+    with pytest.raises(ValueError, match="none of the 3 poses can be placed"):
+        estimate(kp, K, sc, engine=engine, config=CFG)
 
 
 @pytest.mark.parametrize("kind", sorted(BAD_INPUTS))
@@ -201,7 +216,7 @@ def test_bad_inputs_raise_value_error_naming_the_field(kind):
     assert str(info.value).startswith("cam0.npz: ")
 
 
-@pytest.mark.parametrize("kind", ["nan_keypoint", "K_behind", "scores_zero"])
+@pytest.mark.parametrize("kind", ["nan_keypoint", "K_behind", "keypoints_shape"])
 def test_estimate_validates_before_opening_the_engine(kind):
     kp, K, sc = _bad(kind)
     with pytest.raises(ValueError, match=BAD_INPUTS[kind]):

@@ -1,4 +1,4 @@
-"""PoseStream (one tracked person, frame by frame) and the keypoint layout table."""
+"""PoseStream: one tracked person, frame by frame."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import pytest
 from conftest import synthetic_poses
 
 from zedo.runtime import Engine, LoopConfig, PoseStream, estimate, open_engine
-from zedo.runtime.layouts import H36M17, LAYOUTS, Layout, get_layout
 
 
 @pytest.fixture(scope="module")
@@ -43,17 +42,3 @@ def test_stream_frame_without_hips_is_invalid_not_an_error(engine):
     assert not f.valid and np.isnan(f.joints_3d).all()
     with pytest.raises(ValueError, match="keypoints"):
         stream.update(np.ones((16, 2)))
-
-
-def test_layout_table_maps_onto_the_prior_joints():
-    assert get_layout("h36m17") is H36M17 and "h36m17" in LAYOUTS
-    kp = np.arange(3 * 17 * 2, dtype=float).reshape(3, 17, 2)
-    out, sc = H36M17.to_prior(kp, np.ones((3, 17)))
-    np.testing.assert_array_equal(out, kp)
-    two = Layout("two", ("pelvis", "nose"), (0,) + (None,) * 16)
-    out, sc = two.to_prior(np.ones((1, 2, 2)), np.full((1, 2), 0.5))
-    assert sc[0, 0] == 0.5 and (sc[0, 1:] == 0).all() and np.isnan(out[0, 1:]).all()
-    with pytest.raises(ValueError, match="unknown keypoint layout 'coco'"):
-        get_layout("coco")
-    with pytest.raises(ValueError, match="to_h36m"):
-        Layout("bad", ("a",), (0,) * 16)
