@@ -18,7 +18,8 @@ import numpy as np
 from .api import estimate_inputs
 from .commands import add_loop_options, loop_config, run_command
 from .engines import open_engine
-from .formats import check_output_path, load_input, save_output
+from .formats import check_output_path, load_input, save_output, write_mmpose_json
+from .layouts import LAYOUTS
 from .onnxruntime_engine import DEVICES
 
 PROG = "zedo-infer"
@@ -26,8 +27,12 @@ PROG = "zedo-infer"
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=PROG, description="Lift 2D keypoints to metric 3D poses in the camera frame with ZeDO.")
-    p.add_argument("input", help="keypoints and intrinsics: .npz or .json with keys keypoints (N,17,2) px, K (3,3) or (N,3,3), optional scores (N,17)")
-    p.add_argument("-o", "--output", required=True, help="result file, .npz or .json (joints_3d (N,17,3) metres, translation (N,3), ...)")
+    p.add_argument("input", help="keypoints: zedo's .npz/.json (keypoints (N,J,2) px, K or image_size, optional scores, layout, frame, track), "
+                   "an OpenPose output folder, MMPose's prediction .json or AlphaPose's result .json")
+    p.add_argument("-o", "--output", required=True, help="result file, .npz or .json (joints_3d (N,17,3) metres, translation (N,3), valid (N,), K, ...)")
+    p.add_argument("--output-format", choices=("zedo", "mmpose"), default="zedo", help="zedo's fields, or MMPose's per-frame JSON with keypoints_3d (default: %(default)s)")
+    p.add_argument("--layout", choices=sorted(LAYOUTS), help="keypoint layout of the input (default: the file's, else inferred from the keypoint count; 17 means h36m17)")
+    p.add_argument("--image-size", nargs=2, type=float, metavar=("W", "H"), help="image width and height in pixels: the camera when the input has no K, and the scale of mediapipe33's [0, 1] coordinates")
     p.add_argument("--device", choices=DEVICES, default="cpu", help="ONNX Runtime execution provider for .onnx priors: cpu, cuda or tensorrt (default: %(default)s)")
     add_loop_options(p)
     p.add_argument("--plot", metavar="PNG", help="also draw the first poses (input 2D, reprojection, 3D front and side) to this PNG (needs matplotlib)")
@@ -37,21 +42,28 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> str:
     """Do one inference run; returns the summary line."""
-    output = check_output_path(args.output)
+    output = check_output_path(args.output, inputs=[args.input])
     config = loop_config(args)
-    inputs = load_input(args.input)
+    inputs = load_input(args.input, layout=args.layout, image_size=args.image_size)
+    for note in inputs.notes:
+        print(f"{PROG}: {note}", file=sys.stderr)
     engine = open_engine(args.engine, device=args.device, threads=args.threads)
     start = time.perf_counter()
     result = estimate_inputs(inputs, engine, args.hypotheses, config, args.batch_size, args.selection, args.seed, progress=not args.quiet)
     wall = time.perf_counter() - start
-    save_output(output, result, engine=str(args.engine), iterations=config.iterations, sampler=config.sampler, ipo=config.ipo, start_candidates=config.start_candidates, seed=args.seed)
+    if not result.valid.all():
+        print(f"{PROG}: {int((~result.valid).sum())} of {len(result.valid)} poses lack the pelvis or a hip: written with valid = 0 and NaN joints", file=sys.stderr)
+    if args.output_format == "mmpose":
+        write_mmpose_json(output, result, inputs)
+    else:
+        save_output(output, result, inputs, engine=str(args.engine), iterations=config.iterations, sampler=config.sampler, ipo=config.ipo, start_candidates=config.start_candidates, seed=args.seed)
     if args.plot:
         from .plot import plot_estimates
 
         observed = np.where(inputs.scores[..., None] > 0, inputs.keypoints, np.nan)
         plot_estimates(args.plot, result.joints_3d, observed, inputs.K)
     n, s = result.hypotheses.shape[:2]
-    err = float(np.mean(result.reprojection_px[np.arange(n), result.selected]))
+    err = float(np.nanmean(result.reprojection_px[np.arange(n), result.selected]))
     return f"{n} poses x {s} hypotheses, {config.iterations} iterations in {wall:.2f} s; mean reprojection error {err:.2f} px -> {output}"
 
 

@@ -1,37 +1,44 @@
-"""The file formats of ``zedo-infer``: 2D keypoints and intrinsics in, 3D poses out.
+"""The files of ``zedo-infer``: 2D keypoints in (zedo's own, or what detectors write), 3D poses out.
 
-Input (``.npz`` arrays or a ``.json`` object of nested lists), units as ``zedo.runtime.geometry``:
+Input, one of:
 
-- ``keypoints``: (N, 17, 2) pixels, Human3.6M joint order; a single pose (17, 2) means N = 1.
-  NaN (JSON: null) marks a missing joint, which then needs score 0.
-- ``K``: (3, 3) or (N, 3, 3) pixel intrinsics.
-- ``scores`` (optional): (N, 17) in [0, 1], 0 for a missing joint; a single pose may give (17,).
+- zedo's ``.npz`` (arrays) or ``.json`` (an object of nested lists; null marks a missing value):
+  ``keypoints`` (N, J, 2) px in a layout of ``zedo.runtime.layouts`` (a single pose (J, 2) is
+  N = 1; (N, J, 3) carries the score last), optional ``scores`` (N, J) in [0, 1], ``K`` (3, 3) or
+  (N, 3, 3) or instead ``image_size`` (width, height) px, optional ``layout`` (a name), optional
+  ``frame`` and ``track`` (N,) integers;
+- a folder of OpenPose ``*_keypoints.json`` files, MMPose's prediction ``.json`` or AlphaPose's
+  ``alphapose-results.json`` (``zedo.runtime.readers``); these need ``image_size`` or K from the
+  command line.
 
 Output (``.npz`` or ``.json`` with the same fields as lists): ``joints_3d`` (N, 17, 3) metres in
-the camera frame, ``translation`` (N, 3) metres (the pelvis); with S > 1 hypotheses also
-``hypotheses`` (N, S, 17, 3), ``selected`` (N,), ``selection`` (str), ``reprojection_px`` (N, S)
-and ``prior_residual`` (N, S). Outputs are written atomically: a failed write leaves no file.
+the camera frame, ``translation`` (N, 3) metres (the pelvis), ``valid`` (N,), ``K`` (N, 3, 3) the
+intrinsics used, ``layout``; ``frame`` and ``track`` where the input had them; with S > 1
+hypotheses also ``hypotheses`` (N, S, 17, 3), ``selected`` (N,), ``selection``, ``reprojection_px``
+and ``prior_residual`` (N, S). ``write_mmpose_json`` writes MMPose's per-frame shape instead.
+Outputs are written atomically: a failed write leaves no file.
 """
 
 from __future__ import annotations
 
 import json
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from .atomic import atomic_path, save_npz_atomic
+from .readers import Detections, read_detector_json, read_openpose_folder
 from .result import Estimate
-from .skeleton import NUM_JOINTS
 from .validation import Inputs, validate_inputs
 
-INPUT_KEYS = ("keypoints", "K", "scores")
-REQUIRED_KEYS = ("keypoints", "K")
+ARRAY_KEYS = ("keypoints", "K", "scores", "image_size", "frame", "track")
+INPUT_KEYS = ARRAY_KEYS + ("layout",)
 # Carried by the shipped example (its ground truth and where it came from); read past, not used.
 IGNORED_KEYS = ("joints_3d", "provenance")
 SUFFIXES = (".npz", ".json")
-RESULT_FIELDS = ("joints_3d", "translation", "hypotheses", "selected", "selection", "reprojection_px", "prior_residual")
+RESULT_FIELDS = ("joints_3d", "translation", "valid", "K", "layout", "frame", "track", "hypotheses", "selected", "selection", "reprojection_px", "prior_residual")
 
 
 def _suffix(path: Path, role: str) -> str:
@@ -41,12 +48,15 @@ def _suffix(path: Path, role: str) -> str:
     return suffix
 
 
-def check_output_path(path) -> Path:
-    """Raise ValueError unless ``path`` ends in a writable output suffix; checked before a long run."""
+def check_output_path(path, inputs=()) -> Path:
+    """Raise ValueError unless ``path`` ends in an output suffix, is not a folder and is none of
+    ``inputs``; checked before a long run."""
     path = Path(path)
     _suffix(path, "output")
     if path.is_dir():
         raise ValueError(f"{path}: output path is a directory")
+    if any(Path(i).exists() and path.exists() and path.resolve() == Path(i).resolve() for i in inputs):
+        raise ValueError(f"{path}: the output would overwrite the input")
     return path
 
 
@@ -59,55 +69,90 @@ def _read_npz(path: Path) -> dict:
         raise ValueError(f"{path}: not a readable .npz file ({str(e).splitlines()[0][:200]})") from None
 
 
-def _read_json(path: Path) -> dict:
+def _read_json(path: Path):
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise ValueError(f"{path}: not a readable .json file ({e})") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a JSON object with keys {', '.join(INPUT_KEYS)}, got {type(data).__name__}")
-    return data
 
 
 def _as_float(value, path: Path, key: str) -> np.ndarray:
     # JSON null becomes NaN here, so a missing joint can be written as null.
     try:
-        return np.asarray(value, dtype=np.float64)
+        arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as e:
         raise ValueError(f"{path}: {key} is not a numeric array ({str(e).splitlines()[0][:200]})") from None
+    return arr
 
 
-def load_input(path) -> Inputs:
-    """Read keypoints, K and optional scores from ``path`` (.npz or .json) and validate them.
-
-    Returns ``Inputs`` (keypoints (N, 17, 2) px, scores (N, 17), K (N, 3, 3), float64), ready for
-    ``estimate(inputs.keypoints, inputs.K, inputs.scores)``. Raises FileNotFoundError for a
-    missing file and ValueError naming the file and the field for anything else.
-    """
-    path = Path(path)
-    suffix = _suffix(path, "input")
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such input file")
-    data = _read_npz(path) if suffix == ".npz" else _read_json(path)
+def _zedo_fields(data: dict, path: Path) -> dict:
+    """The fields of zedo's own format, checked for unknown and missing keys and converted."""
     unknown = sorted(set(data) - set(INPUT_KEYS) - set(IGNORED_KEYS))
     if unknown:
         # Strict on purpose: a misspelt "score" would otherwise silently mean all scores 1.
         raise ValueError(f"{path}: unknown key(s) {', '.join(map(repr, unknown))}; expected {', '.join(INPUT_KEYS)}")
-    for key in REQUIRED_KEYS:
-        if key not in data:
-            raise ValueError(f"{path}: missing key {key!r} (expected keypoints (N, {NUM_JOINTS}, 2) pixels and K (3, 3))")
-    keypoints = _as_float(data["keypoints"], path, "keypoints")
-    K = _as_float(data["K"], path, "K")
-    scores = None if data.get("scores") is None else _as_float(data["scores"], path, "scores")
-    if keypoints.shape == (NUM_JOINTS, 2):
-        keypoints = keypoints[None]
-        if scores is not None and scores.shape == (NUM_JOINTS,):
-            scores = scores[None]
-    return validate_inputs(keypoints, K, scores, source=str(path))
+    if "keypoints" not in data:
+        raise ValueError(f"{path}: missing key 'keypoints' (expected keypoints (N, J, 2) pixels and K (3, 3) or image_size)")
+    out = {k: None if data.get(k) is None else _as_float(data[k], path, k) for k in ARRAY_KEYS}
+    layout = data.get("layout")
+    out["layout"] = None if layout is None else str(np.asarray(layout))
+    return out
 
 
-def _fields(result: Estimate, extra: dict) -> dict:
-    fields = {"joints_3d": result.joints_3d, "translation": result.translation}
+def _index(values, n: int, path: Path, key: str):
+    if values is None:
+        return None
+    if values.shape != (n,) or not np.isfinite(values).all() or (values != np.round(values)).any():
+        raise ValueError(f"{path}: {key} must be ({n},) whole numbers, got shape {values.shape}")
+    return values.astype(np.int64)
+
+
+def _merge(path: Path, key: str, in_file, given):
+    """A setting from the file or the caller; both must agree when both are there."""
+    if in_file is not None and given is not None and np.any(np.asarray(in_file, dtype=object) != np.asarray(given, dtype=object)):
+        raise ValueError(f"{path}: the file's {key} {np.asarray(in_file).tolist()} differs from the one given ({np.asarray(given).tolist()})")
+    return given if in_file is None else in_file
+
+
+def _detections_fields(det: Detections) -> dict:
+    return {"keypoints": det.keypoints, "scores": det.scores, "K": None, "image_size": None, "frame": det.frame, "track": det.track, "layout": det.layout}
+
+
+def load_input(path, layout=None, image_size=None, K=None) -> Inputs:
+    """Read and validate an input (see the module docstring) into ``Inputs`` (prior joint order).
+
+    ``layout``, ``image_size`` and ``K`` come from the caller (the command line) where the file
+    lacks them; where both give one they must agree. Raises FileNotFoundError for a missing
+    path and ValueError naming the file and the field for anything else.
+    """
+    path = Path(path)
+    notes: tuple[str, ...] = ()
+    if path.is_dir():
+        det = read_openpose_folder(path)
+        fields = _detections_fields(det)
+    else:
+        suffix = _suffix(path, "input")
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no such input file")
+        doc = _read_npz(path) if suffix == ".npz" else _read_json(path)
+        det = None if isinstance(doc, dict) else read_detector_json(path, doc)
+        fields = _zedo_fields(doc, path) if det is None else _detections_fields(det)
+    if det is not None and det.skipped_frames:
+        notes = (f"{det.skipped_frames} frames with nobody in them skipped",)
+    inputs = validate_inputs(
+        fields["keypoints"], _merge(path, "K", fields["K"], K), fields["scores"], source=str(path),
+        layout=_merge(path, "layout", fields["layout"], layout), image_size=_merge(path, "image_size", fields["image_size"], image_size),
+    )
+    n = len(inputs.keypoints)
+    frame, track = _index(fields["frame"], n, path, "frame"), _index(fields["track"], n, path, "track")
+    return replace(inputs, frame=frame, track=track, notes=notes + inputs.notes)
+
+
+def _fields(result: Estimate, inputs: Inputs | None, extra: dict) -> dict:
+    fields = {"joints_3d": result.joints_3d, "translation": result.translation, "valid": result.valid, "K": result.K, "layout": result.layout}
+    for key in ("frame", "track"):
+        if inputs is not None and getattr(inputs, key) is not None:
+            fields[key] = getattr(inputs, key)
     if result.hypotheses.shape[1] > 1:
         fields.update(
             hypotheses=result.hypotheses,
@@ -127,18 +172,47 @@ def _fields(result: Estimate, extra: dict) -> dict:
     return fields
 
 
-def save_output(path, result: Estimate, **extra) -> None:
+def _write_json(path: Path, doc) -> None:
+    with atomic_path(path) as tmp:
+        # NaN (a pose that could not be placed) becomes null, which JSON readers accept.
+        tmp.write_text(json.dumps(_nan_to_none(doc)), encoding="utf-8")
+
+
+def _nan_to_none(value):
+    if isinstance(value, list):
+        return [_nan_to_none(v) for v in value]
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
+def save_output(path, result: Estimate, inputs: Inputs | None = None, **extra) -> None:
     """Write ``result`` to ``path`` (.npz arrays or .json lists) atomically.
 
-    ``extra`` adds fields (numbers, strings or numeric arrays; e.g. the engine name) beside the
-    result's. Raises ValueError for an unknown suffix or unusable extra field; on any failure no
-    file is left at ``path`` (an existing one is kept unchanged).
+    ``inputs`` adds their ``frame`` and ``track`` indices; ``extra`` adds fields (numbers, strings
+    or numeric arrays; e.g. the engine name) beside the result's. Raises ValueError for an unknown
+    suffix or unusable extra field; on any failure no file is left at ``path`` (an existing one is
+    kept unchanged).
     """
     path = check_output_path(path)
-    fields = _fields(result, extra)
+    fields = _fields(result, inputs, extra)
     if path.suffix.lower() == ".npz":
         save_npz_atomic(path, **fields)
         return
-    doc = {k: np.asarray(v).tolist() for k, v in fields.items()}
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(doc), encoding="utf-8")
+    _write_json(path, {k: np.asarray(v).tolist() for k, v in fields.items()})
+
+
+def write_mmpose_json(path, result: Estimate, inputs: Inputs | None = None) -> None:
+    """Write MMPose's per-frame shape: ``[{"frame_id", "instances": [{"keypoints_3d" (17, 3) metres,
+    camera frame, "track_id", "valid"}]}]``, one entry per frame in order; atomically."""
+    path = Path(path)
+    if path.suffix.lower() != ".json":
+        raise ValueError(f"{path}: the mmpose output format is JSON; name a .json file")
+    n = len(result.joints_3d)
+    frame = np.arange(n) if inputs is None or inputs.frame is None else inputs.frame
+    track = np.zeros(n, np.int64) if inputs is None or inputs.track is None else inputs.track
+    frames: dict[int, list] = {}
+    for i in range(n):
+        inst = {"keypoints_3d": result.joints_3d[i].tolist(), "track_id": int(track[i]), "valid": bool(result.valid[i])}
+        frames.setdefault(int(frame[i]), []).append(inst)
+    _write_json(path, [{"frame_id": f, "instances": frames[f]} for f in sorted(frames)])

@@ -28,6 +28,8 @@ class Inputs:
     valid: np.ndarray  # (N,) bool: False where the pelvis or a hip is missing (the pose cannot be placed)
     layout: str = "h36m17"  # the layout the keypoints came in
     notes: tuple[str, ...] = ()  # what was assumed (the layout, the focal length), for the user
+    frame: np.ndarray | None = None  # (N,) int frame index of each pose, where the input has one
+    track: np.ndarray | None = None  # (N,) int person (track) id of each pose, where the input has one
 
 
 def _first(bad: np.ndarray) -> tuple:

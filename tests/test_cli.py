@@ -119,7 +119,7 @@ def _bad_input(tmp_path, kind):
 
 @pytest.mark.parametrize(
     "kind, field",
-    [("nan_keypoint", "keypoints[1, 3]"), ("missing_K", "'K'"), ("unknown_key", "'score'"), ("K_shape", "K has shape"), ("not_npz", ".npz"), ("json_syntax", ".json")],
+    [("nan_keypoint", "keypoints[1, 3]"), ("missing_K", "give K"), ("unknown_key", "'score'"), ("K_shape", "K has shape"), ("not_npz", ".npz"), ("json_syntax", ".json")],
 )
 def test_bad_input_exits_2_with_one_line_naming_the_file(tmp_path, tiny_prior, kind, field):
     inp = _bad_input(tmp_path, kind)
@@ -191,7 +191,7 @@ def test_load_input_formats(tmp_path):
     "name, content, match",
     [
         ("in.txt", "", r"in.txt: unknown input format '.txt'"),
-        ("in.json", "[1, 2]", r"in.json: expected a JSON object"),
+        ("in.json", "[1, 2]", r"in.json: expected a JSON object \(zedo.s input\)"),
         ("in.json", '{"keypoints": "abc", "K": [[1, 0, 0], [0, 1, 0], [0, 0, 1]]}', r"in.json: keypoints is not a numeric array"),
         ("in.json", '{"keypoints": [[1, 2], [3]], "K": [[1, 0, 0], [0, 1, 0], [0, 0, 1]]}', r"in.json: keypoints is not a numeric array"),
         ("in.json", '{"K": [[1, 0, 0], [0, 1, 0], [0, 0, 1]]}', r"in.json: missing key 'keypoints'"),
@@ -235,11 +235,11 @@ def test_save_output_round_trip(tmp_path, results, suffix, S):
             got = {k: f[k] for k in f.files}
     else:
         got = {k: np.asarray(v) for k, v in json.loads(path.read_text()).items()}
-    keys = {"joints_3d", "translation", "engine"}
+    keys = {"joints_3d", "translation", "valid", "K", "layout", "engine"}
     if S > 1:
         keys |= {"hypotheses", "selected", "selection", "reprojection_px", "prior_residual"}
     assert set(got) == keys
-    for k in keys - {"engine", "selection"}:
+    for k in keys - {"engine", "selection", "layout"}:
         np.testing.assert_array_equal(got[k], getattr(r, k))
     assert str(got["engine"]) == "tiny"
     assert [p.name for p in tmp_path.iterdir()] == [path.name]

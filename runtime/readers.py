@@ -1,0 +1,150 @@
+"""Readers for the files 2D detectors write: an OpenPose output folder, MMPose's prediction JSON and
+AlphaPose's result JSON. Each returns ``Detections``: one row per (frame, person).
+
+Units: keypoints in pixels as the detector wrote them. Several people in a frame are several rows;
+``frame`` is the frame's index (OpenPose: its file's rank in name order; MMPose: ``frame_id``;
+AlphaPose: the rank of its ``image_id`` in order of appearance) and ``track`` the person's id where
+the file has one (MMPose ``track_id``, AlphaPose ``idx``, OpenPose ``person_id``), else the person's
+index within its frame. A frame with nobody in it is skipped and counted, never an error.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Detections:
+    """What a detector file holds, flattened to rows."""
+
+    keypoints: np.ndarray  # (N, J, 2) pixels
+    scores: np.ndarray  # (N, J) detector confidences
+    frame: np.ndarray  # (N,) int frame index
+    track: np.ndarray  # (N,) int person id
+    layout: str | None  # the layout the format implies, None to infer it from J
+    skipped_frames: int  # frames with nobody in them
+
+
+def _read_json(path: Path):
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ValueError(f"{path}: not a readable .json file ({' '.join(str(e).split())})") from None
+
+
+def _flat_xys(values, path: Path, what: str) -> np.ndarray:
+    """A flat [x, y, score, ...] list -> (J, 3); ValueError naming the file and field otherwise."""
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        arr = np.array([])
+    if arr.ndim != 1 or len(arr) == 0 or len(arr) % 3:
+        raise ValueError(f"{path}: {what} must be a flat list of x, y, score triples, got {np.shape(values)} values")
+    return arr.reshape(-1, 3)
+
+
+def _rows(rows: list, path: Path, skipped: int, layout: str | None) -> Detections:
+    """Stack (frame, track, (J, 3)) rows into Detections; every row must have the same J."""
+    if not rows:
+        raise ValueError(f"{path}: no people in any of its frames ({skipped} frames)")
+    counts = {len(r[2]) for r in rows}
+    if len(counts) > 1:
+        raise ValueError(f"{path}: people have different keypoint counts {sorted(counts)}")
+    xys = np.stack([r[2] for r in rows])
+    frame = np.array([r[0] for r in rows], dtype=np.int64)
+    track = np.array([r[1] for r in rows], dtype=np.int64)
+    return Detections(xys[..., :2], np.clip(xys[..., 2], 0.0, 1.0), frame, track, layout, skipped)
+
+
+def read_openpose_folder(folder) -> Detections:
+    """An OpenPose ``--write_json`` folder: one ``*_keypoints.json`` per frame, each person's
+    ``pose_keypoints_2d`` a flat x, y, confidence list (BODY_25 unless the count says otherwise)."""
+    folder = Path(folder)
+    files = sorted(folder.glob("*_keypoints.json"))
+    if not files:
+        raise ValueError(f"{folder}: no OpenPose *_keypoints.json files in this folder")
+    rows, skipped = [], 0
+    for f_index, path in enumerate(files):
+        doc = _read_json(path)
+        people = doc.get("people") if isinstance(doc, dict) else None
+        if not isinstance(people, list):
+            raise ValueError(f"{path}: not an OpenPose frame (no 'people' list)")
+        if not people:
+            skipped += 1
+        for p_index, person in enumerate(people):
+            if not isinstance(person, dict) or "pose_keypoints_2d" not in person:
+                raise ValueError(f"{path}: people[{p_index}] has no pose_keypoints_2d")
+            pid = person.get("person_id", [-1])
+            pid = pid[0] if isinstance(pid, list) and pid else pid
+            track = pid if isinstance(pid, int) and pid >= 0 else p_index
+            rows.append((f_index, track, _flat_xys(person["pose_keypoints_2d"], path, f"people[{p_index}].pose_keypoints_2d")))
+    return _rows(rows, folder, skipped, "openpose25" if len(rows) and len(rows[0][2]) == 25 else None)
+
+
+def _mmpose_instance(inst, path: Path, where: str) -> np.ndarray:
+    if not isinstance(inst, dict) or "keypoints" not in inst:
+        raise ValueError(f"{path}: {where} has no keypoints")
+    try:
+        kp = np.asarray(inst["keypoints"], dtype=np.float64)
+        sc = np.asarray(inst.get("keypoint_scores", np.ones(len(kp))), dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{path}: {where}.keypoints is not a numeric (J, 2) list") from None
+    if kp.ndim != 2 or kp.shape[1] != 2 or sc.shape != (len(kp),):
+        raise ValueError(f"{path}: {where}.keypoints has shape {kp.shape} and keypoint_scores {sc.shape}, expected (J, 2) and (J,)")
+    return np.concatenate([kp, sc[:, None]], axis=1)
+
+
+def _coco_if_17(det: Detections) -> Detections:
+    """Seventeen keypoints from MMPose or AlphaPose are COCO's order (their body models), never Human3.6M's."""
+    return replace(det, layout="coco17") if det.keypoints.shape[1] == 17 else det
+
+
+def read_mmpose_json(path, doc=None) -> Detections:
+    """MMPose's ``pred_out_dir`` JSON: for a video a list of ``{"frame_id", "instances": [...]}``, for
+    an image a list of instances; each instance has ``keypoints`` (J, 2), ``keypoint_scores`` (J,)
+    and, when tracked, ``track_id``. ``doc``: the parsed file, if read already."""
+    path = Path(path)
+    doc = _read_json(path) if doc is None else doc
+    if not isinstance(doc, list) or not all(isinstance(d, dict) for d in doc):
+        raise ValueError(f"{path}: expected a JSON object (zedo's input) or a detector's list of objects (MMPose, AlphaPose)")
+    frames = doc if all(isinstance(d, dict) and "instances" in d for d in doc) else [{"frame_id": 0, "instances": doc}]
+    rows, skipped = [], 0
+    for k, fr in enumerate(frames):
+        instances = fr.get("instances")
+        if not isinstance(instances, list):
+            raise ValueError(f"{path}: frame {k} has no instances list")
+        skipped += not instances
+        for i, inst in enumerate(instances):
+            xys = _mmpose_instance(inst, path, f"frame {fr.get('frame_id', k)} instance {i}")
+            rows.append((int(fr.get("frame_id", k)), int(inst.get("track_id", i)), xys))
+    return _coco_if_17(_rows(rows, path, skipped, None))
+
+
+def read_alphapose_json(path, doc=None) -> Detections:
+    """AlphaPose's ``alphapose-results.json``: a list of ``{"image_id", "keypoints": [x, y, s, ...],
+    "score", "idx" (when tracked)}``, Halpe-26 for its default model (the count decides the layout).
+    ``doc``: the parsed file, if read already."""
+    path = Path(path)
+    doc = _read_json(path) if doc is None else doc
+    if not isinstance(doc, list) or not all(isinstance(d, dict) and "image_id" in d and "keypoints" in d for d in doc):
+        raise ValueError(f"{path}: not an AlphaPose result file (expected a list of objects with image_id and keypoints)")
+    order: dict = {}
+    rows = []
+    for i, d in enumerate(doc):
+        f = order.setdefault(d["image_id"], len(order))
+        idx = d.get("idx", -1)
+        idx = idx[0] if isinstance(idx, list) and idx else idx
+        track = int(idx) if isinstance(idx, (int, float)) and idx >= 0 else sum(1 for r in rows if r[0] == f)
+        rows.append((f, track, _flat_xys(d["keypoints"], path, f"item {i} keypoints")))
+    return _coco_if_17(_rows(rows, path, 0, None))
+
+
+def read_detector_json(path, doc) -> Detections:
+    """A parsed JSON list from a detector: AlphaPose's (objects with ``image_id``) or MMPose's."""
+    if isinstance(doc, list) and doc and all(isinstance(d, dict) and "image_id" in d for d in doc):
+        return read_alphapose_json(path, doc)
+    return read_mmpose_json(path, doc)
