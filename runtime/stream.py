@@ -14,7 +14,7 @@ import numpy as np
 from .api import _resolve_engine
 from .config import LoopConfig
 from .lift import lift_batch
-from .skeleton import IPO_JOINTS, NUM_JOINTS
+from .skeleton import NUM_JOINTS
 from .start import start_library
 from .validation import validate_inputs
 
@@ -29,11 +29,12 @@ class Frame:
 
 
 class PoseStream:
-    """Lift one person's keypoints frame by frame with one camera K (3, 3)."""
+    """Lift one person's keypoints frame by frame: one camera (K (3, 3), or ``image_size`` (w, h)
+    px for the default camera of ``zedo.runtime.camera``) and one keypoint ``layout``."""
 
-    def __init__(self, K, engine=None, config: LoopConfig = LoopConfig()):
+    def __init__(self, engine=None, K=None, image_size=None, layout=None, config: LoopConfig = LoopConfig()):
         self.engine = _resolve_engine(engine)
-        self.K = np.asarray(K, dtype=np.float64)
+        self.K, self.image_size, self.layout = K, image_size, layout
         self.config = config
         xp = self.engine.xp
         library = start_library(self.engine.meta, config)
@@ -47,12 +48,13 @@ class PoseStream:
         self.last = None
 
     def update(self, keypoints, scores=None) -> Frame:
-        """Lift one frame: keypoints (17, 2) px, scores (17,) in [0, 1] or None (all observed)."""
-        scores = np.ones(NUM_JOINTS) if scores is None else np.asarray(scores, dtype=np.float64)
-        if scores.shape == (NUM_JOINTS,) and (scores[list(IPO_JOINTS)] <= 0).any():
+        """Lift one frame: keypoints (J, 2) px in the stream's layout, scores (J,) in [0, 1] or None."""
+        inputs = validate_inputs(keypoints, self.K, scores, source="frame", layout=self.layout, image_size=self.image_size)
+        if len(inputs.keypoints) != 1:
+            raise ValueError(f"frame: keypoints must be one pose (J, 2), got {len(inputs.keypoints)}")
+        if not inputs.valid[0]:
             self.last = Frame(np.full((NUM_JOINTS, 3), np.nan), np.full(3, np.nan), False)
             return self.last
-        inputs = validate_inputs(np.asarray(keypoints)[None], self.K, scores[None], source="frame")
         xp = self.engine.xp
         f32 = lambda a: xp.asarray(np.ascontiguousarray(a, dtype=np.float32))  # noqa: E731
         start = None if self._library is not None else self._mean
