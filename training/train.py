@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -22,28 +22,10 @@ from zedo.runtime.sde import SDEConfig, marginal_std, mean_coeff
 from zedo.runtime.skeleton import FLIP_PERMUTATION, JOINT_NAMES, PARENTS
 
 from .clusters import CLUSTER_SIZES, kmeans_poses
-from .model import PriorConfig, ScoreNet
+from .config import PriorConfig, TrainConfig
+from .model import ScoreNet
 
 CHECKPOINT_FORMAT = "zedo-prior-v1"
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Optimisation settings of ``zedo-train``."""
-
-    steps: int = 20_000  # optimiser steps
-    batch_size: int = 1024  # poses per step
-    lr: float = 5e-4  # peak Adam learning rate
-    warmup: int = 500  # linear learning-rate warm-up steps, then cosine decay to lr/20
-    grad_clip: float = 1.0  # global gradient-norm clip
-    ema_decay: float = 0.999  # EMA of the weights; the EMA weights are the ones exported
-    t_lo: float = 0.005  # smallest training t (below ZeDO's 0.01 so the end of the range is covered)
-    t_hi: float = 0.15  # largest training t (above ZeDO's 0.1 for the same reason)
-    flip: bool = True  # mirror left/right at random (a mirrored pose is a valid pose)
-    bone_scale_std: float = 0.0  # std of per-bone log length factors; off: at 0.08 S9 got worse (see augment_bone_lengths)
-    seed: int = 0  # seeds weights, batches, noise and clusters
-    threads: int = 0  # torch CPU threads (0: torch's default)
-    checkpoint_every: int = 1000  # steps between resumable checkpoints
 
 
 def _lr_at(step: int, cfg: TrainConfig) -> float:
