@@ -38,7 +38,9 @@ class TrainConfig:
     t_lo: float = 0.005  # smallest training t (below ZeDO's 0.01 so the end of the range is covered)
     t_hi: float = 0.15  # largest training t (above ZeDO's 0.1 for the same reason)
     flip: bool = True  # mirror left/right at random (a mirrored pose is a valid pose)
-    bone_scale_std: float = 0.0  # std of per-bone log length factors; off: at 0.08 S9 got worse (see augment_bone_lengths)
+    # Std of per-bone log length factors (augment_bone_lengths); 0, off: it made the loop's S9 error
+    # worse, see docs/decisions.md, "Bone-proportion augmentation off".
+    bone_scale_std: float = 0.0
     seed: int = 0  # seeds weights, batches, noise and clusters
     threads: int = 0  # torch CPU threads (0: torch's default)
     checkpoint_every: int = 1000  # steps between resumable checkpoints

@@ -4,9 +4,9 @@ Input poses are world-frame (y up, as BVH rigs conventionally are) in the rig's 
 are in metres, root-relative (pelvis at the origin), in a camera frame as Human3.6M's: x right,
 y down, z forward. Only the camera's rotation matters for root-relative poses, so a "view" is a
 rotation: a yaw about the vertical, uniform over the full circle (the subject is seen from every
-side); a pitch, the camera looking down by a uniform angle (Human3.6M's four cameras, 1.5-1.6 m
-high, look down by 11-16 degrees; the default -10..30 degrees also covers other set-ups); and a
-small roll (Human3.6M's are within +-3.5 degrees).
+side); a pitch, the camera looking down by a uniform angle; and a small roll. The default ranges
+cover Human3.6M's cameras and others: see docs/decisions.md, "Camera views of mocap: pitch -10 to
+30 degrees, roll +-5".
 """
 
 from __future__ import annotations

@@ -34,9 +34,8 @@ class Recipe:
     bvh_scale: float = 1.0  # factor on mocap poses, to bring the rig to Human3.6M's size
 
 
-# The Bandai-Namco rig is 0.90 the size of Human3.6M's subjects (thigh + shin 0.80 m against 0.89 m;
-# training/jointmaps.py). Mixed in unscaled, it made the default prior's S9 poses 8% too small
-# (MPJPE 81.1 mm, size ratio 0.917); scaled, both sources agree on the size of an adult.
+# The Bandai-Namco rig is 0.90 the size of Human3.6M's subjects; scaled, both sources agree on an
+# adult's size. See docs/decisions.md, "Bandai-Namco poses scaled to Human3.6M's size (x1/0.90)".
 BANDAI_TO_H36M_SCALE = 1.0 / 0.90
 
 RECIPES: dict[str, Recipe] = {
@@ -51,7 +50,7 @@ RECIPES: dict[str, Recipe] = {
         name="default",
         sources=("bandai", "h36m"),
         prior=PriorConfig(hidden_dim=512, embed_dim=256),
-        # 12k steps: the h36m prior's loop error at 12k and 30k steps differs by under 2 mm.
+        # See docs/decisions.md, "The default recipe trains 12k steps".
         train=TrainConfig(steps=12000, threads=2, checkpoint_every=2000),
         bvh_scale=BANDAI_TO_H36M_SCALE,
         licence="CC BY-NC 4.0 (Bandai-Namco Research Motion dataset) and the Human3.6M non-commercial licence",

@@ -52,15 +52,11 @@ def augment_bone_lengths(x0: torch.Tensor, std: float, gen: torch.Generator) -> 
     """Vary the proportions of root-relative poses (B, 17, 3): each bone scaled by exp(std * n), n ~ N(0, 1)
     per pose and bone, then the whole pose rescaled to its original total bone length.
 
-    Human3.6M has one skeleton per subject (bone lengths are constant within a subject), so a prior
-    trained on five subjects learns five skeletons and, at the small t where ZeDO's loop ends, pulls an
-    unseen subject's bones towards them. Random proportions (left and right alike, so poses stay
-    symmetric) make it learn a continuum of skeletons instead. Bone directions are kept; joints are
-    re-accumulated from the root (parents precede children in PARENTS).
-
-    Measured (hidden 512, 4000 steps, std 0.08, S9 every 256th frame, 1000 iterations): the noise
-    loss on S9 at t = 0.01 falls from 1.02 to 0.94, but the loop's S9 error rises from 70.0 / 49.8 to
-    82.7 / 51.2 mm (MPJPE / PA-MPJPE), so the shipped recipes leave it off.
+    Human3.6M has one skeleton per subject, so a prior trained on five subjects learns five
+    skeletons; random proportions (left and right alike, so poses stay symmetric) would teach it a
+    continuum instead. Bone directions are kept; joints are re-accumulated from the root (parents
+    precede children in PARENTS). The shipped recipes leave it off (it made the loop's S9 error
+    worse): see docs/decisions.md, "Bone-proportion augmentation off".
     """
     b = x0.shape[0]
     factors = torch.exp(std * torch.randn(b, len(PARENTS), generator=gen))[:, _bone_partner()]
@@ -74,9 +70,8 @@ def augment_bone_lengths(x0: torch.Tensor, std: float, gen: torch.Generator) -> 
             length = bone.norm(dim=-1)
             before += length
             after += factors[:, j] * length
-    # Keep the skeleton's total length: the loop cannot see depth, so the pose's size comes from the
-    # prior alone, and randomising it (measured: S9 MPJPE 94 mm against 70 mm) costs more than the
-    # proportions gain (PA-MPJPE 35 against 38 mm from the true pose).
+    # Keep the skeleton's total length: the loop cannot see depth, so a pose's size comes from the
+    # prior alone (same entry of docs/decisions.md).
     return out * (before / after)[:, None, None]
 
 
