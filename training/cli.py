@@ -37,6 +37,7 @@ def _positive_int(text: str) -> int:
 
 
 def prepare_parser() -> argparse.ArgumentParser:
+    """``zedo-prepare``'s options: a subcommand per source (h36m, bvh)."""
     p = argparse.ArgumentParser(prog=PREPARE, description="Make a training pose file (poses (M,17,3) metres, camera frame).")
     sub = p.add_subparsers(dest="source", required=True)
     h = sub.add_parser("h36m", help="Human3.6M, VideoPose3D layout")
@@ -54,6 +55,7 @@ def prepare_parser() -> argparse.ArgumentParser:
 
 
 def _prepare(args: argparse.Namespace) -> None:
+    """Write the prepared pose file of the chosen source; print its path and the time taken."""
     t0 = time.time()
     if args.source == "h36m":
         out = prepare_h36m(args.data, args.output, tuple(args.subjects), args.every)
@@ -63,10 +65,12 @@ def _prepare(args: argparse.Namespace) -> None:
 
 
 def prepare_main(argv=None) -> int:
+    """``zedo-prepare``; returns the exit status."""
     return run_command(PREPARE, prepare_parser(), _prepare, argv)
 
 
 def train_parser() -> argparse.ArgumentParser:
+    """``zedo-train``'s options (config overrides left None when not given)."""
     p = argparse.ArgumentParser(prog=TRAIN, description="Train a ZeDO pose prior (writes a resumable .pt checkpoint with clusters).")
     p.add_argument("--recipe", choices=sorted(RECIPES), help="a shipped prior's recipe (data and settings)")
     p.add_argument("--data-root", default="../shared/data", help="with --recipe: folder holding h36m/ and bandai/")
@@ -92,6 +96,7 @@ def _given(args: argparse.Namespace, options: dict[str, str]) -> dict:
 
 
 def _train(args: argparse.Namespace) -> None:
+    """Train (``train_prior``); print the checkpoint's path, its steps and the time taken."""
     report = train_prior(
         args.output,
         recipe=args.recipe,
@@ -106,4 +111,5 @@ def _train(args: argparse.Namespace) -> None:
 
 
 def train_main(argv=None) -> int:
+    """``zedo-train``; returns the exit status."""
     return run_command(TRAIN, train_parser(), _train, argv)

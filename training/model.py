@@ -69,4 +69,5 @@ class ScoreNet(nn.Module):
 
 
 def count_parameters(model: nn.Module) -> int:
+    """Number of scalar parameters of ``model``."""
     return sum(p.numel() for p in model.parameters())
