@@ -18,7 +18,7 @@ from zedo.training.clusters import face_camera, kmeans_poses
 from zedo.training.h36m import load_positions, prepare_h36m, world_to_camera, Camera
 from zedo.training.model import PriorConfig, ScoreNet, count_parameters
 from zedo.training import cli
-from zedo.training.train import TrainConfig, augment_bone_lengths, dsm_loss, train
+from zedo.training.train import TrainConfig, augment_bone_lengths, dsm_loss, load_pose_files, train
 
 torch.set_num_threads(1)
 TINY = PriorConfig(hidden_dim=32, embed_dim=16, groups=8)
@@ -116,6 +116,11 @@ def test_bad_pose_file_is_named(tmp_path):
     with pytest.raises(ValueError, match="bad.npz.*'poses'"):
         train([bad], tmp_path / "x.pt", TrainConfig(steps=1), TINY, progress=False)
     assert not (tmp_path / "x.pt").exists()
+    np.save(tmp_path / "single.npy", _poses())
+    with pytest.raises(ValueError, match="single.npy: a single array"):
+        load_pose_files([tmp_path / "single.npy"])
+    with pytest.raises(ValueError, match="no prepared pose files"):
+        load_pose_files([])
 
 
 def test_bone_augmentation_keeps_directions_symmetry_and_total_length():
@@ -266,3 +271,13 @@ def test_train_without_torch_says_what_to_install(pose_file, tmp_path):
     assert proc.returncode == 2 and proc.stderr.strip().splitlines() == [
         'zedo-train: error: training needs torch, which is not installed: pip install torch==2.13.0, then pip install -e ".[train]"'
     ]
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [("batch_size", 0, "batch_size must be positive"), ("ema_decay", 1.0, r"ema_decay must be in \[0, 1\)"),
+     ("t_lo", 0.2, "t_lo and t_hi"), ("warmup", -1, "warmup must be >= 0")],
+)
+def test_train_config_names_the_bad_field(field, value, message):
+    with pytest.raises(ValueError, match=f"TrainConfig.{message}"):
+        TrainConfig(**{field: value})

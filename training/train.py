@@ -76,21 +76,28 @@ def augment_bone_lengths(x0: torch.Tensor, std: float, gen: torch.Generator) -> 
 
 
 def load_pose_files(paths) -> tuple[np.ndarray, list[dict]]:
-    """Concatenate prepared pose files (``zedo-prepare`` output: ``poses`` (M, 17, 3), ``provenance``)."""
+    """Concatenate prepared pose files (``zedo-prepare`` output): poses (M, 17, 3) float32 metres,
+    and one provenance dict per file (its name, pose count and recorded provenance).
+    ValueError naming the file that is unreadable or lacks a (M, 17, 3) ``poses`` array."""
+    paths = [Path(p) for p in paths]
+    if not paths:
+        raise ValueError("no prepared pose files given")
     poses, prov = [], []
     for p in paths:
-        p = Path(p)
         try:
             d = np.load(p, allow_pickle=False)
         except (OSError, ValueError) as e:
             raise ValueError(f"{p}: not a readable .npz file ({e})") from None
-        if "poses" not in d.files:
-            raise ValueError(f"{p}: no 'poses' array (found {d.files}); make it with zedo-prepare")
-        arr = d["poses"]
-        if arr.ndim != 3 or arr.shape[1:] != (17, 3):
-            raise ValueError(f"{p}: 'poses' has shape {arr.shape}, expected (M, 17, 3)")
-        poses.append(arr.astype(np.float32))
-        prov.append({"file": p.name, "poses": int(len(arr)), **(json.loads(str(d["provenance"])) if "provenance" in d.files else {})})
+        if not isinstance(d, np.lib.npyio.NpzFile):
+            raise ValueError(f"{p}: a single array, not a prepared .npz pose file; make it with zedo-prepare")
+        with d:
+            if "poses" not in d.files:
+                raise ValueError(f"{p}: no 'poses' array (found {d.files}); make it with zedo-prepare")
+            arr = d["poses"]
+            if arr.ndim != 3 or arr.shape[1:] != (17, 3):
+                raise ValueError(f"{p}: 'poses' has shape {arr.shape}, expected (M, 17, 3)")
+            poses.append(arr.astype(np.float32))
+            prov.append({"file": p.name, "poses": int(len(arr)), **(json.loads(str(d["provenance"])) if "provenance" in d.files else {})})
     return np.concatenate(poses), prov
 
 
