@@ -1,8 +1,12 @@
-"""Training: the loss, determinism and resume, augmentation, clusters, and Human3.6M conversion."""
+"""Training: the loss, determinism and resume, augmentation, clusters, Human3.6M conversion, and the
+zedo-prepare / zedo-train commands (one error line, --help without torch)."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,7 +17,8 @@ from zedo.runtime.skeleton import BONES, bone_lengths
 from zedo.training.clusters import face_camera, kmeans_poses
 from zedo.training.h36m import load_positions, prepare_h36m, world_to_camera, Camera
 from zedo.training.model import PriorConfig, ScoreNet, count_parameters
-from zedo.training.train import TrainConfig, augment_bone_lengths, dsm_loss, train
+from zedo.training import cli
+from zedo.training.train import TrainConfig, augment_bone_lengths, dsm_loss, load_pose_files, train
 
 torch.set_num_threads(1)
 TINY = PriorConfig(hidden_dim=32, embed_dim=16, groups=8)
@@ -111,6 +116,11 @@ def test_bad_pose_file_is_named(tmp_path):
     with pytest.raises(ValueError, match="bad.npz.*'poses'"):
         train([bad], tmp_path / "x.pt", TrainConfig(steps=1), TINY, progress=False)
     assert not (tmp_path / "x.pt").exists()
+    np.save(tmp_path / "single.npy", _poses())
+    with pytest.raises(ValueError, match="single.npy: a single array"):
+        load_pose_files([tmp_path / "single.npy"])
+    with pytest.raises(ValueError, match="no prepared pose files"):
+        load_pose_files([])
 
 
 def test_bone_augmentation_keeps_directions_symmetry_and_total_length():
@@ -186,3 +196,88 @@ def test_h36m_bad_inputs_are_named(tmp_path):
     np.savez(tmp_path / "wrong.npz", other=np.zeros(2))
     with pytest.raises(ValueError, match="wrong.npz.*positions_3d"):
         load_positions(tmp_path / "wrong.npz")
+
+
+# --- the commands ---------------------------------------------------------------------------------
+
+TINY_FLAGS = ["--hidden", "32", "--embed", "16", "--blocks", "1", "--batch-size", "8", "--threads", "1", "--quiet"]
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def _error_line(capsys) -> str:
+    """The one error line on stderr (zedo-prepare's progress bar may stand before it)."""
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.count("error:") == 1 and err.endswith("\n"), err
+    return err.strip().splitlines()[-1]
+
+
+def test_train_command_writes_what_the_library_writes(tmp_path, pose_file, capsys):
+    out = tmp_path / "cli.pt"
+    assert cli.train_main(["--data", str(pose_file), "-o", str(out), "--steps", "2", *TINY_FLAGS]) == 0
+    assert capsys.readouterr().out.startswith(f"wrote {out} (2 steps)")
+    cfg = TrainConfig(steps=2, batch_size=8, threads=1)
+    ref = train([pose_file], tmp_path / "lib.pt", cfg, PriorConfig(hidden_dim=32, embed_dim=16, n_blocks=1), progress=False)
+    a, b = torch.load(out, weights_only=False), torch.load(ref, weights_only=False)
+    assert a["train_config"] == b["train_config"]
+    for k in a["ema"]:
+        assert torch.equal(a["ema"][k], b["ema"][k])
+
+
+def test_train_command_errors_are_one_line(tmp_path, pose_file, capsys, monkeypatch):
+    def denied(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", "/read-only/x.pt")
+
+    monkeypatch.setattr(cli, "train_prior", denied)
+    assert cli.train_main(["--data", str(pose_file), "-o", "/read-only/x.pt"]) == 2
+    assert _error_line(capsys) == "zedo-train: error: [Errno 13] Permission denied: '/read-only/x.pt'"
+    monkeypatch.undo()
+    # Checked before training: an output whose folder cannot be made.
+    (tmp_path / "a_file").write_text("")
+    assert cli.train_main(["--data", str(pose_file), "-o", str(tmp_path / "a_file" / "x.pt"), *TINY_FLAGS]) == 2
+    assert _error_line(capsys).startswith(f"zedo-train: error: {tmp_path / 'a_file' / 'x.pt'}: cannot write the checkpoint there")
+    assert cli.train_main(["--data", str(pose_file), "-o", str(tmp_path / "x.pt"), "--steps", "-1"]) == 2
+    assert "TrainConfig.steps must be >= 0" in _error_line(capsys)
+    assert cli.train_main(["--recipe", "h36m", "--data", str(pose_file), "-o", str(tmp_path / "x.pt")]) == 2
+    assert "not both" in _error_line(capsys)
+    assert not (tmp_path / "x.pt").exists()
+
+
+def test_prepare_command_errors_are_one_line(tmp_path, capsys):
+    (tmp_path / "a_file").write_text("")
+    bandai = str(FIXTURES / "bandai_tiny.bvh")
+    assert cli.prepare_main(["bvh", bandai, "-o", str(tmp_path / "a_file" / "x.npz")]) == 2
+    assert _error_line(capsys).startswith("zedo-prepare: error: ")
+    assert cli.prepare_main(["bvh", str(tmp_path / "absent.bvh"), "-o", str(tmp_path / "x.npz")]) == 2
+    assert "absent.bvh: no such file or folder" in _error_line(capsys)
+    assert cli.prepare_main(["bvh", bandai, "-o", str(tmp_path / "x.npz"), "--views", "1", "--every", "1"]) == 0
+    assert np.load(tmp_path / "x.npz")["poses"].shape == (2, 17, 3)
+
+
+def _without_torch(code: str) -> subprocess.CompletedProcess:
+    """Run ``code`` in a fresh interpreter where ``import torch`` fails."""
+    shim = "import sys; sys.modules['torch'] = None\n"
+    return subprocess.run([sys.executable, "-c", shim + code], capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("main", ["train_main", "prepare_main"])
+def test_help_works_without_torch(main):
+    proc = _without_torch(f"from zedo.training.cli import {main}; sys.exit({main}(['--help']))")
+    assert proc.returncode == 0 and proc.stdout.startswith("usage: zedo-"), proc.stderr
+
+
+def test_train_without_torch_says_what_to_install(pose_file, tmp_path):
+    argv = ["--data", str(pose_file), "-o", str(tmp_path / "x.pt")]
+    proc = _without_torch(f"from zedo.training.cli import train_main; sys.exit(train_main({argv!r}))")
+    assert proc.returncode == 2 and proc.stderr.strip().splitlines() == [
+        'zedo-train: error: training needs torch, which is not installed: pip install torch==2.13.0, then pip install -e ".[train]"'
+    ]
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [("batch_size", 0, "batch_size must be positive"), ("ema_decay", 1.0, r"ema_decay must be in \[0, 1\)"),
+     ("t_lo", 0.2, "t_lo and t_hi"), ("warmup", -1, "warmup must be >= 0")],
+)
+def test_train_config_names_the_bad_field(field, value, message):
+    with pytest.raises(ValueError, match=f"TrainConfig.{message}"):
+        TrainConfig(**{field: value})

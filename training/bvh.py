@@ -88,87 +88,93 @@ def parse_bvh_text(text: str, path: str = "<string>") -> BVH:
     motion_line = next((i for i, ln in enumerate(lines) if ln.strip() == "MOTION"), None)
     if motion_line is None:
         raise ValueError(f"{path}: no MOTION section (file truncated?)")
-    toks = _tokens(lines[:motion_line])
-    pos = 1  # skip HIERARCHY
-
-    names: list[str] = []
-    parents: list[int] = []
-    offsets: list[list[float]] = []
-    channels: list[tuple[str, ...]] = []
-    end_site: list[bool] = []
-
-    def take(expected: str | None = None) -> tuple[str, int]:
-        nonlocal pos
-        if pos >= len(toks):
-            last = toks[-1][1] if toks else 1
-            raise ValueError(f"{path}:{last}: hierarchy ends early" + (f" (expected {expected!r})" if expected else ""))
-        tok, line = toks[pos]
-        if expected is not None and tok != expected:
-            raise ValueError(f"{path}:{line}: expected {expected!r}, got {tok!r}")
-        pos += 1
-        return tok, line
-
-    def joint(parent: int, is_end: bool, name: str, name_line: int) -> None:
-        index = len(names)
-        if name in names:
-            raise ValueError(f"{path}:{name_line}: joint name {name!r} is used twice")
-        names.append(name)
-        parents.append(parent)
-        end_site.append(is_end)
-        offsets.append([0.0, 0.0, 0.0])
-        channels.append(())
-        take("{")
-        _, line = take("OFFSET")
-        offsets[index] = [_float(take()[0], line, path, f"OFFSET of {name!r}") for _ in range(3)]
-        while True:
-            tok, line = take()
-            if tok == "}":
-                break
-            if is_end:
-                raise ValueError(f"{path}:{line}: unexpected {tok!r} in the end site of {names[parent]!r}")
-            if tok == "CHANNELS":
-                if channels[index]:
-                    raise ValueError(f"{path}:{line}: joint {name!r} has two CHANNELS lines")
-                count_tok, _ = take()
-                if not count_tok.isdigit():
-                    raise ValueError(f"{path}:{line}: CHANNELS count must be an integer, got {count_tok!r}")
-                chans = tuple(take()[0] for _ in range(int(count_tok)))
-                for c in chans:
-                    if c not in POSITION_CHANNELS + ROTATION_CHANNELS:
-                        raise ValueError(f"{path}:{line}: unknown channel name {c!r} for joint {name!r}")
-                if len(set(chans)) != len(chans):
-                    raise ValueError(f"{path}:{line}: repeated channel in {chans} for joint {name!r}")
-                channels[index] = chans
-            elif tok == "JOINT":
-                child, child_line = take()
-                joint(index, False, child, child_line)
-            elif tok == "End":
-                take("Site")
-                joint(index, True, f"{name}_end", line)
-            else:
-                raise ValueError(f"{path}:{line}: unexpected {tok!r} in joint {name!r}")
-
-    tok, line = take()
-    if tok != "ROOT":
-        raise ValueError(f"{path}:{line}: expected ROOT, got {tok!r}")
-    root_name, root_line = take()
-    joint(-1, False, root_name, root_line)
-    if pos != len(toks):
-        raise ValueError(f"{path}:{toks[pos][1]}: unexpected {toks[pos][0]!r} after the ROOT joint (only one ROOT is supported)")
-
+    h = _Hierarchy(_tokens(lines[:motion_line]), path)
     frames, frame_time, data_start = _motion_header(lines, motion_line, path)
-    num_channels = sum(len(c) for c in channels)
-    motion = _motion_values(lines, data_start, frames, num_channels, path)
+    motion = _motion_values(lines, data_start, frames, sum(len(c) for c in h.channels), path)
     return BVH(
-        names=tuple(names),
-        parents=np.array(parents, dtype=np.int64),
-        offsets=np.array(offsets, dtype=np.float64),
-        channels=tuple(channels),
-        end_site=np.array(end_site, dtype=bool),
+        names=tuple(h.names),
+        parents=np.array(h.parents, dtype=np.int64),
+        offsets=np.array(h.offsets, dtype=np.float64),
+        channels=tuple(h.channels),
+        end_site=np.array(h.end_site, dtype=bool),
         frame_time=frame_time,
         motion=motion,
         path=path,
     )
+
+
+class _Hierarchy:
+    """The joint tables of a HIERARCHY section, read from its tokens (``_tokens``) on construction.
+
+    One list per ``BVH`` field, in file order (depth first); ValueError naming ``path`` and the line
+    for anything malformed. Only one ROOT is supported.
+    """
+
+    def __init__(self, toks: list[tuple[str, int]], path: str):
+        self.toks, self.path, self.pos = toks, path, 1  # toks[0] is HIERARCHY
+        self.names: list[str] = []
+        self.parents: list[int] = []
+        self.offsets: list[list[float]] = []
+        self.channels: list[tuple[str, ...]] = []
+        self.end_site: list[bool] = []
+        tok, line = self.take()
+        if tok != "ROOT":
+            raise ValueError(f"{path}:{line}: expected ROOT, got {tok!r}")
+        self.joint(-1, False, *self.take())
+        if self.pos != len(toks):
+            raise ValueError(f"{path}:{toks[self.pos][1]}: unexpected {toks[self.pos][0]!r} after the ROOT joint (only one ROOT is supported)")
+
+    def take(self, expected: str | None = None) -> tuple[str, int]:
+        """The next (token, line); ValueError if there is none or it is not ``expected``."""
+        if self.pos >= len(self.toks):
+            last = self.toks[-1][1] if self.toks else 1
+            raise ValueError(f"{self.path}:{last}: hierarchy ends early" + (f" (expected {expected!r})" if expected else ""))
+        tok, line = self.toks[self.pos]
+        if expected is not None and tok != expected:
+            raise ValueError(f"{self.path}:{line}: expected {expected!r}, got {tok!r}")
+        self.pos += 1
+        return tok, line
+
+    def joint(self, parent: int, is_end: bool, name: str, name_line: int) -> None:
+        """Read one joint's block (``{`` after its name to its ``}``), its children included."""
+        if name in self.names:
+            raise ValueError(f"{self.path}:{name_line}: joint name {name!r} is used twice")
+        index = len(self.names)
+        self.names.append(name)
+        self.parents.append(parent)
+        self.end_site.append(is_end)
+        self.channels.append(())
+        self.take("{")
+        _, line = self.take("OFFSET")
+        self.offsets.append([_float(self.take()[0], line, self.path, f"OFFSET of {name!r}") for _ in range(3)])
+        while (item := self.take())[0] != "}":
+            tok, line = item
+            if is_end:
+                raise ValueError(f"{self.path}:{line}: unexpected {tok!r} in the end site of {self.names[parent]!r}")
+            if tok == "CHANNELS":
+                if self.channels[index]:
+                    raise ValueError(f"{self.path}:{line}: joint {name!r} has two CHANNELS lines")
+                self.channels[index] = self.channel_list(name, line)
+            elif tok == "JOINT":
+                self.joint(index, False, *self.take())
+            elif tok == "End":
+                self.take("Site")
+                self.joint(index, True, f"{name}_end", line)
+            else:
+                raise ValueError(f"{self.path}:{line}: unexpected {tok!r} in joint {name!r}")
+
+    def channel_list(self, name: str, line: int) -> tuple[str, ...]:
+        """The channel names after ``CHANNELS`` (their count first), each known and none repeated."""
+        count_tok, _ = self.take()
+        if not count_tok.isdigit():
+            raise ValueError(f"{self.path}:{line}: CHANNELS count must be an integer, got {count_tok!r}")
+        chans = tuple(self.take()[0] for _ in range(int(count_tok)))
+        for c in chans:
+            if c not in POSITION_CHANNELS + ROTATION_CHANNELS:
+                raise ValueError(f"{self.path}:{line}: unknown channel name {c!r} for joint {name!r}")
+        if len(set(chans)) != len(chans):
+            raise ValueError(f"{self.path}:{line}: repeated channel in {chans} for joint {name!r}")
+        return chans
 
 
 def _motion_header(lines: list[str], motion_line: int, path: str) -> tuple[int, float, int]:

@@ -1,8 +1,8 @@
 """Load a trained prior from a checkpoint: ours (``zedo-prior-v1``) or the official ZeDO release.
 
 ``load_prior`` returns the score network (eval mode, EMA weights by default) and a ``PriorInfo``
-holding what the exported prior's metadata needs: SDE, network widths, initial-pose clusters
-(S -> (S, 17, 3) float32, root-relative metres), provenance and training step.
+holding what the exported prior's metadata needs: SDE, network widths, clusters (the candidate
+start poses, S -> (S, 17, 3) float32, root-relative metres), provenance and training step.
 
 The official release (``ScoreModelFC_Adv``) is a dict with ``model_state_dict`` (keys prefixed
 ``module.`` by DataParallel, plus a ``sigmas`` buffer the network does not use), ``ema``
@@ -51,7 +51,7 @@ class PriorInfo:
     weights: str  # "ema" or "model": which weights were loaded
     prior_config: PriorConfig  # network widths
     sde: SDEConfig  # the SDE the prior was trained under
-    clusters: dict  # S -> (S, 17, 3) float32 initial poses, root-relative metres
+    clusters: dict  # S -> (S, 17, 3) float32 candidate start poses, root-relative metres
     provenance: list  # free-form dicts: training data, then this checkpoint
 
     def to_meta(self, name: str = "prior", precision: str = "fp32") -> PriorMeta:
@@ -72,7 +72,7 @@ def load_prior(path_or_obj, use_ema: bool = True, clusters=None) -> tuple[ScoreN
     path_or_obj: a ``.pt`` file path, or the dict ``torch.load`` returned (for files holding Python
     objects that the safe ``weights_only`` loader refuses). use_ema: load the EMA weights (the
     ones trained priors are meant to be used with) rather than the raw optimiser weights.
-    clusters: initial poses overriding the checkpoint's: an ``.npy``/``.npz`` path (see
+    clusters: candidate start poses overriding the checkpoint's: an ``.npy``/``.npz`` path (see
     ``load_clusters``) or a dict S -> (S, 17, 3) array in metres; required in practice for release
     checkpoints, which carry none.
 
@@ -100,7 +100,7 @@ def load_prior(path_or_obj, use_ema: bool = True, clusters=None) -> tuple[ScoreN
 
 
 def load_clusters(path: str | Path) -> dict[int, np.ndarray]:
-    """Initial-pose clusters from a file: S -> (S, 17, 3) float32, root-relative metres.
+    """Clusters (candidate start poses) from a file: S -> (S, 17, 3) float32, root-relative metres.
 
     ``.npy``: one (S, 17, 3) array (ZeDO's ``clusters/h36m_cluster{S}.npy``). ``.npz``: any number
     of (S, 17, 3) arrays, one per S (e.g. ``zedo-train``'s k-means sets). Poses need not be
@@ -132,6 +132,7 @@ def load_clusters(path: str | Path) -> dict[int, np.ndarray]:
 
 
 def _read(path_or_obj) -> tuple[object, str]:
+    """(the loaded checkpoint object, its name for messages); tensors and plain containers only."""
     if not isinstance(path_or_obj, (str, Path)):
         return path_or_obj, "<checkpoint dict>"
     path = Path(path_or_obj)
@@ -159,6 +160,7 @@ def _read(path_or_obj) -> tuple[object, str]:
 
 
 def _load_ours(ck: dict, source: str, use_ema: bool) -> tuple[ScoreNet, PriorInfo]:
+    """Network and info of a ``zedo-train`` checkpoint (CHECKPOINT_FORMAT), clusters included."""
     missing = [k for k in _OURS_REQUIRED if k not in ck]
     if missing:
         raise ValueError(f"{source}: {CHECKPOINT_FORMAT} checkpoint is missing keys {missing}")
@@ -194,6 +196,7 @@ def _load_ours(ck: dict, source: str, use_ema: bool) -> tuple[ScoreNet, PriorInf
 
 
 def _load_release(ck: dict, source: str, use_ema: bool) -> tuple[ScoreNet, PriorInfo]:
+    """Network and info of an official ZeDO release checkpoint (no clusters: the caller's)."""
     raw = ck["model_state_dict"]
     if not isinstance(raw, dict):
         raise ValueError(f"{source}: model_state_dict is a {type(raw).__name__}, expected a dict of tensors")
@@ -243,6 +246,7 @@ def _infer_config(state: dict, source: str) -> PriorConfig:
 
 
 def _new_model(cfg: PriorConfig, source: str) -> ScoreNet:
+    """``ScoreNet(cfg)``; its ValueError (widths and groups) names ``source``."""
     try:
         return ScoreNet(cfg)
     except ValueError as e:
@@ -298,6 +302,7 @@ def _check_clusters(clusters: dict, source: str) -> dict[int, np.ndarray]:
 
 
 def _dataclass_from(cls, value, source: str, what: str):
+    """``cls(**value)`` for a dict of known fields; ValueError naming ``source`` and ``what`` otherwise."""
     names = {f.name for f in fields(cls)}
     if not isinstance(value, dict) or not set(value) <= names:
         extra = sorted(set(value) - names) if isinstance(value, dict) else type(value).__name__

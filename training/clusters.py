@@ -1,10 +1,10 @@
-"""Initial-pose clusters: k-means of root-relative training poses (ZeDO starts each hypothesis from one).
+"""Clusters: k-means centres of root-relative training poses, the candidate start poses of ZeDO's
+loop (each hypothesis starts from one).
 
 Poses are first turned about the camera's vertical (y) axis to face the camera (left hip towards +x):
 training poses are seen from every side, so without this the mean pose has both hips at the pelvis
-(measured on Human3.6M: 1.4 cm apart instead of 25 cm) and the initial pose optimisation, which
-fits yaw and distance to the hips, has nothing to fit. Orientation is the IPO's job; the clusters
-only carry articulation.
+and the IPO, which fits yaw and distance, has nothing to fit. Orientation is the IPO's job; the
+clusters only carry articulation. See docs/decisions.md, "Clusters are taken facing the camera".
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 # The sets a checkpoint carries (sizes larger than the training set are skipped): S = 1 and S = 50
-# start that many hypotheses (the paper's settings); the 1000 are the library one hypothesis
-# chooses its start from (zedo.runtime.loop.choose_start).
+# start that many hypotheses (the paper's settings); the 1000 are the candidates one hypothesis
+# chooses its start from (zedo.runtime.start.choose_start).
 CLUSTER_SIZES: tuple[int, ...] = (1, 50, 1000)
 
 

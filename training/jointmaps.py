@@ -15,27 +15,19 @@ Outputs are world positions (F, 17, 3) in the rig's units (``RigMap.units_to_m``
 in the file's world frame; rigs here are y up, as BVH conventionally is. Rigs are recognised by
 their joint names.
 
-Bandai-Namco rig (the only one so far), tuned on 300 random clips (every 10th frame) against
-Human3.6M S1, S5-S8 scaled by the leg-length ratio (Bandai thigh + shin 0.80 m vs H36M 0.89 m:
-x0.90); all lengths below are medians, "H36M" means Human3.6M x0.90:
+Bandai-Namco rig (the only one so far), mapped so that its proportions match Human3.6M's at the
+rig's size (the rig is 0.90 the size of H36M's subjects; the recipes scale it, not the map):
 
-* Hip joints (UpperLeg_*) sit 6.5 cm from the pelvis vs H36M's 12.2 cm: their lateral offset (the
-  Hips frame's y axis) is scaled by 1.87. Pelvis = the midpoint of the two hip joints, as in H36M
-  (the rig's Hips joint sits 2.2 cm above it).
-* Thorax -> shoulder (UpperArm_*) is 10.8 cm vs 13.4 cm: the clavicle segment (Shoulder_* ->
-  UpperArm_*, along the Shoulder frame's x axis) is scaled by 1.5.
-* Spine = 0.7 Spine + 0.3 Chest: 20.6 cm above the pelvis (H36M 21.0; the Spine joint alone is
-  17.9). Thorax = Neck, the neck base: 43 cm above the pelvis, as H36M's thorax.
-* The Head joint (skull base) has a zero-length end site. Extrapolating along Neck -> Head would
-  ignore the head's own rotation (9 degrees from the neck's at the median, 24 at the 95th
-  percentile) and put the nose on the neck's axis, so nose and head top are sites in the Head
-  frame, whose axes are x up, y forward, z left: nose (1, 8, 0) cm, head top (9, 1.5, 0) cm, fitted
-  so that thorax -> nose (10.9 cm vs 10.7), nose -> head (10.3 vs 10.3), thorax -> head (15.5 vs
-  15.2) and the angles of thorax -> nose and thorax -> head to the trunk (55 and 16 degrees vs 52
-  and 19) match H36M.
+* Hips widened: the hip joints' (UpperLeg_*) lateral offset (Hips frame y) x1.87; the pelvis is
+  their midpoint, as in H36M.
+* Clavicles lengthened: Shoulder_* -> UpperArm_* (Shoulder frame x) x1.5.
+* Spine = 0.7 Spine + 0.3 Chest; thorax = Neck, the neck base.
+* Nose and head top are sites in the Head frame (x up, y forward, z left), so that they follow the
+  head's own rotation rather than the neck's.
 * Other joints are the rig's: UpperArm/LowerArm/Hand -> shoulder/elbow/wrist, UpperLeg/LowerLeg/
-  Foot -> hip/knee/ankle. Their bones are 0.97-1.03 of H36M's. The overall size is left alone:
-  every clip (all three actors) shares one skeleton, 0.90 the size of H36M's subjects.
+  Foot -> hip/knee/ankle.
+
+The medians behind each factor: docs/decisions.md, "Bandai-Namco joint map".
 """
 
 from __future__ import annotations

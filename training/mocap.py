@@ -4,9 +4,9 @@ Input poses are world-frame (y up, as BVH rigs conventionally are) in the rig's 
 are in metres, root-relative (pelvis at the origin), in a camera frame as Human3.6M's: x right,
 y down, z forward. Only the camera's rotation matters for root-relative poses, so a "view" is a
 rotation: a yaw about the vertical, uniform over the full circle (the subject is seen from every
-side); a pitch, the camera looking down by a uniform angle (Human3.6M's four cameras, 1.5-1.6 m
-high, look down by 11-16 degrees; the default -10..30 degrees also covers other set-ups); and a
-small roll (Human3.6M's are within +-3.5 degrees).
+side); a pitch, the camera looking down by a uniform angle; and a small roll. The default ranges
+cover Human3.6M's cameras and others: see docs/decisions.md, "Camera views of mocap: pitch -10 to
+30 degrees, roll +-5".
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import zlib
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
@@ -22,7 +23,7 @@ from tqdm.auto import tqdm
 
 from zedo.runtime.atomic import save_npz_atomic
 
-from .bvh import axis_rotations, parse_bvh
+from .bvh import BVH, axis_rotations, parse_bvh
 from .jointmaps import RigMap, map_to_h36m
 
 DEFAULT_PITCH_DEG = (-10.0, 30.0)
@@ -141,51 +142,71 @@ def prepare_bvh(
     _check_angles(pitch_deg, roll_deg)
     items = [Path(paths_or_dir)] if isinstance(paths_or_dir, (str, os.PathLike)) else [Path(p) for p in paths_or_dir]
     files = _bvh_files(items)
-    out_path = Path(out_npz)
+    tally = _Tally()
     chunks: list[np.ndarray] = []
-    rigs: dict[str, RigMap] = {}
-    skipped: list[dict] = []
-    frames = frames_used = 0
-    frame_times: set[float] = set()
     with tqdm(files, desc="bvh", unit="file", disable=not progress) as bar:
         for path in bar:
-            try:
-                bvh = parse_bvh(path)
-                world, rig = map_to_h36m(bvh)
-            except ValueError as e:  # every error names the file already
-                if not skip_bad:
-                    raise ValueError(f"prepare_bvh: nothing written: {e}") from e
-                skipped.append({"file": path.name, "error": str(e)})
-                bar.write(f"skipped: {e}")
+            mapped = _read_mapped(path, tally, skip_bad, bar.write)
+            if mapped is None:
                 continue
+            bvh, world, rig = mapped
             # Seeded by the file's name, not its position in the list, so that adding, removing
             # or skipping files leaves every other file's views unchanged.
             rng = np.random.default_rng([seed, zlib.crc32(path.name.encode())])
             chunks.append(camera_views(world, rig.units_to_m, views, every, rng, pitch_deg, roll_deg).astype(np.float32))
-            rigs[rig.name] = rig
-            frames += bvh.num_frames
-            frames_used += -(-bvh.num_frames // every)  # ceil: frame 0 is always kept
-            frame_times.add(round(bvh.frame_time, 6))
+            tally.add(bvh, rig, every)
     if not chunks:
         raise ValueError(f"prepare_bvh: none of the {len(files)} files gave poses; nothing written")
     poses = np.concatenate(chunks)
-    provenance = {
-        "source": "; ".join(sorted({r.source for r in rigs.values()})),
-        "inputs": sorted({p.name for p in items}),  # names only: absolute paths say nothing portable
-        "rig": sorted(rigs),
-        "files": len(files) - len(skipped),
-        "frames": frames,
-        "frames_used": frames_used,
-        "frame_time_s": sorted(frame_times),
-        "every": every,
-        "views": views,
-        "seed": seed,
-        "pitch_deg": list(pitch_deg),
-        "roll_deg": list(roll_deg),
-        "poses": int(len(poses)),
-        "frame": "root-relative H36M-17, camera frame x right y down z forward, metres",
-        "licence": "; ".join(sorted({r.licence for r in rigs.values()})),
-        "skipped": skipped,
-    }
-    save_npz_atomic(out_path, poses=poses, provenance=np.array(json.dumps(provenance)))
-    return out_path
+    settings = {"every": every, "views": views, "seed": seed, "pitch_deg": list(pitch_deg), "roll_deg": list(roll_deg)}
+    save_npz_atomic(Path(out_npz), poses=poses, provenance=np.array(json.dumps(tally.provenance(items, len(files), settings, len(poses)))))
+    return Path(out_npz)
+
+
+@dataclass
+class _Tally:
+    """What ``prepare_bvh`` records about the BVH files it read, for the provenance."""
+
+    rigs: dict[str, RigMap] = field(default_factory=dict)  # name -> map of every rig seen
+    skipped: list[dict] = field(default_factory=list)  # {"file", "error"} of each file left out
+    frames: int = 0  # frames in the files read
+    frames_used: int = 0  # of those, the frames kept (every ``every``-th)
+    frame_times: set[float] = field(default_factory=set)  # seconds per frame, rounded to 1 us
+
+    def add(self, bvh: BVH, rig: RigMap, every: int) -> None:
+        self.rigs[rig.name] = rig
+        self.frames += bvh.num_frames
+        self.frames_used += -(-bvh.num_frames // every)  # ceil: frame 0 is always kept
+        self.frame_times.add(round(bvh.frame_time, 6))
+
+    def provenance(self, items: list[Path], files: int, settings: dict, poses: int) -> dict:
+        """The prepared file's provenance; ``settings``: every, views, seed, pitch_deg, roll_deg."""
+        return {
+            "source": "; ".join(sorted({r.source for r in self.rigs.values()})),
+            "inputs": sorted({p.name for p in items}),  # names only: absolute paths say nothing portable
+            "rig": sorted(self.rigs),
+            "files": files - len(self.skipped),
+            "frames": self.frames,
+            "frames_used": self.frames_used,
+            "frame_time_s": sorted(self.frame_times),
+            **settings,
+            "poses": poses,
+            "frame": "root-relative H36M-17, camera frame x right y down z forward, metres",
+            "licence": "; ".join(sorted({r.licence for r in self.rigs.values()})),
+            "skipped": self.skipped,
+        }
+
+
+def _read_mapped(path: Path, tally: _Tally, skip_bad: bool, report) -> tuple[BVH, np.ndarray, RigMap] | None:
+    """(bvh, world poses (F, 17, 3) rig units, rig) of one file; for a bad file ValueError, or with
+    ``skip_bad`` None after recording it in ``tally`` and passing its line to ``report``."""
+    try:
+        bvh = parse_bvh(path)
+        world, rig = map_to_h36m(bvh)
+    except ValueError as e:  # every error names the file already
+        if not skip_bad:
+            raise ValueError(f"prepare_bvh: nothing written: {e}") from e
+        tally.skipped.append({"file": path.name, "error": str(e)})
+        report(f"skipped: {e}")
+        return None
+    return bvh, world, rig

@@ -9,26 +9,11 @@ that its checkpoints load by name; the time label fed to the embedding is t * 99
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn
 
-
-@dataclass(frozen=True)
-class PriorConfig:
-    """Shape of the score network. Defaults are the paper's (about 7.2 M parameters)."""
-
-    n_joints: int = 17  # joints per pose
-    joint_dim: int = 3  # coordinates per joint
-    hidden_dim: int = 1024  # width of the residual MLP
-    embed_dim: int = 512  # width of the time embedding
-    n_blocks: int = 2  # residual blocks, each two Linear+GroupNorm+SiLU layers
-    groups: int = 32  # GroupNorm groups
-    dropout: float = 0.0  # dropout after each activation (the release used 0.25)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+from .config import PriorConfig
 
 
 def timestep_embedding(labels: torch.Tensor, dim: int, max_positions: float = 10000.0) -> torch.Tensor:
@@ -84,4 +69,5 @@ class ScoreNet(nn.Module):
 
 
 def count_parameters(model: nn.Module) -> int:
+    """Number of scalar parameters of ``model``."""
     return sum(p.numel() for p in model.parameters())

@@ -1,16 +1,26 @@
-"""Model cards of the shipped priors, written from the checkpoint and zedo-eval's JSON results."""
+"""Model cards of the shipped priors (Markdown), written from the checkpoint and zedo-eval's JSON results."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import torch
+
+from zedo.runtime.atomic import atomic_path
+
 from .checkpoint import load_prior
 from .recipes import RECIPES
 
 
-def _fmt_eval(r: dict) -> str:
-    return f"| {r['track']} | {r['hypotheses']} | {r['iterations']} | {r['poses']} (every {r['every']}th frame) | {r['mpjpe']:.1f} | {r['pa_mpjpe']:.1f} | {r['pck150']:.1f} | {r['auc']:.1f} |"
+def _eval_row(r: dict) -> str:
+    """The accuracy table's row of one zedo-eval JSON result (mm, %)."""
+    return f"| {r['track']} | {r['hypotheses']} | {r['loop']['iterations']} | {r['poses']} (every {r['every']}th frame) | {r['mpjpe']:.1f} | {r['pa_mpjpe']:.1f} | {r['pck150']:.1f} | {r['auc']:.1f} |"
+
+
+def _data_line(p: dict) -> str:
+    """The data list's line of one training file's provenance."""
+    return f"- `{p.get('file', '?')}`: {p.get('poses', '?')} poses; {json.dumps({k: v for k, v in p.items() if k not in ('file', 'poses')})}"
 
 
 def write_model_card(name: str, ckpt: str | Path, evals: list[str | Path], out: str | Path, onnx_path: str | Path | None = None, reproduced: str = "") -> Path:
@@ -19,16 +29,12 @@ def write_model_card(name: str, ckpt: str | Path, evals: list[str | Path], out: 
     command compared (one line), if one was made."""
     recipe = RECIPES[name]
     _, info = load_prior(ckpt)
-    ck_raw = __import__("torch").load(ckpt, map_location="cpu", weights_only=True)
+    ck_raw = torch.load(ckpt, map_location="cpu", weights_only=True)
     seconds = float(ck_raw.get("train_seconds", 0.0))
     pc = info.prior_config
-    params = sum(v.numel() for k, v in ck_raw["ema"].items())
-    rows = []
-    for e in evals:
-        r = json.loads(Path(e).read_text())
-        r["iterations"] = r["loop"]["iterations"]
-        rows.append(_fmt_eval(r))
-    data_lines = "\n".join(f"- `{p.get('file', '?')}`: {p.get('poses', '?')} poses; {json.dumps({k: v for k, v in p.items() if k not in ('file', 'poses')})}" for p in info.provenance if isinstance(p, dict) and "file" in p)
+    params = sum(v.numel() for v in ck_raw["ema"].values())
+    rows = [_eval_row(json.loads(Path(e).read_text())) for e in evals]
+    data_lines = "\n".join(_data_line(p) for p in info.provenance if isinstance(p, dict) and "file" in p)
     size = f"{Path(onnx_path).stat().st_size / 1e6:.1f} MB" if onnx_path else "n/a"
     text = f"""# Prior `{name}`
 
@@ -65,5 +71,6 @@ projected truth, with MPII's joint definitions); the loop puts each joint on its
 reaches 3D in full.
 """
     out = Path(out)
-    out.write_text(text)
+    with atomic_path(out) as tmp:
+        tmp.write_text(text)
     return out

@@ -22,31 +22,14 @@ from zedo.runtime.sde import SDEConfig, marginal_std, mean_coeff
 from zedo.runtime.skeleton import FLIP_PERMUTATION, JOINT_NAMES, PARENTS
 
 from .clusters import CLUSTER_SIZES, kmeans_poses
-from .model import PriorConfig, ScoreNet
+from .config import PriorConfig, TrainConfig
+from .model import ScoreNet
 
 CHECKPOINT_FORMAT = "zedo-prior-v1"
 
 
-@dataclass(frozen=True)
-class TrainConfig:
-    """Optimisation settings of ``zedo-train``."""
-
-    steps: int = 20_000  # optimiser steps
-    batch_size: int = 1024  # poses per step
-    lr: float = 5e-4  # peak Adam learning rate
-    warmup: int = 500  # linear learning-rate warm-up steps, then cosine decay to lr/20
-    grad_clip: float = 1.0  # global gradient-norm clip
-    ema_decay: float = 0.999  # EMA of the weights; the EMA weights are the ones exported
-    t_lo: float = 0.005  # smallest training t (below ZeDO's 0.01 so the end of the range is covered)
-    t_hi: float = 0.15  # largest training t (above ZeDO's 0.1 for the same reason)
-    flip: bool = True  # mirror left/right at random (a mirrored pose is a valid pose)
-    bone_scale_std: float = 0.0  # std of per-bone log length factors; off: at 0.08 S9 got worse (see augment_bone_lengths)
-    seed: int = 0  # seeds weights, batches, noise and clusters
-    threads: int = 0  # torch CPU threads (0: torch's default)
-    checkpoint_every: int = 1000  # steps between resumable checkpoints
-
-
 def _lr_at(step: int, cfg: TrainConfig) -> float:
+    """Learning rate of step ``step``: linear warm-up to ``cfg.lr``, then cosine decay to lr/20."""
     if step < cfg.warmup:
         return cfg.lr * (step + 1) / cfg.warmup
     progress = (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)
@@ -69,15 +52,11 @@ def augment_bone_lengths(x0: torch.Tensor, std: float, gen: torch.Generator) -> 
     """Vary the proportions of root-relative poses (B, 17, 3): each bone scaled by exp(std * n), n ~ N(0, 1)
     per pose and bone, then the whole pose rescaled to its original total bone length.
 
-    Human3.6M has one skeleton per subject (bone lengths are constant within a subject), so a prior
-    trained on five subjects learns five skeletons and, at the small t where ZeDO's loop ends, pulls an
-    unseen subject's bones towards them. Random proportions (left and right alike, so poses stay
-    symmetric) make it learn a continuum of skeletons instead. Bone directions are kept; joints are
-    re-accumulated from the root (parents precede children in PARENTS).
-
-    Measured (hidden 512, 4000 steps, std 0.08, S9 every 256th frame, 1000 iterations): the noise
-    loss on S9 at t = 0.01 falls from 1.02 to 0.94, but the loop's S9 error rises from 70.0 / 49.8 to
-    82.7 / 51.2 mm (MPJPE / PA-MPJPE), so the shipped recipes leave it off.
+    Human3.6M has one skeleton per subject, so a prior trained on five subjects learns five
+    skeletons; random proportions (left and right alike, so poses stay symmetric) would teach it a
+    continuum instead. Bone directions are kept; joints are re-accumulated from the root (parents
+    precede children in PARENTS). The shipped recipes leave it off (it made the loop's S9 error
+    worse): see docs/decisions.md, "Bone-proportion augmentation off".
     """
     b = x0.shape[0]
     factors = torch.exp(std * torch.randn(b, len(PARENTS), generator=gen))[:, _bone_partner()]
@@ -91,33 +70,46 @@ def augment_bone_lengths(x0: torch.Tensor, std: float, gen: torch.Generator) -> 
             length = bone.norm(dim=-1)
             before += length
             after += factors[:, j] * length
-    # Keep the skeleton's total length: the loop cannot see depth, so the pose's size comes from the
-    # prior alone, and randomising it (measured: S9 MPJPE 94 mm against 70 mm) costs more than the
-    # proportions gain (PA-MPJPE 35 against 38 mm from the true pose).
+    # Keep the skeleton's total length: the loop cannot see depth, so a pose's size comes from the
+    # prior alone (same entry of docs/decisions.md).
     return out * (before / after)[:, None, None]
 
 
 def load_pose_files(paths) -> tuple[np.ndarray, list[dict]]:
-    """Concatenate prepared pose files (``zedo-prepare`` output: ``poses`` (M, 17, 3), ``provenance``)."""
+    """Concatenate prepared pose files (``zedo-prepare`` output): poses (M, 17, 3) float32 metres,
+    and one provenance dict per file (its name, pose count and recorded provenance).
+    ValueError naming the file that is unreadable or lacks a (M, 17, 3) ``poses`` array."""
+    paths = [Path(p) for p in paths]
+    if not paths:
+        raise ValueError("no prepared pose files given")
     poses, prov = [], []
     for p in paths:
-        p = Path(p)
         try:
             d = np.load(p, allow_pickle=False)
         except (OSError, ValueError) as e:
             raise ValueError(f"{p}: not a readable .npz file ({e})") from None
-        if "poses" not in d.files:
-            raise ValueError(f"{p}: no 'poses' array (found {d.files}); make it with zedo-prepare")
-        arr = d["poses"]
-        if arr.ndim != 3 or arr.shape[1:] != (17, 3):
-            raise ValueError(f"{p}: 'poses' has shape {arr.shape}, expected (M, 17, 3)")
-        poses.append(arr.astype(np.float32))
-        prov.append({"file": p.name, "poses": int(len(arr)), **(json.loads(str(d["provenance"])) if "provenance" in d.files else {})})
+        if not isinstance(d, np.lib.npyio.NpzFile):
+            raise ValueError(f"{p}: a single array, not a prepared .npz pose file; make it with zedo-prepare")
+        with d:
+            if "poses" not in d.files:
+                raise ValueError(f"{p}: no 'poses' array (found {d.files}); make it with zedo-prepare")
+            arr = d["poses"]
+            if arr.ndim != 3 or arr.shape[1:] != (17, 3):
+                raise ValueError(f"{p}: 'poses' has shape {arr.shape}, expected (M, 17, 3)")
+            poses.append(arr.astype(np.float32))
+            prov.append({"file": p.name, "poses": int(len(arr)), **(json.loads(str(d["provenance"])) if "provenance" in d.files else {})})
     return np.concatenate(poses), prov
 
 
 def skeleton_dict() -> dict:
+    """The checkpoint's ``skeleton`` entry: layout name, the 17 joint names and their parents."""
     return {"layout": "h36m17", "joint_names": list(JOINT_NAMES), "parents": list(PARENTS)}
+
+
+def start_clusters(poses: np.ndarray, seed: int) -> dict[str, torch.Tensor]:
+    """The checkpoint's ``clusters_S`` entries: k-means centres (S, 17, 3) float32 metres of the
+    training poses (M, 17, 3), the candidate start poses, for each S in CLUSTER_SIZES up to M."""
+    return {f"clusters_{k}": torch.from_numpy(kmeans_poses(poses, k, seed=seed)) for k in CLUSTER_SIZES if k <= len(poses)}
 
 
 def train(
@@ -132,84 +124,124 @@ def train(
     """Train a prior on prepared pose files and write ``out`` (a .pt checkpoint); returns its path.
 
     A checkpoint is rewritten (atomically) every ``cfg.checkpoint_every`` steps; with ``resume`` an
-    existing ``out`` with the same configuration is continued from its step, bit for bit.
+    existing ``out`` with the same configuration is continued from its step, bit for bit. The
+    clusters are computed once, for the final checkpoint.
     """
     out = Path(out)
     poses, provenance = load_pose_files(data_paths)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
+    run = _new_run(cfg, prior)
+    if resume and out.exists():
+        _resume(run, out, cfg, prior)
+    settings = {"prior_config": prior.to_dict(), "sde_config": asdict(sde), "train_config": asdict(cfg), "skeleton": skeleton_dict(), "provenance": provenance}
+    _optimise(run, torch.from_numpy(poses), cfg, sde, progress, checkpoint=lambda: _save(out, run, settings, {}))
+    _save(out, run, settings, start_clusters(poses, cfg.seed))
+    return out
+
+
+@dataclass
+class _Run:
+    """What a checkpoint saves and resume restores, besides the settings."""
+
+    model: ScoreNet
+    ema: ScoreNet  # exponential moving average of model's weights
+    opt: torch.optim.Adam
+    gen: torch.Generator  # draws batches, flips, augmentation, t and noise
+    step: int = 0  # optimiser steps taken
+    seconds: float = 0.0  # training wall time so far, earlier runs of a resumed checkpoint included
+
+
+def _new_run(cfg: TrainConfig, prior: PriorConfig) -> _Run:
+    """A seeded start: the network, its EMA copy, Adam and the data generator (in this order: the
+    global seed's draws go to the two networks' initial weights)."""
     torch.manual_seed(cfg.seed)
     model = ScoreNet(prior)
     ema = ScoreNet(prior)
     ema.load_state_dict(model.state_dict())
     ema.requires_grad_(False)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    gen = torch.Generator().manual_seed(cfg.seed)
-    step, elapsed = 0, 0.0
-    if resume and out.exists():
-        ck = torch.load(out, map_location="cpu", weights_only=False)
-        if ck.get("train_config") != asdict(cfg) or ck.get("prior_config") != prior.to_dict():
-            raise ValueError(f"{out}: exists with a different configuration; pass another -o or --no-resume")
-        model.load_state_dict(ck["model"])
-        ema.load_state_dict(ck["ema"])
-        opt.load_state_dict(ck["optimizer"])
-        gen.set_state(ck["generator"])
-        step, elapsed = ck["step"], ck.get("train_seconds", 0.0)
-    data = torch.from_numpy(poses)
-    flip = torch.tensor(FLIP_PERMUTATION)
-    clusters = {}
+    return _Run(model, ema, opt, torch.Generator().manual_seed(cfg.seed))
 
-    def save(final: bool) -> None:
-        if final and not clusters:
-            clusters.update({f"clusters_{k}": kmeans_poses(poses, k, seed=cfg.seed) for k in CLUSTER_SIZES if k <= len(poses)})
-        ck = {
-            "format": CHECKPOINT_FORMAT,
-            "model": model.state_dict(),
-            "ema": ema.state_dict(),
-            "optimizer": opt.state_dict(),
-            "generator": gen.get_state(),
-            "step": step,
-            "train_seconds": elapsed,
-            "prior_config": prior.to_dict(),
-            "sde_config": asdict(sde),
-            "train_config": asdict(cfg),
-            "skeleton": skeleton_dict(),
-            "provenance": provenance,
-            **{k: torch.from_numpy(v) for k, v in clusters.items()},
-        }
-        with atomic_path(out) as tmp:
-            torch.save(ck, tmp)
 
-    model.train()
-    bar = tqdm(total=cfg.steps, initial=step, disable=not progress, desc="train", unit="step")
-    t_start = time.time() - elapsed
-    while step < cfg.steps:
-        for g in opt.param_groups:
-            g["lr"] = _lr_at(step, cfg)
-        idx = torch.randint(len(data), (cfg.batch_size,), generator=gen)
-        x0 = data[idx]
-        if cfg.flip:
-            mirror = torch.rand(cfg.batch_size, generator=gen) < 0.5
-            x0 = torch.where(mirror[:, None, None], x0[:, flip] * torch.tensor([-1.0, 1.0, 1.0]), x0)
-        if cfg.bone_scale_std > 0:
-            x0 = augment_bone_lengths(x0, cfg.bone_scale_std, gen)
-        t = cfg.t_lo + (cfg.t_hi - cfg.t_lo) * torch.rand(cfg.batch_size, generator=gen)
-        eps = torch.randn(x0.shape, generator=gen)
-        loss = dsm_loss(model, x0, t, eps, sde)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-        opt.step()
-        with torch.no_grad():
-            for pe, pm in zip(ema.parameters(), model.parameters()):
-                pe.lerp_(pm, 1.0 - cfg.ema_decay)
-        step += 1
+def _resume(run: _Run, out: Path, cfg: TrainConfig, prior: PriorConfig) -> None:
+    """Continue ``run`` from the checkpoint ``out``; ValueError if it was made with other settings."""
+    ck = torch.load(out, map_location="cpu", weights_only=False)
+    if ck.get("train_config") != asdict(cfg) or ck.get("prior_config") != prior.to_dict():
+        raise ValueError(f"{out}: exists with a different configuration; pass another -o or --no-resume")
+    run.model.load_state_dict(ck["model"])
+    run.ema.load_state_dict(ck["ema"])
+    run.opt.load_state_dict(ck["optimizer"])
+    run.gen.set_state(ck["generator"])
+    run.step, run.seconds = ck["step"], ck.get("train_seconds", 0.0)
+
+
+def _save(out: Path, run: _Run, settings: dict, clusters: dict) -> None:
+    """Write the checkpoint ``out`` atomically (CHECKPOINT_FORMAT; its keys in this order)."""
+    ck = {
+        "format": CHECKPOINT_FORMAT,
+        "model": run.model.state_dict(),
+        "ema": run.ema.state_dict(),
+        "optimizer": run.opt.state_dict(),
+        "generator": run.gen.get_state(),
+        "step": run.step,
+        "train_seconds": run.seconds,
+        **settings,
+        **clusters,
+    }
+    with atomic_path(out) as tmp:
+        torch.save(ck, tmp)
+
+
+def _optimise(run: _Run, data: torch.Tensor, cfg: TrainConfig, sde: SDEConfig, progress: bool, checkpoint) -> None:
+    """Take steps from ``run.step`` to ``cfg.steps`` on poses ``data`` (M, 17, 3) metres, calling
+    ``checkpoint()`` every ``cfg.checkpoint_every`` steps before the last."""
+    run.model.train()
+    bar = tqdm(total=cfg.steps, initial=run.step, disable=not progress, desc="train", unit="step")
+    t_start = time.time() - run.seconds
+    while run.step < cfg.steps:
+        loss = _step(run, *_batch(data, cfg, run.gen), cfg, sde)
         bar.update(1)
-        if step % 50 == 0:
+        if run.step % 50 == 0:
             bar.set_postfix(loss=f"{loss.item():.4f}")
-        elapsed = time.time() - t_start
-        if step % cfg.checkpoint_every == 0 and step < cfg.steps:
-            save(final=False)
+        run.seconds = time.time() - t_start
+        if run.step % cfg.checkpoint_every == 0 and run.step < cfg.steps:
+            checkpoint()
     bar.close()
-    save(final=True)
-    return out
+
+
+_FLIP = torch.tensor(FLIP_PERMUTATION)  # joint order of the mirrored pose
+_MIRROR_X = torch.tensor([-1.0, 1.0, 1.0])  # mirroring negates x (camera right)
+
+
+def _batch(data: torch.Tensor, cfg: TrainConfig, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One step's draws from ``gen``, in a fixed order: poses x0 (B, 17, 3) metres from ``data``
+    (mirrored at random and re-proportioned as ``cfg`` says), t (B,) in [t_lo, t_hi], unit noise
+    eps (B, 17, 3)."""
+    idx = torch.randint(len(data), (cfg.batch_size,), generator=gen)
+    x0 = data[idx]
+    if cfg.flip:
+        mirror = torch.rand(cfg.batch_size, generator=gen) < 0.5
+        x0 = torch.where(mirror[:, None, None], x0[:, _FLIP] * _MIRROR_X, x0)
+    if cfg.bone_scale_std > 0:
+        x0 = augment_bone_lengths(x0, cfg.bone_scale_std, gen)
+    t = cfg.t_lo + (cfg.t_hi - cfg.t_lo) * torch.rand(cfg.batch_size, generator=gen)
+    eps = torch.randn(x0.shape, generator=gen)
+    return x0, t, eps
+
+
+def _step(run: _Run, x0: torch.Tensor, t: torch.Tensor, eps: torch.Tensor, cfg: TrainConfig, sde: SDEConfig) -> torch.Tensor:
+    """One Adam step on the noise-prediction loss at this step's learning rate (clipped gradients),
+    then the EMA update; returns the loss."""
+    for g in run.opt.param_groups:
+        g["lr"] = _lr_at(run.step, cfg)
+    loss = dsm_loss(run.model, x0, t, eps, sde)
+    run.opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(run.model.parameters(), cfg.grad_clip)
+    run.opt.step()
+    with torch.no_grad():
+        for pe, pm in zip(run.ema.parameters(), run.model.parameters()):
+            pe.lerp_(pm, 1.0 - cfg.ema_decay)
+    run.step += 1
+    return loss
