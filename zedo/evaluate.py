@@ -26,7 +26,8 @@ from zedo.runtime.atomic import atomic_path
 from zedo.runtime import LoopConfig
 from zedo.runtime.metrics import auc, mpjpe, pa_mpjpe, pck
 from zedo.runtime.skeleton import IPO_JOINTS, TORSO_JOINTS
-from zedo.training.h36m import iter_takes, load_cameras, load_positions, project
+from zedo.datasets.h36m import iter_takes, load_cameras, load_positions
+from zedo.runtime.geometry import project
 
 DETECTIONS_FILE = "data_2d_h36m_sh_pt_mpii.npz"
 # Joints of the detections that enter as missing. Neck/nose is absent from the file. MPII has no
