@@ -6,7 +6,7 @@
 Per precision (fp32, fp16, int8, each made by ``zedo-export --precision``): size on disk; the
 prior alone on ONNX Runtime's CPU provider, calls per second at batch 1 and 1024 (best of 3
 rounds, --threads intra-op threads); parity against FP32 on the held-out calibration samples (max
-and mean |eps error|, unitless); and accuracy end to end through ``zedo.evaluate.evaluate`` on
+and mean |eps error|, unitless); and accuracy end to end through ``zedo.evaluation.evaluate`` on
 Human3.6M (default S9, every 64th frame, ground-truth 2D, 1000 iterations): MPJPE and PA-MPJPE in
 millimetres and their change against FP32. --sensitivity adds the INT8 per-layer table
 (``zedo.calibration.int8.sensitivity``) behind the layers kept in FP32.
@@ -50,7 +50,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--prior", required=True, help="checkpoint (.pt), bundled prior name or FP32 .onnx, as zedo-export --ckpt takes")
     p.add_argument("--calibration-set", help="calibration set .npz (default: the shipped one)")
-    p.add_argument("--data", default="../shared/data/h36m", help="Human3.6M folder for zedo.evaluate")
+    p.add_argument("--data", default="../shared/data/h36m", help="Human3.6M folder for zedo.evaluation")
     p.add_argument("--subject", default="S9")
     p.add_argument("--every", type=int, default=64, help="every N-th frame per action and camera")
     p.add_argument("--iterations", type=int, default=1000)
@@ -102,7 +102,7 @@ def main(argv=None) -> int:
             out["sensitivity"] = [asdict(r) for r in rows]
 
         if not a.skip_accuracy:
-            from zedo.evaluate import evaluate
+            from zedo.evaluation import evaluate
 
             cfg = replace(LoopConfig(), iterations=a.iterations)
             print(f"\naccuracy on {a.subject}, every {a.every}th frame, {a.iterations} iterations{f', {a.limit} poses' if a.limit else ''}:")

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from reference_zedo import reference_loop  # noqa: E402
 from timing import best_of  # noqa: E402
 
-from zedo.evaluate import load_h36m_eval  # noqa: E402
+from zedo.evaluation import load_h36m_eval  # noqa: E402
 from zedo.runtime import LoopConfig, estimate, open_engine  # noqa: E402
 from zedo.training.checkpoint import load_prior  # noqa: E402
 

@@ -63,7 +63,7 @@ def test_single_hypothesis_starts_from_the_best_fitting_cluster(make_prior):
     from conftest import TPOSE
 
     from zedo.runtime.prior_file import PriorMeta
-    from zedo.runtime.metrics import pa_mpjpe
+    from zedo.evaluation.metrics import pa_mpjpe
     from zedo.runtime.sde import SDEConfig
 
     s = synthetic_poses(3, seed=3, noise=0.05)

@@ -1,4 +1,4 @@
-"""Properties of the pose-error metrics (zedo.runtime.metrics): mm out, metres in."""
+"""Properties of the pose-error metrics (zedo.evaluation.metrics): mm out, metres in."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from conftest import synthetic_poses
 
-from zedo.runtime.metrics import auc, joint_errors, mpjpe, pa_mpjpe, pck, procrustes_align
+from zedo.evaluation.metrics import auc, joint_errors, mpjpe, pa_mpjpe, pck, procrustes_align
 
 
 def random_rotations(n, rng):

@@ -15,7 +15,8 @@ import torch
 from zedo.runtime.sde import SDEConfig, marginal_std, mean_coeff
 from zedo.runtime.skeleton import BONES, bone_lengths
 from zedo.training.clusters import face_camera, kmeans_poses
-from zedo.training.h36m import load_positions, prepare_h36m, world_to_camera, Camera
+from zedo.datasets.h36m import Camera, load_positions, world_to_camera
+from zedo.training.h36m import prepare_h36m
 from zedo.training.model import PriorConfig, ScoreNet, count_parameters
 from zedo.training import cli
 from zedo.training.train import TrainConfig, augment_bone_lengths, dsm_loss, load_pose_files, train

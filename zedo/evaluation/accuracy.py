@@ -1,0 +1,59 @@
+"""``evaluate``: the accuracy of a prior on the Human3.6M evaluation set, the call behind zedo-eval.
+
+The set (``evalset``) runs through ``zedo.runtime.estimate`` in this process, or through the
+installed zedo-infer command (``via_cli``); ``scoring`` turns the hypotheses into the JSON-ready
+result, to which the run's settings are added.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from zedo.runtime import LoopConfig, estimate, open_engine
+
+from .evalset import load_h36m_eval
+from .scoring import score
+from .via_cli import run_zedo_infer
+
+
+def evaluate(data_dir, engine="default", subject="S9", every=64, track="gt", hypotheses=1, config=LoopConfig(), batch_size=1024, selection="prior", limit=0, progress=True, via_cli=False, threads=0, seed=0) -> dict:
+    """Run ``estimate`` (or, with ``via_cli``, the installed zedo-infer command) over the evaluation
+    set and score it; returns a JSON-ready dict (errors in mm, the settings, ``seconds`` of the run).
+
+    ``limit`` > 0 keeps that many poses spread evenly over the set; ``engine`` a bundled prior name,
+    a file, or (not with ``via_cli``) an engine object; ``threads`` ONNX Runtime's (0: its default).
+    """
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+        raise ValueError(f"limit must be a whole number >= 0, got {limit!r}")
+    data = load_h36m_eval(data_dir, subject, every, track)
+    if limit:
+        data = data.take(np.linspace(0, len(data.gt) - 1, min(limit, len(data.gt))).astype(int))
+    eng = open_engine(engine, threads=threads) if isinstance(engine, (str, Path)) else engine
+    t0 = time.perf_counter()
+    if via_cli:
+        hyps, selected = run_zedo_infer(data, engine, hypotheses, config, batch_size, selection, seed, threads, progress)
+        others = {}
+    else:
+        res = estimate(data.keypoints, data.K, data.scores, engine=eng, hypotheses=hypotheses, config=config, batch_size=batch_size, selection=selection, seed=seed, progress=progress)
+        hyps, selected = res.hypotheses, res.selected
+        others = {"reprojection": np.argmin(res.reprojection_px, 1), "prior": np.argmin(res.prior_residual, 1)}
+    seconds = time.perf_counter() - t0
+    out = score(hyps, selected, data, others)
+    out.update(
+        engine=str(getattr(eng, "path", engine)),
+        prior=eng.meta.name,
+        subject=subject,
+        every=every,
+        track=track,
+        hypotheses=hypotheses,
+        selection=selection,
+        dropped_frames=data.dropped,
+        seconds=seconds,
+        loop=asdict(config),
+        via="zedo-infer" if via_cli else "estimate",
+    )
+    return out

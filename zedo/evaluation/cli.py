@@ -1,0 +1,82 @@
+"""``zedo-eval``: accuracy of a prior through the runtime on Human3.6M (a thin shell over ``evaluate``).
+
+    zedo-eval --engine h36m --track detected --every 256 -o result.json
+
+Prints one row (MPJPE, PA-MPJPE in mm, PCK150, AUC in percent); ``-o`` also writes every field as
+JSON (read by benchmarks/tables.py), atomically, its path checked before the run. Errors print one
+line ``zedo-eval: error: ...`` and exit with status 2 (``zedo.runtime.commands``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from zedo.runtime.atomic import atomic_path
+from zedo.runtime.commands import add_loop_options, loop_config, run_command
+
+from .accuracy import evaluate
+from .evalset import TRACKS
+
+PROG = "zedo-eval"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=PROG, description="Accuracy of a ZeDO prior on Human3.6M (mm).")
+    p.add_argument("--data", default="../shared/data/h36m", help="folder with data_3d_h36m.npz, cameras.json and the detections")
+    p.add_argument("--subject", default="S9")
+    p.add_argument("--every", type=int, default=64, help="every N-th frame per action and camera (1: all frames)")
+    p.add_argument("--track", choices=TRACKS, default="gt")
+    add_loop_options(p)
+    p.add_argument("--limit", type=int, default=0, help="evaluate at most this many poses, spread evenly (0: all)")
+    p.add_argument("--via-cli", action="store_true", help="run the installed zedo-infer command on the set written as an input file")
+    p.add_argument("-o", "--output", help="write the results as JSON")
+    p.add_argument("--quiet", action="store_true")
+    return p
+
+
+def check_output(path) -> Path:
+    """The ``-o`` path, checked before the long run: not a folder, and a file can be made in its
+    folder (or in the nearest folder above it that exists). ValueError naming the path."""
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{path}: output path is a directory")
+    folder = next((p for p in (path.parent, *path.parent.parents) if p.exists()), Path.cwd())
+    try:
+        with tempfile.TemporaryFile(dir=folder):  # a real probe: permission bits do not bind root
+            pass
+    except OSError as e:
+        raise ValueError(f"{path}: cannot write the output: no file can be made in {folder} ({e.strerror or e})") from None
+    return path
+
+
+def format_row(r: dict) -> str:
+    """One line of a result: prior, track, S, the errors, and (S > 1) the mean-hypothesis and oracle errors."""
+    s = f"{r['prior']:>8} {r['track']:>8} S={r['hypotheses']:<3} MPJPE {r['mpjpe']:6.1f}  PA-MPJPE {r['pa_mpjpe']:6.1f}  PCK150 {r['pck150']:5.1f}  AUC {r['auc']:5.1f}"
+    if "mpjpe_oracle" in r:
+        s += f"  | mean-hyp {r['mpjpe_mean_hyp']:.1f}/{r['pa_mpjpe_mean_hyp']:.1f}  oracle {r['mpjpe_oracle']:.1f}/{r['pa_mpjpe_oracle']:.1f}"
+    return s + f"  ({r['poses']} poses, {r['seconds']:.0f} s)"
+
+
+def run(args: argparse.Namespace) -> None:
+    """One evaluation: print its row, and write its JSON where ``-o`` says."""
+    output = check_output(args.output) if args.output else None
+    config = loop_config(args)
+    r = evaluate(args.data, args.engine, args.subject, args.every, args.track, args.hypotheses, config, args.batch_size, args.selection, args.limit,
+                 progress=not args.quiet, via_cli=args.via_cli, threads=args.threads, seed=args.seed)
+    print(format_row(r))
+    if output:
+        with atomic_path(output) as tmp:
+            tmp.write_text(json.dumps(r, indent=1))
+
+
+def main(argv=None) -> int:
+    """Entry point of ``zedo-eval``; returns the exit status (0 success, 2 error, 130 interrupted)."""
+    return run_command(PROG, build_parser(), run, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
