@@ -12,7 +12,8 @@ import argparse
 
 import numpy as np
 
-from zedo.training.h36m import iter_takes, load_cameras, load_positions, project
+from zedo.datasets.h36m import iter_takes, load_cameras, load_positions
+from zedo.runtime.geometry import project
 
 
 def fit(target, base, direction):

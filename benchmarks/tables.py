@@ -42,6 +42,12 @@ def _cmd(r: dict) -> str:
         parts.append(f"--initial-candidates {candidates}")
     if list(loop["ipo_joints"]) == [0, 1, 4]:
         parts.append("--ipo-joints paper")
+    if r.get("layout", "h36m17") != "h36m17":
+        parts.append(f"--layout {r['layout']}")
+    if r.get("image_size"):
+        parts.append("--image-size " + " ".join(f"{v:g}" for v in r["image_size"]))
+    if r.get("focal_scale", 1.0) != 1.0:
+        parts.append(f"--focal-scale {r['focal_scale']:g}")
     if r.get("via") == "zedo-infer":
         parts.append("--via-cli")
     if r["hypotheses"] > 1 and r["selection"] != "prior":

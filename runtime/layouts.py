@@ -78,6 +78,18 @@ class Layout:
             out_sc[:, j] = np.where(ok, sc[:, idx].min(-1), 0.0)
         return out_kp, out_sc
 
+    def from_prior(self, keypoints, scores):
+        """The inverse on the joints this layout shares with the prior: (N, 17, 2) and (N, 17) in the
+        prior's order -> (N, J, 2) and (N, J); the layout's other joints get NaN and score 0. For
+        writing ground truth as a detector would (eyes, ears, toes absent)."""
+        kp, sc = np.asarray(keypoints, dtype=np.float64), np.asarray(scores, dtype=np.float64)
+        J = len(self.joint_names)
+        out_kp, out_sc = np.full(kp.shape[:1] + (J, 2), np.nan), np.zeros(kp.shape[:1] + (J,))
+        for j, rule in enumerate(self.to_h36m):
+            if len(rule) == 1:
+                out_kp[:, rule[0][0]], out_sc[:, rule[0][0]] = kp[:, j], sc[:, j]
+        return out_kp, out_sc
+
 
 def _coco_like(name: str, names: tuple[str, ...], used_by: str, normalised: bool = False) -> Layout:
     """A layout with COCO's body joints (nose, shoulders, elbows, wrists, hips, knees, ankles) found by

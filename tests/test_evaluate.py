@@ -127,7 +127,7 @@ def test_detections_of_the_wrong_structure_are_named(h36m_dir):
 # ---- the command ------------------------------------------------------------------------------
 
 FIELDS = {"poses", "mpjpe", "pa_mpjpe", "pck150", "auc", "per_action_mpjpe", "engine", "prior", "subject", "every", "track",
-          "hypotheses", "selection", "dropped_frames", "seconds", "loop", "via"}
+          "hypotheses", "selection", "dropped_frames", "seconds", "loop", "via", "layout", "image_size", "focal_scale"}
 
 
 def test_command_prints_a_row_and_writes_the_json(h36m_dir, tiny_prior, tmp_path, capsys):
@@ -225,3 +225,21 @@ def test_evaluation_stands_on_the_runtime_only():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("via_cli", [False, True])
+def test_layouts_and_cameras_as_a_user_would_give_them(h36m_dir, tiny_prior, via_cli):
+    """The set written as COCO-17 or OpenPose (the joints they share), and the camera as an image size
+    or a scaled K, runs through estimate and zedo-infer alike."""
+    from zedo.evaluation.accuracy import evaluate
+    from zedo.runtime import LoopConfig
+
+    cfg = LoopConfig(iterations=3)
+    runs = {
+        key: evaluate(h36m_dir, str(tiny_prior), every=3, config=cfg, progress=False, via_cli=via_cli, **kw)
+        for key, kw in {"coco": {"layout": "coco17"}, "op": {"layout": "openpose25"}, "size": {"image_size": (1000, 1002)}, "f": {"focal_scale": 1.4}}.items()
+    }
+    assert runs["coco"]["layout"] == "coco17" and runs["size"]["image_size"] == [1000, 1002] and runs["f"]["focal_scale"] == 1.4
+    assert all(np.isfinite(r["mpjpe"]) for r in runs.values())
+    with pytest.raises(ValueError, match="focal_scale"):
+        evaluate(h36m_dir, str(tiny_prior), every=3, config=cfg, image_size=(1000, 1002), focal_scale=2.0)

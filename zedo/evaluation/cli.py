@@ -17,6 +17,7 @@ from pathlib import Path
 
 from zedo.runtime.atomic import atomic_path
 from zedo.runtime.commands import add_loop_options, loop_config, run_command
+from zedo.runtime.layouts import LAYOUTS
 
 from .accuracy import evaluate
 from .evalset import TRACKS
@@ -30,6 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--subject", default="S9")
     p.add_argument("--every", type=int, default=64, help="every N-th frame per action and camera (1: all frames)")
     p.add_argument("--track", choices=TRACKS, default="gt")
+    p.add_argument("--layout", choices=sorted(LAYOUTS), default="h36m17", help="write the 2D in this keypoint layout, as a detector of that layout would give it (the joints it shares with Human3.6M; default: %(default)s)")
+    p.add_argument("--image-size", nargs=2, type=float, metavar=("W", "H"), help="give the image size instead of K (the runtime's default camera)")
+    p.add_argument("--focal-scale", type=float, default=1.0, metavar="X", help="give K with both focal lengths times X (a wrong focal length; default: %(default)s)")
     add_loop_options(p)
     p.add_argument("--limit", type=int, default=0, help="evaluate at most this many poses, spread evenly (0: all)")
     p.add_argument("--via-cli", action="store_true", help="run the installed zedo-infer command on the set written as an input file")
@@ -66,7 +70,8 @@ def run(args: argparse.Namespace) -> None:
     output = check_output(args.output) if args.output else None
     config = loop_config(args)
     r = evaluate(args.data, args.engine, args.subject, args.every, args.track, args.hypotheses, config, args.batch_size, args.selection, args.limit,
-                 progress=not args.quiet, via_cli=args.via_cli, threads=args.threads, seed=args.seed)
+                 progress=not args.quiet, via_cli=args.via_cli, threads=args.threads, seed=args.seed,
+                 layout=args.layout, image_size=args.image_size, focal_scale=args.focal_scale)
     print(format_row(r))
     if output:
         with atomic_path(output) as tmp:

@@ -16,6 +16,7 @@ import numpy as np
 
 from zedo.datasets.h36m import CAMERA_IDS, CAMERAS_FILE, DETECTIONS_FILE, POSITIONS_FILE, iter_takes, load_cameras, load_detections, load_positions
 from zedo.runtime.geometry import project
+from zedo.runtime.layouts import get_layout
 from zedo.runtime.skeleton import NUM_JOINTS
 
 TRACKS: tuple[str, ...] = ("gt", "detected")
@@ -86,3 +87,21 @@ def _camera_detections(detections: dict, path: Path, action: str, cam_id: str, f
     if len(d16) < frames:
         raise ValueError(f"{path}: detections of {action!r}, camera {cam_id}, have {len(d16)} frames; the 3D has {frames}")
     return d16
+
+
+def runtime_input(data: EvalSet, layout: str = "h36m17", image_size=None, focal_scale: float = 1.0) -> dict:
+    """The set as a user would give it to ``zedo.runtime.estimate``: keypoints and scores written in
+    ``layout`` (the joints it shares with Human3.6M; the rest absent, score 0), missing keypoints
+    NaN; ``K`` with both focal lengths times ``focal_scale``, or none and ``image_size`` (w, h) px.
+    Returns the keyword arguments keypoints, scores, K, image_size, layout."""
+    if not (isinstance(focal_scale, (int, float)) and 0 < focal_scale < 100):
+        raise ValueError(f"focal_scale must be a number in (0, 100), got {focal_scale!r}")
+    if image_size is not None and focal_scale != 1.0:
+        raise ValueError("focal_scale scales the true K; with image_size there is none")
+    kp, sc = get_layout(layout).from_prior(np.where(data.scores[..., None] > 0, data.keypoints, np.nan), data.scores)
+    K = None
+    if image_size is None:
+        K = data.K.copy()
+        K[:, 0, 0] *= focal_scale
+        K[:, 1, 1] *= focal_scale
+    return {"keypoints": kp, "scores": sc, "K": K, "image_size": image_size, "layout": layout}

@@ -20,7 +20,6 @@ import numpy as np
 from zedo.runtime import LoopConfig
 from zedo.runtime.commands import loop_argv
 
-from .evalset import EvalSet
 
 INFER = "zedo-infer"
 ERROR_PREFIX = f"{INFER}: error: "
@@ -41,15 +40,17 @@ def infer_argv(input_path, output_path, engine, hypotheses: int, config: LoopCon
     return argv if progress else argv + ["--quiet"]
 
 
-def run_zedo_infer(data: EvalSet, engine, hypotheses: int, config: LoopConfig, batch_size: int, selection: str, seed: int = 0, threads: int = 0, progress: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """Hypotheses (M, S, 17, 3) camera-frame metres and selected (M,) from zedo-infer on ``data``;
-    ``engine`` a bundled prior name or a file. RuntimeError with zedo-infer's message if it fails."""
+def run_zedo_infer(given: dict, engine, hypotheses: int, config: LoopConfig, batch_size: int, selection: str, seed: int = 0, threads: int = 0, progress: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Hypotheses (M, S, 17, 3) camera-frame metres and selected (M,) from zedo-infer on the input
+    ``given`` (``evalset.runtime_input``: keypoints, scores, K or image_size, layout), written as
+    zedo's .npz; ``engine`` a bundled prior name or a file. RuntimeError with zedo-infer's message
+    if it fails."""
     if not isinstance(engine, (str, Path)):
         raise ValueError(f"--via-cli needs a prior name or file for {INFER}, not an engine object")
     exe = infer_executable()
     with tempfile.TemporaryDirectory() as tmp:
         inp, out = Path(tmp) / "input.npz", Path(tmp) / "output.npz"
-        np.savez(inp, keypoints=np.where(data.scores[..., None] > 0, data.keypoints, np.nan), scores=data.scores, K=data.K)
+        np.savez(inp, **{k: v for k, v in given.items() if v is not None})
         run_quietly([exe, *infer_argv(inp, out, engine, hypotheses, config, batch_size, selection, seed, threads, progress)])
         with np.load(out) as r:
             hyps = r["hypotheses"] if "hypotheses" in r.files else r["joints_3d"][:, None]
