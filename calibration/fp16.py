@@ -15,7 +15,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .graph import load_prior_model, save_prior_model, sort_nodes
+from zedo.runtime.prior_file import load_prior_model, save_prior_model
+
+from .graph import sort_nodes
 
 # Regions kept in float32, measured on the pilot prior (hidden 512) on 512 held-out samples of the
 # shipped calibration set, max / mean |eps - eps_fp32| (eps is unitless, std about 1):

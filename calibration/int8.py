@@ -27,10 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from zedo.runtime.prior_file import INPUT_T, INPUT_X
+from zedo.runtime.prior_file import INPUT_T, INPUT_X, load_prior_model, save_prior_model
 from zedo.runtime.skeleton import NUM_JOINTS
-
-from .graph import load_prior_model, save_prior_model
 
 METHODS: tuple[str, ...] = ("minmax", "entropy", "percentile")
 QUANTIZED_OPS: tuple[str, ...] = ("Gemm", "MatMul")
@@ -252,7 +250,7 @@ def sensitivity(fp32_onnx, x: np.ndarray, t: np.ndarray, method: str = DEFAULT_M
     import onnx
 
     from .dataset import holdout_split
-    from .parity import compare
+    from .parity import compare_precision
 
     (cx, ct), (hx, ht) = holdout_split(*_check_set(x, t))
     layers = list(gemm_layers(onnx.load(str(fp32_onnx))))
@@ -267,7 +265,7 @@ def sensitivity(fp32_onnx, x: np.ndarray, t: np.ndarray, method: str = DEFAULT_M
         out = Path(tmp) / "variant.onnx"
         for name, exclude, ops in variants:
             quantize_int8(fp32_onnx, out, cx, ct, exclude=exclude, method=method, ops=ops)
-            r = compare(out, fp32_onnx, hx, ht, "int8")
+            r = compare_precision(out, fp32_onnx, hx, ht, "int8")
             rows.append(SensitivityRow(name, tuple(exclude), r.max_error, r.mean_error))
     return rows
 
