@@ -6,8 +6,9 @@ with scales fixed by calibration on a calibration set (``zedo.calibration.datase
 x (N, 17, 3) float32 metres, t (N,) in ZeDO's range). The same file runs on ONNX Runtime and is
 consumed directly by TensorRT (``zedo-export --engine`` builds it as typed; TensorRT takes the
 scales from the Q/DQ nodes and needs no calibrator). ONNX Runtime's CPU provider fuses Q/DQ Gemms
-into integer kernels only when their outputs are quantized too, which costs accuracy (below), so
-on a CPU it dequantizes and multiplies in float: the file is 3.5x smaller, not faster.
+into integer kernels only when their outputs are quantized too, which costs accuracy, so on a CPU
+it dequantizes and multiplies in float: the file is smaller, not faster (see docs/decisions.md,
+"FP16 and INT8 on a CPU: smaller, not faster").
 TensorRT's constraints shape the choices here: symmetric INT8 activations and weights (zero
 point 0), per-channel weight scales along the output axis, and float biases (TensorRT does not
 dequantize INT32 tensors).
@@ -39,21 +40,9 @@ GROUPS: dict[str, str] = {
     "post_dense": "the last layer, hidden -> eps (51)",
     "blocks": "the residual blocks' hidden -> hidden layers",
 }
-# Chosen by ``sensitivity`` on the pilot prior (hidden 512), max / mean |eps - eps_fp32| on 512
-# held-out samples of the shipped calibration set (eps is unitless, std about 1):
-#   all layers INT8 (minmax)           1.04 / 0.052   pre_dense alone INT8      0.84 / 0.046
-#   pre_dense kept FP32                0.28 / 0.023   post_dense alone INT8     0.04 / 0.008
-#   pre_dense + post_dense kept FP32   0.26 / 0.022   time_embed kept FP32      0.94 / 0.052
-#   ... + GroupNorm input INT8         0.66 / 0.045   every other layer alone   <= 0.26 / 0.015
-#   same exclusion, entropy            0.70 / 0.019   same exclusion, percentile 0.50 / 0.019
-# pre_dense reads the pose itself: one INT8 step of x (max |x| / 127, about 9 mm) exceeds the
-# noise at t_min (std 2 mm), so the network no longer sees the noise it must predict. post_dense
-# writes eps directly and, like pre_dense, is a 51 x hidden layer (the two: 3% of the
-# multiply-adds at hidden 512), so keeping both costs little. The time embedding tolerates INT8 (keeping it FP32 gains
-# nothing) and GroupNorm stays float32 (only Gemm/MatMul inputs are quantized: quantizing its
-# input doubles the error). Entropy and percentile clip the rare large activations of the first
-# block: 11-13% lower mean error, but a 2-3x larger worst case, which a single pose's loop feels.
-# Q/DQ on the Gemm outputs too (quantize_outputs): 0.47 / 0.035.
+# pre_dense reads the pose (one INT8 step of x, about 9 mm, exceeds the 2 mm noise at t_min) and
+# post_dense writes eps: both stay FP32; see docs/decisions.md, "INT8 layers kept in FP32". MinMax:
+# entropy and percentile clip to a larger worst case; see "INT8 calibration: MinMax, Q/DQ on Gemm inputs only".
 DEFAULT_METHOD = "minmax"
 DEFAULT_EXCLUDE: tuple[str, ...] = ("pre_dense", "post_dense")
 CALIBRATION_BATCH = 256  # rows per calibration run; ranges do not depend on it, memory does
@@ -194,9 +183,8 @@ def quantize_int8(
     if not quantize_outputs:
         extra["OpTypesToExcludeOutputQuantization"] = list(QUANTIZED_OPS)
     with tempfile.TemporaryDirectory(prefix="zedo-int8-") as tmp:
-        # ONNX Runtime's pre-processing folds the exporter's shape arithmetic and identity Cast into
-        # constants (100 nodes -> 69 on a ScoreNet, standard ops only, so TensorRT still parses it);
-        # the quantized graph's accuracy is the same (pilot prior: max |eps error| 0.263 either way).
+        # ONNX Runtime's pre-processing folds shape arithmetic into constants (standard ops, TensorRT
+        # still parses them) at no cost in accuracy; see docs/decisions.md, "ONNX Runtime pre-processing before INT8".
         source = Path(tmp) / "fp32.onnx"
         quant_pre_process(str(fp32_onnx), str(source))
         nodes_to_exclude = resolve_exclude(onnx.load(str(source)), exclude)
@@ -244,8 +232,8 @@ def sensitivity(fp32_onnx, x: np.ndarray, t: np.ndarray, method: str = DEFAULT_M
 
     x (N, 17, 3), t (N,): a calibration set; the last quarter is held out (``holdout_split``).
     Variants: everything INT8; each group kept FP32; each layer alone INT8; the default; the
-    default with GroupNorm's InstanceNormalization input quantized as well. About
-    one second per variant for a hidden-512 prior; files go to a temporary folder.
+    default with GroupNorm's InstanceNormalization input quantized as well. One quantization and
+    comparison per variant; files go to a temporary folder.
     """
     import onnx
 

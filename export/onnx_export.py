@@ -5,10 +5,9 @@ float32 root-relative metres and ``t`` (B,) float32 diffusion time, output ``eps
 float32, with the batch dimension B dynamic; the prior's metadata JSON sits in
 ``metadata_props["zedo"]`` and in the sidecar ``<file>.json``.
 
-Opset 17 by default: the newest opset TensorRT 8.6's ONNX parser accepts, supported by every
-TensorRT 10 release, so one file serves both. GroupNorm exports as Reshape +
-InstanceNormalization + Reshape + Mul + Add (GroupNormalization only exists from opset 18), which
-TensorRT and ONNX Runtime both run natively.
+Opset 17 by default, the newest TensorRT 8.6 parses, so that one file serves TensorRT 8.6 and 10
+(GroupNorm then exports as InstanceNormalization between Reshapes); see docs/decisions.md, "ONNX
+opset 17, TorchScript exporter".
 """
 
 from __future__ import annotations

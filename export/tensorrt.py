@@ -32,7 +32,8 @@ from .parity import PARITY_BATCHES, check_parity, clean_poses
 
 # Largest allowed max |eps_TensorRT - eps_ONNX Runtime| by the engine's precision: TF32 (FP32
 # builds on Ampere and newer) and FP16 kernels round like an FP16 file, INT8 kernels like an INT8
-# file, so calibration's tolerances apply (not yet measured on a GPU; see docs/decisions.md).
+# file, so calibration's tolerances apply; not yet measured on a GPU: see docs/decisions.md,
+# "TensorRT engine parity tolerances".
 ENGINE_TOLERANCES: dict[str, float] = {"fp32": TOLERANCES["fp16"], **TOLERANCES}
 
 
