@@ -15,7 +15,7 @@ dequantize INT32 tensors).
 
 Inputs and outputs stay float32 (x, t -> eps), so the runtime feeds the file like an FP32 prior.
 The legacy alternative, implicit quantization with a TensorRT calibrator on the FP32 file
-(``tensorrt_calibrator``), is deprecated since TensorRT 10.1 and removed in 11.
+(``zedo.calibration.tensorrt_calibrator``), is deprecated since TensorRT 10.1 and removed in 11.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from zedo.runtime.compare import check_inputs
 from zedo.runtime.prior_file import INPUT_T, INPUT_X, load_prior_model, save_prior_model
-from zedo.runtime.skeleton import NUM_JOINTS
 
 METHODS: tuple[str, ...] = ("minmax", "entropy", "percentile")
 QUANTIZED_OPS: tuple[str, ...] = ("Gemm", "MatMul")
@@ -136,10 +136,9 @@ def calibrate_ranges(fp32_onnx, x: np.ndarray, t: np.ndarray, method: str, ops, 
         return calibrator.compute_data()
 
 
-def _check_set(x, t) -> tuple[np.ndarray, np.ndarray]:
-    x, t = np.asarray(x, np.float32), np.asarray(t, np.float32)
-    if x.ndim != 3 or x.shape[1:] != (NUM_JOINTS, 3) or t.shape != (len(x),) or len(x) == 0:
-        raise ValueError(f"calibration needs x (N, {NUM_JOINTS}, 3) and t (N,) with N >= 1, got {x.shape} and {t.shape}")
+def check_set(x, t) -> tuple[np.ndarray, np.ndarray]:
+    """x (N, 17, 3), t (N,) as float32; ValueError for bad shapes or NaN/inf values."""
+    x, t = check_inputs(x, t)
     if not (np.isfinite(x).all() and np.isfinite(t).all()):
         raise ValueError("the calibration set holds NaN or infinite values")
     return x, t
@@ -167,7 +166,7 @@ def quantize_int8(
 
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
-    x, t = _check_set(calib_x, calib_t)
+    x, t = check_set(calib_x, calib_t)
     _, meta = load_prior_model(fp32_onnx)
     if meta.precision != "fp32":
         raise ValueError(f"{fp32_onnx}: quantize an FP32 prior, not an {meta.precision} one")
@@ -240,7 +239,7 @@ def sensitivity(fp32_onnx, x: np.ndarray, t: np.ndarray, method: str = DEFAULT_M
     from .dataset import holdout_split
     from .parity import compare_precision
 
-    (cx, ct), (hx, ht) = holdout_split(*_check_set(x, t))
+    (cx, ct), (hx, ht) = holdout_split(*check_set(x, t))
     layers = list(gemm_layers(onnx.load(str(fp32_onnx))))
     default = " + ".join(DEFAULT_EXCLUDE)
     variants = [("all layers INT8", (), QUANTIZED_OPS)]
@@ -256,69 +255,3 @@ def sensitivity(fp32_onnx, x: np.ndarray, t: np.ndarray, method: str = DEFAULT_M
             r = compare_precision(out, fp32_onnx, hx, ht, "int8")
             rows.append(SensitivityRow(name, tuple(exclude), r.max_error, r.mean_error))
     return rows
-
-
-def tensorrt_calibrator(calib_x, calib_t, cache_file=None, batch_size: int = 256):
-    """A TensorRT ``IInt8EntropyCalibrator2`` over a calibration set, for implicit INT8 builds.
-
-    calib_x (N, 17, 3) float32 metres, calib_t (N,) float32, served ``batch_size`` rows at a time
-    from GPU buffers (CuPy); a remainder smaller than a batch is dropped. cache_file: where
-    TensorRT's calibration table is read from (if it exists: calibration is then skipped) and
-    written to. Pass it to ``zedo.export.tensorrt.build_engine(..., int8=True, calibrator=...)``
-    with the FP32 ONNX file. Implicit quantization is deprecated since TensorRT 10.1 (removed in
-    11): prefer ``quantize_int8``'s Q/DQ file, which TensorRT builds without a calibrator.
-
-    Raises RuntimeError if TensorRT or CuPy is missing, ValueError for a bad set or batch size.
-    """
-    x, t = _check_set(calib_x, calib_t)
-    if not 1 <= batch_size <= len(x):
-        raise ValueError(f"batch_size must be in 1..{len(x)} (the set's size), got {batch_size}")
-    try:
-        import tensorrt as trt
-    except ImportError:
-        raise RuntimeError("TensorRT is not installed: pip install tensorrt on a machine with an NVIDIA GPU") from None
-    if not hasattr(trt, "IInt8EntropyCalibrator2"):
-        raise RuntimeError(f"TensorRT {trt.__version__} has no calibrators (removed in 11); build the Q/DQ file from quantize_int8")
-    try:
-        import cupy
-    except ImportError:
-        raise RuntimeError("the TensorRT calibrator needs CuPy for its GPU buffers: pip install 'zedo[gpu]'") from None
-
-    class EntropyCalibrator(trt.IInt8EntropyCalibrator2):
-        """Serves the calibration set to TensorRT batch by batch; caches the resulting table."""
-
-        def __init__(self):
-            # TensorRT's Python bindings need the base initialiser called explicitly.
-            trt.IInt8EntropyCalibrator2.__init__(self)
-            self.batches = len(x) // batch_size
-            self.index = 0
-            self.cache_file = None if cache_file is None else Path(cache_file)
-            self._x = cupy.empty((batch_size, NUM_JOINTS, 3), dtype=cupy.float32)
-            self._t = cupy.empty((batch_size,), dtype=cupy.float32)
-
-        def get_batch_size(self):
-            return batch_size
-
-        def get_batch(self, names):
-            if self.index >= self.batches:
-                return None
-            s = slice(self.index * batch_size, (self.index + 1) * batch_size)
-            self._x.set(x[s])
-            self._t.set(t[s])
-            self.index += 1
-            pointers = {INPUT_X: int(self._x.data.ptr), INPUT_T: int(self._t.data.ptr)}
-            return [pointers[n] for n in names]
-
-        def read_calibration_cache(self):
-            if self.cache_file is not None and self.cache_file.is_file():
-                return self.cache_file.read_bytes()
-            return None
-
-        def write_calibration_cache(self, cache):
-            if self.cache_file is not None:
-                from zedo.runtime.atomic import atomic_path
-
-                with atomic_path(self.cache_file) as tmp:
-                    tmp.write_bytes(bytes(cache))
-
-    return EntropyCalibrator()

@@ -12,7 +12,7 @@ Reduced precision, two ways. Recommended: build a reduced-precision ONNX file
 strongly typed, so layers the file keeps in float32 stay float32 and INT8 scales come from the
 Q/DQ nodes. Legacy (TensorRT <= 10, deprecated since 10.1): the ``fp16``/``int8`` builder flags on
 the FP32 file, where TensorRT picks each layer's precision itself; INT8 then needs a calibrator
-(``zedo.calibration.int8.tensorrt_calibrator``).
+(``zedo.calibration.tensorrt_calibrator.tensorrt_calibrator``).
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def build_engine(
 
     fp16: let TensorRT run layers in half precision where faster (weights stored in FP16). int8:
     let it run INT8 kernels, with scales from the file's Q/DQ nodes or, for an FP32 file, from
-    ``calibrator`` (a TensorRT IInt8Calibrator, e.g. ``zedo.calibration.int8.tensorrt_calibrator``,
+    ``calibrator`` (a TensorRT IInt8Calibrator, e.g. ``zedo.calibration.tensorrt_calibrator.tensorrt_calibrator``,
     run on batches of its own size; deprecated since TensorRT 10.1). Without either flag the
     network is built strongly typed (TensorRT >= 10): in the precision the file says, float32 for
     an FP32 export (TensorRT's default TF32 tensor-core math applies on Ampere and newer), FP16 or

@@ -19,6 +19,7 @@ import torch
 from onnx import TensorProto
 
 from zedo.calibration import dataset, fp16, int8
+from zedo.calibration.tensorrt_calibrator import tensorrt_calibrator
 from zedo.calibration.convert import convert_precision
 from zedo.calibration.dataset import (
     build_shipped_calibration_set,
@@ -31,25 +32,21 @@ from zedo.calibration.dataset import (
 from zedo.calibration.graph import stores_fp16, to_fp32
 from zedo.calibration.parity import TOLERANCES, compare_precision, onnx_runner
 from zedo.export import cli
-from zedo.export.onnx_export import export_onnx
 from zedo.export.tensorrt import build_engine
 from zedo.runtime import open_engine
 from zedo.runtime.compare import ParityError, run
 from zedo.runtime.prior_file import PriorMeta, load_prior_model, sidecar_path
 from zedo.runtime.sde import SDEConfig, marginal_std, mean_coeff
-from fake_prior import meta as _meta
-from fake_prior import model as _model
 from fake_prior import poses as _poses
 from fake_prior import write_checkpoint as _checkpoint
+from fake_prior import write_onnx as _onnx
 
 torch.set_num_threads(1)  # tiny networks; leave the machine's cores to other work
 
 
 @pytest.fixture(scope="module")
 def fp32_prior(tmp_path_factory):
-    path = tmp_path_factory.mktemp("fp32") / "tiny.onnx"
-    export_onnx(_model(), _meta(), path)
-    return path
+    return _onnx(tmp_path_factory.mktemp("fp32") / "tiny.onnx")
 
 
 @pytest.fixture(scope="module")
@@ -317,9 +314,9 @@ def _qdq_stub():
 def test_tensorrt_calibrator_needs_tensorrt(monkeypatch, calib):
     monkeypatch.setitem(sys.modules, "tensorrt", None)  # makes `import tensorrt` raise ImportError
     with pytest.raises(RuntimeError, match="TensorRT is not installed"):
-        int8.tensorrt_calibrator(*calib)
+        tensorrt_calibrator(*calib)
     with pytest.raises(ValueError, match="batch_size"):
-        int8.tensorrt_calibrator(*calib, batch_size=0)
+        tensorrt_calibrator(*calib, batch_size=0)
 
 
 def test_build_engine_calibrator_needs_int8(tmp_path, fp32_prior):
@@ -334,11 +331,11 @@ def test_tensorrt_builds_qdq_file_and_calibrated_fp32(tmp_path, fp32_prior, int8
     built = build_engine(int8_prior, tmp_path / "qdq.trt", opt_batch=8, max_batch=64, workspace_gb=1)
     assert PriorMeta.from_json(sidecar_path(built.path).read_text()).precision == "int8" and built.parity.passed
     cache = tmp_path / "calib.cache"
-    calibrator = int8.tensorrt_calibrator(*calib, cache_file=cache, batch_size=64)
+    calibrator = tensorrt_calibrator(*calib, cache_file=cache, batch_size=64)
     engine = build_engine(fp32_prior, tmp_path / "implicit.trt", int8=True, calibrator=calibrator, opt_batch=8, max_batch=64, workspace_gb=1).path
     assert engine.exists() and cache.exists()
     # A second calibrator finds the cache and TensorRT reads it instead of calibrating.
-    again = int8.tensorrt_calibrator(*calib, cache_file=cache, batch_size=64)
+    again = tensorrt_calibrator(*calib, cache_file=cache, batch_size=64)
     assert again.read_calibration_cache() == cache.read_bytes()
     x, t = calib
     eng = open_engine(engine)

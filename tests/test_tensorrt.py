@@ -11,22 +11,18 @@ import torch
 
 import zedo.runtime.tensorrt_engine as tensorrt_engine
 from zedo.export import tensorrt
-from zedo.export.onnx_export import export_onnx
 from zedo.export.tensorrt import build_engine
 from zedo.runtime.compare import ParityError
 from zedo.runtime.onnxruntime_engine import OnnxRuntimeEngine
 from zedo.runtime.prior_file import INPUT_T, INPUT_X, OUTPUT_EPS, PriorMeta, read_onnx_meta, read_sidecar, sidecar_path, write_sidecar
-from fake_prior import meta as _meta
-from fake_prior import model as _model
+from fake_prior import write_onnx as _onnx
 
 torch.set_num_threads(1)  # tiny networks; leave the machine's cores to other work
 
 
 @pytest.fixture(scope="module")
 def tiny_onnx(tmp_path_factory):
-    path = tmp_path_factory.mktemp("trt") / "prior.onnx"
-    export_onnx(_model(), _meta(), path)
-    return path
+    return _onnx(tmp_path_factory.mktemp("trt") / "prior.onnx")
 
 
 def test_missing_tensorrt_gives_clear_error(tmp_path, monkeypatch):
