@@ -28,6 +28,7 @@ import sys
 
 from zedo.runtime.commands import run_command
 
+from .exporter import export_prior
 from .options import PRECISIONS
 
 
@@ -55,8 +56,6 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace) -> None:
-    from .exporter import export_prior
-
     export_prior(
         args.ckpt, out=args.out, precision=args.precision, engine=args.engine, fp16=args.fp16, calibration_set=args.calibration_set,
         precision_atol=args.precision_atol, clusters=args.clusters, opset=args.opset, atol=args.atol, engine_atol=args.engine_atol,
