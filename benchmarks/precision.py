@@ -3,12 +3,13 @@
     python benchmarks/precision.py --prior runs/prior.pt          # or a bundled name, or an FP32 .onnx
     python benchmarks/precision.py --prior default --limit 64 --iterations 100   # a quick check
 
-Per precision (fp32, fp16, int8, each made by ``zedo-export --precision``): size on disk; the
-prior alone on ONNX Runtime's CPU provider, calls per second at batch 1 and 1024 (best of 3
-rounds, --threads intra-op threads); parity against FP32 on the held-out calibration samples (max
-and mean |eps error|, unitless); and accuracy end to end through ``zedo.evaluation.evaluate`` on
-Human3.6M (default S9, every 64th frame, ground-truth 2D, 1000 iterations): MPJPE and PA-MPJPE in
-millimetres and their change against FP32. --sensitivity adds the INT8 per-layer table
+Per precision (fp32, fp16, int8, each made by ``zedo.export.export_prior``, as ``zedo-export
+--precision`` makes them): size on disk; the prior alone on ONNX Runtime's CPU provider, calls per
+second at batch 1 and 1024 (best of 3 rounds, --threads intra-op threads); parity against FP32 on
+the held-out calibration samples (max and mean |eps error|, unitless, as the export measured it);
+and accuracy end to end through ``zedo.evaluation.evaluate`` on Human3.6M (default S9, every 64th
+frame, ground-truth 2D, 1000 iterations): MPJPE and PA-MPJPE in millimetres and their change
+against FP32. --sensitivity adds the INT8 per-layer table
 (``zedo.calibration.int8.sensitivity``) behind the layers kept in FP32.
 """
 
@@ -23,16 +24,13 @@ from pathlib import Path
 
 import numpy as np
 
-from zedo.calibration.dataset import holdout_split, load_calibration_set, shipped_calibration_path
-from zedo.calibration.parity import compare
-from zedo.export import cli as export_cli
+from zedo.calibration.dataset import load_calibration_set, shipped_calibration_path
+from zedo.export import export_prior
+from zedo.export.options import PRECISIONS
 from zedo.runtime import LoopConfig, open_engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from timing import best_of  # noqa: E402
-
-PRECISIONS = ("fp32", "fp16", "int8")
-
 
 
 def throughput(path: Path, batch: int, x: np.ndarray, t: np.ndarray, threads: int) -> float:
@@ -65,28 +63,24 @@ def main(argv=None) -> int:
 
     calib_path = Path(a.calibration_set) if a.calibration_set else shipped_calibration_path()
     x, t, _ = load_calibration_set(calib_path)
-    _, (hx, ht) = holdout_split(x, t)
     out: dict = {"prior": a.prior, "calibration_set": str(calib_path), "threads": a.threads, "precisions": {}}
     with tempfile.TemporaryDirectory(prefix="zedo-precision-") as tmp:
         work = Path(a.workdir) if a.workdir else Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
-        paths = {}
+        paths, checked = {}, {}
         for precision in PRECISIONS:
             paths[precision] = work / f"prior-{precision}.onnx"
-            args = ["--ckpt", a.prior, "--precision", precision, "-o", str(paths[precision])]
-            if precision != "fp32":
-                args += ["--calibration-set", str(calib_path)]
-            print(f"== zedo-export {' '.join(args)}", flush=True)
-            if export_cli.main(args) != 0:
-                return 2
+            calibration = str(calib_path) if precision != "fp32" else None
+            print(f"== export_prior({a.prior!r}, precision={precision!r}, out={str(paths[precision])!r}, calibration_set={calibration!r})", flush=True)
+            # fp16/int8 parity: against the FP32 export on the calibration set's held-out samples.
+            checked[precision] = export_prior(a.prior, paths[precision], precision, calibration_set=calibration).precision_parity
         print()
         for precision, path in paths.items():
             row = {"size_mb": path.stat().st_size / 1e6}
             for b in a.batches:
                 row[f"calls_per_s_batch_{b}"] = throughput(path, b, x, t, a.threads)
-            if precision != "fp32":
-                r = compare(path, paths["fp32"], hx, ht, precision)
-                row.update(parity_max=r.max_error, parity_mean=r.mean_error)
+            if checked[precision] is not None:
+                row.update(parity_max=checked[precision].max_error, parity_mean=checked[precision].mean_error)
             out["precisions"][precision] = row
             speed = ", ".join(f"batch {b}: {row[f'calls_per_s_batch_{b}']:8.1f} calls/s" for b in a.batches)
             parity = f", |eps - fp32| max {row['parity_max']:.2e} mean {row['parity_mean']:.2e}" if precision != "fp32" else ""

@@ -8,25 +8,20 @@ that lose accuracy in half precision stay float32 (``KEEP_FP32``), with Casts ar
 
 The file halves the prior's size on disk. TensorRT builds it as it is (strongly typed: FP16
 kernels where the graph says float16); ONNX Runtime's CPU provider has few float16 kernels and
-runs most nodes in float32 behind inserted Casts, so on a CPU FP16 saves space, not time.
+runs most nodes in float32 behind inserted Casts, so on a CPU FP16 saves space, not time (see
+docs/decisions.md, "FP16 and INT8 on a CPU: smaller, not faster").
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from .graph import load_prior_model, save_prior_model, sort_nodes
+from zedo.runtime.prior_file import load_prior_model, save_prior_model
 
-# Regions kept in float32, measured on the pilot prior (hidden 512) on 512 held-out samples of the
-# shipped calibration set, max / mean |eps - eps_fp32| (eps is unitless, std about 1):
-#   everything fp16                       1.57e-2 / 1.02e-3
-#   pre_dense kept fp32                   1.37e-2 / 0.96e-3   (the default)
-#   pre_dense + time_embed kept fp32      1.37e-2 / 1.12e-3
-#   pre_dense + gnorm kept fp32           1.57e-2 / 1.09e-3
-#   (weights rounded to fp16, fp32 math   6.4e-3 / 0.74e-3: half the error is the weights)
-# x itself in float16 is rounded by up to 0.24 mm at 0.5-1 m, a tenth of the noise std at t_min
-# (2 mm) that the network must see; pre_dense (x -> hidden, 51 x hidden weights) costs 54 kB in
-# fp32. The time embedding and GroupNorm gain nothing in fp32, so they run in fp16.
+from .graph import sort_nodes
+
+# pre_dense stays float32: float16 rounds x by up to 0.24 mm, a tenth of the noise at t_min that the
+# network must see; see docs/decisions.md, "FP16 regions kept in FP32".
 KEEP_FP32: tuple[str, ...] = ("pre_dense",)
 REGIONS: dict[str, str] = {
     "time_embed": "the sinusoidal time embedding: every node computed from t alone before its first Gemm",

@@ -1,69 +1,13 @@
-"""ONNX plumbing shared by the precision converters: prior metadata, FP16 storage undone, atomic saves.
+"""ONNX graph edits of the precision converters: FP16 storage detected and undone, nodes sorted.
 
-A prior file follows the runtime's contract (``zedo.runtime.prior_file``): inputs ``x`` (B, 17, 3)
-float32 metres and ``t`` (B,) float32, output ``eps`` (B, 17, 3) float32, metadata JSON under
-``metadata_props["zedo"]`` and in the sidecar ``<file>.json``. Reduced-precision priors keep
-float32 inputs and outputs, so the runtime feeds them exactly as it feeds an FP32 one.
+Reading and writing prior files (metadata, sidecar, contract) is ``zedo.runtime.prior_file``'s.
+Reduced-precision priors keep float32 inputs x (B, 17, 3) and t (B,) and output eps (B, 17, 3),
+so the runtime feeds them exactly as it feeds an FP32 one.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
-from pathlib import Path
-
 import numpy as np
-
-from zedo.runtime.atomic import atomic_path
-from zedo.runtime.prior_file import INPUT_T, INPUT_X, META_KEY, OUTPUT_EPS, PriorMeta, sidecar_path
-
-PRECISIONS: tuple[str, ...] = ("fp32", "fp16", "int8")
-
-
-def load_prior_model(path):
-    """(onnx.ModelProto, PriorMeta) of an ONNX prior; ValueError if it is not one, FileNotFoundError if absent."""
-    import onnx
-
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such ONNX file")
-    try:
-        proto = onnx.load(str(path))
-    except Exception as e:  # onnx raises DecodeError and others for a foreign file
-        raise ValueError(f"{path}: not a readable ONNX model ({type(e).__name__})") from None
-    props = {p.key: p.value for p in proto.metadata_props}
-    if META_KEY not in props:
-        raise ValueError(f"{path}: no zedo metadata in the ONNX file; export it with zedo-export")
-    names_in = [i.name for i in proto.graph.input]
-    names_out = [o.name for o in proto.graph.output]
-    if sorted(names_in) != sorted([INPUT_X, INPUT_T]) or names_out != [OUTPUT_EPS]:
-        raise ValueError(f"{path}: inputs {names_in} and outputs {names_out} are not a zedo prior's (x, t -> eps)")
-    return proto, PriorMeta.from_json(props[META_KEY], source=str(path))
-
-
-def save_prior_model(proto, path, meta: PriorMeta, precision: str) -> Path:
-    """Embed ``meta`` (with ``precision``) in ``proto``, check it, write it and its sidecar atomically.
-
-    ``path`` must end in .onnx. The checker runs with full shape inference so that a graph that
-    loads but cannot run is refused before anything is written. Returns the path.
-    """
-    import onnx
-
-    path = Path(path)
-    if path.suffix.lower() != ".onnx":
-        raise ValueError(f"{path}: an ONNX prior's file name must end in .onnx (the runtime picks engines by suffix)")
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
-    meta = replace(meta, precision=precision)
-    kept = [p for p in proto.metadata_props if p.key != META_KEY]
-    del proto.metadata_props[:]
-    proto.metadata_props.extend(kept)
-    proto.metadata_props.add(key=META_KEY, value=meta.to_json())
-    onnx.checker.check_model(proto, full_check=True)
-    with atomic_path(path) as tmp:
-        onnx.save(proto, str(tmp))
-    with atomic_path(sidecar_path(path)) as tmp:
-        tmp.write_text(meta.to_json())
-    return path
 
 
 def stores_fp16(proto) -> bool:

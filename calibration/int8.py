@@ -6,15 +6,16 @@ with scales fixed by calibration on a calibration set (``zedo.calibration.datase
 x (N, 17, 3) float32 metres, t (N,) in ZeDO's range). The same file runs on ONNX Runtime and is
 consumed directly by TensorRT (``zedo-export --engine`` builds it as typed; TensorRT takes the
 scales from the Q/DQ nodes and needs no calibrator). ONNX Runtime's CPU provider fuses Q/DQ Gemms
-into integer kernels only when their outputs are quantized too, which costs accuracy (below), so
-on a CPU it dequantizes and multiplies in float: the file is 3.5x smaller, not faster.
+into integer kernels only when their outputs are quantized too, which costs accuracy, so on a CPU
+it dequantizes and multiplies in float: the file is smaller, not faster (see docs/decisions.md,
+"FP16 and INT8 on a CPU: smaller, not faster").
 TensorRT's constraints shape the choices here: symmetric INT8 activations and weights (zero
 point 0), per-channel weight scales along the output axis, and float biases (TensorRT does not
 dequantize INT32 tensors).
 
 Inputs and outputs stay float32 (x, t -> eps), so the runtime feeds the file like an FP32 prior.
 The legacy alternative, implicit quantization with a TensorRT calibrator on the FP32 file
-(``tensorrt_calibrator``), is deprecated since TensorRT 10.1 and removed in 11.
+(``zedo.calibration.tensorrt_calibrator``), is deprecated since TensorRT 10.1 and removed in 11.
 """
 
 from __future__ import annotations
@@ -27,10 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-from zedo.runtime.prior_file import INPUT_T, INPUT_X
-from zedo.runtime.skeleton import NUM_JOINTS
-
-from .graph import load_prior_model, save_prior_model
+from zedo.runtime.compare import check_inputs
+from zedo.runtime.prior_file import INPUT_T, INPUT_X, load_prior_model, save_prior_model
 
 METHODS: tuple[str, ...] = ("minmax", "entropy", "percentile")
 QUANTIZED_OPS: tuple[str, ...] = ("Gemm", "MatMul")
@@ -41,21 +40,9 @@ GROUPS: dict[str, str] = {
     "post_dense": "the last layer, hidden -> eps (51)",
     "blocks": "the residual blocks' hidden -> hidden layers",
 }
-# Chosen by ``sensitivity`` on the pilot prior (hidden 512), max / mean |eps - eps_fp32| on 512
-# held-out samples of the shipped calibration set (eps is unitless, std about 1):
-#   all layers INT8 (minmax)           1.04 / 0.052   pre_dense alone INT8      0.84 / 0.046
-#   pre_dense kept FP32                0.28 / 0.023   post_dense alone INT8     0.04 / 0.008
-#   pre_dense + post_dense kept FP32   0.26 / 0.022   time_embed kept FP32      0.94 / 0.052
-#   ... + GroupNorm input INT8         0.66 / 0.045   every other layer alone   <= 0.26 / 0.015
-#   same exclusion, entropy            0.70 / 0.019   same exclusion, percentile 0.50 / 0.019
-# pre_dense reads the pose itself: one INT8 step of x (max |x| / 127, about 9 mm) exceeds the
-# noise at t_min (std 2 mm), so the network no longer sees the noise it must predict. post_dense
-# writes eps directly and, like pre_dense, is a 51 x hidden layer (the two: 3% of the
-# multiply-adds at hidden 512), so keeping both costs little. The time embedding tolerates INT8 (keeping it FP32 gains
-# nothing) and GroupNorm stays float32 (only Gemm/MatMul inputs are quantized: quantizing its
-# input doubles the error). Entropy and percentile clip the rare large activations of the first
-# block: 11-13% lower mean error, but a 2-3x larger worst case, which a single pose's loop feels.
-# Q/DQ on the Gemm outputs too (quantize_outputs): 0.47 / 0.035.
+# pre_dense reads the pose (one INT8 step of x, about 9 mm, exceeds the 2 mm noise at t_min) and
+# post_dense writes eps: both stay FP32; see docs/decisions.md, "INT8 layers kept in FP32". MinMax:
+# entropy and percentile clip to a larger worst case; see "INT8 calibration: MinMax, Q/DQ on Gemm inputs only".
 DEFAULT_METHOD = "minmax"
 DEFAULT_EXCLUDE: tuple[str, ...] = ("pre_dense", "post_dense")
 CALIBRATION_BATCH = 256  # rows per calibration run; ranges do not depend on it, memory does
@@ -149,10 +136,9 @@ def calibrate_ranges(fp32_onnx, x: np.ndarray, t: np.ndarray, method: str, ops, 
         return calibrator.compute_data()
 
 
-def _check_set(x, t) -> tuple[np.ndarray, np.ndarray]:
-    x, t = np.asarray(x, np.float32), np.asarray(t, np.float32)
-    if x.ndim != 3 or x.shape[1:] != (NUM_JOINTS, 3) or t.shape != (len(x),) or len(x) == 0:
-        raise ValueError(f"calibration needs x (N, {NUM_JOINTS}, 3) and t (N,) with N >= 1, got {x.shape} and {t.shape}")
+def check_set(x, t) -> tuple[np.ndarray, np.ndarray]:
+    """x (N, 17, 3), t (N,) as float32; ValueError for bad shapes or NaN/inf values."""
+    x, t = check_inputs(x, t)
     if not (np.isfinite(x).all() and np.isfinite(t).all()):
         raise ValueError("the calibration set holds NaN or infinite values")
     return x, t
@@ -180,7 +166,7 @@ def quantize_int8(
 
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
-    x, t = _check_set(calib_x, calib_t)
+    x, t = check_set(calib_x, calib_t)
     _, meta = load_prior_model(fp32_onnx)
     if meta.precision != "fp32":
         raise ValueError(f"{fp32_onnx}: quantize an FP32 prior, not an {meta.precision} one")
@@ -196,9 +182,8 @@ def quantize_int8(
     if not quantize_outputs:
         extra["OpTypesToExcludeOutputQuantization"] = list(QUANTIZED_OPS)
     with tempfile.TemporaryDirectory(prefix="zedo-int8-") as tmp:
-        # ONNX Runtime's pre-processing folds the exporter's shape arithmetic and identity Cast into
-        # constants (100 nodes -> 69 on a ScoreNet, standard ops only, so TensorRT still parses it);
-        # the quantized graph's accuracy is the same (pilot prior: max |eps error| 0.263 either way).
+        # ONNX Runtime's pre-processing folds shape arithmetic into constants (standard ops, TensorRT
+        # still parses them) at no cost in accuracy; see docs/decisions.md, "ONNX Runtime pre-processing before INT8".
         source = Path(tmp) / "fp32.onnx"
         quant_pre_process(str(fp32_onnx), str(source))
         nodes_to_exclude = resolve_exclude(onnx.load(str(source)), exclude)
@@ -246,15 +231,15 @@ def sensitivity(fp32_onnx, x: np.ndarray, t: np.ndarray, method: str = DEFAULT_M
 
     x (N, 17, 3), t (N,): a calibration set; the last quarter is held out (``holdout_split``).
     Variants: everything INT8; each group kept FP32; each layer alone INT8; the default; the
-    default with GroupNorm's InstanceNormalization input quantized as well. About
-    one second per variant for a hidden-512 prior; files go to a temporary folder.
+    default with GroupNorm's InstanceNormalization input quantized as well. One quantization and
+    comparison per variant; files go to a temporary folder.
     """
     import onnx
 
     from .dataset import holdout_split
-    from .parity import compare
+    from .parity import compare_precision
 
-    (cx, ct), (hx, ht) = holdout_split(*_check_set(x, t))
+    (cx, ct), (hx, ht) = holdout_split(*check_set(x, t))
     layers = list(gemm_layers(onnx.load(str(fp32_onnx))))
     default = " + ".join(DEFAULT_EXCLUDE)
     variants = [("all layers INT8", (), QUANTIZED_OPS)]
@@ -267,72 +252,6 @@ def sensitivity(fp32_onnx, x: np.ndarray, t: np.ndarray, method: str = DEFAULT_M
         out = Path(tmp) / "variant.onnx"
         for name, exclude, ops in variants:
             quantize_int8(fp32_onnx, out, cx, ct, exclude=exclude, method=method, ops=ops)
-            r = compare(out, fp32_onnx, hx, ht, "int8")
+            r = compare_precision(out, fp32_onnx, hx, ht, "int8")
             rows.append(SensitivityRow(name, tuple(exclude), r.max_error, r.mean_error))
     return rows
-
-
-def tensorrt_calibrator(calib_x, calib_t, cache_file=None, batch_size: int = 256):
-    """A TensorRT ``IInt8EntropyCalibrator2`` over a calibration set, for implicit INT8 builds.
-
-    calib_x (N, 17, 3) float32 metres, calib_t (N,) float32, served ``batch_size`` rows at a time
-    from GPU buffers (CuPy); a remainder smaller than a batch is dropped. cache_file: where
-    TensorRT's calibration table is read from (if it exists: calibration is then skipped) and
-    written to. Pass it to ``zedo.export.tensorrt.build_engine(..., int8=True, calibrator=...)``
-    with the FP32 ONNX file. Implicit quantization is deprecated since TensorRT 10.1 (removed in
-    11): prefer ``quantize_int8``'s Q/DQ file, which TensorRT builds without a calibrator.
-
-    Raises RuntimeError if TensorRT or CuPy is missing, ValueError for a bad set or batch size.
-    """
-    x, t = _check_set(calib_x, calib_t)
-    if not 1 <= batch_size <= len(x):
-        raise ValueError(f"batch_size must be in 1..{len(x)} (the set's size), got {batch_size}")
-    try:
-        import tensorrt as trt
-    except ImportError:
-        raise RuntimeError("TensorRT is not installed: pip install tensorrt on a machine with an NVIDIA GPU") from None
-    if not hasattr(trt, "IInt8EntropyCalibrator2"):
-        raise RuntimeError(f"TensorRT {trt.__version__} has no calibrators (removed in 11); build the Q/DQ file from quantize_int8")
-    try:
-        import cupy
-    except ImportError:
-        raise RuntimeError("the TensorRT calibrator needs CuPy for its GPU buffers: pip install 'zedo[gpu]'") from None
-
-    class EntropyCalibrator(trt.IInt8EntropyCalibrator2):
-        """Serves the calibration set to TensorRT batch by batch; caches the resulting table."""
-
-        def __init__(self):
-            # TensorRT's Python bindings need the base initialiser called explicitly.
-            trt.IInt8EntropyCalibrator2.__init__(self)
-            self.batches = len(x) // batch_size
-            self.index = 0
-            self.cache_file = None if cache_file is None else Path(cache_file)
-            self._x = cupy.empty((batch_size, NUM_JOINTS, 3), dtype=cupy.float32)
-            self._t = cupy.empty((batch_size,), dtype=cupy.float32)
-
-        def get_batch_size(self):
-            return batch_size
-
-        def get_batch(self, names):
-            if self.index >= self.batches:
-                return None
-            s = slice(self.index * batch_size, (self.index + 1) * batch_size)
-            self._x.set(x[s])
-            self._t.set(t[s])
-            self.index += 1
-            pointers = {INPUT_X: int(self._x.data.ptr), INPUT_T: int(self._t.data.ptr)}
-            return [pointers[n] for n in names]
-
-        def read_calibration_cache(self):
-            if self.cache_file is not None and self.cache_file.is_file():
-                return self.cache_file.read_bytes()
-            return None
-
-        def write_calibration_cache(self, cache):
-            if self.cache_file is not None:
-                from zedo.runtime.atomic import atomic_path
-
-                with atomic_path(self.cache_file) as tmp:
-                    tmp.write_bytes(bytes(cache))
-
-    return EntropyCalibrator()

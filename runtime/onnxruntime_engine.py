@@ -20,13 +20,16 @@ PROVIDERS: dict[str, list[str]] = {
 DEVICES: tuple[str, ...] = tuple(PROVIDERS)
 
 
-def session_options(threads: int = 0):
-    """ONNX Runtime session options with ``threads`` intra-op threads (0: its default)."""
+def session_options(threads: int = 0, log_severity: int | None = None):
+    """ONNX Runtime session options with ``threads`` intra-op threads (0: its default) and, if
+    given, ``log_severity`` (0 verbose .. 4 fatal; 3 keeps a session's warnings quiet)."""
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
     if threads:
         opts.intra_op_num_threads = threads
+    if log_severity is not None:
+        opts.log_severity_level = log_severity
     return opts
 
 
@@ -42,15 +45,16 @@ def _providers(device: str) -> list[str]:
 
 
 class OnnxRuntimeEngine:
-    """An ONNX prior on ONNX Runtime; ``device`` a key of ``PROVIDERS``."""
+    """An ONNX prior on ONNX Runtime; ``device`` a key of ``PROVIDERS``; ``threads`` and
+    ``log_severity`` as ``session_options``."""
 
-    def __init__(self, path: str | Path, device: str = "cpu", threads: int = 0):
+    def __init__(self, path: str | Path, device: str = "cpu", threads: int = 0, log_severity: int | None = None):
         import onnxruntime as ort
 
         self.path = Path(path)
         providers = _providers(device)
         try:
-            self.session = ort.InferenceSession(str(self.path), session_options(threads), providers=providers)
+            self.session = ort.InferenceSession(str(self.path), session_options(threads, log_severity), providers=providers)
         except Exception as e:  # onnxruntime raises its own exception types for unreadable models
             raise ValueError(f"{self.path}: not a readable ONNX model ({str(e).splitlines()[0][:200]})") from None
         check_contract([i.name for i in self.session.get_inputs()], [o.name for o in self.session.get_outputs()], self.path)

@@ -48,3 +48,11 @@ def write_checkpoint(path) -> None:
         },
         path,
     )
+
+
+def write_onnx(path):
+    """The tiny network exported (``export_onnx``, parity checked) to the FP32 ONNX prior ``path``; returns it."""
+    from zedo.export.onnx_export import export_onnx
+
+    export_onnx(model(), meta(), path)
+    return path

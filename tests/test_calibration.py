@@ -19,6 +19,7 @@ import torch
 from onnx import TensorProto
 
 from zedo.calibration import dataset, fp16, int8
+from zedo.calibration.tensorrt_calibrator import tensorrt_calibrator
 from zedo.calibration.convert import convert_precision
 from zedo.calibration.dataset import (
     build_shipped_calibration_set,
@@ -28,31 +29,24 @@ from zedo.calibration.dataset import (
     save_calibration_set,
     shipped_calibration_path,
 )
-from zedo.calibration.graph import load_prior_model, stores_fp16, to_fp32
-from zedo.calibration.parity import TOLERANCES, PrecisionError, compare, predict, session
+from zedo.calibration.graph import stores_fp16, to_fp32
+from zedo.calibration.parity import TOLERANCES, compare_precision, onnx_runner
 from zedo.export import cli
-from zedo.export.onnx_export import export_onnx
 from zedo.export.tensorrt import build_engine
 from zedo.runtime import open_engine
-from zedo.runtime.prior_file import PriorMeta, sidecar_path
+from zedo.runtime.compare import ParityError, run
+from zedo.runtime.prior_file import PriorMeta, load_prior_model, sidecar_path
 from zedo.runtime.sde import SDEConfig, marginal_std, mean_coeff
-from fake_prior import meta as _meta
-from fake_prior import model as _model
 from fake_prior import poses as _poses
 from fake_prior import write_checkpoint as _checkpoint
+from fake_prior import write_onnx as _onnx
 
 torch.set_num_threads(1)  # tiny networks; leave the machine's cores to other work
 
 
-
-
-
-
 @pytest.fixture(scope="module")
 def fp32_prior(tmp_path_factory):
-    path = tmp_path_factory.mktemp("fp32") / "tiny.onnx"
-    export_onnx(_model(), _meta(), path)
-    return path
+    return _onnx(tmp_path_factory.mktemp("fp32") / "tiny.onnx")
 
 
 @pytest.fixture(scope="module")
@@ -219,7 +213,7 @@ def test_int8_exclude_groups_and_layers(tmp_path, fp32_prior, calib):
 @pytest.mark.parametrize("batch", [1, 257])
 def test_int8_runs_at_any_batch_within_tolerance(int8_prior, fp32_prior, batch):
     x, t = make_calibration_set(_poses(40, 9), batch, seed=batch)
-    got, want = predict(session(int8_prior), x, t), predict(session(fp32_prior), x, t)
+    got, want = run(onnx_runner(int8_prior), x, t), run(onnx_runner(fp32_prior), x, t)
     assert got.shape == (batch, 17, 3) and got.dtype == np.float32
     assert np.abs(got - want).max() <= TOLERANCES["int8"]
 
@@ -270,12 +264,13 @@ def test_fp16_and_int8_parity_within_tolerance(fp32_prior, calib):
     assert reports["int8"].passed and reports["int8"].max_error <= TOLERANCES["int8"]
     # FP16 is much closer to FP32 than INT8, and both differ from it at all.
     assert 0 < reports["fp16"].mean_error < reports["int8"].mean_error
-    assert sum(n for *_, n in reports["int8"].bins) == 256
+    assert sum(n for *_, n in reports["int8"].rows) == 256 and len(reports["int8"].rows) == 4
+    assert reports["int8"].lines()[0].startswith("int8 vs fp32 on 256 held-out samples: max |eps error| ")
 
 
 def test_parity_failure_raises_and_writes_nothing(tmp_path, fp32_prior, calib):
     out = tmp_path / "q.onnx"
-    with pytest.raises(PrecisionError, match="disagrees with FP32") as info:
+    with pytest.raises(ParityError, match=r"q\.onnx: the int8 prior disagrees with FP32: .* at t in \[.*\) > atol 1e-09 on 256 held-out samples; nothing written") as info:
         convert_precision(fp32_prior, out, "int8", *calib, atol=1e-9)
     assert not info.value.report.passed
     assert list(tmp_path.iterdir()) == []
@@ -295,7 +290,7 @@ def test_to_fp32_undoes_fp16_storage(tmp_path, fp16_prior, fp32_prior, calib):
         value = onnx.numpy_helper.to_array(init)
         assert value.dtype != np.float16 and np.array_equal(value, half[init.name].astype(value.dtype))
     _, (hx, ht) = holdout_split(*calib)
-    assert compare(path, fp32_prior, hx, ht, "fp16").passed
+    assert compare_precision(path, fp32_prior, hx, ht, "fp16").passed
     with pytest.raises(ValueError, match="INT8"):
         to_fp32(_qdq_stub())
 
@@ -319,9 +314,9 @@ def _qdq_stub():
 def test_tensorrt_calibrator_needs_tensorrt(monkeypatch, calib):
     monkeypatch.setitem(sys.modules, "tensorrt", None)  # makes `import tensorrt` raise ImportError
     with pytest.raises(RuntimeError, match="TensorRT is not installed"):
-        int8.tensorrt_calibrator(*calib)
+        tensorrt_calibrator(*calib)
     with pytest.raises(ValueError, match="batch_size"):
-        int8.tensorrt_calibrator(*calib, batch_size=0)
+        tensorrt_calibrator(*calib, batch_size=0)
 
 
 def test_build_engine_calibrator_needs_int8(tmp_path, fp32_prior):
@@ -333,14 +328,14 @@ def test_build_engine_calibrator_needs_int8(tmp_path, fp32_prior):
 def test_tensorrt_builds_qdq_file_and_calibrated_fp32(tmp_path, fp32_prior, int8_prior, calib):
     pytest.importorskip("tensorrt")
     pytest.importorskip("cupy")
-    engine = build_engine(int8_prior, tmp_path / "qdq.trt", opt_batch=8, max_batch=64, workspace_gb=1)
-    assert PriorMeta.from_json(sidecar_path(engine).read_text()).precision == "int8"
+    built = build_engine(int8_prior, tmp_path / "qdq.trt", opt_batch=8, max_batch=64, workspace_gb=1)
+    assert PriorMeta.from_json(sidecar_path(built.path).read_text()).precision == "int8" and built.parity.passed
     cache = tmp_path / "calib.cache"
-    calibrator = int8.tensorrt_calibrator(*calib, cache_file=cache, batch_size=64)
-    engine = build_engine(fp32_prior, tmp_path / "implicit.trt", int8=True, calibrator=calibrator, opt_batch=8, max_batch=64, workspace_gb=1)
+    calibrator = tensorrt_calibrator(*calib, cache_file=cache, batch_size=64)
+    engine = build_engine(fp32_prior, tmp_path / "implicit.trt", int8=True, calibrator=calibrator, opt_batch=8, max_batch=64, workspace_gb=1).path
     assert engine.exists() and cache.exists()
     # A second calibrator finds the cache and TensorRT reads it instead of calibrating.
-    again = int8.tensorrt_calibrator(*calib, cache_file=cache, batch_size=64)
+    again = tensorrt_calibrator(*calib, cache_file=cache, batch_size=64)
     assert again.read_calibration_cache() == cache.read_bytes()
     x, t = calib
     eng = open_engine(engine)
@@ -349,7 +344,6 @@ def test_tensorrt_builds_qdq_file_and_calibrated_fp32(tmp_path, fp32_prior, int8
 
 
 # --- zedo-export --precision ----------------------------------------------------------------------
-
 
 
 def _run(name, *args) -> subprocess.CompletedProcess:
@@ -418,9 +412,9 @@ def test_cli_engine_without_tensorrt_fails_before_writing(tmp_path, monkeypatch,
 
 def test_cli_bundled_fp16_prior_as_source(tmp_path, monkeypatch, capsys, fp16_prior, calib_file):
     """A bundled prior stored in FP16 is made FP32 first; int8 parity is against that FP32 file."""
-    import zedo.runtime.prior_file as prior_file
+    import zedo.export.sources as sources
 
-    monkeypatch.setattr(prior_file, "bundled_prior_path", lambda name: fp16_prior)
+    monkeypatch.setattr(sources, "bundled_prior_path", lambda name: fp16_prior)
     monkeypatch.chdir(tmp_path)
     assert cli.main(["--ckpt", "default", "--precision", "int8", "--calibration-set", str(calib_file)]) == 0
     out = capsys.readouterr().out

@@ -1,4 +1,5 @@
-"""build_engine: a clear error without TensorRT; real builds where TensorRT and a GPU exist."""
+"""build_engine: a clear error without TensorRT; its parity check wired to a stand-in engine; real
+builds where TensorRT and a GPU exist."""
 
 from __future__ import annotations
 
@@ -8,23 +9,20 @@ import numpy as np
 import pytest
 import torch
 
-from zedo.export.onnx_export import export_onnx
+import zedo.runtime.tensorrt_engine as tensorrt_engine
+from zedo.export import tensorrt
 from zedo.export.tensorrt import build_engine
-from zedo.runtime.prior_file import INPUT_T, INPUT_X, OUTPUT_EPS, PriorMeta, sidecar_path
-from zedo.runtime.sde import SDEConfig
-from zedo.training.model import PriorConfig, ScoreNet
+from zedo.runtime.compare import ParityError
+from zedo.runtime.onnxruntime_engine import OnnxRuntimeEngine
+from zedo.runtime.prior_file import INPUT_T, INPUT_X, OUTPUT_EPS, PriorMeta, read_onnx_meta, read_sidecar, sidecar_path, write_sidecar
+from fake_prior import write_onnx as _onnx
 
 torch.set_num_threads(1)  # tiny networks; leave the machine's cores to other work
 
-TINY = PriorConfig(hidden_dim=64, embed_dim=32, groups=8)
 
-
-def _tiny_onnx(path):
-    torch.manual_seed(0)
-    poses = np.random.default_rng(0).normal(0.0, 0.3, (4, 17, 3)).astype(np.float32)
-    meta = PriorMeta(sde=SDEConfig(), clusters={4: poses - poses[:, :1]}, name="tiny")
-    export_onnx(ScoreNet(TINY).eval(), meta, path)
-    return path
+@pytest.fixture(scope="module")
+def tiny_onnx(tmp_path_factory):
+    return _onnx(tmp_path_factory.mktemp("trt") / "prior.onnx")
 
 
 def test_missing_tensorrt_gives_clear_error(tmp_path, monkeypatch):
@@ -47,27 +45,55 @@ def test_bad_arguments(tmp_path):
         build_engine(tmp_path / "absent.onnx", tmp_path / "prior.trt")
 
 
+@pytest.mark.parametrize("offset, passes", [(0.0, True), (1e-2, False)])
+def test_engine_parity_runs_the_plan_against_onnxruntime(tmp_path, monkeypatch, tiny_onnx, offset, passes):
+    """The parity step of build_engine with a stand-in for the TensorRT plan: the ONNX file itself
+    on ONNX Runtime (plus a planted offset), reading the plan's sidecar as TensorRTEngine does."""
+
+    class StandIn(OnnxRuntimeEngine):
+        def __init__(self, path):
+            super().__init__(tiny_onnx, threads=1)
+            self.meta = read_sidecar(path)
+
+        def __call__(self, x, t):
+            return super().__call__(x, t) + np.float32(offset)
+
+    monkeypatch.setattr(tensorrt_engine, "TensorRTEngine", StandIn)
+    monkeypatch.setattr(tensorrt, "_has_cupy", lambda: True)
+    staged = tmp_path / "staged.trt"
+    staged.write_bytes(b"stand-in plan")
+    write_sidecar(staged, read_onnx_meta(tiny_onnx))
+    check = lambda: tensorrt._check_engine(tiny_onnx, staged, tmp_path / "prior.trt", 1e-3, (1, 64))  # noqa: E731
+    if passes:
+        report = check()
+        assert report.passed and report.max_error == 0.0 and (report.candidate, report.reference) == ("TensorRT", "ONNX Runtime")
+    else:
+        with pytest.raises(ParityError, match=r"prior\.trt: TensorRT disagrees with ONNX Runtime: max \|eps error\| 0\.01 at t="):
+            check()
+    monkeypatch.setattr(tensorrt, "_has_cupy", lambda: False)
+    assert check() is None  # without CuPy the plan cannot be run here: not checked
+
+
 @pytest.mark.tensorrt
 @pytest.mark.parametrize("fp16", [False, True])
-def test_build_and_run_engine(tmp_path, fp16):
+def test_build_and_run_engine(tmp_path, tiny_onnx, fp16):
     trt = pytest.importorskip("tensorrt")
-    onnx_path = _tiny_onnx(tmp_path / "prior.onnx")
-    engine_path = build_engine(onnx_path, tmp_path / "prior.trt", fp16=fp16, opt_batch=8, max_batch=64, workspace_gb=1)
+    built = build_engine(tiny_onnx, tmp_path / "prior.trt", fp16=fp16, opt_batch=8, max_batch=64, workspace_gb=1)
 
-    meta = PriorMeta.from_json(sidecar_path(engine_path).read_text())
-    assert meta.precision == ("fp16" if fp16 else "fp32") and sorted(meta.clusters) == [4]
-    engine = trt.Runtime(trt.Logger(trt.Logger.WARNING)).deserialize_cuda_engine(engine_path.read_bytes())
+    meta = PriorMeta.from_json(sidecar_path(built.path).read_text())
+    assert meta.precision == built.precision == ("fp16" if fp16 else "fp32") and sorted(meta.clusters) == [1, 50]
+    engine = trt.Runtime(trt.Logger(trt.Logger.WARNING)).deserialize_cuda_engine(built.path.read_bytes())
     assert {engine.get_tensor_name(i) for i in range(engine.num_io_tensors)} == {INPUT_X, INPUT_T, OUTPUT_EPS}
     assert tuple(engine.get_tensor_profile_shape(INPUT_X, 0)[2]) == (64, 17, 3)
 
     cupy = pytest.importorskip("cupy")
-    import onnxruntime as ort
-
     from zedo.runtime import TensorRTEngine
 
+    # build_engine compared it with ONNX Runtime on noised clusters; check a batch of its own too.
+    assert built.parity.passed and built.parity.samples == 4 * 65
     x = np.random.default_rng(1).normal(0.0, 0.3, (33, 17, 3)).astype(np.float32)
     t = np.full(33, 0.05, dtype=np.float32)
-    want = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"]).run(["eps"], {"x": x, "t": t})[0]
-    got = cupy.asnumpy(TensorRTEngine(engine_path)(cupy.asarray(x), cupy.asarray(t)))
+    want = OnnxRuntimeEngine(tiny_onnx, threads=1)(x, t)
+    got = cupy.asnumpy(TensorRTEngine(built.path)(cupy.asarray(x), cupy.asarray(t)))
     # TF32 (fp32 builds on Ampere+) and FP16 round the matmuls; eps is of order 1.
     assert np.abs(got - want).max() < (5e-2 if fp16 else 1e-2)
