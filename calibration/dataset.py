@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from zedo.runtime.atomic import save_npz_atomic
+from zedo.runtime.npz import read_npz
 from zedo.runtime.sde import SDEConfig, marginal_std, mean_coeff
 from zedo.runtime.skeleton import NUM_JOINTS
 
@@ -91,19 +92,11 @@ def load_calibration_set(path) -> tuple[np.ndarray, np.ndarray, dict]:
     values, t outside (0, 1], provenance that is not a JSON object.
     """
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such calibration set")
-    try:
-        data = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as e:
-        raise ValueError(f"{path}: not a readable .npz calibration set ({e})") from None
-    if not isinstance(data, np.lib.npyio.NpzFile):
-        raise ValueError(f"{path}: not an .npz calibration set (keys {', '.join(_KEYS)})")
-    with data:
-        missing = [k for k in _KEYS if k not in data.files]
-        if missing:
-            raise ValueError(f"{path}: calibration set is missing keys {missing} (has {sorted(data.files)})")
-        x, t, raw = data["x"], data["t"], data["provenance"]
+    data = read_npz(path, f".npz calibration set (keys {', '.join(_KEYS)})")
+    missing = [k for k in _KEYS if k not in data]
+    if missing:
+        raise ValueError(f"{path}: calibration set is missing keys {missing} (has {sorted(data)})")
+    x, t, raw = data["x"], data["t"], data["provenance"]
     try:
         provenance = json.loads(str(raw))
     except json.JSONDecodeError as e:

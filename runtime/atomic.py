@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 from contextlib import contextmanager
@@ -39,3 +40,22 @@ def save_npz_atomic(path: str | os.PathLike, **arrays) -> None:
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as f:
             np.savez(f, **arrays)
+
+
+def _nan_to_none(value):
+    if isinstance(value, list):
+        return [_nan_to_none(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _nan_to_none(v) for k, v in value.items()}
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def write_json_atomic(path: str | os.PathLike, doc) -> None:
+    """Write ``doc`` (lists, dicts, numbers, strings) as JSON to ``path`` atomically; NaN and
+    infinities (a pose that could not be placed) become null, which every JSON reader accepts."""
+    import json
+
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(_nan_to_none(doc)), encoding="utf-8")

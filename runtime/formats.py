@@ -22,14 +22,14 @@ Outputs are written atomically: a failed write leaves no file.
 from __future__ import annotations
 
 import json
-import zipfile
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from .atomic import atomic_path, save_npz_atomic
-from .readers import Detections, read_detector_json, read_openpose_folder
+from .atomic import save_npz_atomic, write_json_atomic
+from .npz import read_npz
+from .readers import Detections, read_detector_json, read_json, read_openpose_folder
 from .result import Estimate
 from .validation import Inputs, validate_inputs
 
@@ -58,22 +58,6 @@ def check_output_path(path, inputs=()) -> Path:
     if any(Path(i).exists() and path.exists() and path.resolve() == Path(i).resolve() for i in inputs):
         raise ValueError(f"{path}: the output would overwrite the input")
     return path
-
-
-def _read_npz(path: Path) -> dict:
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            return {k: f[k] for k in f.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
-        # allow_pickle=False also lands here for object arrays, which we never execute.
-        raise ValueError(f"{path}: not a readable .npz file ({str(e).splitlines()[0][:200]})") from None
-
-
-def _read_json(path: Path):
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ValueError(f"{path}: not a readable .json file ({e})") from None
 
 
 def _as_float(value, path: Path, key: str) -> np.ndarray:
@@ -134,7 +118,7 @@ def load_input(path, layout=None, image_size=None, K=None) -> Inputs:
         suffix = _suffix(path, "input")
         if not path.is_file():
             raise FileNotFoundError(f"{path}: no such input file")
-        doc = _read_npz(path) if suffix == ".npz" else _read_json(path)
+        doc = read_npz(path, "zedo input .npz file") if suffix == ".npz" else read_json(path)
         det = None if isinstance(doc, dict) else read_detector_json(path, doc)
         fields = _zedo_fields(doc, path) if det is None else _detections_fields(det)
     if det is not None and det.skipped_frames:
@@ -172,20 +156,6 @@ def _fields(result: Estimate, inputs: Inputs | None, extra: dict) -> dict:
     return fields
 
 
-def _write_json(path: Path, doc) -> None:
-    with atomic_path(path) as tmp:
-        # NaN (a pose that could not be placed) becomes null, which JSON readers accept.
-        tmp.write_text(json.dumps(_nan_to_none(doc)), encoding="utf-8")
-
-
-def _nan_to_none(value):
-    if isinstance(value, list):
-        return [_nan_to_none(v) for v in value]
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value
-
-
 def save_output(path, result: Estimate, inputs: Inputs | None = None, **extra) -> None:
     """Write ``result`` to ``path`` (.npz arrays or .json lists) atomically.
 
@@ -199,7 +169,7 @@ def save_output(path, result: Estimate, inputs: Inputs | None = None, **extra) -
     if path.suffix.lower() == ".npz":
         save_npz_atomic(path, **fields)
         return
-    _write_json(path, {k: np.asarray(v).tolist() for k, v in fields.items()})
+    write_json_atomic(path, {k: np.asarray(v).tolist() for k, v in fields.items()})
 
 
 def write_mmpose_json(path, result: Estimate, inputs: Inputs | None = None) -> None:
@@ -215,4 +185,4 @@ def write_mmpose_json(path, result: Estimate, inputs: Inputs | None = None) -> N
     for i in range(n):
         inst = {"keypoints_3d": result.joints_3d[i].tolist(), "track_id": int(track[i]), "valid": bool(result.valid[i])}
         frames.setdefault(int(frame[i]), []).append(inst)
-    _write_json(path, [{"frame_id": f, "instances": frames[f]} for f in sorted(frames)])
+    write_json_atomic(path, [{"frame_id": f, "instances": frames[f]} for f in sorted(frames)])

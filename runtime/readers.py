@@ -29,7 +29,8 @@ class Detections:
     skipped_frames: int  # frames with nobody in them
 
 
-def _read_json(path: Path):
+def read_json(path: Path):
+    """The parsed JSON document at ``path``; ValueError naming the file when it is unreadable."""
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
@@ -69,7 +70,7 @@ def read_openpose_folder(folder) -> Detections:
         raise ValueError(f"{folder}: no OpenPose *_keypoints.json files in this folder")
     rows, skipped = [], 0
     for f_index, path in enumerate(files):
-        doc = _read_json(path)
+        doc = read_json(path)
         people = doc.get("people") if isinstance(doc, dict) else None
         if not isinstance(people, list):
             raise ValueError(f"{path}: not an OpenPose frame (no 'people' list)")
@@ -108,7 +109,7 @@ def read_mmpose_json(path, doc=None) -> Detections:
     an image a list of instances; each instance has ``keypoints`` (J, 2), ``keypoint_scores`` (J,)
     and, when tracked, ``track_id``. ``doc``: the parsed file, if read already."""
     path = Path(path)
-    doc = _read_json(path) if doc is None else doc
+    doc = read_json(path) if doc is None else doc
     if not isinstance(doc, list) or not all(isinstance(d, dict) for d in doc):
         raise ValueError(f"{path}: expected a JSON object (zedo's input) or a detector's list of objects (MMPose, AlphaPose)")
     frames = doc if all(isinstance(d, dict) and "instances" in d for d in doc) else [{"frame_id": 0, "instances": doc}]
@@ -129,7 +130,7 @@ def read_alphapose_json(path, doc=None) -> Detections:
     "score", "idx" (when tracked)}``, Halpe-26 for its default model (the count decides the layout).
     ``doc``: the parsed file, if read already."""
     path = Path(path)
-    doc = _read_json(path) if doc is None else doc
+    doc = read_json(path) if doc is None else doc
     if not isinstance(doc, list) or not all(isinstance(d, dict) and "image_id" in d and "keypoints" in d for d in doc):
         raise ValueError(f"{path}: not an AlphaPose result file (expected a list of objects with image_id and keypoints)")
     order: dict = {}

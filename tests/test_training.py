@@ -118,7 +118,7 @@ def test_bad_pose_file_is_named(tmp_path):
         train([bad], tmp_path / "x.pt", TrainConfig(steps=1), TINY, progress=False)
     assert not (tmp_path / "x.pt").exists()
     np.save(tmp_path / "single.npy", _poses())
-    with pytest.raises(ValueError, match="single.npy: a single array"):
+    with pytest.raises(ValueError, match="single.npy: not a readable prepared .npz pose file"):
         load_pose_files([tmp_path / "single.npy"])
     with pytest.raises(ValueError, match="no prepared pose files"):
         load_pose_files([])

@@ -18,6 +18,7 @@ import torch
 from tqdm.auto import tqdm
 
 from zedo.runtime.atomic import atomic_path
+from zedo.runtime.npz import read_npz
 from zedo.runtime.sde import SDEConfig, marginal_std, mean_coeff
 from zedo.runtime.skeleton import FLIP_PERMUTATION, JOINT_NAMES, PARENTS
 
@@ -84,20 +85,14 @@ def load_pose_files(paths) -> tuple[np.ndarray, list[dict]]:
         raise ValueError("no prepared pose files given")
     poses, prov = [], []
     for p in paths:
-        try:
-            d = np.load(p, allow_pickle=False)
-        except (OSError, ValueError) as e:
-            raise ValueError(f"{p}: not a readable .npz file ({e})") from None
-        if not isinstance(d, np.lib.npyio.NpzFile):
-            raise ValueError(f"{p}: a single array, not a prepared .npz pose file; make it with zedo-prepare")
-        with d:
-            if "poses" not in d.files:
-                raise ValueError(f"{p}: no 'poses' array (found {d.files}); make it with zedo-prepare")
-            arr = d["poses"]
-            if arr.ndim != 3 or arr.shape[1:] != (17, 3):
-                raise ValueError(f"{p}: 'poses' has shape {arr.shape}, expected (M, 17, 3)")
-            poses.append(arr.astype(np.float32))
-            prov.append({"file": p.name, "poses": int(len(arr)), **(json.loads(str(d["provenance"])) if "provenance" in d.files else {})})
+        d = read_npz(p, "prepared .npz pose file (make it with zedo-prepare)")
+        if "poses" not in d:
+            raise ValueError(f"{p}: no 'poses' array (found {sorted(d)}); make it with zedo-prepare")
+        arr = d["poses"]
+        if arr.ndim != 3 or arr.shape[1:] != (17, 3):
+            raise ValueError(f"{p}: 'poses' has shape {arr.shape}, expected (M, 17, 3)")
+        poses.append(arr.astype(np.float32))
+        prov.append({"file": p.name, "poses": int(len(arr)), **(json.loads(str(d["provenance"])) if "provenance" in d else {})})
     return np.concatenate(poses), prov
 
 
