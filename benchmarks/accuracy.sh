@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every accuracy number in the README, one zedo-eval command per row (Human3.6M S9 in ../shared).
-# Usage: bash benchmarks/accuracy.sh [main|ablation|iterations|multi]   (default: all)
+# Usage: bash benchmarks/accuracy.sh [main|ablation|iterations|multi|inputs]   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${DATA:-../shared/data/h36m}
@@ -34,4 +34,13 @@ if [[ $what == all || $what == multi ]]; then
   # selection rule (prior residual) on the same hypotheses.
   run h36m-gt-s50 --engine h36m --track gt --hypotheses 50 --every 1024
   run h36m-detected-s50 --engine h36m --track detected --hypotheses 50 --every 1024
+fi
+if [[ $what == all || $what == inputs ]]; then
+  # The 2D as detectors of other layouts give it, and cameras with unknown or wrong intrinsics.
+  for layout in coco17 halpe26 openpose25; do
+    run "h36m-gt-s1-$layout" --engine h36m --track gt --layout "$layout" --via-cli
+  done
+  run h36m-gt-s1-image-size --engine h36m --track gt --image-size 1000 1002 --via-cli
+  run h36m-gt-s1-focal0.7 --engine h36m --track gt --focal-scale 0.7 --via-cli
+  run h36m-gt-s1-focal1.4 --engine h36m --track gt --focal-scale 1.4 --via-cli
 fi

@@ -90,7 +90,31 @@ def main() -> int:
         r = _load(name)
         if r:
             print(f"| {label} | {r['mpjpe']:.1f} | {r['pa_mpjpe']:.1f} | {r['seconds']:.0f} | {_cmd(r)} |")
+    print()
+    print("| 2D given as (h36m, ground-truth 2D, S = 1) | camera | MPJPE | PA-MPJPE | poses | command |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    inputs = [
+        ("Human3.6M 17 joints", "h36m-gt-s1"),
+        ("COCO-17 (nose, shoulders, elbows, wrists, hips, knees, ankles; eyes and ears absent)", "h36m-gt-s1-coco17"),
+        ("Halpe-26 (the COCO joints + head, neck, hip)", "h36m-gt-s1-halpe26"),
+        ("OpenPose BODY_25 (the COCO joints + neck, mid-hip)", "h36m-gt-s1-openpose25"),
+        ("Human3.6M 17 joints", "h36m-gt-s1-image-size"),
+        ("Human3.6M 17 joints", "h36m-gt-s1-focal0.7"),
+        ("Human3.6M 17 joints", "h36m-gt-s1-focal1.4"),
+    ]
+    for label, name in inputs:
+        r = _load(name)
+        if r:
+            print(f"| {label} | {_camera(r)} | {r['mpjpe']:.1f} | {r['pa_mpjpe']:.1f} | {r['poses']} | {_cmd(r)} |")
     return 0
+
+
+def _camera(r: dict) -> str:
+    if r.get("image_size"):
+        return "image size only (focal 1.2 x max(w, h))"
+    if r.get("focal_scale", 1.0) != 1.0:
+        return f"K with focal x{r['focal_scale']:g}"
+    return "true K"
 
 
 if __name__ == "__main__":
