@@ -14,19 +14,13 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .config import LoopConfig
-from .engines import Engine, open_engine
+from .engines import Engine, as_engine
 from .lift import lift_batch
 from .result import Estimate
 from .scoring import SELECTIONS, select_hypotheses
 from .skeleton import IPO_JOINTS, NUM_JOINTS
 from .start import start_library
 from .validation import Inputs, validate_inputs
-
-
-def _resolve_engine(engine) -> Engine:
-    if engine is None or isinstance(engine, (str, bytes)) or hasattr(engine, "__fspath__"):
-        return open_engine(engine)
-    return engine
 
 
 def _check_run(hypotheses: int, batch_size: int, selection: str) -> None:
@@ -97,7 +91,7 @@ def estimate_inputs(inputs: Inputs, engine=None, hypotheses: int = 1, config: Lo
     n, S, ok = len(inputs.keypoints), hypotheses, inputs.valid
     if not ok.any():
         raise ValueError(f"none of the {n} poses can be placed: each lacks the pelvis or a hip (joints {list(IPO_JOINTS)} need score > 0)")
-    engine = _resolve_engine(engine)
+    engine = as_engine(engine)
     out, reproj, residual = _lift_rows(_placed_only(inputs), engine, S, config, batch_size, seed, progress)
     hyps = np.full((n, S, NUM_JOINTS, 3), np.nan)
     hyps[ok] = out.reshape(-1, S, NUM_JOINTS, 3)

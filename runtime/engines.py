@@ -61,3 +61,11 @@ def open_engine(engine: str | Path | None = None, device: str = "cpu", threads: 
     if not path.exists():
         raise FileNotFoundError(f"engine file {path} does not exist")
     return opener(path, device, threads)
+
+
+def as_engine(engine) -> Engine:
+    """``engine`` itself if it is an engine object, else ``open_engine(engine)`` on the CPU (a bundled
+    prior's name, a path, or None for the default prior)."""
+    if engine is None or isinstance(engine, (str, bytes)) or hasattr(engine, "__fspath__"):
+        return open_engine(engine)
+    return engine

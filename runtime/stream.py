@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .api import _resolve_engine
 from .config import LoopConfig
+from .engines import as_engine
 from .lift import lift_batch
 from .skeleton import NUM_JOINTS
 from .start import start_library
@@ -33,7 +33,7 @@ class PoseStream:
     px for the default camera of ``zedo.runtime.camera``) and one keypoint ``layout``."""
 
     def __init__(self, engine=None, K=None, image_size=None, layout=None, config: LoopConfig = LoopConfig()):
-        self.engine = _resolve_engine(engine)
+        self.engine = as_engine(engine)
         self.K, self.image_size, self.layout = K, image_size, layout
         self.config = config
         xp = self.engine.xp
