@@ -88,16 +88,20 @@ def estimate_inputs(inputs: Inputs, engine=None, hypotheses: int = 1, config: Lo
     """``estimate`` on inputs validated already (``validate_inputs`` or ``formats.load_input``).
     Poses that cannot be placed (``inputs.valid`` False) are not run: their results are NaN."""
     _check_run(hypotheses, batch_size, selection)
-    n, S, ok = len(inputs.keypoints), hypotheses, inputs.valid
-    if not ok.any():
+    n, S, placed = len(inputs.keypoints), hypotheses, inputs.valid
+    if not placed.any():
         raise ValueError(f"none of the {n} poses can be placed: each lacks the pelvis or a hip (joints {list(IPO_JOINTS)} need score > 0)")
     engine = as_engine(engine)
     out, reproj, residual = _lift_rows(_placed_only(inputs), engine, S, config, batch_size, seed, progress)
     hyps = np.full((n, S, NUM_JOINTS, 3), np.nan)
-    hyps[ok] = out.reshape(-1, S, NUM_JOINTS, 3)
     criteria = [np.full((n, S), np.nan) for _ in range(2)]
-    criteria[0][ok], criteria[1][ok] = reproj.reshape(-1, S), residual.reshape(-1, S)
+    hyps[placed] = out.reshape(-1, S, NUM_JOINTS, 3)
+    criteria[0][placed], criteria[1][placed] = reproj.reshape(-1, S), residual.reshape(-1, S)
+    ok = placed & np.isfinite(hyps).all(axis=(1, 2, 3))  # a prior that returned NaN or inf for a pose
+    if not ok.any():
+        raise RuntimeError(f"the prior returned non-finite values for every one of the {n} poses; check the prior file")
+    hyps[~ok], criteria[0][~ok], criteria[1][~ok] = np.nan, np.nan, np.nan
     selected = np.zeros(n, dtype=np.int64)
     selected[ok] = select_hypotheses(criteria[0][ok], criteria[1][ok], selection, np)
     joints = hyps[np.arange(n), selected]
-    return Estimate(joints, joints[:, 0].copy(), hyps, selected, criteria[0], criteria[1], selection, ok.copy(), inputs.K, inputs.layout)
+    return Estimate(joints, joints[:, 0].copy(), hyps, selected, criteria[0], criteria[1], selection, ok, inputs.K, inputs.layout)

@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> str:
     result = estimate_inputs(inputs, engine, args.hypotheses, config, args.batch_size, args.selection, args.seed, progress=not args.quiet)
     wall = time.perf_counter() - start
     if not result.valid.all():
-        print(f"{PROG}: {int((~result.valid).sum())} of {len(result.valid)} poses lack the pelvis or a hip: written with valid = 0 and NaN joints", file=sys.stderr)
+        print(f"{PROG}: {int((~result.valid).sum())} of {len(result.valid)} poses could not be lifted (pelvis or a hip missing, or the prior's output not finite): written with valid = 0 and NaN joints", file=sys.stderr)
     if args.output_format == "mmpose":
         write_mmpose_json(output, result, inputs)
     else:

@@ -39,11 +39,27 @@ def place(start, library, keypoints, scores, K, engine: Engine, config: LoopConf
     return place_start(start, keypoints, scores, K, config, engine.xp)
 
 
+class CheckedEngine:
+    """An engine whose every output is checked to have its input's shape: a prior that returns
+    (B, 1, 3) would otherwise broadcast into plausible-looking nonsense. Non-finite outputs are let
+    through; the poses they reach are reported invalid by ``api.estimate_inputs``."""
+
+    def __init__(self, engine: Engine):
+        self.engine, self.xp, self.meta = engine, engine.xp, engine.meta
+
+    def __call__(self, x, t):
+        eps = self.engine(x, t)
+        if getattr(eps, "shape", None) != x.shape:
+            name = getattr(self.engine, "path", type(self.engine).__name__)
+            raise RuntimeError(f"{name}: the prior returned eps of shape {getattr(eps, 'shape', None)} for x of shape {tuple(x.shape)}; not a zedo prior (x, t -> eps)")
+        return eps
+
+
 def lift_batch(keypoints, scores, K, engine: Engine, config: LoopConfig, start=None, library=None, rng=None, callback=None) -> Lifted:
     """Lift B poses: keypoints (B, 17, 2) px, scores (B, 17) (0: missing), K (B, 3, 3), float32 arrays
     of ``engine.xp``. ``start`` and ``library`` as ``place``; ``rng`` and ``callback`` as
     ``loop.run_loop``."""
-    xp = engine.xp
+    xp, engine = engine.xp, CheckedEngine(engine)
     x, T = place(start, library, keypoints, scores, K, engine, config)
     x, T = run_loop(x, T, keypoints, scores, K, engine, engine.meta.sde, config, xp, rng, callback)
     weights = scores * (scores > 0)

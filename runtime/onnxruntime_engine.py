@@ -46,9 +46,10 @@ def _providers(device: str) -> list[str]:
 
 class OnnxRuntimeEngine:
     """An ONNX prior on ONNX Runtime; ``device`` a key of ``PROVIDERS``; ``threads`` and
-    ``log_severity`` as ``session_options``."""
+    ``log_severity`` as ``session_options`` (default 3: ONNX Runtime's own warnings stay quiet, so a
+    command's one error line is not buried; its errors still raise)."""
 
-    def __init__(self, path: str | Path, device: str = "cpu", threads: int = 0, log_severity: int | None = None):
+    def __init__(self, path: str | Path, device: str = "cpu", threads: int = 0, log_severity: int | None = 3):
         import onnxruntime as ort
 
         self.path = Path(path)

@@ -88,7 +88,8 @@ def build_prior(path, kind: str = "ok", meta: PriorMeta | None = None, with_meta
 
     kind "ok": eps = x * (EPS_GAIN + EPS_T_GAIN t), inputs x (B, 17, 3), t (B,), dynamic batch;
     "zero": eps = 0 * x; "wrong_names": the same graph with inputs named (pose, time);
-    "fails": loads, but every run fails (Gather with an out-of-range index). ``meta`` defaults to
+    "fails": loads, but every run fails (Gather with an out-of-range index); "nan": eps is NaN;
+    "bad_shape": eps is (B, 1, 3) (the pelvis row only). ``meta`` defaults to
     the sub-VP defaults with clusters {1: T-pose, 50: cluster_poses(50)}; ``with_meta`` False
     leaves metadata_props empty.
     """
@@ -101,7 +102,7 @@ def build_prior(path, kind: str = "ok", meta: PriorMeta | None = None, with_meta
         helper.make_tensor_value_info(t_name, TensorProto.FLOAT, ["B"]),
     ]
     output = helper.make_tensor_value_info("eps", TensorProto.FLOAT, ["B", 17, 3])
-    gain = 0.0 if kind == "zero" else EPS_GAIN
+    gain = {"zero": 0.0, "nan": float("nan")}.get(kind, EPS_GAIN)
     t_gain = 0.0 if kind == "zero" else EPS_T_GAIN
     inits = [
         helper.make_tensor("axes", TensorProto.INT64, [2], [1, 2]),
@@ -114,6 +115,10 @@ def build_prior(path, kind: str = "ok", meta: PriorMeta | None = None, with_meta
         inits.append(helper.make_tensor("bad_index", TensorProto.INT64, [17], [17] * 17))
         nodes.append(helper.make_node("Gather", [x_name, "bad_index"], ["x_gathered"], axis=1))
         src = "x_gathered"
+    if kind == "bad_shape":
+        inits.append(helper.make_tensor("one_joint", TensorProto.INT64, [1], [0]))
+        nodes.append(helper.make_node("Gather", [x_name, "one_joint"], ["x_one"], axis=1))
+        src = "x_one"
     nodes += [
         helper.make_node("Unsqueeze", [t_name, "axes"], ["t3"]),
         helper.make_node("Mul", ["t3", "c"], ["ct"]),

@@ -282,3 +282,15 @@ def test_engine_errors(tmp_path, make_prior):
         go(make_prior("fails"))
     with pytest.raises(ValueError, match="device"):
         open_engine(make_prior("ok"), device="tpu")
+
+
+def test_a_prior_of_the_wrong_output_shape_is_refused(make_prior):
+    kp, K, sc = _case(n=2)
+    with pytest.raises(RuntimeError, match=r"bad_shape.onnx: the prior returned eps of shape \(\d+, 1, 3\)"):
+        estimate(kp, K, sc, engine=make_prior("bad_shape"), config=CFG)
+
+
+def test_a_prior_returning_nan_fails_the_run_instead_of_writing_nan_poses(make_prior):
+    kp, K, sc = _case(n=2)
+    with pytest.raises(RuntimeError, match="non-finite values for every one of the 2 poses"):
+        estimate(kp, K, sc, engine=make_prior("nan"), config=CFG)
