@@ -269,3 +269,20 @@ def test_plot_writes_png(tiny_prior, tmp_path, synth):
     r = subprocess.run([EXE, str(inp), "-o", str(tmp_path / "out.npz"), "--engine", str(tiny_prior), "--iterations", "5", "--quiet", "--plot", str(png)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_ctrl_c_exits_130_with_one_line_and_writes_nothing(tmp_path, tiny_prior):
+    import signal
+    import time
+
+    s = synthetic_poses(256, seed=14)
+    inp, out = tmp_path / "in.npz", tmp_path / "out.npz"
+    np.savez(inp, keypoints=s["keypoints"], K=s["K"])
+    proc = subprocess.Popen([EXE, str(inp), "-o", str(out), "--engine", str(tiny_prior), "--iterations", "100000", "--threads", "1", "--quiet"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(3.0)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert stderr.strip().splitlines() == ["zedo-infer: interrupted; nothing was written"]
+    assert list(tmp_path.iterdir()) == [inp]
