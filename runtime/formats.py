@@ -31,7 +31,7 @@ from .atomic import save_npz_atomic, write_json_atomic
 from .npz import read_npz
 from .readers import Detections, read_detector_json, read_json, read_openpose_folder
 from .result import Estimate
-from .validation import Inputs, validate_inputs
+from .validation import Inputs, as_numbers, validate_inputs
 
 ARRAY_KEYS = ("keypoints", "K", "scores", "image_size", "frame", "track")
 INPUT_KEYS = ARRAY_KEYS + ("layout",)
@@ -60,15 +60,6 @@ def check_output_path(path, inputs=()) -> Path:
     return path
 
 
-def _as_float(value, path: Path, key: str) -> np.ndarray:
-    # JSON null becomes NaN here, so a missing joint can be written as null.
-    try:
-        arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as e:
-        raise ValueError(f"{path}: {key} is not a numeric array ({str(e).splitlines()[0][:200]})") from None
-    return arr
-
-
 def _zedo_fields(data: dict, path: Path) -> dict:
     """The fields of zedo's own format, checked for unknown and missing keys and converted."""
     unknown = sorted(set(data) - set(INPUT_KEYS) - set(IGNORED_KEYS))
@@ -77,7 +68,7 @@ def _zedo_fields(data: dict, path: Path) -> dict:
         raise ValueError(f"{path}: unknown key(s) {', '.join(map(repr, unknown))}; expected {', '.join(INPUT_KEYS)}")
     if "keypoints" not in data:
         raise ValueError(f"{path}: missing key 'keypoints' (expected keypoints (N, J, 2) pixels and K (3, 3) or image_size)")
-    out = {k: None if data.get(k) is None else _as_float(data[k], path, k) for k in ARRAY_KEYS}
+    out = {k: None if data.get(k) is None else as_numbers(data[k], str(path), k) for k in ARRAY_KEYS}
     layout = data.get("layout")
     out["layout"] = None if layout is None else str(np.asarray(layout))
     return out

@@ -32,6 +32,32 @@ class Inputs:
     track: np.ndarray | None = None  # (N,) int person (track) id of each pose, where the input has one
 
 
+MAX_PIXELS = 1e7  # a keypoint coordinate beyond this is a unit mistake (and overflows float32 maths)
+FOCAL_RANGE = (1e-3, 1e7)  # pixels; normalised coordinates (f = 1) are allowed
+MAX_ASPECT = 10.0  # fx / fy within [1 / MAX_ASPECT, MAX_ASPECT]
+
+
+def as_numbers(value, source: str, field: str) -> np.ndarray:
+    """``value`` as a float64 array if it holds real numbers (JSON null -> NaN); ValueError naming the
+    field for strings, booleans, complex numbers or ragged lists, which would otherwise convert."""
+    try:
+        # Lists (JSON) go through the object path, so booleans and strings are seen before NumPy
+        # would quietly turn them into numbers.
+        arr = np.array(value, dtype=object) if isinstance(value, (list, tuple)) else np.asarray(value)
+    except ValueError as e:  # ragged nested lists
+        raise ValueError(f"{source}: {field} is not a rectangular numeric array ({' '.join(str(e).split())[:120]})") from None
+    if arr.dtype.kind == "O":
+        flat = arr.ravel().tolist()
+        if any(isinstance(v, (list, tuple)) for v in flat):
+            raise ValueError(f"{source}: {field} is not a rectangular numeric array (nested lists of different lengths)")
+        if not all(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in flat):
+            raise ValueError(f"{source}: {field} must hold real numbers (null for missing), got {sorted({type(v).__name__ for v in flat})}")
+        return np.array([np.nan if v is None else v for v in flat], dtype=np.float64).reshape(arr.shape)
+    if arr.dtype.kind not in "iuf":
+        raise ValueError(f"{source}: {field} must hold real numbers, got {arr.dtype} values")
+    return arr.astype(np.float64)
+
+
 def _first(bad: np.ndarray) -> tuple:
     return tuple(int(i) for i in np.argwhere(bad)[0])
 
@@ -39,7 +65,7 @@ def _first(bad: np.ndarray) -> tuple:
 def _as_keypoints(keypoints, scores, source: str):
     """(N, J, 2) keypoints and (N, J) scores or None; a single pose (J, 2) is N = 1, and a third
     column (N, J, 3) is the score."""
-    kp = np.asarray(keypoints, dtype=np.float64)
+    kp = as_numbers(keypoints, source, "keypoints")
     if kp.ndim == 2:
         kp = kp[None]
         if scores is not None and np.ndim(scores) == 1:
@@ -79,7 +105,7 @@ def _refuse_coco_as_h36m(kp: np.ndarray, sc: np.ndarray, source: str) -> None:
 def _check_scores(scores, shape: tuple[int, int], source: str) -> np.ndarray:
     if scores is None:
         return np.ones(shape)
-    sc = np.asarray(scores, dtype=np.float64)
+    sc = as_numbers(scores, source, "scores")
     if sc.shape != shape:
         raise ValueError(f"{source}: scores has shape {sc.shape}, expected {shape}")
     bad = ~np.isfinite(sc) | (sc < 0) | (sc > 1)
@@ -90,20 +116,41 @@ def _check_scores(scores, shape: tuple[int, int], source: str) -> np.ndarray:
 
 
 def _check_K(K, n: int, source: str) -> np.ndarray:
-    Km = np.asarray(K, dtype=np.float64)
+    Km = as_numbers(K, source, "K")
     if Km.shape == (3, 3):
         Km = np.broadcast_to(Km, (n, 3, 3))
     if Km.shape != (n, 3, 3):
         raise ValueError(f"{source}: K has shape {Km.shape}, expected (3, 3) or ({n}, 3, 3)")
     if not np.isfinite(Km).all():
         raise ValueError(f"{source}: K has non-finite entries")
-    det = np.linalg.det(Km)
-    scale = np.abs(Km[:, :2, :2]).max(axis=(1, 2)) ** 2
-    singular = np.abs(det) <= 1e-9 * np.maximum(scale, 1e-300)
-    if singular.any():
-        i = int(np.argmax(singular))
-        raise ValueError(f"{source}: K[{i}] is singular (det {det[i]:.3g}); expected pixel intrinsics [[fx,0,cx],[0,fy,cy],[0,0,1]]")
+    _check_camera(Km, source)
     return np.array(Km)
+
+
+def _check_camera(Km: np.ndarray, source: str) -> None:
+    """Pinhole sanity, which also makes K invertible (upper triangular, det fx fy > 0): last row
+    (0, 0, 1) and K[1, 0] = 0; positive focal lengths in a plausible range and ratio (a negative one
+    mirrors the pose, left for right)."""
+    last = np.abs(Km[:, 2] - [0.0, 0.0, 1.0]).max(-1) > 1e-6
+    if last.any():
+        i = int(np.argmax(last))
+        raise ValueError(f"{source}: K[{i}]'s last row is {Km[i, 2].tolist()}, expected [0, 0, 1]; K must be pixel intrinsics [[fx,0,cx],[0,fy,cy],[0,0,1]]")
+    lower = Km[:, 1, 0] != 0
+    if lower.any():
+        i = int(np.argmax(lower))
+        raise ValueError(f"{source}: K[{i}][1][0] = {Km[i, 1, 0]:g}, expected 0; K must be pixel intrinsics [[fx,0,cx],[0,fy,cy],[0,0,1]]")
+    fx, fy = Km[:, 0, 0], Km[:, 1, 1]
+    for name, f in (("fx", fx), ("fy", fy)):
+        bad = ~((f >= FOCAL_RANGE[0]) & (f <= FOCAL_RANGE[1]))
+        if bad.any():
+            i = int(np.argmax(bad))
+            why = "not positive (a negative one mirrors the pose)" if f[i] <= 0 else f"outside [{FOCAL_RANGE[0]:g}, {FOCAL_RANGE[1]:g}] px"
+            raise ValueError(f"{source}: K[{i}] focal length {name} = {f[i]:g} is {why}")
+    aspect = fx / fy
+    odd = (aspect > MAX_ASPECT) | (aspect < 1 / MAX_ASPECT)
+    if odd.any():
+        i = int(np.argmax(odd))
+        raise ValueError(f"{source}: K[{i}] has fx / fy = {aspect[i]:.3g}; pixels that far from square are not a camera's")
 
 
 def _camera(K, image_size, n: int, source: str) -> tuple[np.ndarray, tuple[str, ...]]:
@@ -116,21 +163,16 @@ def _camera(K, image_size, n: int, source: str) -> tuple[np.ndarray, tuple[str, 
 
 
 def _check_finite(kp: np.ndarray, sc: np.ndarray, source: str) -> np.ndarray:
+    huge = (np.where(np.isfinite(kp), np.abs(kp), 0.0) > MAX_PIXELS).any(-1) & (sc > 0)
+    if huge.any():
+        i, j = _first(huge)
+        raise ValueError(f"{source}: keypoints[{i}, {j}] = {kp[i, j].tolist()} is beyond {MAX_PIXELS:g} px; expected pixel coordinates")
     finite = np.isfinite(kp).all(-1)
     bad = ~finite & (sc > 0)
     if bad.any():
         i, j = _first(bad)
         raise ValueError(f"{source}: keypoints[{i}, {j}] = {kp[i, j].tolist()} is not finite (give it score 0 if the joint is missing)")
     return np.where(finite[..., None], kp, 0.0)
-
-
-def _check_in_front(kp: np.ndarray, sc: np.ndarray, Km: np.ndarray, source: str) -> None:
-    homog = np.concatenate([kp, np.ones(kp.shape[:2] + (1,))], -1)
-    depth = np.einsum("nij,nkj->nki", np.linalg.inv(Km), homog)[..., 2]
-    behind = (depth <= 0) & (sc > 0)
-    if behind.any():
-        i, j = _first(behind)
-        raise ValueError(f"{source}: keypoints[{i}, {j}] back-projects behind the camera with K[{i}] (check the sign of fx, fy and K's last row)")
 
 
 def validate_inputs(keypoints, K=None, scores=None, source: str = "input", layout=None, image_size=None) -> Inputs:
@@ -156,5 +198,4 @@ def validate_inputs(keypoints, K=None, scores=None, source: str = "input", layou
     kp = np.where(sc[..., None] > 0, kp, 0.0)
     Km, cam_notes = _camera(K, image_size, len(kp), source)
     valid = (sc[:, list(IPO_JOINTS)] > 0).all(-1)
-    _check_in_front(kp, np.where(valid[:, None], sc, 0.0), Km, source)
     return Inputs(kp, sc, Km, valid, chosen.name, notes + cam_notes)

@@ -164,6 +164,24 @@ def _bad(kind):
         K[0, 2] = np.nan
     elif kind == "K_behind":
         K[2, 2] = -1.0
+    elif kind == "K_negative_focal":
+        K[0, 0] = -1000.0
+    elif kind == "K_tiny_focal":
+        K[1, 1] = 1e-6
+    elif kind == "K_huge_focal":
+        K[0, 0] = 1e30
+    elif kind == "K_aspect":
+        K[0, 0] = 1e6
+    elif kind == "keypoints_complex":
+        kp = kp + 0j
+    elif kind == "keypoints_bool":
+        kp = kp > 0
+    elif kind == "keypoints_str":
+        kp = kp.astype(str)
+    elif kind == "keypoints_huge":
+        kp[1, 2] = 1e30
+    elif kind == "scores_str":
+        sc = np.full(sc.shape, "１２", dtype=object)
     elif kind == "pelvis_missing":
         sc[2, 0] = 0.0
     elif kind == "hip_missing":
@@ -183,9 +201,18 @@ BAD_INPUTS = {
     "score_above_one": r"scores\[0, 3\] = 1.5",
     "score_negative": r"scores\[0, 3\] = -0.1",
     "score_nan": r"scores\[0, 3\] = nan",
-    "singular_K": r"K\[1\] is singular",
+    "singular_K": r"K\[1\]\[1\]\[0\] = 1000, expected 0",
     "nonfinite_K": r"K has non-finite",
-    "K_behind": r"behind the camera",
+    "K_behind": r"K\[0\]'s last row is \[0.0, 0.0, -1.0\]",
+    "K_negative_focal": r"K\[0\] focal length fx = -1000 is not positive \(a negative one mirrors the pose\)",
+    "K_tiny_focal": r"focal length fy = 1e-06 is outside",
+    "K_huge_focal": r"focal length fx = 1e\+30 is outside",
+    "K_aspect": r"fx / fy = 1e\+03",
+    "keypoints_complex": r"keypoints must hold real numbers, got complex128",
+    "keypoints_bool": r"keypoints must hold real numbers, got bool",
+    "keypoints_str": r"keypoints must hold real numbers, got <U",
+    "keypoints_huge": r"keypoints\[1, 2\] = \[1e\+30, .*beyond",
+    "scores_str": r"scores must hold real numbers",
     "no_poses": r"no poses",
 }
 

@@ -192,9 +192,11 @@ def test_load_input_formats(tmp_path):
     [
         ("in.txt", "", r"in.txt: unknown input format '.txt'"),
         ("in.json", "[1, 2]", r"in.json: expected a JSON object \(zedo.s input\)"),
-        ("in.json", '{"keypoints": "abc", "K": [[1, 0, 0], [0, 1, 0], [0, 0, 1]]}', r"in.json: keypoints is not a numeric array"),
-        ("in.json", '{"keypoints": [[1, 2], [3]], "K": [[1, 0, 0], [0, 1, 0], [0, 0, 1]]}', r"in.json: keypoints is not a numeric array"),
+        ("in.json", '{"keypoints": "abc", "K": [[1, 0, 0], [0, 1, 0], [0, 0, 1]]}', r"in.json: keypoints must hold real numbers, got <U3"),
+        ("in.json", '{"keypoints": [[1, 2], [3]], "K": [[1, 0, 0], [0, 1, 0], [0, 0, 1]]}', r"in.json: keypoints is not a rectangular numeric array"),
         ("in.json", '{"K": [[1, 0, 0], [0, 1, 0], [0, 0, 1]]}', r"in.json: missing key 'keypoints'"),
+        ("in.json", json.dumps({"keypoints": [[1.0, 2.0]] * 17, "K": [[True, 0, 0], [0, 1, 0], [0, 0, 1]]}), r"in.json: K must hold real numbers \(null for missing\), got \['bool', 'int'\]"),
+        ("in.json", json.dumps({"keypoints": [["１２", 2.0]] * 17, "K": [[1, 0, 0], [0, 1, 0], [0, 0, 1]]}), r"in.json: keypoints must hold real numbers"),
     ],
 )
 def test_load_input_errors_name_file_and_field(tmp_path, name, content, match):
