@@ -12,10 +12,13 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from contextlib import nullcontext
+from pathlib import Path
 
 import numpy as np
 
 from .api import estimate_inputs
+from .atomic import atomic_path
 from .commands import add_loop_options, loop_config, run_command
 from .engines import open_engine
 from .formats import check_output_path, load_input, save_output, write_mmpose_json
@@ -40,9 +43,25 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def check_plot_path(path, output: Path) -> Path:
+    """The ``--plot`` path, checked before the run: a .png that is not the output, with matplotlib
+    installed. ValueError (RuntimeError for matplotlib) naming what is wrong."""
+    path = Path(path)
+    if path.suffix.lower() != ".png":
+        raise ValueError(f"{path}: --plot writes a PNG; name a .png file")
+    if path.resolve() == output.resolve():
+        raise ValueError(f"{path}: --plot and -o name the same file")
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise RuntimeError("--plot needs matplotlib: pip install matplotlib (or zedo[viz])") from None
+    return path
+
+
 def run(args: argparse.Namespace) -> str:
     """Do one inference run; returns the summary line."""
     output = check_output_path(args.output, inputs=[args.input])
+    plot = check_plot_path(args.plot, output) if args.plot else None
     config = loop_config(args)
     inputs = load_input(args.input, layout=args.layout, image_size=args.image_size)
     for note in inputs.notes:
@@ -53,15 +72,17 @@ def run(args: argparse.Namespace) -> str:
     wall = time.perf_counter() - start
     if not result.valid.all():
         print(f"{PROG}: {int((~result.valid).sum())} of {len(result.valid)} poses could not be lifted (pelvis or a hip missing, or the prior's output not finite): written with valid = 0 and NaN joints", file=sys.stderr)
-    if args.output_format == "mmpose":
-        write_mmpose_json(output, result, inputs)
-    else:
-        save_output(output, result, inputs, engine=str(args.engine), iterations=config.iterations, sampler=config.sampler, ipo=config.ipo, start_candidates=config.start_candidates, seed=args.seed)
-    if args.plot:
-        from .plot import plot_estimates
+    # The picture is drawn first and moved into place only once the output is written: a failure in
+    # either leaves neither.
+    with atomic_path(plot) if plot else nullcontext() as plot_tmp:
+        if plot:
+            from .plot import plot_estimates
 
-        observed = np.where(inputs.scores[..., None] > 0, inputs.keypoints, np.nan)
-        plot_estimates(args.plot, result.joints_3d, observed, inputs.K)
+            plot_estimates(plot_tmp, result.joints_3d, np.where(inputs.scores[..., None] > 0, inputs.keypoints, np.nan), inputs.K)
+        if args.output_format == "mmpose":
+            write_mmpose_json(output, result, inputs)
+        else:
+            save_output(output, result, inputs, engine=str(args.engine), iterations=config.iterations, sampler=config.sampler, ipo=config.ipo, start_candidates=config.start_candidates, seed=args.seed)
     n, s = result.hypotheses.shape[:2]
     err = float(np.nanmean(result.reprojection_px[np.arange(n), result.selected]))
     return f"{n} poses x {s} hypotheses, {config.iterations} iterations in {wall:.2f} s; mean reprojection error {err:.2f} px -> {output}"

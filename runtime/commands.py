@@ -71,8 +71,17 @@ def add_loop_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--threads", type=int, default=0, metavar="N", help="ONNX Runtime intra-op threads; 0: its default (default: %(default)s)")
 
 
+MAX_THREADS = 1024  # ONNX Runtime crashes or hangs on absurd thread counts; no machine here has more cores
+
+
 def loop_config(args: argparse.Namespace) -> LoopConfig:
-    """The ``LoopConfig`` of parsed loop options; ValueError for combinations that would do nothing."""
+    """The ``LoopConfig`` of parsed loop options; ValueError for combinations that would do nothing
+    and for run options out of range (``--threads``, ``--hypotheses``, ``--batch-size``)."""
+    if not 0 <= args.threads <= MAX_THREADS:
+        raise ValueError(f"--threads must be in [0, {MAX_THREADS}] (0: ONNX Runtime's default), got {args.threads}")
+    for flag, value in (("--hypotheses", args.hypotheses), ("--batch-size", args.batch_size)):
+        if value < 1:
+            raise ValueError(f"{flag} must be >= 1, got {value}")
     if args.no_ipo and args.start_candidates not in (None, 1):
         raise ValueError("--start-candidates chooses a start by the IPO's fit; it does nothing with --no-ipo")
     candidates = LoopConfig.start_candidates if args.start_candidates is None else args.start_candidates

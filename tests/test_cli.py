@@ -288,3 +288,24 @@ def test_ctrl_c_exits_130_with_one_line_and_writes_nothing(tmp_path, tiny_prior)
     assert proc.returncode == 130, stderr
     assert stderr.strip().splitlines() == ["zedo-infer: interrupted; nothing was written"]
     assert list(tmp_path.iterdir()) == [inp]
+
+
+@pytest.mark.parametrize(
+    "extra, names",
+    [
+        (["--plot", "poses.xyz"], ["poses.xyz", "PNG"]),
+        (["--plot", "{blocked}/p.png"], ["p.png", "cannot write here"]),
+        (["--threads", "-1"], ["--threads"]),
+        (["--threads", "100000"], ["--threads"]),
+        (["--hypotheses", "0"], ["--hypotheses"]),
+        (["--batch-size", "0"], ["--batch-size"]),
+    ],
+)
+def test_bad_plot_and_run_options_write_nothing(tmp_path, npz_input, tiny_prior, extra, names):
+    out = tmp_path / "out.npz"
+    blocked = tmp_path / "a-file"  # a plot "folder" that is a file: the plot cannot be written
+    blocked.write_text("not a folder")
+    extra = [e.replace("{blocked}", str(blocked)) for e in extra]
+    proc = zedo_infer(npz_input, "-o", out, *fast(tiny_prior), *extra)
+    assert_one_error_line(proc, *names)
+    assert not out.exists()
