@@ -197,12 +197,12 @@ def test_via_cli_gives_the_in_process_numbers(h36m_dir, tiny_prior):
 def test_a_failing_zedo_infer_is_one_line(h36m_dir, tiny_prior, capsys):
     from zedo.evaluation.cli import main
 
-    with pytest.raises(RuntimeError, match=r"^zedo-infer failed \(exit status 2\): batch_size must be"):
+    with pytest.raises(RuntimeError, match=r"^zedo-infer failed \(exit status 2\): --batch-size must be"):
         evaluate(h36m_dir, engine=str(tiny_prior), every=3, via_cli=True, batch_size=0, progress=False)
     capsys.readouterr()
     assert main(["--data", str(h36m_dir), "--engine", str(tiny_prior), "--every", "3", "--via-cli", "--batch-size", "0"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("zedo-eval: error: zedo-infer failed (exit status 2): batch_size") and err.count("\n") == 1, err
+    assert err.startswith("zedo-eval: error: --batch-size must be >= 1") and err.count("\n") == 1, err  # checked before the run
 
 
 def test_relay_passes_the_progress_bar_and_holds_the_error():
