@@ -40,7 +40,10 @@ def _providers(device: str) -> list[str]:
         raise ValueError(f"device must be one of {', '.join(DEVICES)}, got {device!r}")
     wanted = PROVIDERS[device][0]
     if wanted not in ort.get_available_providers():
-        raise RuntimeError(f"device {device!r} needs onnxruntime-gpu with the {wanted}")
+        raise RuntimeError(
+            f"device {device!r} needs onnxruntime-gpu with the {wanted}; onnxruntime and onnxruntime-gpu cannot be installed together: "
+            "pip uninstall -y onnxruntime && pip install onnxruntime-gpu"
+        )
     return PROVIDERS[device]
 
 
