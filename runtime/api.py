@@ -45,7 +45,6 @@ def estimate(keypoints, K=None, scores=None, engine=None, hypotheses: int = 1, c
     per iteration. ``seed`` seeds the "sde" sampler's noise (the default "ode" sampler is
     deterministic). Bad arguments raise ValueError naming the field.
     """
-    _check_run(hypotheses, batch_size, selection)
     inputs = validate_inputs(keypoints, K, scores, layout=layout, image_size=image_size)
     return estimate_inputs(inputs, engine, hypotheses, config, batch_size, selection, seed, progress)
 

@@ -1,7 +1,7 @@
 """``PoseStream``: one tracked person, lifted frame by frame; keeps the last frame's state.
 
-Units and frames as ``zedo.runtime.geometry``. Built on ``zedo.runtime.lift.lift_batch``: each
-frame is one batch of one pose, started as ``estimate`` starts a single hypothesis. The stream keeps
+Units and frames as ``zedo.runtime.geometry``. Each frame goes through ``estimate_inputs`` as one
+pose, started as ``estimate`` starts a single hypothesis. The stream keeps
 the last frame's result (``last``) and ``reset()`` forgets it, as rtmlib's ``PoseTracker`` does.
 """
 
@@ -11,11 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .api import estimate_inputs
 from .config import LoopConfig
 from .engines import as_engine
-from .lift import lift_batch
 from .skeleton import NUM_JOINTS
-from .start import start_library
 from .validation import validate_inputs
 
 
@@ -36,11 +35,6 @@ class PoseStream:
         self.engine = as_engine(engine)
         self.K, self.image_size, self.layout = K, image_size, layout
         self.config = config
-        xp = self.engine.xp
-        library = start_library(self.engine.meta, config)
-        mean = self.engine.meta.initial_poses(1)
-        self._library = None if library is None else xp.asarray(library, dtype=np.float32)
-        self._mean = xp.asarray(mean - mean[:, :1], dtype=np.float32)
         self.last: Frame | None = None
 
     def reset(self) -> None:
@@ -55,11 +49,6 @@ class PoseStream:
         if not inputs.valid[0]:
             self.last = Frame(np.full((NUM_JOINTS, 3), np.nan), np.full(3, np.nan), False)
             return self.last
-        xp = self.engine.xp
-        f32 = lambda a: xp.asarray(np.ascontiguousarray(a, dtype=np.float32))  # noqa: E731
-        start = None if self._library is not None else self._mean
-        got = lift_batch(f32(inputs.keypoints), f32(inputs.scores), f32(inputs.K), self.engine, self.config, start, self._library)
-        to_host = getattr(xp, "asnumpy", np.asarray)
-        cam = to_host(got.x + got.T[:, None, :])[0].astype(np.float64)
+        cam = estimate_inputs(inputs, self.engine, config=self.config).joints_3d[0]
         self.last = Frame(cam, cam[0].copy(), True)
         return self.last
