@@ -172,6 +172,11 @@ def test_bad_inputs_are_exceptions_naming_the_field(build):
     assert lines["after the errors"] == "ok"
 
 
+def test_arrays_handed_to_python_are_the_callers_memory(build):
+    proc = run(build, "zedo_selftest", "views")
+    assert proc.returncode == 0 and "same memory 1, input read-only and output writable 1, written through 1" in proc.stdout, proc.stdout + proc.stderr
+
+
 def make_venv(path: Path, zedo_from: list[str] | None = None) -> Path:
     """A venv without pip or system packages; ``zedo_from``: site folders its .pth adds (as an
     install there would), so zedo imports in it. Returns its python."""
@@ -200,3 +205,9 @@ def test_a_python_without_zedo_says_which_and_how_to_point(build, tmp_path):
         assert words in line
     proc = run(build, "zedo_lift", EXAMPLE, tmp_path / "out.json", ZEDO_PYTHON=str(tmp_path / "nowhere" / "python"))
     assert proc.returncode == 2 and f"no Python at {tmp_path / 'nowhere' / 'python'} (from ZEDO_PYTHON)" in proc.stderr
+    other = tmp_path / "other"
+    (other / "bin").mkdir(parents=True)
+    (other / "bin" / "python").write_text("")
+    (other / "pyvenv.cfg").write_text("home = /usr/bin\nversion = 3.99.0\n")
+    proc = run(build, "zedo_lift", EXAMPLE, tmp_path / "out.json", ZEDO_PYTHON=str(other / "bin" / "python"))
+    assert proc.returncode == 2 and "is in a Python 3.99.0 environment but this program was built against Python 3." in proc.stderr

@@ -2,6 +2,7 @@
 //   zedo_selftest info                   which Python runs zedo
 //   zedo_selftest threads [options]      two threads calling one Lifter agree with one thread
 //   zedo_selftest bad-inputs [options]   every bad input is a zedo::Error, and the lifter works after
+//   zedo_selftest views                  the NumPy arrays the wrapper hands Python are the caller's memory
 #include "../apps/command.hpp"
 
 #include <cmath>
@@ -88,16 +89,32 @@ int bad_inputs(const zedo_app::Args& args) {
     return failures == 0 && ok ? 0 : 1;
 }
 
+// The arrays over the caller's buffers: the same address (no copy), read-only inputs, and writes
+// to an output reaching the caller's memory.
+int views() {
+    zedo::start_python();
+    float data[6] = {1, 2, 3, 4, 5, 6};
+    return zedo::detail::with_python([&] {
+        auto in = zedo::detail::view<2>(data, {3, 2});
+        auto out = zedo::detail::view<2>(data, {3, 2}, true);
+        out.attr("__setitem__")(pybind11::make_tuple(2, 1), 7.5);
+        const bool same = in.data() == data && out.data() == data, flags = !in.writeable() && out.writeable(), written = data[5] == 7.5f;
+        std::printf("views: same memory %d, input read-only and output writable %d, written through %d\n", same, flags, written);
+        return same && flags && written ? 0 : 1;
+    });
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     int status = 0;
-    const int rc = zedo_app::run("zedo_selftest", "zedo_selftest info|threads|bad-inputs [options]", argc, argv, [&](const zedo_app::Args& args) {
+    const int rc = zedo_app::run("zedo_selftest", "zedo_selftest info|threads|bad-inputs|views [options]", argc, argv, [&](const zedo_app::Args& args) {
         const std::string what = args.positional.empty() ? "" : args.positional[0];
         if (what == "info") std::printf("%s\n", zedo::python_info().c_str());
         else if (what == "threads") status = threads(args);
         else if (what == "bad-inputs") status = bad_inputs(args);
-        else throw zedo::Error("expected info, threads or bad-inputs");
+        else if (what == "views") status = views();
+        else throw zedo::Error("expected info, threads, bad-inputs or views");
     });
     return rc ? rc : status;
 }

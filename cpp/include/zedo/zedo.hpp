@@ -116,6 +116,7 @@ inline std::string how_to_point() {
 // itself finds that file: beside the executable's folder, else in it.
 inline std::string venv_version(const std::string& python) {
     const std::string dir = python.substr(0, python.find_last_of('/') + 1);
+    if (dir.empty()) return "";  // a bare name: Python looks it up on PATH
     for (const std::string cfg : {dir + "../pyvenv.cfg", dir + "pyvenv.cfg"}) {
         std::ifstream in(cfg);
         if (!in) continue;
@@ -130,11 +131,13 @@ inline std::string venv_version(const std::string& python) {
     return "";
 }
 
-// Refuse an environment of another Python version than the libpython this program links.
-inline void check_version(const std::string& python) {
+// Refuse a path that is no file, and a venv of another Python version than the libpython this
+// program links; Python is not touched yet, so a later start_python may name another.
+inline void check_python(const std::string& python, const std::string& origin) {
+    if (!std::ifstream(python).good()) throw Error("no Python at " + python + " (from " + origin + "); " + how_to_point());
     const std::string version = venv_version(python), want = std::to_string(PY_MAJOR_VERSION) + "." + std::to_string(PY_MINOR_VERSION);
     if (!version.empty() && version != want && version.rfind(want + ".", 0) != 0)
-        throw Error(python + " is Python " + version + " but this program was built against Python " PY_VERSION ": use a " + want + " environment, or rebuild against that one");
+        throw Error(python + " (from " + origin + ") is in a Python " + version + " environment but this program was built against Python " PY_VERSION ": use a " + want + " environment, or rebuild against that one");
 }
 
 inline void initialize(const std::string& python, const std::string& origin) {
@@ -260,20 +263,19 @@ inline py::object open(const char* kind, const Options& o, py::object K = py::no
 
 }  // namespace detail
 
-// Start Python for this process (once; later calls do nothing, or repeat the first failure).
-// `python`: the environment's python executable; empty: $ZEDO_PYTHON, else the build's Python.
-// An application that already runs Python keeps its own interpreter (zedo must import there).
+// Start Python for this process (once; later calls do nothing). `python`: the environment's
+// python executable; empty: $ZEDO_PYTHON, else the build's Python. An application that already
+// runs Python keeps its own interpreter (zedo must import there). A Python that failed to start
+// or to import zedo cannot be replaced in the same process: later calls repeat that failure.
 inline void start_python(const std::string& python = "") {
     auto& s = detail::state();
     std::lock_guard<std::mutex> lock(s.mutex);
-    if (!s.failure.empty()) throw Error(s.failure);
     if (s.started) return;
+    if (!s.failure.empty()) throw Error(s.failure);
     const auto [path, origin] = detail::choose_python(python);
+    if (!path.empty()) detail::check_python(path, origin);
+    const bool ours = !Py_IsInitialized();
     try {
-        if (!path.empty() && !std::ifstream(path).good())
-            throw Error("no Python at " + path + " (from " + origin + "); " + detail::how_to_point());
-        if (!path.empty()) detail::check_version(path);
-        const bool ours = !Py_IsInitialized();
         if (ours) detail::initialize(path, origin);
         {
             pybind11::gil_scoped_acquire gil;
@@ -283,7 +285,7 @@ inline void start_python(const std::string& python = "") {
         if (ours) PyEval_SaveThread();  // let every thread in; calls take the GIL themselves
         s.started = true;
     } catch (const Error& e) {
-        if (Py_IsInitialized() && PyGILState_Check()) PyEval_SaveThread();
+        if (ours && Py_IsInitialized() && PyGILState_Check()) PyEval_SaveThread();
         s.failure = e.what();
         throw;
     }
