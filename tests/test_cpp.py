@@ -79,6 +79,12 @@ def joints_line(stdout: str) -> np.ndarray:
     return np.array(line.split()[1:], dtype=float).reshape(17, 3)
 
 
+def assert_errors(lines: dict, expected: dict) -> None:
+    """Each case's line (``case: error: message``) is an error whose message holds its words."""
+    for case, words in expected.items():
+        assert lines[case].startswith("error: ") and words in lines[case], (case, lines[case])
+
+
 def python_pose0(example: dict) -> np.ndarray:
     config = LoopConfig(iterations=10)
     return estimate(example["keypoints"][:1], example["K"], example["scores"][:1], engine="default", config=config, layout="h36m17").joints_3d[0]
@@ -130,8 +136,7 @@ def test_c_abi_lifts_like_python_and_reports_bad_calls(build, example):
         "NaN keypoint": "keypoints[0, 5] = [nan,",
         "unknown engine": "engine 'no-such-prior' is neither a bundled prior",
     }
-    for case, words in expected.items():
-        assert lines[case].startswith("error: ") and words in lines[case], (case, lines[case])
+    assert_errors(lines, expected)
 
 
 def test_c_abi_loaded_as_ffis_load_it(build, example):
@@ -167,8 +172,7 @@ def test_bad_inputs_are_exceptions_naming_the_field(build):
         "stream null K": "K is a null pointer",
         "stream NaN keypoint": "frame: keypoints[0, 5] = [nan,",
     }
-    for case, words in expected.items():
-        assert lines[case].startswith("error: ") and words in lines[case], (case, lines[case])
+    assert_errors(lines, expected)
     assert lines["after the errors"] == "ok"
 
 
