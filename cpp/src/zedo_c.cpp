@@ -10,7 +10,7 @@
 #include <dlfcn.h>
 #endif
 
-struct zedo_lifter {
+struct ZEDO_HIDDEN zedo_lifter {
     zedo::Lifter lifter;
 };
 

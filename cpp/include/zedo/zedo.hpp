@@ -32,6 +32,14 @@
 #include <utility>
 #include <vector>
 
+// Types that hold Python objects are hidden, as pybind11's own are (GCC warns otherwise unless the
+// program is built with -fvisibility=hidden); each binary has its own copy of this header's code.
+#if defined(__GNUC__) && !defined(_WIN32)
+#define ZEDO_HIDDEN __attribute__((visibility("hidden")))
+#else
+#define ZEDO_HIDDEN
+#endif
+
 namespace zedo {
 
 inline constexpr int kJoints = 17;  // the prior's joints (Human3.6M order)
@@ -61,7 +69,7 @@ struct Batch {
     bool K_per_pose = false;
 };
 
-namespace detail {
+namespace detail ZEDO_HIDDEN {
 
 namespace py = pybind11;
 
@@ -117,7 +125,7 @@ inline std::string how_to_point() {
 inline std::string venv_version(const std::string& python) {
     const std::string dir = python.substr(0, python.find_last_of('/') + 1);
     if (dir.empty()) return "";  // a bare name: Python looks it up on PATH
-    for (const std::string cfg : {dir + "../pyvenv.cfg", dir + "pyvenv.cfg"}) {
+    for (const std::string& cfg : {dir + "../pyvenv.cfg", dir + "pyvenv.cfg"}) {
         std::ifstream in(cfg);
         if (!in) continue;
         for (std::string line; std::getline(in, line);) {
@@ -299,7 +307,7 @@ inline std::string python_info() {
 
 // Lifts batches of poses (zedo.runtime.estimate). Safe to call from several threads: calls on one
 // Lifter take turns; for parallel work give each thread its own Lifter.
-class Lifter {
+class ZEDO_HIDDEN Lifter {
 public:
     explicit Lifter(const Options& options = {}) {
         start_python();
@@ -338,7 +346,7 @@ private:
 };
 
 // One person, frame by frame (zedo.runtime.PoseStream); K (3, 3) px is copied at construction.
-class Stream {
+class ZEDO_HIDDEN Stream {
 public:
     Stream(const float* K, const Options& options = {}) {
         detail::check_pointer(K, "K");
@@ -385,32 +393,42 @@ struct Input {
     std::vector<std::string> notes;       // what was assumed (the layout, the camera)
 };
 
+namespace detail ZEDO_HIDDEN {
+
+inline std::vector<float> floats(const py::handle& a) {
+    auto arr = py::cast<py::array_t<float, py::array::c_style | py::array::forcecast>>(a);
+    return std::vector<float>(arr.data(), arr.data() + arr.size());
+}
+
+inline std::vector<long long> ints(const py::handle& a) {
+    if (a.is_none()) return {};
+    auto arr = py::cast<py::array_t<long long, py::array::c_style | py::array::forcecast>>(a);
+    return std::vector<long long>(arr.data(), arr.data() + arr.size());
+}
+
+// zedo.runtime.embed.read_input's dict as an Input.
+inline Input to_input(const py::dict& d) {
+    Input in;
+    in.keypoints = floats(d["keypoints"]);
+    in.scores = floats(d["scores"]);
+    in.K = floats(d["K"]);
+    in.n = static_cast<int>(in.scores.size() / kJoints);
+    in.layout = d["layout"].cast<std::string>();
+    in.frame = ints(d["frame"]);
+    in.track = ints(d["track"]);
+    for (auto note : d["notes"]) in.notes.push_back(note.cast<std::string>());
+    return in;
+}
+
+}  // namespace detail
+
 // `layout` "" and image_size {0, 0}: the file's own, or inferred (zedo-infer's --layout, --image-size).
 inline Input read_input(const std::string& path, const std::string& layout = "", std::array<double, 2> image_size = {0, 0}) {
     start_python();
     return detail::with_python([&] {
         namespace py = pybind11;
         py::object size = image_size[0] || image_size[1] ? py::object(py::make_tuple(image_size[0], image_size[1])) : py::object(py::none());
-        py::dict d = detail::module().attr("read_input")(path, layout, size);
-        Input in;
-        auto floats = [&](const char* key) {
-            auto a = d[key].cast<py::array_t<float, py::array::c_style | py::array::forcecast>>();
-            return std::vector<float>(a.data(), a.data() + a.size());
-        };
-        auto ints = [&](const char* key) {
-            if (d[key].is_none()) return std::vector<long long>();
-            auto a = d[key].cast<py::array_t<long long, py::array::c_style | py::array::forcecast>>();
-            return std::vector<long long>(a.data(), a.data() + a.size());
-        };
-        in.keypoints = floats("keypoints");
-        in.scores = floats("scores");
-        in.K = floats("K");
-        in.n = static_cast<int>(in.scores.size() / kJoints);
-        in.layout = d["layout"].cast<std::string>();
-        in.frame = ints("frame");
-        in.track = ints("track");
-        for (auto note : d["notes"]) in.notes.push_back(note.cast<std::string>());
-        return in;
+        return detail::to_input(detail::module().attr("read_input")(path, layout, size));
     });
 }
 
@@ -435,9 +453,9 @@ inline void write_output(const std::string& path, const Input& input, const floa
     detail::with_python([&] {
         namespace py = pybind11;
         const py::ssize_t n = input.n;
-        auto ints = [](const std::vector<long long>& v) { return v.empty() ? py::object(py::none()) : py::object(py::array_t<long long>(v.size(), v.data())); };
+        auto indices = [](const std::vector<long long>& v) { return v.empty() ? py::object(py::none()) : py::object(py::array_t<long long>(v.size(), v.data())); };
         detail::module().attr("write_output")(path, detail::view<3>(joints_3d, {n, kJoints, 3}), detail::view<3>(input.K.data(), {n, 3, 3}), input.layout,
-                                              ints(input.frame), ints(input.track), options.engine, options.iterations, options.start_candidates);
+                                              indices(input.frame), indices(input.track), options.engine, options.iterations, options.start_candidates);
     });
 }
 
