@@ -50,7 +50,7 @@ def run_loop(x, T, keypoints, scores, K, engine: Engine, sde: sde_lib.SDEConfig,
             T = solve_translation(x, rays, w, xp)
         on_rays = project_onto_rays(x, T, unit_rays, mask)
         soft = sigma is not None and cfg.noise_px != 0
-        x = noise.data_step(x, on_rays, T, scores, K[:, 0, 0], sigma, sde_lib.marginal_std(t, sde), xp) if soft else on_rays
+        x = noise.data_step(x, on_rays, T, scores, K[:, 0, 0], sigma, sde_lib.marginal_std(t, sde), xp, cfg.iterations) if soft else on_rays
         eps = engine(x, xp.full((B,), t, dtype=x.dtype))
         if sigma is None and i >= first:
             residual += noise.denoised_residual_px(x, eps, T, keypoints, K, t, sde, xp)

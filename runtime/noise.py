@@ -23,7 +23,8 @@ from .geometry import project
 BASE_PX = 6.0  # median denoised residual on exact 2D over the window: below it, the pose is exact
 GAIN = 1.1  # pixels of noise per pixel of excess residual (2D distance -> per-coordinate sigma)
 WINDOW = (0.4, 0.6)  # the estimate averages these fractions of the iterations; the soft step follows
-START_NOISE_PX = 15.0  # the noise level the start's ranking assumes when the loop estimates it
+REF_ITERATIONS = 200  # lambda is the pull of one step of a 200-iteration loop; longer loops pull less per step
+START_NOISE_PX = 12.0  # the noise level the start's ranking assumes when the loop estimates it
 MIN_SCORE = 1e-3  # scores are floored here before dividing the measurement's variance by them
 
 
@@ -49,11 +50,14 @@ def noise_from_residual(mean_residual, mask, xp):
     return (GAIN * xp.sqrt(xp.maximum(median**2 - BASE_PX**2, 0.0))).astype(mean_residual.dtype)
 
 
-def data_step(x, on_rays, T, scores, fx, sigma_px, prior_std: float, xp):
+def data_step(x, on_rays, T, scores, fx, sigma_px, prior_std: float, xp, iterations: int = REF_ITERATIONS):
     """Move root-relative joints x (B, 17, 3) towards their ray points ``on_rays`` (B, 17, 3) by the
     measurement weight lambda (module docstring). T (B, 3) metres; scores (B, 17); fx (B,) px focal
-    lengths; sigma_px (B,) noise per pose (0: the exact step); prior_std metres."""
+    lengths; sigma_px (B,) noise per pose (0: the exact step); prior_std metres. In a loop of
+    ``iterations`` steps the pull per step is 1 - (1 - lambda)^(REF_ITERATIONS / iterations), so the
+    pull over a stretch of the schedule does not depend on how finely it is cut."""
     depth = x[..., 2] + T[:, None, 2]
     measured = (sigma_px[:, None] * depth / fx[:, None]) ** 2 / xp.maximum(scores, MIN_SCORE)
-    lam = prior_std**2 / (prior_std**2 + measured)
-    return x + lam[..., None].astype(x.dtype) * (on_rays - x)
+    keep = measured / (prior_std**2 + measured)
+    pull = 1.0 - keep ** (REF_ITERATIONS / iterations)
+    return x + pull[..., None].astype(x.dtype) * (on_rays - x)
