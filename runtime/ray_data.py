@@ -89,13 +89,32 @@ class Workers:
         size = self.count or fit
         return size if at_most is None else max(1, min(size, at_most))
 
+    def check_engine(self, options: RunOptions) -> None:
+        """Open the engine in one Ray task with a worker's resources: RuntimeError with its one-line
+        error where it cannot (a worker's failing constructor would bury it in Ray's tracebacks)."""
+        error = ray.get(_engine_error.options(num_cpus=self.cpus, num_gpus=self.gpus).remote(options))
+        if error:
+            raise RuntimeError(f"a Ray worker cannot open the engine: {error}")
+
     def map_batches(self, ds, fn, options: RunOptions, batch_size: int, at_most: int | None = None):
         """``ds.map_batches`` with the actor class ``fn(options)`` on this pool (of at most
-        ``at_most`` actors: no more than there are blocks)."""
+        ``at_most`` actors: no more than there are blocks), once a worker has opened the engine."""
+        size = self.size(at_most)
+        self.check_engine(options)
         return ds.map_batches(
-            fn, batch_size=batch_size, compute=ray.data.ActorPoolStrategy(size=self.size(at_most)),
+            fn, batch_size=batch_size, compute=ray.data.ActorPoolStrategy(size=size),
             num_cpus=self.cpus, num_gpus=self.gpus, fn_constructor_kwargs={"options": replace(options, threads=self.threads(options))},
         )
+
+
+@ray.remote(max_retries=0)
+def _engine_error(options: RunOptions) -> str:
+    """"" where the engine opens on this worker, else its error on one line."""
+    try:
+        options.open_engine()
+    except Exception as e:  # reported to the driver as a line, not raised through Ray
+        return one_line(e)
+    return ""
 
 
 class _EngineActor:
@@ -135,10 +154,16 @@ class RayRunner:
 
 
 def root_cause(e: BaseException) -> str:
-    """The innermost cause of a Ray error (a worker's own exception), as ``Type: message`` on one line."""
-    while getattr(e, "cause", None) is not None or e.__cause__ is not None:
-        e = getattr(e, "cause", None) or e.__cause__
-    return f"{type(e).__name__}: {one_line(e)}"
+    """The worker's own error behind a Ray error, on one line: the innermost exception in the chain
+    with a message; Ray's carry the worker's traceback as text, whose last line is the error."""
+    chain = [e]
+    while len(chain) < 20 and (getattr(chain[-1], "cause", None) or chain[-1].__cause__) is not None:
+        chain.append(getattr(chain[-1], "cause", None) or chain[-1].__cause__)
+    for exc in reversed(chain):
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        if lines:
+            return lines[-1] if len(lines) > 1 else f"{type(exc).__name__}: {lines[0]}"
+    return type(e).__name__
 
 
 class PoseLifter(_EngineActor):

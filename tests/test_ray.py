@@ -19,7 +19,7 @@ ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'zedo
 from zedo.runtime import LoopConfig, estimate  # noqa: E402
 from zedo.runtime.cli import main  # noqa: E402
 from zedo.runtime.jobs import RunOptions, is_complete, run_job  # noqa: E402
-from zedo.runtime.ray_data import RayRunner, Workers, lift_dataset  # noqa: E402
+from zedo.runtime.ray_data import RayRunner, Workers, lift_dataset, root_cause  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -116,3 +116,22 @@ def test_workers_are_checked(kw, message):
 def test_threads_follow_the_cpus_of_a_worker():
     assert Workers(cpus=2).threads(RunOptions()) == 2 and Workers(cpus=0.5).threads(RunOptions()) == 1
     assert Workers(cpus=2).threads(RunOptions(threads=3)) == 3
+
+
+def test_a_worker_that_cannot_open_the_engine_is_one_line(local_ray, tiny_prior):
+    import onnxruntime
+
+    if "CUDAExecutionProvider" in onnxruntime.get_available_providers():
+        pytest.skip("this ONNX Runtime has CUDA")
+    with pytest.raises(RuntimeError, match="a Ray worker cannot open the engine: device 'cuda' needs onnxruntime-gpu"):
+        Workers(1).check_engine(RunOptions(engine=str(tiny_prior), device="cuda"))
+    with pytest.raises(ValueError, match="not one worker with 1 CPUs and 1 GPUs fits"):
+        Workers(1, 1.0, 1.0).size()
+
+
+def test_root_cause_is_the_workers_own_error():
+    inner = RuntimeError("Traceback (most recent call last):\n  File x\nValueError: a.npz: bad")
+    outer = RuntimeError("wrapped")
+    outer.__cause__ = inner
+    assert root_cause(outer) == "ValueError: a.npz: bad"
+    assert root_cause(KeyError("k")) == "KeyError: 'k'"
