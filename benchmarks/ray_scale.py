@@ -11,7 +11,8 @@ each with ``--device cuda`` or ``tensorrt``). Prints poses per second of each (t
 actor start and engine opening included, Ray's own start not), the speed-up of the most workers
 over one, and the largest difference of any output from the one-process run (metres). Ray is
 started with as many CPUs (and GPUs) as this machine has, its workers at nice 0 like this process
-(Ray's default is 15).
+(Ray's default is 15). The 1-minute load average before and after each run is printed beside it:
+above the CPU count, other work shared the cores and the figures say little about scaling.
 """
 
 from __future__ import annotations
@@ -87,11 +88,13 @@ def main(argv=None) -> int:
         results = {}
         for name, runner in runs.items():
             out = Path(tmp) / name.replace(" ", "_").replace(",", "")
+            load = os.getloadavg()[0]
             summary = run_job(inputs, out, options, runner=runner, report=lambda line: print(line, file=sys.stderr))
             if summary.failed:
                 raise SystemExit(f"{name}: {summary.failed}")
-            results[name] = {"poses": summary.poses, "seconds": summary.seconds, "poses_per_second": summary.poses_per_second, "output": out}
-            print(f"{name:16s} {summary.poses} poses in {summary.seconds:7.1f} s: {summary.poses_per_second:6.2f} poses/s", flush=True)
+            load = (load, os.getloadavg()[0])
+            results[name] = {"poses": summary.poses, "seconds": summary.seconds, "poses_per_second": summary.poses_per_second, "load_average_before_after": load, "output": out}
+            print(f"{name:16s} {summary.poses} poses in {summary.seconds:7.1f} s: {summary.poses_per_second:6.2f} poses/s (load average {load[0]:.1f} -> {load[1]:.1f})", flush=True)
         reference = results["one process"]["output"]
         for r in results.values():
             r["max_difference_m"] = max_difference(reference, r.pop("output"))
