@@ -11,8 +11,10 @@ each with ``--device cuda`` or ``tensorrt``). Prints poses per second of each (t
 actor start and engine opening included, Ray's own start not), the speed-up of the most workers
 over one, and the largest difference of any output from the one-process run (metres). Ray is
 started with as many CPUs (and GPUs) as this machine has, its workers at nice 0 like this process
-(Ray's default is 15). The 1-minute load average before and after each run is printed beside it:
-above the CPU count, other work shared the cores and the figures say little about scaling.
+(Ray's default is 15). Beside each run: the cores it used (CPU seconds of this process, or of the
+Ray workers, over the wall time) and poses per CPU-second, and the 1-minute load average before and
+after it. Workers that scale use about one core each at an unchanged rate per CPU-second; fewer
+cores used than workers means other work held the cores, and the wall-time figures then say little.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ import json
 import os
 import sys
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +51,47 @@ def write_inputs(data_dir, folder: Path, files: int, poses: int) -> list[Path]:
         paths.append(folder / f"s9_part{i}.npz")
         np.savez(paths[-1], keypoints=given["keypoints"][rows], scores=given["scores"][rows], K=given["K"][rows], layout=given["layout"])
     return paths
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of process ``pid`` so far (Linux /proc); None when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class WorkerCPU:
+    """CPU seconds of the Ray workers of a job, read from /proc every 0.2 s while it runs (the
+    last reading of each actor process; up to 0.2 s of its end may be missed)."""
+
+    def __init__(self):
+        self.seen: dict[int, float] = {}
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._poll, daemon=True)
+
+    def _poll(self):
+        from ray._private import state  # the actors' process ids, as `ray list actors` shows them
+
+        while not self.stop.wait(0.2):
+            for actor in state.actors().values():
+                if "ItemWorker" in actor["ActorClassName"] and actor["State"] == "ALIVE":
+                    cpu = _cpu_seconds(actor["Pid"])
+                    if cpu is not None:
+                        self.seen[actor["Pid"]] = cpu
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
+
+    @property
+    def seconds(self) -> float:
+        return sum(self.seen.values())
 
 
 def max_difference(reference: Path, other: Path) -> float:
@@ -88,13 +133,17 @@ def main(argv=None) -> int:
         results = {}
         for name, runner in runs.items():
             out = Path(tmp) / name.replace(" ", "_").replace(",", "")
-            load = os.getloadavg()[0]
-            summary = run_job(inputs, out, options, runner=runner, report=lambda line: print(line, file=sys.stderr))
+            load, own = os.getloadavg()[0], time.process_time()
+            with WorkerCPU() as workers:
+                summary = run_job(inputs, out, options, runner=runner, report=lambda line: print(line, file=sys.stderr))
             if summary.failed:
                 raise SystemExit(f"{name}: {summary.failed}")
+            cpu = time.process_time() - own if runner is run_local else workers.seconds
             load = (load, os.getloadavg()[0])
-            results[name] = {"poses": summary.poses, "seconds": summary.seconds, "poses_per_second": summary.poses_per_second, "load_average_before_after": load, "output": out}
-            print(f"{name:16s} {summary.poses} poses in {summary.seconds:7.1f} s: {summary.poses_per_second:6.2f} poses/s (load average {load[0]:.1f} -> {load[1]:.1f})", flush=True)
+            results[name] = {"poses": summary.poses, "seconds": summary.seconds, "poses_per_second": summary.poses_per_second, "cpu_seconds": cpu,
+                             "cores_used": cpu / summary.seconds, "poses_per_cpu_second": summary.poses / cpu, "load_average_before_after": load, "output": out}
+            print(f"{name:16s} {summary.poses} poses in {summary.seconds:7.1f} s: {summary.poses_per_second:6.2f} poses/s; "
+                  f"{cpu / summary.seconds:.2f} cores used, {summary.poses / cpu:.2f} poses per CPU-second (load average {load[0]:.1f} -> {load[1]:.1f})", flush=True)
         reference = results["one process"]["output"]
         for r in results.values():
             r["max_difference_m"] = max_difference(reference, r.pop("output"))

@@ -22,8 +22,8 @@ def add_job_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--output-dir", metavar="DIR", help="one output per input, named after it (part0.npz or an OpenPose folder part0/ -> DIR/part0.npz; "
                    ".json with --output-format json or mmpose), each written when its input is done; instead of -o")
     g.add_argument("--resume", action="store_true", help="skip inputs (and chunks) whose output in DIR is complete already: a re-run finishes an interrupted job")
-    g.add_argument("--chunk-size", type=int, metavar="N", help="cut inputs of more than N poses into chunks of N, each its own piece of work (a multiple of --batch-size "
-                   "keeps the prior's batches those of one run); an input's output is joined from its chunks")
+    g.add_argument("--chunk-size", type=int, metavar="N", help="cut inputs of more than N poses into chunks of N, each its own piece of work (N x --hypotheses a multiple "
+                   "of --batch-size keeps the prior's batches those of one run); an input's output is joined from its chunks")
     g = parser.add_argument_group("Ray", "Run the inputs on Ray (pip install 'zedo[ray]'): one actor per worker opens the engine once; an actor that dies is restarted and its input redone.")
     g.add_argument("--ray", nargs="?", const="", metavar="ADDRESS", help="start a local Ray on this machine, or join the cluster at ADDRESS (auto, HOST:PORT, ray://HOST:PORT); "
                    "inputs and DIR must be on storage every node sees")
