@@ -12,7 +12,8 @@ actor start and engine opening included, Ray's own start not), the speed-up of t
 over one, and the largest difference of any output from the one-process run (metres). Ray is
 started with as many CPUs (and GPUs) as this machine has, its workers at nice 0 like this process
 (Ray's default is 15). Beside each run: the cores it used (CPU seconds of this process, or of the
-Ray workers, over the wall time) and poses per CPU-second, and the 1-minute load average before and
+Ray workers, over the wall time), poses per CPU-second, the overlap of its pieces (their wall
+times summed over the job's: how many ran at once), and the 1-minute load average before and
 after it. Workers that scale use about one core each at an unchanged rate per CPU-second; fewer
 cores used than workers means other work held the cores, and the wall-time figures then say little.
 """
@@ -133,17 +134,19 @@ def main(argv=None) -> int:
         results = {}
         for name, runner in runs.items():
             out = Path(tmp) / name.replace(" ", "_").replace(",", "")
-            load, own = os.getloadavg()[0], time.process_time()
+            load, own, busy = os.getloadavg()[0], time.process_time(), []
+            timed = lambda items, opts, on_outcome, runner=runner: runner(items, opts, lambda o: (busy.append(o.seconds), on_outcome(o)))  # noqa: E731
             with WorkerCPU() as workers:
-                summary = run_job(inputs, out, options, runner=runner, report=lambda line: print(line, file=sys.stderr))
+                summary = run_job(inputs, out, options, runner=timed, report=lambda line: print(line, file=sys.stderr))
             if summary.failed:
                 raise SystemExit(f"{name}: {summary.failed}")
             cpu = time.process_time() - own if runner is run_local else workers.seconds
             load = (load, os.getloadavg()[0])
             results[name] = {"poses": summary.poses, "seconds": summary.seconds, "poses_per_second": summary.poses_per_second, "cpu_seconds": cpu,
-                             "cores_used": cpu / summary.seconds, "poses_per_cpu_second": summary.poses / cpu, "load_average_before_after": load, "output": out}
+                             "cores_used": cpu / summary.seconds, "poses_per_cpu_second": summary.poses / cpu, "overlap": sum(busy) / summary.seconds,
+                             "load_average_before_after": load, "output": out}
             print(f"{name:16s} {summary.poses} poses in {summary.seconds:7.1f} s: {summary.poses_per_second:6.2f} poses/s; "
-                  f"{cpu / summary.seconds:.2f} cores used, {summary.poses / cpu:.2f} poses per CPU-second (load average {load[0]:.1f} -> {load[1]:.1f})", flush=True)
+                  f"{cpu / summary.seconds:.2f} cores used, {summary.poses / cpu:.2f} poses per CPU-second, overlap x{sum(busy) / summary.seconds:.2f} (load average {load[0]:.1f} -> {load[1]:.1f})", flush=True)
         reference = results["one process"]["output"]
         for r in results.values():
             r["max_difference_m"] = max_difference(reference, r.pop("output"))
