@@ -35,17 +35,20 @@ from .jobs import Item, Outcome, RunOptions, run_item
 from .validation import validate_inputs
 
 
-def connect(address: str | None = None) -> None:
+def connect(address: str | None = None) -> bool:
     """Join the Ray cluster at ``address`` ("auto", "HOST:PORT", "ray://HOST:PORT"), or start a
-    local Ray on this machine when None; nothing when Ray is initialised already. Ray Data's own
-    progress bars and log lines are turned off (zedo shows its own progress)."""
-    if not ray.is_initialized():
+    local Ray on this machine when None; nothing when Ray is initialised already. Returns whether
+    it connected (so the caller shuts down what it started). Ray Data's own progress bars and log
+    lines are turned off (zedo shows its own progress)."""
+    started = not ray.is_initialized()
+    if started:
         local = {} if address else {"include_dashboard": False}
         ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False, **local)
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False
     context.print_on_execution_start = False
     logging.getLogger("ray.data").setLevel(logging.CRITICAL)  # its errors reach zedo as exceptions
+    return started
 
 
 def _workers_that_fit(cpus: float, gpus: float) -> int:
@@ -144,13 +147,16 @@ class RayRunner:
     workers: Workers = Workers()
 
     def __call__(self, items: tuple[Item, ...], options: RunOptions, on_outcome: Callable[[Outcome], None]) -> None:
-        connect(self.address)
+        started = connect(self.address)
         ds = ray.data.from_items([asdict(i) for i in items], override_num_blocks=len(items))
         try:
             for row in self.workers.map_batches(ds, ItemWorker, options, batch_size=1, at_most=len(items)).iter_rows():
                 on_outcome(Outcome(**row))
         except ray.exceptions.RayError as e:
             raise RuntimeError(f"Ray stopped the job: {root_cause(e)}; the outputs written so far are complete (--resume)") from e
+        finally:
+            if started:  # here, not at exit, so that Ctrl-C while Ray stops is the command's one line too
+                ray.shutdown()
 
 
 def root_cause(e: BaseException) -> str:
