@@ -272,7 +272,7 @@ def _estimate_of_fields(f: dict, selection: str) -> Estimate:
     hyps = f.get("hypotheses", joints[:, None])
     nan = np.full(hyps.shape[:2], np.nan)
     return Estimate(joints, f["translation"], hyps, f.get("selected", np.zeros(n, np.int64)), f.get("reprojection_px", nan), f.get("prior_residual", nan),
-                    str(f.get("selection", selection)), f["valid"].astype(bool), f["K"], str(f["layout"]))
+                    str(f.get("selection", selection)), f["valid"].astype(bool), f["K"], str(f["layout"]), f.get("noise_px"))
 
 
 def join_parts(output, parts: tuple[Item, ...], options: RunOptions) -> None:
