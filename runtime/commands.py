@@ -2,7 +2,8 @@
 
 Every command is ``run_command(prog, parser, body, argv)``: argparse reports bad flags itself
 (exit 2); anything ``body`` raises becomes one line ``PROG: error: ...`` on stderr and exit status
-2, Ctrl-C one line and exit 130; ``ZEDO_DEBUG=1`` in the environment shows the traceback instead.
+2, Ctrl-C one line and exit 130 (saying what was kept: the KeyboardInterrupt's message, else
+nothing); ``ZEDO_DEBUG=1`` in the environment shows the traceback instead.
 Outputs are written atomically by the commands, so an error never leaves a half-written file.
 """
 
@@ -38,10 +39,10 @@ def run_command(prog: str, parser: argparse.ArgumentParser, body: Callable[[argp
     args = parser.parse_args(argv)
     try:
         body(args)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
         if os.environ.get("ZEDO_DEBUG"):
             raise
-        print(f"\n{prog}: interrupted; nothing was written", file=sys.stderr)
+        print(f"\n{prog}: interrupted; {str(e) or 'nothing was written'}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as e:  # the boundary: every failure becomes one line
         if os.environ.get("ZEDO_DEBUG"):
