@@ -139,7 +139,7 @@ def test_command_prints_a_row_and_writes_the_json(h36m_dir, tiny_prior, tmp_path
     assert main(argv) == 0
     r = json.loads(out.read_text())
     assert set(r) == FIELDS and r["track"] == "detected" and r["loop"]["iterations"] == 3 and r["via"] == "estimate"
-    assert capsys.readouterr().out.startswith("    tiny detected S=1   MPJPE")
+    assert capsys.readouterr().out.startswith("    tiny     detected S=1   MPJPE")
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -244,3 +244,23 @@ def test_layouts_and_cameras_as_a_user_would_give_them(h36m_dir, tiny_prior, via
     assert all(np.isfinite(r["mpjpe"]) for r in runs.values())
     with pytest.raises(ValueError, match="focal_scale"):
         evaluate(h36m_dir, str(tiny_prior), every=3, config=cfg, image_size=(1000, 1002), focal_scale=2.0)
+
+
+def test_raw_detections_keep_the_spine_and_added_noise_is_seeded(h36m_dir, tiny_prior, tmp_path, capsys):
+    from zedo.evaluation.cli import main
+    from zedo.evaluation.evalset import add_noise, load_h36m_eval
+
+    curated, raw = (load_h36m_eval(h36m_dir, "S9", 3, track) for track in ("detected", "detected-raw"))
+    assert (curated.scores[:, 7] == 0).all() and (raw.scores[:, 7] == 1).all() and (raw.scores[:, 9] == 0).all()
+    noisy = [add_noise(raw, 5.0, seed) for seed in (0, 0, 1)]
+    np.testing.assert_array_equal(noisy[0].keypoints, noisy[1].keypoints)
+    assert not np.allclose(noisy[0].keypoints, noisy[2].keypoints)
+    assert 3.0 < np.nanstd(noisy[0].keypoints - raw.keypoints) < 7.0
+    out = tmp_path / "r.json"
+    argv = ["--data", str(h36m_dir), "--engine", str(tiny_prior), "--every", "3", "--iterations", "3", "--track", "detected-raw", "--add-noise", "5", "--quiet", "-o", str(out)]
+    assert main(argv) == 0
+    r = json.loads(out.read_text())
+    assert r["added_noise_px"] == 5.0 and r["estimated_noise_px_median"] >= 0
+    assert "detected-raw+5px" in capsys.readouterr().out
+    assert main(argv[:-2] + ["--add-noise", "-1"]) == 2
+    assert "added noise" in capsys.readouterr().err
