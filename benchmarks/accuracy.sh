@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Every accuracy number in the README, one zedo-eval command per row (Human3.6M S9 in ../shared).
-# Usage: bash benchmarks/accuracy.sh [main|ablation|iterations|multi|inputs]   (default: all)
+# Usage: bash benchmarks/accuracy.sh [main|noisy|ablation|iterations|multi|inputs]   (default: all)
+# ablation, iterations, multi and inputs were measured with the release's exact data step
+# (--noise-px 0), before the noisy-2D loop; EXACT= (empty) runs them with today's default.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${DATA:-../shared/data/h36m}
 OUT=benchmarks/results
-mkdir -p "$OUT"
+mkdir -p "$OUT/noisy"
 THREADS=${THREADS:-0}
+EXACT=${EXACT---noise-px 0}
 run() { local name=$1; shift; zedo-eval --data "$DATA" --threads "$THREADS" --quiet -o "$OUT/$name.json" "$@"; }
+# shellcheck disable=SC2086  # EXACT is a list of options
+run_exact() { run "$@" $EXACT; }
 what=${1:-all}
 if [[ $what == all || $what == main ]]; then
   for prior in h36m default; do
@@ -15,32 +20,44 @@ if [[ $what == all || $what == main ]]; then
     run "$prior-detected-s1" --engine "$prior" --track detected --via-cli
   done
 fi
+if [[ $what == all || $what == noisy ]]; then
+  # Noisy 2D (docs/decisions.md, "Noisy 2D"): ground truth + Gaussian pixel noise, the detections as
+  # given (spine at score 1), S = 5 on them, and the exact data step on the same inputs.
+  R=noisy
+  run "$R/h36m-gt" --engine h36m
+  run "$R/default-gt" --engine default
+  for sigma in 5 10; do run "$R/default-gt-noise$sigma" --engine default --add-noise "$sigma"; done
+  run "$R/default-detected-raw" --engine default --track detected-raw
+  run "$R/default-detected-raw-S5" --engine default --track detected-raw --hypotheses 5
+  run "$R/default-gt-noise10-exact" --engine default --add-noise 10 --noise-px 0
+  run "$R/default-detected-raw-exact" --engine default --track detected-raw --noise-px 0
+fi
 if [[ $what == all || $what == ablation ]]; then
   # Ablations and the iteration curve on every 128th frame, against a full-loop row on the same frames.
-  run h36m-gt-s1-every128 --engine h36m --track gt --every 128
-  run h36m-gt-s1-mean-start --engine h36m --track gt --initial-candidates 1 --every 128
-  run h36m-gt-s1-no-ipo --engine h36m --track gt --no-ipo --every 128
-  run h36m-gt-s1-no-warmup --engine h36m --track gt --no-warmup --every 128
+  run_exact h36m-gt-s1-every128 --engine h36m --track gt --every 128
+  run_exact h36m-gt-s1-mean-start --engine h36m --track gt --initial-candidates 1 --every 128
+  run_exact h36m-gt-s1-no-ipo --engine h36m --track gt --no-ipo --every 128
+  run_exact h36m-gt-s1-no-warmup --engine h36m --track gt --no-warmup --every 128
   # The release's start: the mean pose, its IPO on the pelvis and hips.
-  run h36m-gt-s1-paper-ipo --engine h36m --track gt --initial-candidates 1 --ipo-joints paper --every 128
+  run_exact h36m-gt-s1-paper-ipo --engine h36m --track gt --initial-candidates 1 --ipo-joints paper --every 128
 fi
 if [[ $what == all || $what == iterations ]]; then
   for n in 500 200 100 50; do
-    run "h36m-gt-s1-it$n" --engine h36m --track gt --iterations "$n" --every 128
+    run_exact "h36m-gt-s1-it$n" --engine h36m --track gt --iterations "$n" --every 128
   done
 fi
 if [[ $what == all || $what == multi ]]; then
   # S = 50 on every 1024th frame: 50 hypotheses cost 50 times one. Each run also scores the other
   # selection rule (prior residual) on the same hypotheses.
-  run h36m-gt-s50 --engine h36m --track gt --hypotheses 50 --every 1024
-  run h36m-detected-s50 --engine h36m --track detected --hypotheses 50 --every 1024
+  run_exact h36m-gt-s50 --engine h36m --track gt --hypotheses 50 --every 1024
+  run_exact h36m-detected-s50 --engine h36m --track detected --hypotheses 50 --every 1024
 fi
 if [[ $what == all || $what == inputs ]]; then
   # The 2D as detectors of other layouts give it, and cameras with unknown or wrong intrinsics.
   for layout in coco17 halpe26 openpose25; do
-    run "h36m-gt-s1-$layout" --engine h36m --track gt --layout "$layout" --via-cli
+    run_exact "h36m-gt-s1-$layout" --engine h36m --track gt --layout "$layout" --via-cli
   done
-  run h36m-gt-s1-image-size --engine h36m --track gt --image-size 1000 1002 --via-cli
-  run h36m-gt-s1-focal0.7 --engine h36m --track gt --focal-scale 0.7 --via-cli
-  run h36m-gt-s1-focal1.4 --engine h36m --track gt --focal-scale 1.4 --via-cli
+  run_exact h36m-gt-s1-image-size --engine h36m --track gt --image-size 1000 1002 --via-cli
+  run_exact h36m-gt-s1-focal0.7 --engine h36m --track gt --focal-scale 0.7 --via-cli
+  run_exact h36m-gt-s1-focal1.4 --engine h36m --track gt --focal-scale 1.4 --via-cli
 fi

@@ -48,6 +48,11 @@ def _cmd(r: dict) -> str:
         parts.append("--image-size " + " ".join(f"{v:g}" for v in r["image_size"]))
     if r.get("focal_scale", 1.0) != 1.0:
         parts.append(f"--focal-scale {r['focal_scale']:g}")
+    if r.get("added_noise_px"):
+        parts.append(f"--add-noise {r['added_noise_px']:g}")
+    noise = loop.get("noise_px", 0.0)  # results from before the noisy-2D loop ran the exact step
+    if noise is not None:
+        parts.append(f"--noise-px {noise:g}")
     if r.get("via") == "zedo-infer":
         parts.append("--via-cli")
     if r["hypotheses"] > 1 and r["selection"] != "prior":

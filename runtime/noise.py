@@ -20,11 +20,13 @@ from __future__ import annotations
 from . import sde as sde_lib
 from .geometry import project
 
-BASE_PX = 6.0  # median denoised residual on exact 2D over the window: below it, the pose is exact
+BASE_PX = 7.0  # median denoised residual on exact 2D over the window: below it, the pose is exact
 GAIN = 1.1  # pixels of noise per pixel of excess residual (2D distance -> per-coordinate sigma)
 WINDOW = (0.4, 0.6)  # the estimate averages these fractions of the iterations; the soft step follows
 REF_ITERATIONS = 200  # lambda is the pull of one step of a 200-iteration loop; longer loops pull less per step
-START_NOISE_PX = 12.0  # the noise level the start's ranking assumes when the loop estimates it
+START_NOISE_PX = 12.0  # the most noise the start's ranking assumes when the loop estimates it
+START_BASE_PX = 8.0  # the best candidate's reprojection error on exact 2D, px: no noise assumed below it
+START_GAIN = 1.5  # assumed noise px per px of the best candidate's reprojection error above START_BASE_PX
 MIN_SCORE = 1e-3  # scores are floored here before dividing the measurement's variance by them
 
 
@@ -32,6 +34,16 @@ def window(iterations: int) -> tuple[int, int]:
     """The iterations [first, last) the estimate averages over; the soft step starts at ``last``."""
     first, last = (int(iterations * f) for f in WINDOW)
     return first, max(last, first + 1)
+
+
+def start_noise_px(best_reprojection_px, noise_px, xp):
+    """The noise level (B,) px the start's ranking assumes: ``noise_px`` when given, else a guess from
+    the best candidate's reprojection error (B,) px. On exact 2D the cluster poses alone leave a few
+    pixels; noise adds to that."""
+    if noise_px is not None:
+        return xp.full(best_reprojection_px.shape, noise_px, dtype=best_reprojection_px.dtype)
+    excess = START_GAIN * (best_reprojection_px - START_BASE_PX)
+    return xp.clip(excess, 0.0, START_NOISE_PX).astype(best_reprojection_px.dtype)
 
 
 def denoised_residual_px(x, eps, T, keypoints, K, t: float, sde: sde_lib.SDEConfig, xp):

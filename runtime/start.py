@@ -100,16 +100,15 @@ def choose_start(candidates, keypoints, scores, K, engine: Engine, cfg: LoopConf
     rep = lambda a: xp.repeat(a, G, axis=0)  # noqa: E731  (B, ...) -> (B * G, ...), row b * G + g
     kp, K_rep, K_inv_rep, mask_rep = rep(keypoints), rep(K), rep(K_inv), rep(mask)
     unit_rays = rep(unit(keypoints_to_rays(keypoints, K_inv, xp), xp))
-    sigma = xp.full((B * G,), noise.START_NOISE_PX if cfg.noise_px is None else cfg.noise_px, dtype=keypoints.dtype)
     sc_rep, fx_rep = rep(scores), K_rep[:, 0, 0]
     every_joint = replace(cfg, ipo_joints=tuple(range(NUM_JOINTS)))
     err = xp.empty((B, C), dtype=keypoints.dtype)
     res = xp.empty((B, C), dtype=keypoints.dtype)
     placed = xp.empty((B, C) + candidates.shape[1:], dtype=keypoints.dtype)
     placed_T = xp.empty((B, C, 3), dtype=keypoints.dtype)
-    for c0 in range(0, C, G):
+    groups = [(c0, min(G, C - c0)) for c0 in range(0, C, G)]
+    for c0, g in groups:
         idx = short[:, c0 : c0 + G]
-        g = idx.shape[1]
         # A short last group repeats its final candidate to fill G; the extra rows are dropped.
         idx = xp.concatenate([idx, xp.broadcast_to(idx[:, -1:], (B, G - g))], axis=1)
         pose = candidates[idx].reshape((B * G,) + candidates.shape[1:])
@@ -117,6 +116,10 @@ def choose_start(candidates, keypoints, scores, K, engine: Engine, cfg: LoopConf
         placed[:, c0 : c0 + g] = x.reshape((B, G) + x.shape[1:])[:, :g]
         placed_T[:, c0 : c0 + g] = T.reshape(B, G, 3)[:, :g]
         err[:, c0 : c0 + g] = reprojection_error(x + T[:, None, :], kp, K_rep, mask_rep, xp).reshape(B, G)[:, :g]
+    sigma = rep(noise.start_noise_px(err.min(axis=1), cfg.noise_px, xp))
+    for c0, g in groups:
+        fill = lambda a: xp.concatenate([a, xp.broadcast_to(a[:, -1:], (B, G - g) + a.shape[2:])], axis=1).reshape((B * G,) + a.shape[2:])  # noqa: E731
+        x, T = fill(placed[:, c0 : c0 + g]), fill(placed_T[:, c0 : c0 + g])
         moved = project_onto_rays(x, T, unit_rays, mask_rep[..., None])
         if cfg.noise_px != 0:
             moved = noise.data_step(x, moved, T, sc_rep, fx_rep, sigma, marginal_std(t, sde), xp)
