@@ -13,7 +13,7 @@ from dataclasses import replace
 import numpy as np
 from tqdm.auto import tqdm
 
-from .config import LoopConfig
+from .config import MAX_SEED, LoopConfig
 from .engines import Engine, as_engine
 from .lift import lift_batch
 from .result import Estimate
@@ -23,10 +23,12 @@ from .start import start_library
 from .validation import Inputs, validate_inputs
 
 
-def _check_run(hypotheses: int, batch_size: int, selection: str) -> None:
-    for name, value in (("hypotheses", hypotheses), ("batch_size", batch_size)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a whole number >= 1, got {value!r}")
+def _check_run(hypotheses: int, config: LoopConfig, batch_size: int, selection: str, seed: int) -> None:
+    for name, value, low, high in (("hypotheses", hypotheses, 1, None), ("batch_size", batch_size, 1, None), ("seed", seed, 0, MAX_SEED)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low or (high is not None and value > high):
+            raise ValueError(f"{name} must be a whole number >= {low}{f' and <= {high}' if high else ''}, got {value!r}")
+    if not isinstance(config, LoopConfig):
+        raise ValueError(f"config must be a LoopConfig, got a {type(config).__name__}")
     if selection not in SELECTIONS:
         raise ValueError(f"selection must be one of {SELECTIONS}, got {selection!r}")
 
@@ -86,10 +88,10 @@ def _placed_only(inputs: Inputs) -> Inputs:
 def estimate_inputs(inputs: Inputs, engine=None, hypotheses: int = 1, config: LoopConfig = LoopConfig(), batch_size: int = 1024, selection: str = "prior", seed: int = 0, progress: bool = False) -> Estimate:
     """``estimate`` on inputs validated already (``validate_inputs`` or ``formats.load_input``).
     Poses that cannot be placed (``inputs.valid`` False) are not run: their results are NaN."""
-    _check_run(hypotheses, batch_size, selection)
+    _check_run(hypotheses, config, batch_size, selection, seed)
     n, S, placed = len(inputs.keypoints), hypotheses, inputs.valid
     if not placed.any():
-        raise ValueError(f"none of the {n} poses can be placed: each lacks the pelvis or a hip (joints {list(IPO_JOINTS)} need score > 0)")
+        raise ValueError(f"none of the {n} poses can be placed: each lacks the pelvis or a hip (joints {list(IPO_JOINTS)} need score > 0) or has all its keypoints at one point")
     engine = as_engine(engine)
     out, reproj, residual = _lift_rows(_placed_only(inputs), engine, S, config, batch_size, seed, progress)
     hyps = np.full((n, S, NUM_JOINTS, 3), np.nan)

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import save_npz_atomic, write_json_atomic
+from .atomic import check_writable, save_npz_atomic, write_json_atomic
 from .npz import read_npz
 from .readers import Detections, read_detector_json, read_json, read_openpose_folder
 from .result import Estimate
@@ -50,14 +50,14 @@ def _suffix(path: Path, role: str) -> str:
 
 def check_output_path(path, inputs=()) -> Path:
     """Raise ValueError unless ``path`` ends in an output suffix, is not a folder and is none of
-    ``inputs``; checked before a long run."""
+    ``inputs``, OSError unless its folder can be written; checked before a long run."""
     path = Path(path)
     _suffix(path, "output")
     if path.is_dir():
         raise ValueError(f"{path}: output path is a directory")
     if any(Path(i).exists() and path.exists() and path.resolve() == Path(i).resolve() for i in inputs):
         raise ValueError(f"{path}: the output would overwrite the input")
-    return path
+    return check_writable(path)
 
 
 def _zedo_fields(data: dict, path: Path) -> dict:

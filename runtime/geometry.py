@@ -42,7 +42,9 @@ def solve_translation(pose, rays, weights, xp):
 
     Each joint j gives two linear equations, (X_j + T)_x = r_jx (X_j + T)_z and likewise for y,
     each multiplied by weights (B, 17) (the release multiplies rows by score^2). A depth below
-    zero is mirrored to the front of the camera, as in the release.
+    zero is mirrored to the front of the camera, as in the release. A pose whose system is singular
+    (its weighted rays all coincide) gets a NaN translation instead of failing the whole batch; its
+    result is then reported invalid.
     """
     rx, ry = rays[..., 0], rays[..., 1]
     w = weights
@@ -56,7 +58,11 @@ def solve_translation(pose, rays, weights, xp):
     b = xp.concatenate([b_x, b_y], axis=1)  # (B, 34)
     ata = xp.swapaxes(A, 1, 2) @ A
     atb = (xp.swapaxes(A, 1, 2) @ b[..., None])[..., 0]
+    # det is 0 exactly where LU meets a zero pivot, which is where solve would raise.
+    singular = ~(xp.abs(xp.linalg.det(ata)) > 0)
+    ata = xp.where(singular[:, None, None], xp.eye(3, dtype=ata.dtype), ata)
     T = xp.linalg.solve(ata, atb[..., None])[..., 0]
+    T = xp.where(singular[:, None], xp.nan, T)
     return T * xp.where(T[:, 2:3] < 0, -1.0, 1.0).astype(T.dtype)
 
 
