@@ -59,9 +59,9 @@ class OnnxRuntimeEngine:
         import onnxruntime as ort
 
         self.path = Path(path)
-        providers = _providers(device)
+        providers, options = _providers(device), session_options(threads, log_severity)
         try:
-            self.session = ort.InferenceSession(str(self.path), session_options(threads, log_severity), providers=providers)
+            self.session = ort.InferenceSession(str(self.path), options, providers=providers)
         except Exception as e:  # onnxruntime raises its own exception types for unreadable models
             raise ValueError(f"{self.path}: not a readable ONNX model ({str(e).splitlines()[0][:200]})") from None
         check_contract([i.name for i in self.session.get_inputs()], [o.name for o in self.session.get_outputs()], self.path)

@@ -37,8 +37,10 @@ BUNDLED_PRIORS: tuple[str, ...] = ("default", "h36m")
 
 
 # Root-relative joints of a human pose lie well within this distance of the pelvis (metres); a
-# larger value means millimetres or another unit.
+# larger value means millimetres or another unit; a pose whose farthest joint is nearer than the
+# minimum is not a human pose (its joints all at one point, say).
 MAX_POSE_EXTENT_M = 3.0
+MIN_POSE_EXTENT_M = 0.1
 META_FIELDS: tuple[str, ...] = ("format", "name", "precision", "sde", "skeleton", "contract", "clusters", "provenance", "prior_config")
 
 
@@ -68,11 +70,25 @@ def check_clusters(clusters, source: str | None = None) -> dict[int, np.ndarray]
         if not np.isfinite(arr).all():
             raise ValueError(f"{at}clusters[{key}] holds NaN or infinite values")
         arr = arr - arr[:, :1]
-        extent = float(np.abs(arr).max())
-        if extent > MAX_POSE_EXTENT_M:
-            raise ValueError(f"{at}clusters[{key}] reach {extent:.3g} from the pelvis; poses must be in metres (millimetres?)")
+        problem = pose_extent_problem(arr)
+        if problem:
+            raise ValueError(f"{at}clusters[{key}]{problem}")
         out[size] = arr.astype(np.float32)
     return out
+
+
+def pose_extent_problem(poses: np.ndarray) -> str:
+    """'' if every root-relative pose (M, 17, 3) reaches between ``MIN_POSE_EXTENT_M`` and
+    ``MAX_POSE_EXTENT_M`` from its pelvis; else what is wrong, for a message (starting at the pose)."""
+    reach = np.abs(poses).max(axis=(1, 2)) if len(poses) else np.zeros(0)
+    far, near = reach > MAX_POSE_EXTENT_M, reach < MIN_POSE_EXTENT_M
+    if far.any():
+        i = int(np.argmax(far))
+        return f"[{i}] reaches {reach[i]:.3g} from the pelvis; poses must be in metres (millimetres?)"
+    if near.any():
+        i = int(np.argmax(near))
+        return f"[{i}] has every joint within {MIN_POSE_EXTENT_M} m of the pelvis; that is not a human pose"
+    return ""
 
 
 @dataclass(frozen=True)

@@ -123,9 +123,9 @@ def _check_scores(scores, shape: tuple[int, int], source: str) -> np.ndarray:
     if bad.any():
         i, j = _first(bad)
         raise ValueError(f"{source}: scores[{i}, {j}] = {sc[i, j]} is not in [0, 1]")
-    # The loop runs in float32: a score too small for it (below about 1e-45) is a missing joint
-    # there, so it is one here too.
-    return sc.astype(np.float32).astype(np.float64)
+    # The loop runs in float32: a score below its smallest normal number (about 1e-38) would be 0
+    # or a denormal there, which some kernels flush to 0 and others do not; it is a missing joint.
+    return np.where(sc < np.finfo(np.float32).tiny, 0.0, sc.astype(np.float32).astype(np.float64))
 
 
 def _check_K(K, n: int, source: str, image_size=None) -> np.ndarray:

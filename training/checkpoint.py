@@ -295,5 +295,8 @@ def _dataclass_from(cls, value, source: str, what: str):
     if not isinstance(value, dict) or not set(value) <= names:
         extra = sorted(set(value) - names) if isinstance(value, dict) else type(value).__name__
         raise ValueError(f"{source}: {what} is not a {cls.__name__} (unexpected {extra})")
-    return cls(**value)
+    try:
+        return cls(**value)
+    except (ValueError, TypeError) as e:
+        raise ValueError(f"{source}: {what}: {e}") from None
 

@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 
 from zedo.runtime.atomic import atomic_path
 from zedo.runtime.npz import read_npz
-from zedo.runtime.prior_file import MAX_POSE_EXTENT_M
+from zedo.runtime.prior_file import pose_extent_problem
 from zedo.runtime.sde import SDEConfig, marginal_std, mean_coeff
 from zedo.runtime.skeleton import FLIP_PERMUTATION, JOINT_NAMES, PARENTS
 
@@ -97,7 +97,7 @@ def load_pose_files(paths) -> tuple[np.ndarray, list[dict]]:
 
 def _check_poses(arr: np.ndarray, path: Path) -> np.ndarray:
     """``poses`` of a prepared file as float32, checked: (M >= 1, 17, 3) real, finite, root-relative
-    metres within ``MAX_POSE_EXTENT_M`` of the pelvis."""
+    metres, each reaching a plausible distance from the pelvis (``pose_extent_problem``)."""
     if arr.dtype.kind not in "iuf":
         raise ValueError(f"{path}: 'poses' must hold real numbers, got {arr.dtype} values")
     if arr.ndim != 3 or arr.shape[1:] != (17, 3) or len(arr) == 0:
@@ -110,9 +110,9 @@ def _check_poses(arr: np.ndarray, path: Path) -> np.ndarray:
     if (pelvis > 1e-3).any():
         i = int(np.argmax(pelvis > 1e-3))
         raise ValueError(f"{path}: 'poses'[{i}] has its pelvis at {arr[i, 0].tolist()}; poses must be root-relative (pelvis at 0)")
-    extent = float(np.abs(arr).max())
-    if extent > MAX_POSE_EXTENT_M:
-        raise ValueError(f"{path}: 'poses' reach {extent:.3g} from the pelvis; poses must be in metres (millimetres?)")
+    problem = pose_extent_problem(arr)
+    if problem:
+        raise ValueError(f"{path}: 'poses'{problem}")
     return arr
 
 
