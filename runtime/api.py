@@ -18,9 +18,9 @@ from .engines import Engine, as_engine
 from .lift import lift_batch
 from .result import Estimate
 from .scoring import SELECTIONS, select_hypotheses
-from .skeleton import IPO_JOINTS, NUM_JOINTS
+from .skeleton import NUM_JOINTS
 from .start import start_library
-from .validation import Inputs, validate_inputs
+from .validation import Inputs, check_placeable, validate_inputs
 
 
 def _check_run(hypotheses: int, config: LoopConfig, batch_size: int, selection: str, seed: int) -> None:
@@ -51,9 +51,10 @@ def estimate(keypoints, K=None, scores=None, engine=None, hypotheses: int = 1, c
     return estimate_inputs(inputs, engine, hypotheses, config, batch_size, selection, seed, progress)
 
 
-def _lift_rows(inputs: Inputs, engine: Engine, S: int, config: LoopConfig, batch_size: int, seed: int, progress: bool):
-    """Every (pose, hypothesis) pair of ``inputs`` through ``lift_batch``: camera-frame poses
-    (n * S, 17, 3), reprojection errors (n * S,) px and prior residuals (n * S,), host arrays."""
+def _lift_rows(inputs: Inputs, engine: Engine, S: int, config: LoopConfig, batch_size: int, seed: int, progress: bool, out: np.ndarray):
+    """Every (pose, hypothesis) pair of ``inputs`` through ``lift_batch``, one batch at a time:
+    camera-frame poses written to ``out`` (n * S, 17, 3); returns reprojection errors (n * S,) px
+    and prior residuals (n * S,), host arrays."""
     xp, meta = engine.xp, engine.meta
     to_host = getattr(xp, "asnumpy", np.asarray)
     n = len(inputs.keypoints)
@@ -63,7 +64,6 @@ def _lift_rows(inputs: Inputs, engine: Engine, S: int, config: LoopConfig, batch
     # Flatten (pose, hypothesis) pairs: row r is pose r // S started from cluster r % S.
     rows = np.arange(n * S)
     pose_of, hyp_of = rows // S, rows % S
-    out = np.empty((n * S, NUM_JOINTS, 3))
     reproj, residual = np.empty(n * S), np.empty(n * S)
     rng = xp.random.default_rng(seed) if hasattr(xp.random, "default_rng") else None
     chunks = [rows[i : i + batch_size] for i in range(0, n * S, batch_size)]
@@ -77,11 +77,13 @@ def _lift_rows(inputs: Inputs, engine: Engine, S: int, config: LoopConfig, batch
             got = lift_batch(f32(inputs.keypoints[p]), f32(inputs.scores[p]), f32(inputs.K[p]), engine, config, start, library, rng, lambda state: bar.update(1))
             reproj[r], residual[r] = to_host(got.reprojection_px), to_host(got.residual)
             out[r] = to_host(got.x + got.T[:, None, :])
-    return out, reproj, residual
+    return reproj, residual
 
 
 def _placed_only(inputs: Inputs) -> Inputs:
     keep = inputs.valid
+    if keep.all():
+        return inputs
     return replace(inputs, keypoints=inputs.keypoints[keep], scores=inputs.scores[keep], K=inputs.K[keep], valid=inputs.valid[keep])
 
 
@@ -89,20 +91,21 @@ def estimate_inputs(inputs: Inputs, engine=None, hypotheses: int = 1, config: Lo
     """``estimate`` on inputs validated already (``validate_inputs`` or ``formats.load_input``).
     Poses that cannot be placed (``inputs.valid`` False) are not run: their results are NaN."""
     _check_run(hypotheses, config, batch_size, selection, seed)
-    n, S, placed = len(inputs.keypoints), hypotheses, inputs.valid
-    if not placed.any():
-        raise ValueError(f"none of the {n} poses can be placed: each lacks the pelvis or a hip (joints {list(IPO_JOINTS)} need score > 0) or has all its keypoints at one point")
+    n, S, placed = len(inputs.keypoints), hypotheses, check_placeable(inputs).valid
     engine = as_engine(engine)
-    out, reproj, residual = _lift_rows(_placed_only(inputs), engine, S, config, batch_size, seed, progress)
     hyps = np.full((n, S, NUM_JOINTS, 3), np.nan)
+    # Written in place when every pose is placed; memory then grows by the result alone.
+    out = hyps.reshape(n * S, NUM_JOINTS, 3) if placed.all() else np.empty((int(placed.sum()) * S, NUM_JOINTS, 3))
+    reproj, residual = _lift_rows(_placed_only(inputs), engine, S, config, batch_size, seed, progress, out)
+    if not placed.all():
+        hyps[placed] = out.reshape(-1, S, NUM_JOINTS, 3)
     criteria = [np.full((n, S), np.nan) for _ in range(2)]
-    hyps[placed] = out.reshape(-1, S, NUM_JOINTS, 3)
     criteria[0][placed], criteria[1][placed] = reproj.reshape(-1, S), residual.reshape(-1, S)
     ok = placed & np.isfinite(hyps).all(axis=(1, 2, 3))  # a prior that returned NaN or inf for a pose
     if not ok.any():
-        raise RuntimeError(f"the prior returned non-finite values for every one of the {n} poses; check the prior file")
+        raise RuntimeError(f"the prior returned non-finite values for every one of the {n} poses (or every pose was degenerate); check the prior file")
     hyps[~ok], criteria[0][~ok], criteria[1][~ok] = np.nan, np.nan, np.nan
     selected = np.zeros(n, dtype=np.int64)
     selected[ok] = select_hypotheses(criteria[0][ok], criteria[1][ok], selection, np)
-    joints = hyps[np.arange(n), selected]
+    joints = hyps[:, 0] if S == 1 else hyps[np.arange(n), selected]
     return Estimate(joints, joints[:, 0].copy(), hyps, selected, criteria[0], criteria[1], selection, ok, inputs.K, inputs.layout)

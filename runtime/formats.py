@@ -31,7 +31,7 @@ from .atomic import check_writable, save_npz_atomic, write_json_atomic
 from .npz import read_npz
 from .readers import Detections, read_detector_json, read_json, read_openpose_folder
 from .result import Estimate
-from .validation import Inputs, as_numbers, validate_inputs
+from .validation import Inputs, as_numbers, check_placeable, validate_inputs
 
 ARRAY_KEYS = ("keypoints", "K", "scores", "image_size", "frame", "track")
 INPUT_KEYS = ARRAY_KEYS + ("layout",)
@@ -98,7 +98,8 @@ def load_input(path, layout=None, image_size=None, K=None) -> Inputs:
 
     ``layout``, ``image_size`` and ``K`` come from the caller (the command line) where the file
     lacks them; where both give one they must agree. Raises FileNotFoundError for a missing
-    path and ValueError naming the file and the field for anything else.
+    path and ValueError naming the file and the field for anything else, or when no pose can be
+    placed.
     """
     path = Path(path)
     notes: tuple[str, ...] = ()
@@ -118,7 +119,7 @@ def load_input(path, layout=None, image_size=None, K=None) -> Inputs:
         fields["keypoints"], _merge(path, "K", fields["K"], K), fields["scores"], source=str(path),
         layout=_merge(path, "layout", fields["layout"], layout), image_size=_merge(path, "image_size", fields["image_size"], image_size),
     )
-    n = len(inputs.keypoints)
+    n = len(check_placeable(inputs, str(path)).keypoints)
     frame, track = _index(fields["frame"], n, path, "frame"), _index(fields["track"], n, path, "track")
     return replace(inputs, frame=frame, track=track, notes=notes + inputs.notes)
 

@@ -42,6 +42,8 @@ PRINCIPAL_POINT_MARGIN = 0.5
 # units (K^-1 applied: radians near the axis), gives the translation solve no extent to fit:
 # 1e-4 is a 1 m subject 10 km away.
 MIN_POSE_EXTENT = 1e-4
+CHUNK = 16_384  # poses checked and mapped at once: temporaries stay bounded as the input grows
+COCO_SAMPLE = 4096  # poses, spread over the input, that decide whether 17 keypoints are COCO's
 
 
 def as_numbers(value, source: str, field: str) -> np.ndarray:
@@ -66,7 +68,7 @@ def as_numbers(value, source: str, field: str) -> np.ndarray:
             raise ValueError(f"{at}{field} holds a number too large for float64") from None
     if arr.dtype.kind not in "iuf":
         raise ValueError(f"{at}{field} must hold real numbers, got {arr.dtype} values")
-    return arr.astype(np.float64)
+    return arr.astype(np.float64, copy=False)
 
 
 def _first(bad: np.ndarray) -> tuple:
@@ -109,7 +111,8 @@ def _resolve_layout(kp: np.ndarray, layout, source: str) -> tuple[Layout, tuple[
 
 
 def _refuse_coco_as_h36m(kp: np.ndarray, sc: np.ndarray, source: str) -> None:
-    if looks_like_coco(kp, sc):
+    step = max(1, len(kp) // COCO_SAMPLE)  # a majority vote: a sample spread over the input decides it
+    if looks_like_coco(kp[::step], sc[::step]):
         raise ValueError(f"{source}: these 17 keypoints look like COCO's order (nose, eyes, ears first), not Human3.6M's; pass --layout coco17 (or layout='coco17')")
 
 
@@ -119,13 +122,15 @@ def _check_scores(scores, shape: tuple[int, int], source: str) -> np.ndarray:
     sc = as_numbers(scores, source, "scores")
     if sc.shape != shape:
         raise ValueError(f"{source}: scores has shape {sc.shape}, expected {shape}")
-    bad = ~np.isfinite(sc) | (sc < 0) | (sc > 1)
+    bad = ~((sc >= 0) & (sc <= 1))  # NaN fails both
     if bad.any():
         i, j = _first(bad)
         raise ValueError(f"{source}: scores[{i}, {j}] = {sc[i, j]} is not in [0, 1]")
     # The loop runs in float32: a score below its smallest normal number (about 1e-38) would be 0
     # or a denormal there, which some kernels flush to 0 and others do not; it is a missing joint.
-    return np.where(sc < np.finfo(np.float32).tiny, 0.0, sc.astype(np.float32).astype(np.float64))
+    sc32 = sc.astype(np.float32)
+    sc32[sc32 < np.finfo(np.float32).tiny] = 0.0
+    return sc32.astype(np.float64)
 
 
 def _check_K(K, n: int, source: str, image_size=None) -> np.ndarray:
@@ -197,16 +202,19 @@ def _camera(K, image_size, n: int, source: str) -> tuple[np.ndarray, tuple[str, 
     return np.array(np.broadcast_to(Km, (n, 3, 3))), (f"no K given: focal length {Km[0, 0]:.1f} px from the image size (camera.default_K)",)
 
 
-def _check_finite(kp: np.ndarray, sc: np.ndarray, source: str) -> np.ndarray:
-    huge = (np.where(np.isfinite(kp), np.abs(kp), 0.0) > MAX_PIXELS).any(-1) & (sc > 0)
+def _check_finite(kp: np.ndarray, sc: np.ndarray, source: str, first: int = 0) -> np.ndarray:
+    """The keypoints (n, J, 2) with non-finite ones (allowed only at score 0) set to 0; ValueError
+    for a non-finite or too large one of an observed joint. ``first``: the index of the first
+    pose, for messages."""
+    finite = np.isfinite(kp).all(-1)
+    huge = (np.abs(kp) > MAX_PIXELS).any(-1) & finite & (sc > 0)
     if huge.any():
         i, j = _first(huge)
-        raise ValueError(f"{source}: keypoints[{i}, {j}] = {kp[i, j].tolist()} is beyond {MAX_PIXELS:g} px; expected pixel coordinates")
-    finite = np.isfinite(kp).all(-1)
+        raise ValueError(f"{source}: keypoints[{first + i}, {j}] = {kp[i, j].tolist()} is beyond {MAX_PIXELS:g} px; expected pixel coordinates")
     bad = ~finite & (sc > 0)
     if bad.any():
         i, j = _first(bad)
-        raise ValueError(f"{source}: keypoints[{i}, {j}] = {kp[i, j].tolist()} is not finite (give it score 0 if the joint is missing)")
+        raise ValueError(f"{source}: keypoints[{first + i}, {j}] = {kp[i, j].tolist()} is not finite (give it score 0 if the joint is missing)")
     return np.where(finite[..., None], kp, 0.0)
 
 
@@ -224,19 +232,38 @@ def validate_inputs(keypoints, K=None, scores=None, source: str = "input", layou
     sc = _check_scores(scores, kp.shape[:2], source)
     if layout is None and chosen is H36M17:
         _refuse_coco_as_h36m(kp, sc, source)
-    kp = _check_finite(kp, sc, source)
-    if chosen.normalised:
-        if image_size is None:
-            raise ValueError(f"{source}: layout {chosen.name} gives coordinates in [0, 1] of the image; give the image size (--image-size W H)")
-        kp = kp * np.asarray(check_image_size(image_size, source), dtype=np.float64)
-    kp, sc = chosen.to_prior(kp, np.where(np.isfinite(kp).all(-1), sc, 0.0))
-    kp = np.where(sc[..., None] > 0, kp, 0.0)
-    Km, cam_notes = _camera(K, image_size, len(kp), source)
-    valid = (sc[:, list(IPO_JOINTS)] > 0).all(-1)
-    flat = valid & ~_has_extent(kp, sc, Km)
+    if chosen.normalised and image_size is None:
+        raise ValueError(f"{source}: layout {chosen.name} gives coordinates in [0, 1] of the image; give the image size (--image-size W H)")
+    n = len(kp)
+    Km, cam_notes = _camera(K, image_size, n, source)
+    out_kp, out_sc, valid, flat = np.empty((n, NUM_JOINTS, 2)), np.empty((n, NUM_JOINTS)), np.empty(n, bool), np.empty(n, bool)
+    for first in range(0, n, CHUNK):
+        part = slice(first, first + CHUNK)
+        out_kp[part], out_sc[part], valid[part], flat[part] = _prior_joints(kp[part], sc[part], Km[part], chosen, image_size, source, first)
     if flat.any():
         notes += (f"{int(flat.sum())} pose(s) (first: pose {int(np.argmax(flat))}) have every observed keypoint at one point; they cannot be placed and come back with valid 0",)
-    return Inputs(kp, sc, Km, valid & ~flat, chosen.name, notes + cam_notes)
+    return Inputs(out_kp, out_sc, Km, valid & ~flat, chosen.name, notes + cam_notes)
+
+
+def check_placeable(inputs: Inputs, source: str = "input") -> Inputs:
+    """``inputs`` if at least one pose can be placed; ValueError naming ``source`` otherwise."""
+    if not inputs.valid.any():
+        raise ValueError(f"{source}: none of the {len(inputs.valid)} poses can be placed: each lacks the pelvis or a hip "
+                         f"(joints {list(IPO_JOINTS)} need score > 0) or has all its keypoints at one point")
+    return inputs
+
+
+def _prior_joints(kp: np.ndarray, sc: np.ndarray, Km: np.ndarray, chosen: Layout, image_size, source: str, first: int):
+    """One chunk of poses, ``first`` the index of its first: keypoints (n, J, 2) and scores (n, J)
+    of ``chosen`` checked and mapped onto the prior's joints (missing ones 0, score 0); returns
+    them with (n,) placeable (pelvis and hips observed) and flat (keypoints at one point)."""
+    kp = _check_finite(kp, sc, source, first)
+    if chosen.normalised:
+        kp = kp * np.asarray(check_image_size(image_size, source), dtype=np.float64)
+    kp, sc = chosen.to_prior(kp, sc)
+    kp = np.where(sc[..., None] > 0, kp, 0.0)
+    valid = (sc[:, list(IPO_JOINTS)] > 0).all(-1)
+    return kp, sc, valid, valid & ~_has_extent(kp, sc, Km)
 
 
 def _has_extent(kp: np.ndarray, sc: np.ndarray, Km: np.ndarray) -> np.ndarray:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import pickle
 import re
+import warnings
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
@@ -144,7 +145,9 @@ def _read(path_or_obj) -> tuple[object, str]:
     try:
         # weights_only: unpickling arbitrary objects runs arbitrary code; checkpoints need only
         # tensors and plain containers.
-        return torch.load(path, map_location="cpu", weights_only=True), str(path)
+        with warnings.catch_warnings():  # torch warns about the pickle protocol of foreign files
+            warnings.simplefilter("ignore")
+            return torch.load(path, map_location="cpu", weights_only=True), str(path)
     except pickle.UnpicklingError as e:
         if "weights only" in str(e).lower():
             raise ValueError(

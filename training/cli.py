@@ -53,6 +53,7 @@ def prepare_parser() -> argparse.ArgumentParser:
     b.add_argument("--views", type=_positive_int, default=2, help="random camera views per frame")
     b.add_argument("--every", type=_positive_int, default=4, help="keep every N-th frame")
     b.add_argument("--seed", type=int, default=0)
+    b.add_argument("--quiet", action="store_true", help="no progress bar")
     b.add_argument("-o", "--output", required=True)
     return p
 
@@ -74,7 +75,7 @@ def _prepare(args: argparse.Namespace) -> None:
     if args.source == "h36m":
         out = prepare_h36m(args.data, args.output, tuple(args.subjects), args.every)
     else:
-        out = prepare_bvh(args.inputs, args.output, views=args.views, every=args.every, seed=args.seed)
+        out = prepare_bvh(args.inputs, args.output, views=args.views, every=args.every, seed=args.seed, progress=not args.quiet)
     print(f"wrote {out} in {time.time() - t0:.0f} s")
 
 

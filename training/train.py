@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import time
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -203,7 +204,9 @@ def _resume(run: _Run, out: Path, cfg: TrainConfig, prior: PriorConfig) -> None:
     other settings."""
     replace_it = "pass another -o, or --no-resume to replace it"
     try:
-        ck = torch.load(out, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch warns about the pickle protocol of foreign files
+            warnings.simplefilter("ignore")
+            ck = torch.load(out, map_location="cpu", weights_only=True)
     except Exception as e:  # a foreign file fails as UnpicklingError, RuntimeError, EOFError, ...
         raise ValueError(f"{out}: exists and is not a checkpoint zedo-train wrote ({type(e).__name__}); {replace_it}") from None
     if not isinstance(ck, dict) or ck.get("format") != CHECKPOINT_FORMAT or any(k not in ck for k in RESUME_KEYS):
