@@ -38,6 +38,9 @@ INPUT_KEYS = ARRAY_KEYS + ("layout",)
 # Carried by the shipped example (its ground truth and where it came from); read past, not used.
 IGNORED_KEYS = ("joints_3d", "provenance")
 SUFFIXES = (".npz", ".json")
+# An input's arrays are refused (from the .npz headers, before loading) beyond this: about 3.9 M
+# poses of float64 keypoints; the run's peak memory is about 1.3 kB a pose (benchmarks/memory.py).
+MAX_INPUT_BYTES = 1 << 30
 RESULT_FIELDS = ("joints_3d", "translation", "valid", "K", "layout", "frame", "track", "hypotheses", "selected", "selection", "reprojection_px", "prior_residual")
 
 
@@ -110,7 +113,7 @@ def load_input(path, layout=None, image_size=None, K=None) -> Inputs:
         suffix = _suffix(path, "input")
         if not path.is_file():
             raise FileNotFoundError(f"{path}: no such input file")
-        doc = read_npz(path, "zedo input .npz file") if suffix == ".npz" else read_json(path)
+        doc = read_npz(path, "zedo input .npz file", MAX_INPUT_BYTES) if suffix == ".npz" else read_json(path)
         det = None if isinstance(doc, dict) else read_detector_json(path, doc)
         fields = _zedo_fields(doc, path) if det is None else _detections_fields(det)
     if det is not None and det.skipped_frames:

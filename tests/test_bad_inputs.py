@@ -23,6 +23,7 @@ from conftest import K_CAM, build_prior, cluster_poses, synthetic_poses
 
 from zedo.runtime import LoopConfig, PoseStream, estimate, open_engine, save_output
 from zedo.runtime.prior_file import META_KEY, PriorMeta
+from zedo.runtime.readers import read_json
 from zedo.runtime.sde import SDEConfig
 from zedo.runtime.skeleton import JOINT_NAMES
 from zedo.training.config import PriorConfig, TrainConfig
@@ -74,6 +75,7 @@ class Workspace:
         self.root, self.prior = root, prior
         self.scene = synthetic_poses(3, seed=21)
         self.inp = self.npz("in.npz")
+        self.inp_json = self.json("in.json", {"keypoints": self.scene["keypoints"].tolist(), "K": K_CAM.tolist()})
         self.out = root / "out.npz"
 
     def npz(self, name: str, **fields) -> Path:
@@ -138,6 +140,12 @@ INFER = {
     "booleans in JSON": (lambda ws: (ws.json("a.json", {"keypoints": [[True, 2.0]] * 17, "K": K_CAM.tolist()}), []), ["{in}", "keypoints", "bool"]),
     "ragged JSON": (lambda ws: (ws.json("a.json", {"keypoints": [[1.0, 2.0], [3.0]], "K": K_CAM.tolist()}), []), ["{in}", "keypoints", "rectangular"]),
     "JSON number beyond float64": (lambda ws: (ws.json("a.json", {"keypoints": [[10**400, 2.0]] * 17, "K": K_CAM.tolist()}), []), ["{in}", "keypoints", "too large"]),
+    "deeply nested JSON": (lambda ws: (_write(ws.root / "a.json", b'{"keypoints": ' + b"[" * 100000 + b"]" * 100000 + b"}"), ["--image-size", "1000", "1000"]), ["{in}", "not a readable .json"]),
+    "MMPose frame_id a string": (lambda ws: (ws.json("a.json", [{"frame_id": "abc", "instances": [{"keypoints": [[1, 2]] * 17}]}]), ["--image-size", "1000", "1000"]), ["{in}", "frame_id"]),
+    "MMPose keypoints as strings": (lambda ws: (ws.json("a.json", [{"frame_id": 0, "instances": [{"keypoints": [["1", 2]] * 17}]}]), ["--image-size", "1000", "1000"]), ["{in}", "instance 0.keypoints"]),
+    "AlphaPose boolean keypoints": (lambda ws: (ws.json("a.json", [{"image_id": "a", "keypoints": [True, 2, 1] * 26}]), ["--image-size", "1000", "1000"]), ["{in}", "item 0 keypoints"]),
+    "AlphaPose idx a string": (lambda ws: (ws.json("a.json", [{"image_id": "a", "idx": "x", "keypoints": [1, 2, 1] * 26}]), ["--image-size", "1000", "1000"]), ["{in}", "idx"]),
+    "OpenPose frame without people": (lambda ws: (_openpose(ws.root / "op", {"version": 1.3}), ["--image-size", "1000", "1000"]), ["0_keypoints.json", "people"]),
     "1-D keypoints": (lambda ws: (ws.npz("a.npz", keypoints=np.ones(5)), []), ["{in}", "keypoints has shape (5,)"]),
     "no poses": (lambda ws: (ws.npz("a.npz", keypoints=np.zeros((0, 17, 2))), []), ["{in}", "no poses"]),
     "misspelt key": (lambda ws: (ws.npz("a.npz", score=np.ones((3, 17))), []), ["{in}", "'score'"]),
@@ -217,6 +225,12 @@ INFER = {
 def _write(path: Path, data: bytes) -> Path:
     path.write_bytes(data)
     return path
+
+
+def _openpose(folder: Path, frame: dict) -> Path:
+    folder.mkdir()
+    (folder / "0_keypoints.json").write_text(json.dumps(frame))
+    return folder
 
 
 def _pickled_npz(path: Path) -> Path:
@@ -534,6 +548,7 @@ API = {
     "prior metadata without sde": (lambda ws: PriorMeta.from_json(json.dumps({"format": "zedo-prior-v1", "skeleton": {"joint_names": list(JOINT_NAMES)}}), "meta.json"), ["meta.json", "sde"]),
     "threads 100000": (lambda ws: open_engine(ws.prior, threads=100000), ["threads", "1024"]),
     "a stream given three poses": (lambda ws: PoseStream(ws.prior, K=K_CAM).update(ws.scene["keypoints"]), ["frame", "one pose"]),
+    "JSON beyond the size zedo reads": (lambda ws: read_json(ws.inp_json, limit=100), ["in.json", "MiB of JSON"]),
     "save to an unknown format": (lambda ws: _save(ws, ws.root / "out.csv"), ["out.csv"]),
     "train settings: threads 100000": (lambda ws: TrainConfig(threads=100000), ["threads"]),
     "network settings: hidden 0": (lambda ws: PriorConfig(hidden_dim=0), ["hidden_dim"]),
