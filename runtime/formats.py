@@ -73,6 +73,8 @@ def _zedo_fields(data: dict, path: Path) -> dict:
         raise ValueError(f"{path}: missing key 'keypoints' (expected keypoints (N, J, 2) pixels and K (3, 3) or image_size)")
     out = {k: None if data.get(k) is None else as_numbers(data[k], str(path), k) for k in ARRAY_KEYS}
     layout = data.get("layout")
+    if layout is not None and (np.ndim(layout) != 0 or np.asarray(layout).dtype.kind not in "US"):
+        raise ValueError(f"{path}: layout must be one layout name (a string), got {np.asarray(layout).tolist()!r}")
     out["layout"] = None if layout is None else str(np.asarray(layout))
     return out
 
@@ -80,14 +82,15 @@ def _zedo_fields(data: dict, path: Path) -> dict:
 def _index(values, n: int, path: Path, key: str):
     if values is None:
         return None
-    if values.shape != (n,) or not np.isfinite(values).all() or (values != np.round(values)).any():
-        raise ValueError(f"{path}: {key} must be ({n},) whole numbers, got shape {values.shape}")
+    if values.shape != (n,) or not np.isfinite(values).all() or (values != np.round(values)).any() or (np.abs(values) > 2**53).any():
+        raise ValueError(f"{path}: {key} must be ({n},) whole numbers (below 2^53), got shape {values.shape}")
     return values.astype(np.int64)
 
 
 def _merge(path: Path, key: str, in_file, given):
     """A setting from the file or the caller; both must agree when both are there."""
-    if in_file is not None and given is not None and np.any(np.asarray(in_file, dtype=object) != np.asarray(given, dtype=object)):
+    a, b = np.asarray(in_file, dtype=object), np.asarray(given, dtype=object)
+    if in_file is not None and given is not None and (a.shape != b.shape or np.any(a != b)):
         raise ValueError(f"{path}: the file's {key} {np.asarray(in_file).tolist()} differs from the one given ({np.asarray(given).tolist()})")
     return given if in_file is None else in_file
 

@@ -167,6 +167,8 @@ INFER = {
     "--image-size NaN beside K": (lambda ws: (ws.inp, ["--image-size", "nan", "1000"]), ["{in}", "image_size"]),
     "boolean image size": (lambda ws: (ws.json("a.json", {"keypoints": ws.scene["keypoints"].tolist(), "image_size": [True, True]}), []), ["{in}", "image_size"]),
     "fractional frame index": (lambda ws: (ws.npz("a.npz", frame=np.array([0.5, 1, 2])), []), ["{in}", "frame"]),
+    "image size of three numbers beside --image-size": (lambda ws: (ws.npz("a.npz", K=None, image_size=np.array([1000.0, 1000.0, 3.0])), ["--image-size", "1000", "1000"]), ["{in}", "image_size"]),
+    "two layouts in the file": (lambda ws: (ws.npz("a.npz", layout=np.array(["h36m17", "coco17"])), []), ["{in}", "one layout name"]),
     "unknown layout in the file": (lambda ws: (ws.npz("a.npz", layout="nope"), []), ["'nope'", "layout"]),
     "COCO keypoints given as h36m": (lambda ws: (ws.npz("a.npz", keypoints=np.tile(np.array([[500.0, 400.0], [505, 395], [495, 395], [510, 400], [490, 400]] + [[500.0, 500.0 + 20 * i] for i in range(12)]), (3, 1, 1))), []),
                                      ["{in}", "--layout coco17"]),
