@@ -3,7 +3,9 @@
 Every command is ``run_command(prog, parser, body, argv)``: a bad flag is argparse's one error
 line (its usage lines are left out) and exit status 2; anything ``body`` raises becomes one line
 ``PROG: error: ...`` on stderr and exit status 2 (a missing optional package names what to install),
-Ctrl-C one line and exit 130; ``ZEDO_DEBUG=1`` in the environment shows the traceback instead.
+Ctrl-C one line and exit 130 (saying what was kept: the KeyboardInterrupt's message, else the
+command's own word, by default that nothing was written); ``ZEDO_DEBUG=1`` in the environment
+shows the traceback instead.
 Outputs are written atomically by the commands, so an error never leaves a half-written file.
 """
 
@@ -74,17 +76,17 @@ def parse_one_line(parser: argparse.ArgumentParser, argv) -> argparse.Namespace:
 
 def run_command(prog: str, parser: argparse.ArgumentParser, body: Callable[[argparse.Namespace], None], argv=None, interrupted: str = "nothing was written") -> int:
     """Parse ``argv``, run ``body(args)`` inside the error boundary; returns the exit status.
-    ``interrupted`` says, after Ctrl-C, what the command leaves behind."""
+    ``interrupted`` says, after Ctrl-C, what the command leaves behind (unless the interrupt says it)."""
     try:
         args = parse_one_line(parser, argv)
     except SystemExit as e:
         return EXIT_ERROR if e.code not in (0, None) else 0
     try:
         body(args)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
         if os.environ.get("ZEDO_DEBUG"):
             raise
-        print(f"\n{prog}: interrupted; {interrupted}", file=sys.stderr)
+        print(f"\n{prog}: interrupted; {str(e) or interrupted}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as e:  # the boundary: every failure becomes one line
         if os.environ.get("ZEDO_DEBUG"):
@@ -109,6 +111,7 @@ def add_loop_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--start-candidates", "--initial-candidates", dest="start_candidates", type=int, default=None, metavar="C",
                    help=f"with one hypothesis and the IPO, start from the best of C cluster poses; 1: the mean pose, as the release (default: {d.start_candidates})")
     g.add_argument("--ipo-joints", choices=sorted(IPO_JOINT_SETS), default=None, help="joints the IPO fits a mean-pose start (or each of S > 1 cluster starts) on: the torso or the release's pelvis and hips (default: torso)")
+    g.add_argument("--noise-px", type=float, default=None, metavar="SIGMA", help="2D noise of the keypoints, px per coordinate (a Gaussian sigma): the loop moves joints towards their rays as far as this trusts them; 0: exactly onto them, the release's step (default: estimated per pose and written to the output as noise_px)")
     g.add_argument("--batch-size", type=int, default=1024, metavar="B", help="(pose, hypothesis) pairs per prior call (default: %(default)s)")
     g.add_argument("--seed", type=int, default=0, help="seed of the sde sampler's noise; the ode sampler draws none (default: %(default)s)")
     g.add_argument("--threads", type=int, default=0, metavar="N", help=f"ONNX Runtime intra-op threads, at most {MAX_THREADS}; 0: its default (default: %(default)s)")
@@ -152,6 +155,7 @@ def loop_config(args: argparse.Namespace) -> LoopConfig:
         warmup_fraction=0.0 if args.no_warmup else LoopConfig.warmup_fraction,
         start_candidates=candidates,
         ipo_joints=IPO_JOINT_SETS[args.ipo_joints or "torso"],
+        noise_px=args.noise_px,
     )
 
 
@@ -168,4 +172,5 @@ def loop_argv(config: LoopConfig, hypotheses: int = 1) -> list[str]:
     else:
         argv += ["--ipo-joints", joints] if joints != "torso" else []
         argv += ["--start-candidates", str(config.start_candidates)] if hypotheses == 1 and config.start_candidates != LoopConfig.start_candidates else []
+    argv += [] if config.noise_px is None else ["--noise-px", repr(config.noise_px)]
     return argv + (["--no-warmup"] if config.warmup_fraction == 0.0 else [])

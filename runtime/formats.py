@@ -41,7 +41,7 @@ SUFFIXES = (".npz", ".json")
 # An input's arrays are refused (from the .npz headers, before loading) beyond this: about 3.9 M
 # poses of float64 keypoints; the run's peak memory is about 1.3 kB a pose (benchmarks/memory.py).
 MAX_INPUT_BYTES = 1 << 30
-RESULT_FIELDS = ("joints_3d", "translation", "valid", "K", "layout", "frame", "track", "hypotheses", "selected", "selection", "reprojection_px", "prior_residual")
+RESULT_FIELDS = ("joints_3d", "translation", "valid", "K", "layout", "frame", "track", "hypotheses", "selected", "selection", "reprojection_px", "prior_residual", "noise_px")
 
 
 def _suffix(path: Path, role: str) -> str:
@@ -132,6 +132,8 @@ def load_input(path, layout=None, image_size=None, K=None) -> Inputs:
 
 def _fields(result: Estimate, inputs: Inputs | None, extra: dict) -> dict:
     fields = {"joints_3d": result.joints_3d, "translation": result.translation, "valid": result.valid, "K": result.K, "layout": result.layout}
+    if result.noise_px is not None:
+        fields["noise_px"] = result.noise_px
     for key in ("frame", "track"):
         if inputs is not None and getattr(inputs, key) is not None:
             fields[key] = getattr(inputs, key)
