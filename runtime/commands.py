@@ -33,6 +33,7 @@ INSTALL = {
     "matplotlib": 'pip install "zedo[viz]"',
     "cupy": 'pip install "zedo[gpu]"',
     "tensorrt": "pip install tensorrt (on a machine with an NVIDIA GPU)",
+    "ray": 'pip install "zedo[ray]"',
 }
 
 

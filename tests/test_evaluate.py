@@ -110,7 +110,7 @@ def test_command_prints_a_row_and_writes_the_json(h36m_dir, tiny_prior, tmp_path
     assert main(argv) == 0
     r = json.loads(out.read_text())
     assert set(r) == FIELDS and r["track"] == "detected" and r["loop"]["iterations"] == 3 and r["via"] == "estimate"
-    assert capsys.readouterr().out.startswith("    tiny detected S=1   MPJPE")
+    assert capsys.readouterr().out.startswith("    tiny     detected S=1   MPJPE")
 
 
 @pytest.mark.parametrize("argv, message", [
