@@ -29,7 +29,7 @@ import sys
 from zedo.runtime.commands import run_command
 
 from .exporter import export_prior
-from .options import PRECISIONS
+from .options import OPSET_RANGE, PRECISIONS
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -48,8 +48,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--fp16", action="store_true", help="TensorRT FP16 builder flag (needs --engine); see --precision fp16 for an FP16 file")
     p.add_argument("--clusters", help="initial-pose clusters (.npy or .npz of (S, 17, 3) poses, metres); "
                    "replaces the checkpoint's, required for release checkpoints")
-    p.add_argument("--opset", type=int, default=None, help="ONNX opset (default 17: TensorRT 8.6 and 10 parse it)")
-    p.add_argument("--atol", type=float, default=1e-4, help="largest allowed |eps| difference ONNX Runtime vs torch (default 1e-4)")
+    p.add_argument("--opset", type=int, default=None, help=f"ONNX opset of a checkpoint's export, {OPSET_RANGE[0]} to {OPSET_RANGE[1]} (default 17: TensorRT 8.6 and 10 parse it)")
+    p.add_argument("--atol", type=float, default=None, help="largest allowed |eps| difference ONNX Runtime vs torch of a checkpoint's export (default 1e-4)")
     p.add_argument("--engine-atol", type=float, default=None,
                    help="largest allowed max |eps| difference of the TensorRT engine vs ONNX Runtime (default 3e-2, 0.5 for int8)")
     return p

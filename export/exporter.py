@@ -45,7 +45,7 @@ def export_prior(
     precision_atol: float | None = None,
     clusters=None,
     opset: int | None = None,
-    atol: float = 1e-4,
+    atol: float | None = None,
     engine_atol: float | None = None,
     log: Log = print,
 ) -> ExportReport:
@@ -55,7 +55,8 @@ def export_prior(
     build this TensorRT engine (.trt/.engine/.plan). fp16: TensorRT's FP16 builder flag (needs
     engine). calibration_set: .npz for fp16/int8 (default the shipped one). precision_atol: fp16/int8
     vs fp32 tolerance (default ``zedo.calibration.parity.TOLERANCES``). clusters, opset, atol:
-    checkpoint sources (atol: ONNX Runtime vs torch, ignored by other sources). engine_atol: engine
+    checkpoint sources only (opset in ``options.OPSET_RANGE``, default 17; atol: ONNX Runtime vs
+    torch, default 1e-4). An option the request does not use is refused. engine_atol: engine
     vs ONNX Runtime tolerance (default ``tensorrt.ENGINE_TOLERANCES``). log: receives the report
     lines. ValueError for a refused option (one line naming its flag) or bad input; RuntimeError
     (ParityError) when a check fails; nothing is then written.
@@ -66,6 +67,8 @@ def export_prior(
     check_options(source, kind, precision, engine, options)
     out = Path(out) if out else default_out(source, kind, precision)
     check_onnx_suffix(out)
+    if kind != "bundled" and out.exists() and out.resolve() == Path(source).resolve():
+        raise ValueError(f"{out}: the output would overwrite the source; pass another -o")
     if engine:
         check_engine_path(engine)
         # Before any work: a machine without TensorRT cannot build the engine of any precision.

@@ -8,6 +8,7 @@ flag (messages name the command's flags; the library's keywords are the same wor
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable
 
@@ -38,8 +39,7 @@ PRECISIONS: dict[str, Row] = {
 }
 ENGINE = Row("a TensorRT engine built from the ONNX file of the chosen precision, checked against it", ("fp16", "engine_atol"))
 
-# Option -> (flag, why it is refused where the request's rows do not take it). Options missing
-# here (atol) have a default and are never refused: a source that does not take them ignores them.
+# Option -> (flag, why it is refused where the request's rows do not take it).
 REFUSALS: dict[str, tuple[str, str]] = {
     "fp16": ("--fp16", "sets the TensorRT FP16 flag; pass --engine"),
     "engine_atol": ("--engine-atol", "is the TensorRT engine's parity tolerance; pass --engine"),
@@ -47,7 +47,12 @@ REFUSALS: dict[str, tuple[str, str]] = {
     "precision_atol": ("--precision-atol", "applies to --precision fp16 or int8"),
     "clusters": ("--clusters", "applies to checkpoints; {source!r} is an ONNX prior (the file is the source)"),
     "opset": ("--opset", "applies to checkpoints; {source!r} is an ONNX prior (the file is the source)"),
+    "atol": ("--atol", "is the checkpoint export's tolerance (ONNX Runtime vs torch); {source!r} is an ONNX prior (the file is the source)"),
 }
+# Opsets the exporter writes and ONNX Runtime runs this network at (torch 2.13, onnx 1.23, ONNX
+# Runtime 1.32: 7-23 pass the parity check; below 7 its Sin has no ONNX op, above 23 torch refuses).
+OPSET_RANGE = (7, 23)
+TOLERANCE_FLAGS = {"atol": "--atol", "precision_atol": "--precision-atol", "engine_atol": "--engine-atol"}
 
 
 def check_options(source: str, kind: str, precision: str, engine, options: dict) -> None:
@@ -60,3 +65,16 @@ def check_options(source: str, kind: str, precision: str, engine, options: dict)
         value = options.get(name)
         if value is not None and value is not False and name not in taken:
             raise ValueError(f"{flag} {why.format(source=source)}")
+    _check_values(options)
+
+
+def _check_values(options: dict) -> None:
+    """ValueError naming the flag for an opset outside ``OPSET_RANGE`` or a tolerance that is not a
+    finite number > 0."""
+    opset = options.get("opset")
+    if opset is not None and (isinstance(opset, bool) or not isinstance(opset, int) or not OPSET_RANGE[0] <= opset <= OPSET_RANGE[1]):
+        raise ValueError(f"--opset must be in [{OPSET_RANGE[0]}, {OPSET_RANGE[1]}] (the opsets this network exports and runs at; default 17), got {opset!r}")
+    for name, flag in TOLERANCE_FLAGS.items():
+        value = options.get(name)
+        if value is not None and not (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0):
+            raise ValueError(f"{flag} must be a finite number > 0, got {value!r}")

@@ -43,13 +43,16 @@ def _clusters_line(clusters) -> str:
     return f"clusters    S = {', '.join(map(str, sorted(clusters))) or 'none'}"
 
 
-def fp32_from_checkpoint(source: str, fp32_out: Path, log: Log, clusters=None, opset: int | None = None, atol: float = 1e-4) -> CompareReport:
+def fp32_from_checkpoint(source: str, fp32_out: Path, log: Log, clusters=None, opset: int | None = None, atol: float | None = None) -> CompareReport:
     """Torch checkpoint -> FP32 ONNX at ``fp32_out``, parity checked against torch (``export_onnx``).
 
     clusters: a .npy/.npz of (S, 17, 3) initial poses in metres, replacing the checkpoint's.
-    opset: ONNX opset (default 17). atol: largest allowed max |eps error| ONNX Runtime vs torch.
+    opset: ONNX opset (default 17). atol: largest allowed max |eps error| ONNX Runtime vs torch
+    (default 1e-4).
     """
     try:
+        import onnx  # noqa: F401  (torch's exporter needs it; checked before any work)
+
         from zedo.training.checkpoint import load_prior
         from zedo.training.model import count_parameters
 
@@ -63,7 +66,7 @@ def fp32_from_checkpoint(source: str, fp32_out: Path, log: Log, clusters=None, o
     log(f"checkpoint  {ckpt}  ({info.format}, step {info.step}, {info.weights} weights)")
     log(f"network     hidden {cfg.hidden_dim}, embed {cfg.embed_dim}, {cfg.n_blocks} blocks: {count_parameters(model):,} parameters")
     log(_clusters_line(info.clusters))
-    return export_onnx(model, info.to_meta(name=ckpt.stem), fp32_out, opset=opset or DEFAULT_OPSET, atol=atol)
+    return export_onnx(model, info.to_meta(name=ckpt.stem), fp32_out, opset=opset or DEFAULT_OPSET, atol=1e-4 if atol is None else atol)
 
 
 def fp32_from_bundled(source: str, fp32_out: Path, log: Log) -> None:

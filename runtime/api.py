@@ -13,20 +13,22 @@ from dataclasses import replace
 import numpy as np
 from tqdm.auto import tqdm
 
-from .config import LoopConfig
+from .config import MAX_SEED, LoopConfig
 from .engines import Engine, as_engine
 from .lift import lift_batch
 from .result import Estimate
 from .scoring import SELECTIONS, select_hypotheses
-from .skeleton import IPO_JOINTS, NUM_JOINTS
+from .skeleton import NUM_JOINTS
 from .start import start_library
-from .validation import Inputs, validate_inputs
+from .validation import Inputs, check_placeable, validate_inputs
 
 
-def _check_run(hypotheses: int, batch_size: int, selection: str) -> None:
-    for name, value in (("hypotheses", hypotheses), ("batch_size", batch_size)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a whole number >= 1, got {value!r}")
+def _check_run(hypotheses: int, config: LoopConfig, batch_size: int, selection: str, seed: int) -> None:
+    for name, value, low, high in (("hypotheses", hypotheses, 1, None), ("batch_size", batch_size, 1, None), ("seed", seed, 0, MAX_SEED)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low or (high is not None and value > high):
+            raise ValueError(f"{name} must be a whole number >= {low}{f' and <= {high}' if high else ''}, got {value!r}")
+    if not isinstance(config, LoopConfig):
+        raise ValueError(f"config must be a LoopConfig, got a {type(config).__name__}")
     if selection not in SELECTIONS:
         raise ValueError(f"selection must be one of {SELECTIONS}, got {selection!r}")
 
@@ -49,10 +51,10 @@ def estimate(keypoints, K=None, scores=None, engine=None, hypotheses: int = 1, c
     return estimate_inputs(inputs, engine, hypotheses, config, batch_size, selection, seed, progress)
 
 
-def _lift_rows(inputs: Inputs, engine: Engine, S: int, config: LoopConfig, batch_size: int, seed: int, progress: bool):
-    """Every (pose, hypothesis) pair of ``inputs`` through ``lift_batch``: camera-frame poses
-    (n * S, 17, 3), then reprojection errors, prior residuals and 2D noise levels (each (n * S,),
-    px, -, px), host arrays."""
+def _lift_rows(inputs: Inputs, engine: Engine, S: int, config: LoopConfig, batch_size: int, seed: int, progress: bool, out: np.ndarray):
+    """Every (pose, hypothesis) pair of ``inputs`` through ``lift_batch``, one batch at a time:
+    camera-frame poses written to ``out`` (n * S, 17, 3); returns reprojection errors, prior
+    residuals and 2D noise levels (each (n * S,), px, -, px), host arrays."""
     xp, meta = engine.xp, engine.meta
     to_host = getattr(xp, "asnumpy", np.asarray)
     n = len(inputs.keypoints)
@@ -62,7 +64,6 @@ def _lift_rows(inputs: Inputs, engine: Engine, S: int, config: LoopConfig, batch
     # Flatten (pose, hypothesis) pairs: row r is pose r // S started from cluster r % S.
     rows = np.arange(n * S)
     pose_of, hyp_of = rows // S, rows % S
-    out = np.empty((n * S, NUM_JOINTS, 3))
     reproj, residual, noise_px = np.empty(n * S), np.empty(n * S), np.empty(n * S)
     rng = xp.random.default_rng(seed) if hasattr(xp.random, "default_rng") else None
     chunks = [rows[i : i + batch_size] for i in range(0, n * S, batch_size)]
@@ -76,35 +77,38 @@ def _lift_rows(inputs: Inputs, engine: Engine, S: int, config: LoopConfig, batch
             got = lift_batch(f32(inputs.keypoints[p]), f32(inputs.scores[p]), f32(inputs.K[p]), engine, config, start, library, rng, lambda state: bar.update(1))
             reproj[r], residual[r], noise_px[r] = to_host(got.reprojection_px), to_host(got.residual), to_host(got.noise_px)
             out[r] = to_host(got.x + got.T[:, None, :])
-    return out, reproj, residual, noise_px
+    return reproj, residual, noise_px
 
 
 def _placed_only(inputs: Inputs) -> Inputs:
     keep = inputs.valid
+    if keep.all():
+        return inputs
     return replace(inputs, keypoints=inputs.keypoints[keep], scores=inputs.scores[keep], K=inputs.K[keep], valid=inputs.valid[keep])
 
 
 def estimate_inputs(inputs: Inputs, engine=None, hypotheses: int = 1, config: LoopConfig = LoopConfig(), batch_size: int = 1024, selection: str = "prior", seed: int = 0, progress: bool = False) -> Estimate:
     """``estimate`` on inputs validated already (``validate_inputs`` or ``formats.load_input``).
     Poses that cannot be placed (``inputs.valid`` False) are not run: their results are NaN."""
-    _check_run(hypotheses, batch_size, selection)
-    n, S, placed = len(inputs.keypoints), hypotheses, inputs.valid
-    if not placed.any():
-        raise ValueError(f"none of the {n} poses can be placed: each lacks the pelvis or a hip (joints {list(IPO_JOINTS)} need score > 0)")
+    _check_run(hypotheses, config, batch_size, selection, seed)
+    n, S, placed = len(inputs.keypoints), hypotheses, check_placeable(inputs).valid
     engine = as_engine(engine)
-    lifted = _lift_rows(_placed_only(inputs), engine, S, config, batch_size, seed, progress)
     hyps = np.full((n, S, NUM_JOINTS, 3), np.nan)
+    # Written in place when every pose is placed; memory then grows by the result alone.
+    out = hyps.reshape(n * S, NUM_JOINTS, 3) if placed.all() else np.empty((int(placed.sum()) * S, NUM_JOINTS, 3))
+    lifted = _lift_rows(_placed_only(inputs), engine, S, config, batch_size, seed, progress, out)
+    if not placed.all():
+        hyps[placed] = out.reshape(-1, S, NUM_JOINTS, 3)
     reproj, residual, noise_px = (np.full((n, S), np.nan) for _ in range(3))
-    hyps[placed] = lifted[0].reshape(-1, S, NUM_JOINTS, 3)
-    for per_hyp, got in zip((reproj, residual, noise_px), lifted[1:]):
+    for per_hyp, got in zip((reproj, residual, noise_px), lifted):
         per_hyp[placed] = got.reshape(-1, S)
     ok = placed & np.isfinite(hyps).all(axis=(1, 2, 3))  # a prior that returned NaN or inf for a pose
     if not ok.any():
-        raise RuntimeError(f"the prior returned non-finite values for every one of the {n} poses; check the prior file")
+        raise RuntimeError(f"the prior returned non-finite values for every one of the {n} poses (or every pose was degenerate); check the prior file")
     for a in (hyps, reproj, residual, noise_px):
         a[~ok] = np.nan
     selected = np.zeros(n, dtype=np.int64)
     selected[ok] = select_hypotheses(reproj[ok], residual[ok], selection, np)
     rows = np.arange(n)
-    joints = hyps[rows, selected]
+    joints = hyps[:, 0] if S == 1 else hyps[rows, selected]
     return Estimate(joints, joints[:, 0].copy(), hyps, selected, reproj, residual, selection, ok, inputs.K, inputs.layout, noise_px[rows, selected])

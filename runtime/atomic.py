@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import math
 import os
 import tempfile
@@ -34,6 +35,22 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def check_writable(path: str | os.PathLike, what: str = "the output") -> Path:
+    """``path``, once a file has been made and removed in its folder (or in the nearest folder above
+    it that exists: ``atomic_path`` makes the rest); checked before a long run, so that it fails
+    now, not at the end. A real probe: permission bits do not bind root. OSError naming ``path``."""
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, f"{path}: {what} is a folder; name a file")
+    folder = next((p for p in (path.parent, *path.parent.parents) if p.exists()), Path.cwd())
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as e:
+        raise OSError(e.errno, f"{path}: cannot write {what} here ({e.strerror or e}: {folder})") from None
+    return path
 
 
 def save_npz_atomic(path: str | os.PathLike, **arrays) -> None:

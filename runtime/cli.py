@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .api import estimate_inputs
-from .atomic import atomic_path
+from .atomic import atomic_path, check_writable
 from .commands import add_loop_options, loop_config, run_command
 from .engines import open_engine
 from .formats import check_output_path, load_input, save_output, write_mmpose_json
@@ -58,7 +58,7 @@ def check_plot_path(path, output: Path) -> Path:
         import matplotlib  # noqa: F401
     except ImportError:
         raise RuntimeError("--plot needs matplotlib: pip install matplotlib (or zedo[viz])") from None
-    return path
+    return check_writable(path, "the plot")
 
 
 def run(args: argparse.Namespace) -> str:
@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> str:
     result = estimate_inputs(inputs, engine, args.hypotheses, config, args.batch_size, args.selection, args.seed, progress=not args.quiet)
     wall = time.perf_counter() - start
     if not result.valid.all():
-        print(f"{PROG}: {int((~result.valid).sum())} of {len(result.valid)} poses could not be lifted (pelvis or a hip missing, or the prior's output not finite): written with valid = 0 and NaN joints", file=sys.stderr)
+        print(f"{PROG}: {int((~result.valid).sum())} of {len(result.valid)} poses could not be lifted (pelvis or a hip missing, keypoints all at one point, or the prior's output not finite): written with valid = 0 and NaN joints", file=sys.stderr)
     # The picture is drawn first and moved into place only once the output is written: a failure in
     # either leaves neither.
     with atomic_path(plot) if plot else nullcontext() as plot_tmp:

@@ -6,22 +6,27 @@ Defaults are the paper's Human3.6M settings except where a measured departure is
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from numbers import Integral
 
 from .sde import SAMPLERS
 from .skeleton import NUM_JOINTS, TORSO_JOINTS
 
-MAX_ITERATIONS = 100_000  # a bound on the work one call may ask for (the paper runs 1000)
+# Bounds on the work one call may ask for, shared by every command and the library.
+MAX_ITERATIONS = 100_000  # loop iterations (the paper runs 1000)
+MAX_THREADS = 1024  # intra-op threads (ONNX Runtime and torch crash or hang on absurd counts; no machine here has more cores)
+MAX_SEED = 2**63 - 1  # seeds are stored as int64
 
 
 def _check_int(name: str, value, low: int, high: int | None = None) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < low or (high is not None and value > high):
         bound = f">= {low}" if high is None else f"in [{low}, {high}]"
         raise ValueError(f"{name} must be a whole number {bound}, got {value!r}")
 
 
 def _check_float(name: str, value, low: float, high: float, low_open: bool = False) -> None:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and (low < value if low_open else low <= value) and value <= high
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and (low < value if low_open else low <= value) and value <= high
     if not ok:
         raise ValueError(f"{name} must be a number in {'(' if low_open else '['}{low}, {high}], got {value!r}")
 
@@ -53,9 +58,10 @@ class LoopConfig:
             raise ValueError(f"sampler must be one of {', '.join(sorted(SAMPLERS))}, got {self.sampler!r}")
         _check_float("step_scale", self.step_scale, 0.0, 10.0, low_open=True)
         _check_float("ipo_distance", self.ipo_distance, 0.0, 1000.0, low_open=True)
-        lo, hi = self.ipo_scale_range
-        if not 0 < lo <= hi:
-            raise ValueError(f"ipo_scale_range must be (low, high) with 0 < low <= high, got {self.ipo_scale_range!r}")
+        scale = self.ipo_scale_range
+        ok = isinstance(scale, tuple) and len(scale) == 2 and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in scale)
+        if not (ok and 0 < scale[0] <= scale[1] <= 100):
+            raise ValueError(f"ipo_scale_range must be (low, high) with 0 < low <= high <= 100, got {scale!r}")
         if not self.ipo_joints or any(isinstance(j, bool) or not isinstance(j, int) or not 0 <= j < NUM_JOINTS for j in self.ipo_joints):
             raise ValueError(f"ipo_joints must be joint indices in [0, {NUM_JOINTS}), got {self.ipo_joints!r}")
         _check_int("ipo_yaw_steps", self.ipo_yaw_steps, 1, 3600)

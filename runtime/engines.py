@@ -36,6 +36,8 @@ def _open_tensorrt(path: Path, device: str, threads: int) -> Engine:
 
     if device != "cpu":
         raise ValueError(f"{path}: a TensorRT plan always runs on the GPU; device {device!r} applies to .onnx priors")
+    if threads:
+        raise ValueError(f"{path}: threads set ONNX Runtime's CPU threads; a TensorRT plan runs on the GPU (leave them 0)")
     return TensorRTEngine(path)
 
 
@@ -65,7 +67,9 @@ def open_engine(engine: str | Path | None = None, device: str = "cpu", threads: 
 
 def as_engine(engine) -> Engine:
     """``engine`` itself if it is an engine object, else ``open_engine(engine)`` on the CPU (a bundled
-    prior's name, a path, or None for the default prior)."""
-    if engine is None or isinstance(engine, (str, bytes)) or hasattr(engine, "__fspath__"):
+    prior's name, a path, or None for the default prior); ValueError for anything else."""
+    if engine is None or isinstance(engine, str) or hasattr(engine, "__fspath__"):
         return open_engine(engine)
+    if not (callable(engine) and hasattr(engine, "xp") and isinstance(getattr(engine, "meta", None), PriorMeta)):
+        raise ValueError(f"engine must be a bundled prior's name, a prior file or an Engine (callable, with xp and meta), got a {type(engine).__name__}")
     return engine

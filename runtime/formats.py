@@ -27,17 +27,20 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import save_npz_atomic, write_json_atomic
+from .atomic import check_writable, save_npz_atomic, write_json_atomic
 from .npz import read_npz
 from .readers import Detections, read_detector_json, read_json, read_openpose_folder
 from .result import Estimate
-from .validation import Inputs, as_numbers, validate_inputs
+from .validation import Inputs, as_numbers, check_placeable, validate_inputs
 
 ARRAY_KEYS = ("keypoints", "K", "scores", "image_size", "frame", "track")
 INPUT_KEYS = ARRAY_KEYS + ("layout",)
 # Carried by the shipped example (its ground truth and where it came from); read past, not used.
 IGNORED_KEYS = ("joints_3d", "provenance")
 SUFFIXES = (".npz", ".json")
+# An input's arrays are refused (from the .npz headers, before loading) beyond this: about 3.9 M
+# poses of float64 keypoints; the run's peak memory is about 1.3 kB a pose (benchmarks/memory.py).
+MAX_INPUT_BYTES = 1 << 30
 RESULT_FIELDS = ("joints_3d", "translation", "valid", "K", "layout", "frame", "track", "hypotheses", "selected", "selection", "reprojection_px", "prior_residual", "noise_px")
 
 
@@ -50,14 +53,14 @@ def _suffix(path: Path, role: str) -> str:
 
 def check_output_path(path, inputs=()) -> Path:
     """Raise ValueError unless ``path`` ends in an output suffix, is not a folder and is none of
-    ``inputs``; checked before a long run."""
+    ``inputs``, OSError unless its folder can be written; checked before a long run."""
     path = Path(path)
     _suffix(path, "output")
     if path.is_dir():
         raise ValueError(f"{path}: output path is a directory")
     if any(Path(i).exists() and path.exists() and path.resolve() == Path(i).resolve() for i in inputs):
         raise ValueError(f"{path}: the output would overwrite the input")
-    return path
+    return check_writable(path)
 
 
 def _zedo_fields(data: dict, path: Path) -> dict:
@@ -70,6 +73,8 @@ def _zedo_fields(data: dict, path: Path) -> dict:
         raise ValueError(f"{path}: missing key 'keypoints' (expected keypoints (N, J, 2) pixels and K (3, 3) or image_size)")
     out = {k: None if data.get(k) is None else as_numbers(data[k], str(path), k) for k in ARRAY_KEYS}
     layout = data.get("layout")
+    if layout is not None and (np.ndim(layout) != 0 or np.asarray(layout).dtype.kind not in "US"):
+        raise ValueError(f"{path}: layout must be one layout name (a string), got {np.asarray(layout).tolist()!r}")
     out["layout"] = None if layout is None else str(np.asarray(layout))
     return out
 
@@ -77,14 +82,15 @@ def _zedo_fields(data: dict, path: Path) -> dict:
 def _index(values, n: int, path: Path, key: str):
     if values is None:
         return None
-    if values.shape != (n,) or not np.isfinite(values).all() or (values != np.round(values)).any():
-        raise ValueError(f"{path}: {key} must be ({n},) whole numbers, got shape {values.shape}")
+    if values.shape != (n,) or not np.isfinite(values).all() or (values != np.round(values)).any() or (np.abs(values) > 2**53).any():
+        raise ValueError(f"{path}: {key} must be ({n},) whole numbers (below 2^53), got shape {values.shape}")
     return values.astype(np.int64)
 
 
 def _merge(path: Path, key: str, in_file, given):
     """A setting from the file or the caller; both must agree when both are there."""
-    if in_file is not None and given is not None and np.any(np.asarray(in_file, dtype=object) != np.asarray(given, dtype=object)):
+    a, b = np.asarray(in_file, dtype=object), np.asarray(given, dtype=object)
+    if in_file is not None and given is not None and (a.shape != b.shape or np.any(a != b)):
         raise ValueError(f"{path}: the file's {key} {np.asarray(in_file).tolist()} differs from the one given ({np.asarray(given).tolist()})")
     return given if in_file is None else in_file
 
@@ -98,7 +104,8 @@ def load_input(path, layout=None, image_size=None, K=None) -> Inputs:
 
     ``layout``, ``image_size`` and ``K`` come from the caller (the command line) where the file
     lacks them; where both give one they must agree. Raises FileNotFoundError for a missing
-    path and ValueError naming the file and the field for anything else.
+    path and ValueError naming the file and the field for anything else, or when no pose can be
+    placed.
     """
     path = Path(path)
     notes: tuple[str, ...] = ()
@@ -109,7 +116,7 @@ def load_input(path, layout=None, image_size=None, K=None) -> Inputs:
         suffix = _suffix(path, "input")
         if not path.is_file():
             raise FileNotFoundError(f"{path}: no such input file")
-        doc = read_npz(path, "zedo input .npz file") if suffix == ".npz" else read_json(path)
+        doc = read_npz(path, "zedo input .npz file", MAX_INPUT_BYTES) if suffix == ".npz" else read_json(path)
         det = None if isinstance(doc, dict) else read_detector_json(path, doc)
         fields = _zedo_fields(doc, path) if det is None else _detections_fields(det)
     if det is not None and det.skipped_frames:
@@ -118,7 +125,7 @@ def load_input(path, layout=None, image_size=None, K=None) -> Inputs:
         fields["keypoints"], _merge(path, "K", fields["K"], K), fields["scores"], source=str(path),
         layout=_merge(path, "layout", fields["layout"], layout), image_size=_merge(path, "image_size", fields["image_size"], image_size),
     )
-    n = len(inputs.keypoints)
+    n = len(check_placeable(inputs, str(path)).keypoints)
     frame, track = _index(fields["frame"], n, path, "frame"), _index(fields["track"], n, path, "track")
     return replace(inputs, frame=frame, track=track, notes=notes + inputs.notes)
 

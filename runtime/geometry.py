@@ -41,11 +41,17 @@ def solve_translation(pose, rays, weights, xp):
     """Least-squares translation T (B, 3) putting pose + T on the rays (z = 1 rays, (B, 17, 3)).
 
     Each joint j gives two linear equations, (X_j + T)_x = r_jx (X_j + T)_z and likewise for y,
-    each multiplied by weights (B, 17) (the release multiplies rows by score^2). A depth below
-    zero is mirrored to the front of the camera, as in the release.
+    each multiplied by weights (B, 17) (the release multiplies rows by score^2; only their ratios
+    matter). A depth below
+    zero is mirrored to the front of the camera, as in the release. A pose whose system is singular
+    (its weighted rays all coincide) gets a NaN translation instead of failing the whole batch; its
+    result is then reported invalid.
     """
     rx, ry = rays[..., 0], rays[..., 1]
-    w = weights
+    # The solution does not change with a common scale of a pose's weights; scaled to a largest
+    # weight of 1, small scores (weights down to 1e-8) cannot underflow the normal equations.
+    top = weights.max(axis=-1, keepdims=True)
+    w = weights / xp.where(top > 0, top, 1.0).astype(weights.dtype)
     zero = xp.zeros_like(rx)
     # Rows: [-1, 0, r_x] T = X_x - r_x X_z and [0, -1, r_y] T = X_y - r_y X_z.
     a_x = xp.stack([-w, zero, w * rx], axis=-1)
@@ -56,7 +62,11 @@ def solve_translation(pose, rays, weights, xp):
     b = xp.concatenate([b_x, b_y], axis=1)  # (B, 34)
     ata = xp.swapaxes(A, 1, 2) @ A
     atb = (xp.swapaxes(A, 1, 2) @ b[..., None])[..., 0]
+    # det is 0 exactly where LU meets a zero pivot, which is where solve would raise.
+    singular = ~(xp.abs(xp.linalg.det(ata)) > 0)
+    ata = xp.where(singular[:, None, None], xp.eye(3, dtype=ata.dtype), ata)
     T = xp.linalg.solve(ata, atb[..., None])[..., 0]
+    T = xp.where(singular[:, None], xp.nan, T)
     return T * xp.where(T[:, 2:3] < 0, -1.0, 1.0).astype(T.dtype)
 
 
@@ -75,4 +85,5 @@ def reprojection_error(pose_cam, keypoints, K, weights, xp):
     """Weighted mean pixel distance between projected joints (B, 17, 3) and keypoints (B, 17, 2) -> (B,);
     weights (B, 17), 0 for a missing joint."""
     err = xp.linalg.norm(project(pose_cam, K, xp) - keypoints, axis=-1)
-    return (err * weights).sum(-1) / xp.maximum(weights.sum(-1), 1e-12)
+    total = weights.sum(-1)
+    return (err * weights).sum(-1) / xp.where(total > 0, total, 1.0).astype(weights.dtype)

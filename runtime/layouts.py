@@ -177,15 +177,15 @@ def looks_like_coco(keypoints, scores) -> bool:
     """Whether (N, 17, 2) keypoints given as Human3.6M look like COCO's order instead: in COCO,
     keypoints 1-4 are the eyes and ears, within a small fraction of the body's size from keypoint 0
     (the nose); in Human3.6M they are the right leg and left hip, which reach to the ankle. True
-    when most poses with keypoints 0-4 observed have them within 0.2 of the pose's extent."""
+    when most poses with keypoints 0-4 observed (and some extent: keypoints all at one pixel tell
+    nothing) have them within 0.2 of the pose's extent."""
     kp, sc = np.asarray(keypoints, dtype=np.float64), np.asarray(scores, dtype=np.float64)
     seen = (sc > 0) & np.isfinite(kp).all(-1)
-    usable = seen[:, :5].all(-1) & (seen.sum(-1) >= 8)
-    if not usable.any():
-        return False
-    kp, seen = kp[usable], seen[usable]
     lo = np.where(seen[..., None], kp, np.inf).min(1)
     hi = np.where(seen[..., None], kp, -np.inf).max(1)
-    extent = np.maximum((hi - lo).max(-1), 1e-9)
-    spread = np.linalg.norm(kp[:, 1:5] - kp[:, :1], axis=-1).max(-1)
-    return bool(np.mean(spread < 0.2 * extent) > 0.5)
+    extent = (hi - lo).max(-1)
+    usable = seen[:, :5].all(-1) & (seen.sum(-1) >= 8) & (extent > 1e-6)
+    if not usable.any():
+        return False
+    spread = np.linalg.norm(kp[usable, 1:5] - kp[usable, :1], axis=-1).max(-1)
+    return bool(np.mean(spread < 0.2 * extent[usable]) > 0.5)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .config import MAX_THREADS
 from .prior_file import INPUT_T, INPUT_X, META_KEY, OUTPUT_EPS, PriorMeta, check_contract, read_sidecar
 
 # Device -> ONNX Runtime execution providers, in order of preference. TensorRT's provider hands
@@ -21,10 +22,12 @@ DEVICES: tuple[str, ...] = tuple(PROVIDERS)
 
 
 def session_options(threads: int = 0, log_severity: int | None = None):
-    """ONNX Runtime session options with ``threads`` intra-op threads (0: its default) and, if
-    given, ``log_severity`` (0 verbose .. 4 fatal; 3 keeps a session's warnings quiet)."""
+    """ONNX Runtime session options with ``threads`` intra-op threads (0: its default; at most
+    ``MAX_THREADS``, ValueError otherwise) and, if given, ``log_severity`` (0 verbose .. 4 fatal)."""
     import onnxruntime as ort
 
+    if isinstance(threads, bool) or not isinstance(threads, int) or not 0 <= threads <= MAX_THREADS:
+        raise ValueError(f"threads must be a whole number in [0, {MAX_THREADS}] (0: ONNX Runtime's default), got {threads!r}")
     opts = ort.SessionOptions()
     if threads:
         opts.intra_op_num_threads = threads
@@ -49,16 +52,16 @@ def _providers(device: str) -> list[str]:
 
 class OnnxRuntimeEngine:
     """An ONNX prior on ONNX Runtime; ``device`` a key of ``PROVIDERS``; ``threads`` and
-    ``log_severity`` as ``session_options`` (default 3: ONNX Runtime's own warnings stay quiet, so a
-    command's one error line is not buried; its errors still raise)."""
+    ``log_severity`` as ``session_options`` (default 4: ONNX Runtime logs nothing of its own, so a
+    command's one error line is not buried; its errors still raise, and their text is in it)."""
 
-    def __init__(self, path: str | Path, device: str = "cpu", threads: int = 0, log_severity: int | None = 3):
+    def __init__(self, path: str | Path, device: str = "cpu", threads: int = 0, log_severity: int | None = 4):
         import onnxruntime as ort
 
         self.path = Path(path)
-        providers = _providers(device)
+        providers, options = _providers(device), session_options(threads, log_severity)
         try:
-            self.session = ort.InferenceSession(str(self.path), session_options(threads, log_severity), providers=providers)
+            self.session = ort.InferenceSession(str(self.path), options, providers=providers)
         except Exception as e:  # onnxruntime raises its own exception types for unreadable models
             raise ValueError(f"{self.path}: not a readable ONNX model ({str(e).splitlines()[0][:200]})") from None
         check_contract([i.name for i in self.session.get_inputs()], [o.name for o in self.session.get_outputs()], self.path)

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .validation import as_numbers
+
 
 @dataclass(frozen=True)
 class Detections:
@@ -29,20 +31,26 @@ class Detections:
     skipped_frames: int  # frames with nobody in them
 
 
-def read_json(path: Path):
-    """The parsed JSON document at ``path``; ValueError naming the file when it is unreadable."""
+# Parsed JSON takes several times its size in memory (a Python object per number): larger files
+# are refused before reading (about 400 k poses of zedo's JSON; .npz carries more).
+MAX_JSON_BYTES = 256 << 20
+
+
+def read_json(path: Path, limit: int = MAX_JSON_BYTES):
+    """The parsed JSON document at ``path``; ValueError naming the file when it is unreadable or
+    larger than ``limit`` bytes."""
     try:
+        size = path.stat().st_size
+        if size > limit:
+            raise ValueError(f"{path}: {size / 2**20:.0f} MiB of JSON is more than the {limit / 2**20:.0f} MiB zedo reads as JSON; split it, or give zedo's .npz")
         return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ValueError(f"{path}: not a readable .json file ({' '.join(str(e).split())})") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+        raise ValueError(f"{path}: not a readable .json file ({' '.join(str(e).split())[:200] or type(e).__name__})") from None
 
 
 def _flat_xys(values, path: Path, what: str) -> np.ndarray:
     """A flat [x, y, score, ...] list -> (J, 3); ValueError naming the file and field otherwise."""
-    try:
-        arr = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError):
-        arr = np.array([])
+    arr = as_numbers(values, str(path), what)
     if arr.ndim != 1 or len(arr) == 0 or len(arr) % 3:
         raise ValueError(f"{path}: {what} must be a flat list of x, y, score triples, got {np.shape(values)} values")
     return arr.reshape(-1, 3)
@@ -86,14 +94,19 @@ def read_openpose_folder(folder) -> Detections:
     return _rows(rows, folder, skipped, "openpose25" if len(rows) and len(rows[0][2]) == 25 else None)
 
 
+def _whole(value, path: Path, where: str) -> int:
+    """A frame or track index as written in a detector file: a whole number (3 or 3.0), never a
+    boolean or string; ValueError naming the file and field otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not float(value).is_integer() or abs(value) > 2**53:
+        raise ValueError(f"{path}: {where} must be a whole number, got {value!r}")
+    return int(value)
+
+
 def _mmpose_instance(inst, path: Path, where: str) -> np.ndarray:
     if not isinstance(inst, dict) or "keypoints" not in inst:
         raise ValueError(f"{path}: {where} has no keypoints")
-    try:
-        kp = np.asarray(inst["keypoints"], dtype=np.float64)
-        sc = np.asarray(inst.get("keypoint_scores", np.ones(len(kp))), dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"{path}: {where}.keypoints is not a numeric (J, 2) list") from None
+    kp = as_numbers(inst["keypoints"], str(path), f"{where}.keypoints")
+    sc = as_numbers(inst["keypoint_scores"], str(path), f"{where}.keypoint_scores") if "keypoint_scores" in inst else np.ones(len(kp))
     if kp.ndim != 2 or kp.shape[1] != 2 or sc.shape != (len(kp),):
         raise ValueError(f"{path}: {where}.keypoints has shape {kp.shape} and keypoint_scores {sc.shape}, expected (J, 2) and (J,)")
     return np.concatenate([kp, sc[:, None]], axis=1)
@@ -119,9 +132,11 @@ def read_mmpose_json(path, doc=None) -> Detections:
         if not isinstance(instances, list):
             raise ValueError(f"{path}: frame {k} has no instances list")
         skipped += not instances
+        frame = _whole(fr.get("frame_id", k), path, f"frame {k} frame_id")
         for i, inst in enumerate(instances):
-            xys = _mmpose_instance(inst, path, f"frame {fr.get('frame_id', k)} instance {i}")
-            rows.append((int(fr.get("frame_id", k)), int(inst.get("track_id", i)), xys))
+            where = f"frame {frame} instance {i}"
+            xys = _mmpose_instance(inst, path, where)
+            rows.append((frame, _whole(inst.get("track_id", i), path, f"{where} track_id"), xys))
     return _coco_if_17(_rows(rows, path, skipped, None))
 
 
@@ -136,10 +151,12 @@ def read_alphapose_json(path, doc=None) -> Detections:
     order: dict = {}
     rows = []
     for i, d in enumerate(doc):
+        if not isinstance(d["image_id"], (str, int, float)) or isinstance(d["image_id"], bool):
+            raise ValueError(f"{path}: item {i} image_id must be a name or a number, got {d['image_id']!r}")
         f = order.setdefault(d["image_id"], len(order))
         idx = d.get("idx", -1)
-        idx = idx[0] if isinstance(idx, list) and idx else idx
-        track = int(idx) if isinstance(idx, (int, float)) and idx >= 0 else sum(1 for r in rows if r[0] == f)
+        idx = _whole(idx[0] if isinstance(idx, list) and idx else idx, path, f"item {i} idx")
+        track = idx if idx >= 0 else sum(1 for r in rows if r[0] == f)
         rows.append((f, track, _flat_xys(d["keypoints"], path, f"item {i} keypoints")))
     return _coco_if_17(_rows(rows, path, 0, None))
 

@@ -13,14 +13,32 @@ import math
 from dataclasses import dataclass
 
 
+MAX_BETA = 1000.0  # beta(t) beyond this would make exp(-int beta) underflow within the loop's t range
+
+
+def _is_real(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
 @dataclass(frozen=True)
 class SDEConfig:
-    """Parameters of the sub-VP SDE (the paper's and score_sde's defaults)."""
+    """Parameters of the sub-VP SDE (the paper's and score_sde's defaults). Checked when made
+    (ValueError naming the field): 0 <= beta_min <= beta_max <= MAX_BETA with beta_max > 0, and
+    0 < t_min < t_max <= 1, so that std(t) > 0 wherever the loop divides by it."""
 
     beta_min: float = 0.1  # beta(0)
     beta_max: float = 20.0  # beta(1)
     t_max: float = 0.1  # ZeDO's truncation: the loop starts at this t (config.model.t)
     t_min: float = 0.01  # ZeDO's sampling_eps: the loop ends at this t
+
+    def __post_init__(self):
+        for name in ("beta_min", "beta_max", "t_max", "t_min"):
+            if not _is_real(getattr(self, name)):
+                raise ValueError(f"SDEConfig.{name} must be a finite real number, got {getattr(self, name)!r}")
+        if not (0 <= self.beta_min <= self.beta_max <= MAX_BETA and self.beta_max > 0):
+            raise ValueError(f"SDEConfig needs 0 <= beta_min <= beta_max <= {MAX_BETA:g} and beta_max > 0, got beta_min {self.beta_min!r}, beta_max {self.beta_max!r}")
+        if not 0 < self.t_min < self.t_max <= 1:
+            raise ValueError(f"SDEConfig needs 0 < t_min < t_max <= 1, got t_min {self.t_min!r}, t_max {self.t_max!r}")
 
 
 def _log_mean_coeff(t, cfg: SDEConfig, xp=math):

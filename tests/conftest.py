@@ -7,6 +7,8 @@ camera, so its left hip is at +x.
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -158,3 +160,32 @@ def K_cam():
 def synth():
     """Factory for synthetic scenes, see synthetic_poses."""
     return synthetic_poses
+
+
+CAMS = ("54138969", "55011271", "58860488", "60457274")
+
+
+@pytest.fixture
+def h36m_dir(tmp_path):
+    """A tiny synthetic Human3.6M folder (VideoPose3D layout): S9, two actions (10 frames), four
+    cameras, exact detections but for one absent frame of camera 55011271."""
+    rng = np.random.default_rng(0)
+    # Standing subjects 4-5 m in front of every camera (world = camera frame here: R = I, centre 0).
+    world = {}
+    for action, n in (("Walking 1", 6), ("Eating", 4)):
+        p = TPOSE[None] + 0.02 * rng.standard_normal((n, 17, 3)) + np.array([0.0, 0.0, 4.5])
+        full = np.zeros((n, 32, 3), np.float32)
+        full[:, [0, 1, 2, 3, 6, 7, 8, 12, 13, 14, 15, 17, 18, 19, 25, 26, 27]] = p
+        world[action] = full
+    np.savez(tmp_path / "data_3d_h36m.npz", positions_3d={"S9": world})
+    cam = {"R": np.eye(3).tolist(), "center": [0.0, 0.0, 0.0], "f": [1000.0, 1000.0], "c": [500.0, 500.0]}
+    (tmp_path / "cameras.json").write_text(json.dumps({"S9": {c: cam for c in CAMS}}))
+    dets = {}
+    for action, full in world.items():
+        j = full[:, [0, 1, 2, 3, 6, 7, 8, 12, 13, 15, 17, 18, 19, 25, 26, 27]]  # 16 joints, no neck/nose
+        uv = 1000.0 * j[..., :2] / j[..., 2:] + 500.0
+        per_cam = [uv.copy() for _ in CAMS]
+        per_cam[1][0] = np.nan  # one absent detection
+        dets[action] = per_cam
+    np.savez(tmp_path / "data_2d_h36m_sh_pt_mpii.npz", positions_2d={"S9": dets})
+    return tmp_path

@@ -294,7 +294,7 @@ def test_ctrl_c_exits_130_with_one_line_and_writes_nothing(tmp_path, tiny_prior)
     "extra, names",
     [
         (["--plot", "poses.xyz"], ["poses.xyz", "PNG"]),
-        (["--plot", "{blocked}/p.png"], ["p.png", "cannot write here"]),
+        (["--plot", "{blocked}/p.png"], ["p.png", "cannot write the plot here"]),
         (["--threads", "-1"], ["--threads"]),
         (["--threads", "100000"], ["--threads"]),
         (["--hypotheses", "0"], ["--hypotheses"]),

@@ -230,14 +230,14 @@ def test_train_command_errors_are_one_line(tmp_path, pose_file, capsys, monkeypa
 
     monkeypatch.setattr(cli, "train_prior", denied)
     assert cli.train_main(["--data", str(pose_file), "-o", "/read-only/x.pt"]) == 2
-    assert _error_line(capsys) == "zedo-train: error: [Errno 13] Permission denied: '/read-only/x.pt'"
+    assert _error_line(capsys) == "zedo-train: error: /read-only/x.pt: Permission denied"
     monkeypatch.undo()
     # Checked before training: an output whose folder cannot be made.
     (tmp_path / "a_file").write_text("")
     assert cli.train_main(["--data", str(pose_file), "-o", str(tmp_path / "a_file" / "x.pt"), *TINY_FLAGS]) == 2
-    assert _error_line(capsys).startswith(f"zedo-train: error: {tmp_path / 'a_file' / 'x.pt'}: cannot write the checkpoint there")
+    assert _error_line(capsys).startswith(f"zedo-train: error: {tmp_path / 'a_file' / 'x.pt'}: cannot write the checkpoint here")
     assert cli.train_main(["--data", str(pose_file), "-o", str(tmp_path / "x.pt"), "--steps", "-1"]) == 2
-    assert "TrainConfig.steps must be >= 0" in _error_line(capsys)
+    assert "TrainConfig.steps must be a whole number in [1, 10000000], got -1" in _error_line(capsys)
     assert cli.train_main(["--recipe", "h36m", "--data", str(pose_file), "-o", str(tmp_path / "x.pt")]) == 2
     assert "not both" in _error_line(capsys)
     assert not (tmp_path / "x.pt").exists()
@@ -276,8 +276,9 @@ def test_train_without_torch_says_what_to_install(pose_file, tmp_path):
 
 @pytest.mark.parametrize(
     "field, value, message",
-    [("batch_size", 0, "batch_size must be positive"), ("ema_decay", 1.0, r"ema_decay must be in \[0, 1\)"),
-     ("t_lo", 0.2, "t_lo and t_hi"), ("warmup", -1, "warmup must be >= 0")],
+    [("batch_size", 0, r"batch_size must be a whole number in \[1, 1048576\]"), ("ema_decay", 1.0, r"ema_decay must be in \[0, 1\)"),
+     ("t_lo", 0.2, "t_lo and t_hi"), ("warmup", -1, r"warmup must be a whole number in \[0, "), ("threads", 100000, r"threads must be a whole number in \[0, 1024\]"),
+     ("steps", 0, r"steps must be a whole number in \[1, "), ("lr", float("inf"), r"lr must be a number in \(0, 1\]"), ("seed", -1, "seed must be")],
 )
 def test_train_config_names_the_bad_field(field, value, message):
     with pytest.raises(ValueError, match=f"TrainConfig.{message}"):

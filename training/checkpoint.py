@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import pickle
 import re
+import warnings
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from zedo.runtime.prior_file import PriorMeta
+from zedo.runtime.prior_file import PriorMeta, check_clusters
 from zedo.runtime.sde import SDEConfig
 from zedo.runtime.skeleton import NUM_JOINTS
 
@@ -33,9 +34,6 @@ RELEASE_FORMAT = "zedo-release"  # our label for the official ZeDO checkpoints
 # beta 0.1..20, the loop from t = 0.1 down to 0.01); spelled out so that a change of our defaults
 # cannot silently change what a release checkpoint means.
 RELEASE_SDE = SDEConfig(beta_min=0.1, beta_max=20.0, t_max=0.1, t_min=0.01)
-# Root-relative joints of a human pose lie well within this distance of the pelvis (metres); a
-# larger value means millimetres or another unit.
-MAX_POSE_EXTENT_M = 3.0
 
 _OURS_REQUIRED = ("model", "ema", "step", "prior_config", "sde_config")
 _BLOCK_KEY = re.compile(r"^b(\d+)_dense1\.weight$")
@@ -94,7 +92,7 @@ def load_prior(path_or_obj, use_ema: bool = True, clusters=None) -> tuple[ScoreN
             f"(format {CHECKPOINT_FORMAT!r}) or an official ZeDO release (model_state_dict, ema, step)"
         )
     if clusters is not None:
-        given = load_clusters(clusters) if isinstance(clusters, (str, Path)) else _check_clusters(clusters, "clusters")
+        given = load_clusters(clusters) if isinstance(clusters, (str, Path)) else check_clusters(clusters, "clusters")
         info = replace(info, clusters=given)
     return model.eval(), info
 
@@ -128,7 +126,7 @@ def load_clusters(path: str | Path) -> dict[int, np.ndarray]:
         if len(arr) in out:
             raise ValueError(f"{path}: two arrays hold {len(arr)} poses; keep one set per S")
         out[len(arr)] = arr
-    return _check_clusters(out, str(path))
+    return check_clusters(out, str(path))
 
 
 def _read(path_or_obj) -> tuple[object, str]:
@@ -147,7 +145,9 @@ def _read(path_or_obj) -> tuple[object, str]:
     try:
         # weights_only: unpickling arbitrary objects runs arbitrary code; checkpoints need only
         # tensors and plain containers.
-        return torch.load(path, map_location="cpu", weights_only=True), str(path)
+        with warnings.catch_warnings():  # torch warns about the pickle protocol of foreign files
+            warnings.simplefilter("ignore")
+            return torch.load(path, map_location="cpu", weights_only=True), str(path)
     except pickle.UnpicklingError as e:
         if "weights only" in str(e).lower():
             raise ValueError(
@@ -189,7 +189,7 @@ def _load_ours(ck: dict, source: str, use_ema: bool) -> tuple[ScoreNet, PriorInf
         weights=which,
         prior_config=cfg,
         sde=sde,
-        clusters=_check_clusters(clusters, source) if clusters else {},
+        clusters=check_clusters(clusters, source) if clusters else {},
         provenance=[*ck.get("provenance", []), record],
     )
     return model, info
@@ -267,7 +267,14 @@ def _load_state(model: ScoreNet, state, source: str, what: str) -> None:
         if not torch.is_tensor(value) or value.shape != ref.shape:
             got = tuple(value.shape) if torch.is_tensor(value) else type(value).__name__
             raise ValueError(f"{source}: {what}[{key!r}] has shape {got}, expected {tuple(ref.shape)}")
+        _check_finite(value, f"{source}: {what}[{key!r}]")
     model.load_state_dict({k: v.float() for k, v in state.items()})
+
+
+def _check_finite(value: torch.Tensor, name: str) -> None:
+    """ValueError naming the tensor unless it holds real, finite numbers."""
+    if value.is_complex() or value.dtype == torch.bool or not torch.isfinite(value.float()).all():
+        raise ValueError(f"{name} holds NaN, infinite, complex or boolean values; the checkpoint is damaged")
 
 
 def _load_shadow(model: ScoreNet, shadow, source: str) -> None:
@@ -281,24 +288,8 @@ def _load_shadow(model: ScoreNet, shadow, source: str) -> None:
             if not torch.is_tensor(s) or s.shape != p.shape:
                 got = tuple(s.shape) if torch.is_tensor(s) else type(s).__name__
                 raise ValueError(f"{source}: ema shadow_params entry for {name!r} has shape {got}, expected {tuple(p.shape)}")
+            _check_finite(s, f"{source}: ema shadow_params entry for {name!r}")
             p.copy_(s.float())
-
-
-def _check_clusters(clusters: dict, source: str) -> dict[int, np.ndarray]:
-    """Validate S -> (S, 17, 3) poses; return them float32 and root-relative."""
-    out = {}
-    for s, poses in clusters.items():
-        arr = np.asarray(poses, dtype=np.float64)
-        if arr.ndim != 3 or arr.shape[1:] != (NUM_JOINTS, 3) or len(arr) != int(s):
-            raise ValueError(f"{source}: clusters[{s}] has shape {arr.shape}, expected ({s}, {NUM_JOINTS}, 3)")
-        if not np.isfinite(arr).all():
-            raise ValueError(f"{source}: clusters[{s}] holds NaN or infinite values")
-        arr = arr - arr[:, :1]
-        extent = float(np.abs(arr).max())
-        if extent > MAX_POSE_EXTENT_M:
-            raise ValueError(f"{source}: clusters[{s}] reach {extent:.1f} from the pelvis; poses must be in metres (millimetres?)")
-        out[int(s)] = arr.astype(np.float32)
-    return out
 
 
 def _dataclass_from(cls, value, source: str, what: str):
@@ -307,5 +298,8 @@ def _dataclass_from(cls, value, source: str, what: str):
     if not isinstance(value, dict) or not set(value) <= names:
         extra = sorted(set(value) - names) if isinstance(value, dict) else type(value).__name__
         raise ValueError(f"{source}: {what} is not a {cls.__name__} (unexpected {extra})")
-    return cls(**value)
+    try:
+        return cls(**value)
+    except (ValueError, TypeError) as e:
+        raise ValueError(f"{source}: {what}: {e}") from None
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
+from zedo.datasets.h36m import POSITIONS_FILE
 from zedo.runtime.commands import run_command
 
 from .config import PriorConfig
@@ -20,6 +22,7 @@ from .recipes import RECIPES
 from .run import train_prior
 
 PREPARE, TRAIN = "zedo-prepare", "zedo-train"
+DATA_ROOT = "../shared/data"
 # zedo-train's option -> the TrainConfig / PriorConfig field it overrides.
 TRAIN_OPTIONS = {"steps": "steps", "batch_size": "batch_size", "lr": "lr", "seed": "seed", "threads": "threads"}
 PRIOR_OPTIONS = {"hidden": "hidden_dim", "embed": "embed_dim", "blocks": "n_blocks"}
@@ -50,17 +53,29 @@ def prepare_parser() -> argparse.ArgumentParser:
     b.add_argument("--views", type=_positive_int, default=2, help="random camera views per frame")
     b.add_argument("--every", type=_positive_int, default=4, help="keep every N-th frame")
     b.add_argument("--seed", type=int, default=0)
+    b.add_argument("--quiet", action="store_true", help="no progress bar")
     b.add_argument("-o", "--output", required=True)
     return p
 
 
+def _check_prepare_output(args: argparse.Namespace) -> None:
+    """ValueError unless -o is an .npz file that is none of the inputs."""
+    out = Path(args.output)
+    if out.suffix.lower() != ".npz":
+        raise ValueError(f"{out}: zedo-prepare writes an .npz pose file; end -o in .npz")
+    inputs = [Path(args.data) / POSITIONS_FILE] if args.source == "h36m" else [Path(i) for i in args.inputs]
+    if out.exists() and any(i.exists() and i.resolve() == out.resolve() for i in inputs):
+        raise ValueError(f"{out}: -o would overwrite an input")
+
+
 def _prepare(args: argparse.Namespace) -> None:
     """Write the prepared pose file of the chosen source; print its path and the time taken."""
+    _check_prepare_output(args)
     t0 = time.time()
     if args.source == "h36m":
         out = prepare_h36m(args.data, args.output, tuple(args.subjects), args.every)
     else:
-        out = prepare_bvh(args.inputs, args.output, views=args.views, every=args.every, seed=args.seed)
+        out = prepare_bvh(args.inputs, args.output, views=args.views, every=args.every, seed=args.seed, progress=not args.quiet)
     print(f"wrote {out} in {time.time() - t0:.0f} s")
 
 
@@ -73,9 +88,10 @@ def train_parser() -> argparse.ArgumentParser:
     """``zedo-train``'s options (config overrides left None when not given)."""
     p = argparse.ArgumentParser(prog=TRAIN, description="Train a ZeDO pose prior (writes a resumable .pt checkpoint with clusters).")
     p.add_argument("--recipe", choices=sorted(RECIPES), help="a shipped prior's recipe (data and settings)")
-    p.add_argument("--data-root", default="../shared/data", help="with --recipe: folder holding h36m/ and bandai/")
+    p.add_argument("--data-root", help=f"with --recipe: folder holding h36m/ and bandai/ (default: {DATA_ROOT})")
     p.add_argument("--data", action="append", default=[], help="prepared pose file (zedo-prepare); repeat to mix")
-    p.add_argument("-o", "--output", required=True, help="checkpoint to write (resumed if it exists)")
+    p.add_argument("-o", "--output", required=True, help="checkpoint to write, .pt; if it exists and zedo-train wrote it with the same settings, "
+                   "training resumes from it (read as tensors only, never code); any other file is refused")
     dp = PriorConfig()
     p.add_argument("--steps", type=int)
     p.add_argument("--batch-size", type=int)
@@ -97,11 +113,13 @@ def _given(args: argparse.Namespace, options: dict[str, str]) -> dict:
 
 def _train(args: argparse.Namespace) -> None:
     """Train (``train_prior``); print the checkpoint's path, its steps and the time taken."""
+    if args.data_root is not None and args.recipe is None:
+        raise ValueError("--data-root says where a --recipe's raw data lies; it does nothing with --data files")
     report = train_prior(
         args.output,
         recipe=args.recipe,
         data=args.data,
-        data_root=args.data_root,
+        data_root=args.data_root or DATA_ROOT,
         train_overrides=_given(args, TRAIN_OPTIONS),
         prior_overrides=_given(args, PRIOR_OPTIONS),
         resume=not args.no_resume,
@@ -112,4 +130,4 @@ def _train(args: argparse.Namespace) -> None:
 
 def train_main(argv=None) -> int:
     """``zedo-train``; returns the exit status."""
-    return run_command(TRAIN, train_parser(), _train, argv)
+    return run_command(TRAIN, train_parser(), _train, argv, interrupted="the last periodic checkpoint, if any, is kept: the same command resumes from it")

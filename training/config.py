@@ -6,7 +6,30 @@ work where torch is not installed. Units: poses in metres, diffusion time t in [
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
+from numbers import Integral
+
+from zedo.runtime.config import MAX_SEED, MAX_THREADS
+
+# Bounds on the work one run may ask for (the shipped recipes: 30k steps, batch 1024, hidden 1024).
+MAX_STEPS = 10_000_000
+MAX_BATCH = 1 << 20
+MAX_WIDTH = 16_384
+MAX_BLOCKS = 64
+
+
+def _whole(owner: str, name: str, value, low: int, high: int) -> None:
+    """ValueError naming ``owner.name`` unless ``value`` is a whole number in [low, high]."""
+    if isinstance(value, bool) or not isinstance(value, Integral) or not low <= value <= high:
+        raise ValueError(f"{owner}.{name} must be a whole number in [{low}, {high}], got {value!r}")
+
+
+def _real(owner: str, name: str, value, low: float, high: float, low_open: bool = False) -> None:
+    """ValueError naming ``owner.name`` unless ``value`` is a finite real number in the range."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if not (ok and (low < value if low_open else low <= value) and value <= high):
+        raise ValueError(f"{owner}.{name} must be a number in {'(' if low_open else '['}{low:g}, {high:g}], got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -20,6 +43,16 @@ class PriorConfig:
     n_blocks: int = 2  # residual blocks, each two Linear+GroupNorm+SiLU layers
     groups: int = 32  # GroupNorm groups
     dropout: float = 0.0  # dropout after each activation (the release used 0.25)
+
+    def __post_init__(self) -> None:
+        for name, low, high in (("n_joints", 1, 1024), ("joint_dim", 1, 16), ("hidden_dim", 1, MAX_WIDTH), ("embed_dim", 4, MAX_WIDTH),
+                                ("n_blocks", 0, MAX_BLOCKS), ("groups", 1, MAX_WIDTH)):
+            _whole("PriorConfig", name, getattr(self, name), low, high)
+        if self.hidden_dim % self.groups:
+            raise ValueError(f"PriorConfig.hidden_dim {self.hidden_dim} must be a multiple of groups {self.groups}")
+        _real("PriorConfig", "dropout", self.dropout, 0.0, 1.0)
+        if self.dropout == 1.0:
+            raise ValueError("PriorConfig.dropout must be below 1, got 1.0")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -46,13 +79,18 @@ class TrainConfig:
     checkpoint_every: int = 1000  # steps between resumable checkpoints
 
     def __post_init__(self) -> None:
-        for name in ("batch_size", "checkpoint_every", "lr", "grad_clip"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"TrainConfig.{name} must be positive, got {getattr(self, name)!r}")
-        for name in ("steps", "warmup", "bone_scale_std", "threads"):
-            if not getattr(self, name) >= 0:
-                raise ValueError(f"TrainConfig.{name} must be >= 0, got {getattr(self, name)!r}")
-        if not 0 <= self.ema_decay < 1:
-            raise ValueError(f"TrainConfig.ema_decay must be in [0, 1), got {self.ema_decay!r}")
-        if not 0 <= self.t_lo < self.t_hi <= 1:
+        for name, low, high in (("steps", 1, MAX_STEPS), ("batch_size", 1, MAX_BATCH), ("warmup", 0, MAX_STEPS), ("seed", 0, MAX_SEED),
+                                ("threads", 0, MAX_THREADS), ("checkpoint_every", 1, MAX_STEPS)):
+            _whole("TrainConfig", name, getattr(self, name), low, high)
+        for name, low, high in (("lr", 0.0, 1.0), ("grad_clip", 0.0, 1e6)):
+            _real("TrainConfig", name, getattr(self, name), low, high, low_open=True)
+        _real("TrainConfig", "bone_scale_std", self.bone_scale_std, 0.0, 1.0)
+        _real("TrainConfig", "ema_decay", self.ema_decay, 0.0, 1.0)
+        if self.ema_decay == 1.0:
+            raise ValueError("TrainConfig.ema_decay must be in [0, 1), got 1.0")
+        _real("TrainConfig", "t_lo", self.t_lo, 0.0, 1.0)
+        _real("TrainConfig", "t_hi", self.t_hi, 0.0, 1.0)
+        if not self.t_lo < self.t_hi:
             raise ValueError(f"TrainConfig.t_lo and t_hi must satisfy 0 <= t_lo < t_hi <= 1, got {self.t_lo!r} and {self.t_hi!r}")
+        if not isinstance(self.flip, bool):
+            raise ValueError(f"TrainConfig.flip must be True or False, got {self.flip!r}")

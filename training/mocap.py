@@ -48,10 +48,14 @@ def _check_angles(pitch_deg: tuple[float, float], roll_deg: tuple[float, float])
         raise ValueError(f"pitch_deg must lie within [-90, 90], got {pitch_deg}")
 
 
+MAX_VIEWS = 1000  # camera views per frame: a bound on the poses (and memory) one call may make
+
+
 def _check_counts(views: int, every: int) -> None:
-    """ValueError unless ``views`` and ``every`` are positive integers."""
-    if not (isinstance(views, int) and isinstance(every, int) and views >= 1 and every >= 1):
-        raise ValueError(f"views and every must be integers >= 1, got views={views!r}, every={every!r}")
+    """ValueError unless ``views`` is an integer in [1, MAX_VIEWS] and ``every`` one >= 1."""
+    ok = all(isinstance(v, int) and not isinstance(v, bool) for v in (views, every))
+    if not (ok and 1 <= views <= MAX_VIEWS and every >= 1):
+        raise ValueError(f"views must be an integer in [1, {MAX_VIEWS}] and every one >= 1, got views={views!r}, every={every!r}")
 
 
 def camera_rotations(

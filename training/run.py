@@ -7,15 +7,17 @@ says in one line how to install torch when it is missing.
 
 from __future__ import annotations
 
-import tempfile
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Mapping, Sequence
 
+from zedo.runtime.atomic import check_writable
+
 from .config import PriorConfig, TrainConfig
 from .recipes import RECIPES, prepare_recipe_data
 
+CHECKPOINT_SUFFIXES = (".pt", ".pth")
 TORCH_MISSING = 'training needs torch, which is not installed: pip install torch==2.13.0, then pip install -e ".[train]"'
 
 
@@ -43,18 +45,28 @@ def train_prior(
     recipe: a name in ``RECIPES``, whose raw data lies under ``data_root`` (h36m/, bandai/) and is
     prepared into ``output``'s folder once; otherwise ``data``, prepared pose files (zedo-prepare),
     with the default settings. train_overrides / prior_overrides: ``TrainConfig`` / ``PriorConfig``
-    fields that replace the recipe's or the defaults. ValueError naming the option or file for bad
-    input, OSError when ``output`` cannot be written (both before any training), RuntimeError
-    when torch is missing.
+    fields that replace the recipe's or the defaults. ``output`` must end in .pt (or .pth) and be
+    none of ``data``; an existing one is resumed only if zedo-train wrote it with the same settings
+    (``train.train``). ValueError naming the option or file for bad input, OSError when ``output``
+    cannot be written (both before any training), RuntimeError when torch is missing.
     """
-    out = Path(output)
+    out = _check_output(Path(output), data)
     cfg, prior = _settings(recipe, data, dict(train_overrides or {}), dict(prior_overrides or {}))
     train = _import_train()
-    _check_writable(out)
+    check_writable(out, "the checkpoint")
     paths = prepare_recipe_data(RECIPES[recipe], Path(data_root), out.parent) if recipe else list(data)
     t0 = time.time()
     train(paths, out, cfg, prior, resume=resume, progress=progress)
     return TrainReport(out, cfg.steps, time.time() - t0)
+
+
+def _check_output(out: Path, data: Sequence) -> Path:
+    """``out`` unless it is not a checkpoint name or would overwrite one of the ``data`` files."""
+    if out.suffix.lower() not in CHECKPOINT_SUFFIXES:
+        raise ValueError(f"{out}: the checkpoint zedo-train writes must end in {' or '.join(CHECKPOINT_SUFFIXES)}")
+    if out.exists() and any(Path(d).exists() and out.resolve() == Path(d).resolve() for d in data):
+        raise ValueError(f"{out}: the checkpoint would overwrite a --data file")
+    return out
 
 
 def _settings(recipe: str | None, data: Sequence, train_overrides: dict, prior_overrides: dict) -> tuple[TrainConfig, PriorConfig]:
@@ -81,15 +93,3 @@ def _import_train():
             raise
         raise RuntimeError(TORCH_MISSING) from None
     return train
-
-
-def _check_writable(out: Path) -> None:
-    """Fail now, not at the first checkpoint an hour later, when ``out`` cannot be written."""
-    if out.is_dir():
-        raise ValueError(f"{out}: output path is a directory")
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=out.parent):
-            pass
-    except OSError as e:
-        raise OSError(f"{out}: cannot write the checkpoint there ({e.strerror or e})") from None

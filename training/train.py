@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import time
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from tqdm.auto import tqdm
 
 from zedo.runtime.atomic import atomic_path
 from zedo.runtime.npz import read_npz
+from zedo.runtime.prior_file import pose_extent_problem
 from zedo.runtime.sde import SDEConfig, marginal_std, mean_coeff
 from zedo.runtime.skeleton import FLIP_PERMUTATION, JOINT_NAMES, PARENTS
 
@@ -79,7 +81,8 @@ def augment_bone_lengths(x0: torch.Tensor, std: float, gen: torch.Generator) -> 
 def load_pose_files(paths) -> tuple[np.ndarray, list[dict]]:
     """Concatenate prepared pose files (``zedo-prepare`` output): poses (M, 17, 3) float32 metres,
     and one provenance dict per file (its name, pose count and recorded provenance).
-    ValueError naming the file that is unreadable or lacks a (M, 17, 3) ``poses`` array."""
+    ValueError naming the file that is unreadable or lacks a ``poses`` array of at least one
+    root-relative pose (M, 17, 3) of real, finite metres, or whose provenance is not a JSON object."""
     paths = [Path(p) for p in paths]
     if not paths:
         raise ValueError("no prepared pose files given")
@@ -88,12 +91,43 @@ def load_pose_files(paths) -> tuple[np.ndarray, list[dict]]:
         d = read_npz(p, "prepared .npz pose file (make it with zedo-prepare)")
         if "poses" not in d:
             raise ValueError(f"{p}: no 'poses' array (found {sorted(d)}); make it with zedo-prepare")
-        arr = d["poses"]
-        if arr.ndim != 3 or arr.shape[1:] != (17, 3):
-            raise ValueError(f"{p}: 'poses' has shape {arr.shape}, expected (M, 17, 3)")
-        poses.append(arr.astype(np.float32))
-        prov.append({"file": p.name, "poses": int(len(arr)), **(json.loads(str(d["provenance"])) if "provenance" in d else {})})
+        poses.append(_check_poses(d["poses"], p))
+        prov.append({"file": p.name, "poses": int(len(poses[-1])), **_provenance(d, p)})
     return np.concatenate(poses), prov
+
+
+def _check_poses(arr: np.ndarray, path: Path) -> np.ndarray:
+    """``poses`` of a prepared file as float32, checked: (M >= 1, 17, 3) real, finite, root-relative
+    metres, each reaching a plausible distance from the pelvis (``pose_extent_problem``)."""
+    if arr.dtype.kind not in "iuf":
+        raise ValueError(f"{path}: 'poses' must hold real numbers, got {arr.dtype} values")
+    if arr.ndim != 3 or arr.shape[1:] != (17, 3) or len(arr) == 0:
+        raise ValueError(f"{path}: 'poses' has shape {arr.shape}, expected (M, 17, 3) with M >= 1")
+    arr = arr.astype(np.float32)
+    finite = np.isfinite(arr).all(axis=(1, 2))
+    if not finite.all():
+        raise ValueError(f"{path}: 'poses'[{int(np.argmin(finite))}] holds NaN or infinite values")
+    pelvis = np.abs(arr[:, 0]).max(-1)
+    if (pelvis > 1e-3).any():
+        i = int(np.argmax(pelvis > 1e-3))
+        raise ValueError(f"{path}: 'poses'[{i}] has its pelvis at {arr[i, 0].tolist()}; poses must be root-relative (pelvis at 0)")
+    problem = pose_extent_problem(arr)
+    if problem:
+        raise ValueError(f"{path}: 'poses'{problem}")
+    return arr
+
+
+def _provenance(d: dict, path: Path) -> dict:
+    """The JSON object a prepared file records as its ``provenance`` ({} if none)."""
+    if "provenance" not in d:
+        return {}
+    try:
+        value = json.loads(str(d["provenance"]))
+    except (json.JSONDecodeError, RecursionError):
+        value = None
+    if not isinstance(value, dict):
+        raise ValueError(f"{path}: 'provenance' is not a JSON object; make the file with zedo-prepare")
+    return value
 
 
 def skeleton_dict() -> dict:
@@ -119,8 +153,10 @@ def train(
     """Train a prior on prepared pose files and write ``out`` (a .pt checkpoint); returns its path.
 
     A checkpoint is rewritten (atomically) every ``cfg.checkpoint_every`` steps; with ``resume`` an
-    existing ``out`` with the same configuration is continued from its step, bit for bit. The
-    clusters are computed once, for the final checkpoint.
+    existing ``out`` that zedo-train wrote with the same configuration is continued from its step,
+    bit for bit (it is read with ``torch.load(weights_only=True)``: tensors and plain containers,
+    never code; any other file is refused). A loss that is not finite stops the run (RuntimeError).
+    The clusters are computed once, for the final checkpoint.
     """
     out = Path(out)
     poses, provenance = load_pose_files(data_paths)
@@ -159,16 +195,32 @@ def _new_run(cfg: TrainConfig, prior: PriorConfig) -> _Run:
     return _Run(model, ema, opt, torch.Generator().manual_seed(cfg.seed))
 
 
+RESUME_KEYS = ("model", "ema", "optimizer", "generator", "step", "train_config", "prior_config")
+
+
 def _resume(run: _Run, out: Path, cfg: TrainConfig, prior: PriorConfig) -> None:
-    """Continue ``run`` from the checkpoint ``out``; ValueError if it was made with other settings."""
-    ck = torch.load(out, map_location="cpu", weights_only=False)
-    if ck.get("train_config") != asdict(cfg) or ck.get("prior_config") != prior.to_dict():
-        raise ValueError(f"{out}: exists with a different configuration; pass another -o or --no-resume")
-    run.model.load_state_dict(ck["model"])
-    run.ema.load_state_dict(ck["ema"])
-    run.opt.load_state_dict(ck["optimizer"])
-    run.gen.set_state(ck["generator"])
-    run.step, run.seconds = ck["step"], ck.get("train_seconds", 0.0)
+    """Continue ``run`` from ``out``, a checkpoint zedo-train wrote, read with ``weights_only``:
+    tensors and plain containers, never code. ValueError for any other file, or one made with
+    other settings."""
+    replace_it = "pass another -o, or --no-resume to replace it"
+    try:
+        with warnings.catch_warnings():  # torch warns about the pickle protocol of foreign files
+            warnings.simplefilter("ignore")
+            ck = torch.load(out, map_location="cpu", weights_only=True)
+    except Exception as e:  # a foreign file fails as UnpicklingError, RuntimeError, EOFError, ...
+        raise ValueError(f"{out}: exists and is not a checkpoint zedo-train wrote ({type(e).__name__}); {replace_it}") from None
+    if not isinstance(ck, dict) or ck.get("format") != CHECKPOINT_FORMAT or any(k not in ck for k in RESUME_KEYS):
+        raise ValueError(f"{out}: exists and is not a resumable {CHECKPOINT_FORMAT} checkpoint; {replace_it}")
+    if ck["train_config"] != asdict(cfg) or ck["prior_config"] != prior.to_dict():
+        raise ValueError(f"{out}: exists with a different configuration; {replace_it}")
+    try:
+        run.model.load_state_dict(ck["model"])
+        run.ema.load_state_dict(ck["ema"])
+        run.opt.load_state_dict(ck["optimizer"])
+        run.gen.set_state(ck["generator"])
+    except (RuntimeError, ValueError, KeyError, TypeError) as e:
+        raise ValueError(f"{out}: its state does not load ({' '.join(str(e).split())[:200]}); {replace_it}") from None
+    run.step, run.seconds = int(ck["step"]), float(ck.get("train_seconds", 0.0))
 
 
 def _save(out: Path, run: _Run, settings: dict, clusters: dict) -> None:
@@ -196,6 +248,9 @@ def _optimise(run: _Run, data: torch.Tensor, cfg: TrainConfig, sde: SDEConfig, p
     t_start = time.time() - run.seconds
     while run.step < cfg.steps:
         loss = _step(run, *_batch(data, cfg, run.gen), cfg, sde)
+        if not torch.isfinite(loss):
+            bar.close()
+            raise RuntimeError(f"training diverged at step {run.step}: the loss is {loss.item()}; lower the learning rate (lr {cfg.lr:g})")
         bar.update(1)
         if run.step % 50 == 0:
             bar.set_postfix(loss=f"{loss.item():.4f}")

@@ -9,9 +9,11 @@ Files in the data folder:
   per camera, in ``CAMERA_IDS`` order: Stacked Hourglass detections trained on MPII (the 17 joints
   without neck/nose; NaN where absent).
 
-Camera frame: x right, y down, z forward, metres. The .npz files hold pickled Python dicts, so
-reading them needs ``allow_pickle=True`` (``_pickled_dict`` is the one place): they can run code
-when loaded and must come from a trusted source (the VideoPose3D preparation scripts).
+Camera frame: x right, y down, z forward, metres. The .npz files hold pickled Python dicts of
+arrays. They are read by ``_pickled_dict``, the one place that unpickles, with an unpickler that
+builds only dicts, lists and NumPy arrays: a file that asks for anything else (a function to call,
+any other class) is refused with one line naming it, so a hostile file cannot run code. Still,
+these files should come from a trusted source (the VideoPose3D preparation scripts).
 """
 
 from __future__ import annotations
@@ -23,14 +25,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from numpy.lib import format as npy_format
 
 from zedo.runtime.layouts import H36M32_TO_17
+from zedo.runtime.validation import MAX_PIXELS, as_numbers
 
 POSITIONS_FILE = "data_3d_h36m.npz"
 CAMERAS_FILE = "cameras.json"
 DETECTIONS_FILE = "data_2d_h36m_sh_pt_mpii.npz"
 CAMERA_IDS: tuple[str, ...] = ("54138969", "55011271", "58860488", "60457274")
 DETECTED_JOINTS = 16  # the detections' joints: the prior's 17 without neck/nose (joint 9)
+MAX_WORLD_M = 1000.0  # mocap coordinates beyond this many metres are another unit
 
 
 @dataclass(frozen=True)
@@ -42,38 +47,83 @@ class Camera:
     K: np.ndarray  # (3, 3) pinhole intrinsics in pixels (distortion ignored)
 
 
+# The globals a pickled {subject: {action: array}} dict of NumPy arrays refers to (NumPy 1 and 2
+# spell its module differently); nothing else is ever resolved.
+SAFE_GLOBALS = frozenset(
+    {("numpy", "ndarray"), ("numpy", "dtype"), ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+     ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar")}
+)
+
+
+class _ArraysOnly(pickle.Unpickler):
+    """An unpickler that builds Python containers and NumPy arrays, and nothing that could run code."""
+
+    def find_class(self, module: str, name: str):
+        if (module, name) not in SAFE_GLOBALS:
+            raise pickle.UnpicklingError(f"it asks for {module}.{name}, which a pickled dict of arrays never does")
+        return super().find_class(module, name)
+
+
 def _pickled_dict(path: str | Path, key: str) -> dict:
     """``key`` of a VideoPose3D .npz, a pickled dict keyed by subject; ValueError naming the file.
 
-    Unpickling can run code: only read files from a trusted source.
+    The member's .npy header is read first (an object array of shape (), the pickle); its pickle
+    is then read by ``_ArraysOnly``, which refuses anything but containers and arrays.
     """
     path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: no such file (expected the VideoPose3D layout: {POSITIONS_FILE}, {CAMERAS_FILE}, {DETECTIONS_FILE})")
     try:
-        data = np.load(path, allow_pickle=True)
-    except (OSError, EOFError, ValueError, pickle.UnpicklingError) as e:
-        raise ValueError(f"{path}: not a readable .npz file ({e})") from None
-    if not isinstance(data, np.lib.npyio.NpzFile):
-        raise ValueError(f"{path}: not an .npz archive; expected the VideoPose3D layout")
-    with data:
-        if key not in data.files:
-            raise ValueError(f"{path}: no {key!r} key (found {data.files}); expected the VideoPose3D layout")
-        try:
-            value = data[key]
-        except (OSError, EOFError, ValueError, zipfile.BadZipFile, pickle.UnpicklingError) as e:
-            raise ValueError(f"{path}: {key!r} is not readable ({e})") from None
-    value = value.item() if value.dtype == object and value.shape == () else value
+        with zipfile.ZipFile(path) as archive:
+            names = [n.removesuffix(".npy") for n in archive.namelist()]
+            if key not in names:
+                raise ValueError(f"{path}: no {key!r} key (found {names}); expected the VideoPose3D layout")
+            with archive.open(f"{key}.npy") as f:
+                value = _read_pickled_member(f, path, key)
+    except (OSError, EOFError, zipfile.BadZipFile) as e:
+        raise ValueError(f"{path}: not a readable .npz archive ({' '.join(str(e).split())[:160]}); expected the VideoPose3D layout") from None
     if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
         raise ValueError(f"{path}: {key!r} is not a {{subject: {{action: ...}}}} dict")
     return value
 
 
+def _read_pickled_member(f, path: Path, key: str):
+    """The object an .npy member holds as a pickled object array of shape ()."""
+    try:
+        major, _ = npy_format.read_magic(f)
+        shape, _, dtype = (npy_format.read_array_header_1_0 if major == 1 else npy_format.read_array_header_2_0)(f)
+    except ValueError as e:
+        raise ValueError(f"{path}: {key!r} is not a readable .npy member ({' '.join(str(e).split())[:160]})") from None
+    if not dtype.hasobject or shape != ():
+        raise ValueError(f"{path}: {key!r} is a {dtype} array of shape {shape}, not the pickled dict of the VideoPose3D layout")
+    try:
+        array = _ArraysOnly(f).load()
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, MemoryError) as e:
+        raise ValueError(f"{path}: {key!r} is not a readable pickled dict of arrays ({' '.join(str(e).split())[:160]})") from None
+    return array.item() if isinstance(array, np.ndarray) and array.dtype == object and array.shape == () else array
+
+
+def _check_array(value, path, where: str, shape_tail: tuple, what: str, limit: float) -> None:
+    """ValueError naming the entry unless ``value`` is an array (N, *shape_tail) of real numbers
+    within ``limit`` of 0 (NaN allowed: the caller says whether it may be there)."""
+    if not isinstance(value, np.ndarray) or value.ndim != 1 + len(shape_tail) or value.shape[1:] != shape_tail:
+        raise ValueError(f"{path}: {where} has shape {np.shape(value) if isinstance(value, np.ndarray) else type(value).__name__}, expected {what}")
+    if value.dtype.kind not in "iuf":
+        raise ValueError(f"{path}: {where} holds {value.dtype} values, expected real numbers")
+    if (np.abs(value) > limit).any():
+        raise ValueError(f"{path}: {where} holds values beyond {limit:g} (infinite, or another unit)")
+
+
 def load_positions(npz_path: str | Path) -> dict:
-    """``positions_3d`` as {subject: {action: (N, 32, 3) world metres}}; ValueError if malformed."""
+    """``positions_3d`` as {subject: {action: (N, 32, 3) world metres}}; ValueError if malformed
+    (another shape, values that are not real numbers, or NaN: the mocap has no missing joints)."""
     positions = _pickled_dict(npz_path, "positions_3d")
     for subject, actions in positions.items():
         for action, arr in actions.items():
-            if not isinstance(arr, np.ndarray) or arr.ndim != 3 or arr.shape[1:] != (32, 3):
-                raise ValueError(f"{npz_path}: positions_3d[{subject!r}][{action!r}] has shape {np.shape(arr)}, expected (N, 32, 3)")
+            where = f"positions_3d[{subject!r}][{action!r}]"
+            _check_array(arr, npz_path, where, (32, 3), "(N, 32, 3) metres", MAX_WORLD_M)
+            if np.isnan(arr).any():
+                raise ValueError(f"{npz_path}: {where} holds NaN values")
     return positions
 
 
@@ -84,31 +134,51 @@ def load_detections(npz_path: str | Path, subject: str) -> dict[str, list[np.nda
         raise ValueError(f"{npz_path}: no detections for {subject!r} (it has {sorted(by_subject)})")
     detections = by_subject[subject]
     for action, per_camera in detections.items():
-        shapes = [np.shape(a) for a in per_camera] if isinstance(per_camera, (list, tuple)) else None
-        if shapes is None or len(shapes) != len(CAMERA_IDS) or any(len(s) != 3 or s[1:] != (DETECTED_JOINTS, 2) for s in shapes):
-            raise ValueError(f"{npz_path}: positions_2d[{subject!r}][{action!r}] must be {len(CAMERA_IDS)} arrays (N, {DETECTED_JOINTS}, 2), got {shapes}")
+        where = f"positions_2d[{subject!r}][{action!r}]"
+        if not isinstance(per_camera, (list, tuple)) or len(per_camera) != len(CAMERA_IDS):
+            got = len(per_camera) if isinstance(per_camera, (list, tuple)) else type(per_camera).__name__
+            raise ValueError(f"{npz_path}: {where} must be {len(CAMERA_IDS)} arrays (N, {DETECTED_JOINTS}, 2), one per camera, got {got}")
+        for c, arr in enumerate(per_camera):
+            _check_array(arr, npz_path, f"{where}[{c}]", (DETECTED_JOINTS, 2), f"(N, {DETECTED_JOINTS}, 2) pixels", MAX_PIXELS)
     return detections
 
 
 def load_cameras(json_path: str | Path) -> dict[str, dict[str, Camera]]:
     """cameras.json as {subject: {camera_id: Camera}}; ValueError naming the file and the camera."""
     json_path = Path(json_path)
+    if not json_path.is_file():
+        raise ValueError(f"{json_path}: no such file (expected the VideoPose3D layout: {POSITIONS_FILE}, {CAMERAS_FILE}, {DETECTIONS_FILE})")
     try:
         raw = json.loads(json_path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise ValueError(f"{json_path}: not a readable cameras JSON file ({e})") from None
     if not isinstance(raw, dict) or not all(isinstance(v, dict) for v in raw.values()):
         raise ValueError(f"{json_path}: expected {{subject: {{camera_id: camera}}}}")
-    cams: dict[str, dict[str, Camera]] = {}
-    for subject, by_id in raw.items():
-        cams[subject] = {}
-        for cam_id, c in by_id.items():
-            try:
-                K = np.array([[c["f"][0], 0.0, c["c"][0]], [0.0, c["f"][1], c["c"][1]], [0.0, 0.0, 1.0]])
-                cams[subject][cam_id] = Camera(np.asarray(c["R"], float), np.asarray(c["center"], float), K)
-            except (KeyError, IndexError, TypeError) as e:
-                raise ValueError(f"{json_path}: camera {subject}/{cam_id} lacks field {e}") from None
-    return cams
+    return {subject: {cam_id: _camera(c, f"{json_path}: camera {subject}/{cam_id}") for cam_id, c in by_id.items()} for subject, by_id in raw.items()}
+
+
+def _camera(c, where: str) -> Camera:
+    """One camera of cameras.json: R (3, 3) a rotation, center (3,) metres, f (2,) > 0 and c (2,)
+    pixels, all real and finite (other fields, such as distortion, are ignored)."""
+    if not isinstance(c, dict):
+        raise ValueError(f"{where} is a {type(c).__name__}, expected an object with R, center, f, c")
+    fields = {}
+    for name, shape in (("f", (2,)), ("c", (2,)), ("R", (3, 3)), ("center", (3,))):
+        if name not in c:
+            raise ValueError(f"{where} lacks field {name!r}")
+        value = as_numbers(c[name], where, name)
+        if value.shape != shape:
+            raise ValueError(f"{where}: {name} has shape {value.shape}, expected {shape}")
+        if not np.isfinite(value).all():
+            raise ValueError(f"{where}: {name} = {value.tolist()} is not finite")
+        fields[name] = value
+    R = fields["R"]
+    if np.abs(R @ R.T - np.eye(3)).max() > 1e-3 or np.linalg.det(R) < 0:
+        raise ValueError(f"{where}: R is not a rotation (R R^T = I, det +1 within 1e-3)")
+    if not (fields["f"] > 0).all():
+        raise ValueError(f"{where}: focal lengths f = {fields['f'].tolist()} must be positive")
+    (fx, fy), (cx, cy) = fields["f"], fields["c"]
+    return Camera(R, fields["center"], np.array([[fx, 0.0, cx], [0.0, fy, cy], [0.0, 0.0, 1.0]]))
 
 
 def world_to_camera(points: np.ndarray, cam: Camera) -> np.ndarray:

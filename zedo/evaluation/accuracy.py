@@ -15,7 +15,7 @@ import numpy as np
 
 from zedo.runtime import LoopConfig, estimate, open_engine
 
-from .evalset import add_noise, load_h36m_eval, runtime_input
+from .evalset import add_noise, check_given, load_h36m_eval, runtime_input
 from .scoring import score
 from .via_cli import run_zedo_infer
 
@@ -32,6 +32,7 @@ def evaluate(data_dir, engine="default", subject="S9", every=64, track="gt", hyp
     """
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
         raise ValueError(f"limit must be a whole number >= 0, got {limit!r}")
+    check_given(layout, image_size, focal_scale)
     data = load_h36m_eval(data_dir, subject, every, track)
     if add_noise_px:
         data = add_noise(data, add_noise_px, seed)

@@ -12,10 +12,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 from pathlib import Path
 
-from zedo.runtime.atomic import atomic_path
+from zedo.runtime.atomic import atomic_path, check_writable
 from zedo.runtime.commands import add_loop_options, loop_config, run_command
 from zedo.runtime.layouts import LAYOUTS
 
@@ -45,17 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def check_output(path) -> Path:
     """The ``-o`` path, checked before the long run: not a folder, and a file can be made in its
-    folder (or in the nearest folder above it that exists). ValueError naming the path."""
-    path = Path(path)
-    if path.is_dir():
-        raise ValueError(f"{path}: output path is a directory")
-    folder = next((p for p in (path.parent, *path.parent.parents) if p.exists()), Path.cwd())
-    try:
-        with tempfile.TemporaryFile(dir=folder):  # a real probe: permission bits do not bind root
-            pass
-    except OSError as e:
-        raise ValueError(f"{path}: cannot write the output: no file can be made in {folder} ({e.strerror or e})") from None
-    return path
+    folder (or in the nearest folder above it that exists). OSError naming the path."""
+    return check_writable(path)
 
 
 def format_row(r: dict) -> str:

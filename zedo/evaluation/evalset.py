@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from zedo.datasets.h36m import CAMERA_IDS, CAMERAS_FILE, DETECTIONS_FILE, POSITIONS_FILE, iter_takes, load_cameras, load_detections, load_positions
+from zedo.runtime.camera import check_image_size
 from zedo.runtime.geometry import project
 from zedo.runtime.layouts import get_layout
 from zedo.runtime.skeleton import NUM_JOINTS
@@ -70,6 +71,9 @@ def load_h36m_eval(data_dir, subject: str = "S9", every: int = 64, track: str = 
         scs.append(sc)
         Ks.append(np.broadcast_to(cam.K, (len(frames), 3, 3)))
         acts += [action.split(" ")[0]] * len(frames)
+    if not acts:
+        why = f"; all {dropped} frames were dropped, their detections absent" if dropped else ""
+        raise ValueError(f"{data_dir}: no frames of {subject} to evaluate (track {track}, every {every}){why}")
     return EvalSet(np.concatenate(gts), np.concatenate(kps), np.concatenate(scs), np.concatenate(Ks), np.array(acts), dropped)
 
 
@@ -101,15 +105,24 @@ def _camera_detections(detections: dict, path: Path, action: str, cam_id: str, f
     return d16
 
 
+def check_given(layout: str = "h36m17", image_size=None, focal_scale: float = 1.0) -> None:
+    """ValueError naming the argument unless ``runtime_input`` can give the set this way (checked
+    before the set is loaded)."""
+    get_layout(layout)
+    if not (isinstance(focal_scale, (int, float)) and not isinstance(focal_scale, bool) and 0 < focal_scale < 100):
+        raise ValueError(f"focal_scale must be a number in (0, 100), got {focal_scale!r}")
+    if image_size is not None and focal_scale != 1.0:
+        raise ValueError("focal_scale scales the true K; with image_size there is none")
+    if image_size is not None:
+        check_image_size(image_size, "image_size")
+
+
 def runtime_input(data: EvalSet, layout: str = "h36m17", image_size=None, focal_scale: float = 1.0) -> dict:
     """The set as a user would give it to ``zedo.runtime.estimate``: keypoints and scores written in
     ``layout`` (the joints it shares with Human3.6M; the rest absent, score 0), missing keypoints
     NaN; ``K`` with both focal lengths times ``focal_scale``, or none and ``image_size`` (w, h) px.
     Returns the keyword arguments keypoints, scores, K, image_size, layout."""
-    if not (isinstance(focal_scale, (int, float)) and 0 < focal_scale < 100):
-        raise ValueError(f"focal_scale must be a number in (0, 100), got {focal_scale!r}")
-    if image_size is not None and focal_scale != 1.0:
-        raise ValueError("focal_scale scales the true K; with image_size there is none")
+    check_given(layout, image_size, focal_scale)
     kp, sc = get_layout(layout).from_prior(np.where(data.scores[..., None] > 0, data.keypoints, np.nan), data.scores)
     K = None
     if image_size is None:

@@ -36,7 +36,7 @@ def infer_executable() -> str:
 def infer_argv(input_path, output_path, engine, hypotheses: int, config: LoopConfig, batch_size: int, selection: str, seed: int = 0, threads: int = 0, progress: bool = True) -> list[str]:
     """zedo-infer's arguments (without the program) for one run with these settings."""
     argv = [str(input_path), "-o", str(output_path), "--engine", str(engine), "--hypotheses", str(hypotheses), "--selection", selection]
-    argv += ["--batch-size", str(batch_size), "--seed", str(seed), "--threads", str(threads), *loop_argv(config)]
+    argv += ["--batch-size", str(batch_size), "--seed", str(seed), "--threads", str(threads), *loop_argv(config, hypotheses)]
     return argv if progress else argv + ["--quiet"]
 
 
