@@ -1,0 +1,164 @@
+"""A prior in an ONNX file run as NumPy matrix products on its weights (device ``cpu-numpy``).
+
+zedo's prior is a few dense layers (``zedo.training.model.ScoreNet``): a sinusoidal embedding of t,
+dense layers of x and of the embedding summed, GroupNorm, SiLU, two residual blocks. This engine
+reads the ONNX file's weights (``zedo.runtime.onnx_reader``, no ``onnx`` package) and computes the
+same network with NumPy's BLAS, in float32. Shapes as ``zedo.runtime.engines.Engine``.
+
+One difference in the work, not in the result: every term that depends on t alone (the embedding
+and the dense layers applied to it, biases folded in) is computed once per distinct t and kept for
+later calls (the loop calls the prior with one t for the whole batch, and the same schedule of t
+for every batch). That is 0.7 M of the h36m prior's 1.8 M multiply-adds per pose.
+
+Only FP32 priors written by zedo-export are run: the file's weights must be exactly ScoreNet's
+(names and shapes), else ValueError. Its eps agrees with ONNX Runtime's to float32 rounding
+(tests/test_numpy_engine.py).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from .onnx_reader import read_onnx
+from .prior_file import META_KEY, PriorMeta, read_sidecar
+from .skeleton import NUM_JOINTS
+
+# ScoreNet's constants (zedo.training.model): the time label fed to the embedding is t * 999, the
+# embedding's frequencies span 1 .. 1 / 10000, and GroupNorm divides by sqrt(var + 1e-5).
+TIME_LABEL_SCALE, MAX_POSITIONS, NORM_EPS = 999.0, 10000.0, 1e-5
+CACHE_BYTES = 16 * 2**20  # memory the per-t terms may take; cleared when full
+
+
+def scorenet_shapes(hidden: int, embed: int, blocks: int) -> dict[str, tuple[int, ...]]:
+    """Parameter name -> shape of a ScoreNet of these widths (its state dict, in order)."""
+    d_in = NUM_JOINTS * 3
+    shapes = {"pre_dense.weight": (hidden, d_in), "pre_dense.bias": (hidden,), "pre_dense_t.weight": (hidden, embed), "pre_dense_t.bias": (hidden,)}
+    shapes |= {"pre_gnorm.weight": (hidden,), "pre_gnorm.bias": (hidden,), "shared_time_embed.0.weight": (embed, embed), "shared_time_embed.0.bias": (embed,)}
+    for i in range(1, blocks + 1):
+        for j in (1, 2):
+            shapes |= {f"b{i}_dense{j}.weight": (hidden, hidden), f"b{i}_dense{j}.bias": (hidden,)}
+            shapes |= {f"b{i}_dense{j}_t.weight": (hidden, embed), f"b{i}_dense{j}_t.bias": (hidden,)}
+            shapes |= {f"b{i}_gnorm{j}.weight": (hidden,), f"b{i}_gnorm{j}.bias": (hidden,)}
+    return shapes | {"post_dense.weight": (d_in, hidden), "post_dense.bias": (d_in,)}
+
+
+def check_scorenet(weights: dict[str, np.ndarray], source: str) -> tuple[int, int, int]:
+    """(hidden, embed, blocks) of ScoreNet weights; ValueError naming ``source`` and the first
+    mismatch when the names or shapes are not a ScoreNet's."""
+    try:
+        hidden, embed = weights["pre_dense_t.weight"].shape
+    except (KeyError, ValueError):
+        raise ValueError(f"{source}: not a zedo ScoreNet prior (no 2-D pre_dense_t.weight); the cpu-numpy engine runs the priors zedo-export writes") from None
+    blocks = sum(1 for k in weights if k.startswith("b") and k.endswith("_dense1.weight"))
+    want = scorenet_shapes(hidden, embed, blocks)
+    got = {k: tuple(v.shape) for k, v in weights.items()}
+    if got != want:
+        wrong = sorted(set(want) ^ set(got)) or [k for k in want if want[k] != got[k]]
+        raise ValueError(f"{source}: not a zedo ScoreNet prior ({wrong[0]!r} does not match); the cpu-numpy engine runs the priors zedo-export writes")
+    return hidden, embed, blocks
+
+
+class NumpyEngine:
+    """An FP32 ScoreNet prior in an ONNX file, computed with NumPy (see the module docstring).
+
+    ``threads`` must be 0: NumPy's BLAS threads are the process's (OPENBLAS_NUM_THREADS or
+    OMP_NUM_THREADS before Python starts)."""
+
+    xp = np
+    device = "cpu-numpy"
+
+    def __init__(self, path: str | Path, threads: int = 0):
+        self.path = Path(path)
+        if threads:
+            raise ValueError("--threads sets ONNX Runtime's threads; the cpu-numpy engine uses NumPy's BLAS threads (set OPENBLAS_NUM_THREADS or OMP_NUM_THREADS)")
+        weights, props = read_onnx(self.path)
+        self.meta = PriorMeta.from_json(props[META_KEY], source=str(self.path)) if META_KEY in props else read_sidecar(self.path)
+        if self.meta.precision != "fp32":
+            raise ValueError(f"{self.path}: the cpu-numpy engine runs FP32 priors; this one is {self.meta.precision} (use --device cpu)")
+        groups = self.meta.prior_config.get("groups")
+        hidden, embed, blocks = check_scorenet(weights, str(self.path))
+        if not isinstance(groups, int) or groups < 1 or hidden % groups:
+            raise ValueError(f"{self.path}: the prior's metadata gives no GroupNorm group count dividing its width {hidden} (prior_config.groups {groups!r})")
+        self.groups = groups
+        half = embed // 2
+        self.freq = np.exp(np.arange(half, dtype=np.float32) * np.float32(-math.log(MAX_POSITIONS) / (half - 1)))
+        self.embed = embed
+        self.time_w = weights["shared_time_embed.0.weight"].T.copy()
+        self.time_b = weights["shared_time_embed.0.bias"]
+        # The dense layers of x as (in, out) matrices; per layer k, its time layer's weights sit in
+        # columns k * hidden ... of one (embed, layers * hidden) matrix, both biases folded in.
+        layers = ["pre_dense"] + [f"b{i}_dense{j}" for i in range(1, blocks + 1) for j in (1, 2)]
+        self.dense = [weights[f"{n}.weight"].T.copy() for n in layers]
+        self.norms = [(weights[f"{n.replace('dense', 'gnorm')}.weight"], weights[f"{n.replace('dense', 'gnorm')}.bias"]) for n in layers]
+        self.time_dense = np.concatenate([weights[f"{n}_t.weight"].T for n in layers], axis=1)
+        self.time_bias = np.concatenate([weights[f"{n}_t.bias"] + weights[f"{n}.bias"] for n in layers])
+        self.post = (weights["post_dense.weight"].T.copy(), weights["post_dense.bias"])
+        self.layers, self.hidden = len(layers), hidden
+        self._cache: dict[float, np.ndarray] = {}
+        self._cache_size = max(1, CACHE_BYTES // (4 * self.time_bias.size))
+
+    def _time_terms(self, t: np.ndarray) -> np.ndarray:
+        """(U, layers, hidden) float32: each dense layer's t-only term (biases included) at the U values t."""
+        arg = (t.astype(np.float32) * np.float32(TIME_LABEL_SCALE))[:, None] * self.freq[None, :]
+        emb = np.concatenate([np.sin(arg), np.cos(arg)], axis=1)
+        if self.embed % 2:
+            emb = np.pad(emb, ((0, 0), (0, 1)))
+        emb = _silu(emb @ self.time_w + self.time_b)
+        return (emb @ self.time_dense + self.time_bias).reshape(len(t), self.layers, self.hidden)
+
+    def _terms_at(self, t: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """(terms (U, layers, hidden), row of each pose in terms (B,) or None when U == 1) for t (B,)."""
+        if t.size and (t == t[0]).all():
+            values, index = t[:1], None
+        else:
+            values, index = np.unique(t, return_inverse=True)
+        missing = [v for v in values.tolist() if v not in self._cache]
+        if missing:
+            if len(self._cache) + len(missing) > self._cache_size:
+                self._cache.clear()
+            for v, row in zip(missing, self._time_terms(np.asarray(missing, dtype=np.float32))):
+                self._cache[v] = row
+        return np.stack([self._cache[v] for v in values.tolist()]), index
+
+    def __call__(self, x, t):
+        """eps (B, 17, 3) float32 of x (B, 17, 3) and t (B,), float32 NumPy arrays."""
+        B = x.shape[0]
+        terms, index = self._terms_at(np.asarray(t, dtype=np.float32).reshape(B))
+
+        def layer(k: int, inp: np.ndarray) -> np.ndarray:
+            z = inp @ self.dense[k]
+            z += terms[0, k] if index is None else terms[index, k]
+            return _norm_silu(z, *self.norms[k], self.groups)
+
+        h = layer(0, np.asarray(x, dtype=np.float32).reshape(B, -1))
+        for k in range(1, self.layers, 2):  # residual blocks: two layers each
+            h += layer(k + 1, layer(k, h))
+        w, b = self.post
+        return (h @ w + b).reshape(B, NUM_JOINTS, 3)
+
+
+def _silu(z: np.ndarray) -> np.ndarray:
+    """z * sigmoid(z), in place."""
+    s = np.exp(-z)
+    s += 1.0
+    z /= s
+    return z
+
+
+def _norm_silu(z: np.ndarray, gamma: np.ndarray, beta: np.ndarray, groups: int) -> np.ndarray:
+    """SiLU(GroupNorm(z)) of (B, C) activations in ``groups`` groups of channels, in place."""
+    B, C = z.shape
+    v = z.reshape(B, groups, C // groups)
+    scale = 1.0 / (C // groups)
+    # einsum's sums over the short last axis are several times faster than mean() there.
+    v -= (np.einsum("bgk->bg", v) * scale)[..., None]
+    var = np.einsum("bgk,bgk->bg", v, v)
+    var *= scale
+    var += NORM_EPS
+    v /= np.sqrt(var, out=var)[..., None]
+    z *= gamma
+    z += beta
+    return _silu(z)

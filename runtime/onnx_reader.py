@@ -1,0 +1,132 @@
+"""An ONNX file's weights and metadata read without the ``onnx`` package: its protobuf wire format.
+
+The runtime's dependencies are NumPy and ONNX Runtime, and ONNX Runtime shows neither a graph's
+initializers nor lets one read them; ``onnx`` comes with the export extra only. An ONNX file is one
+protobuf message (``ModelProto``), and the few fields read here have fixed numbers that ONNX keeps
+for compatibility (onnx/onnx.proto):
+
+- ``ModelProto``: graph = 7, metadata_props = 14 (``StringStringEntryProto``: key = 1, value = 2);
+- ``GraphProto``: initializer = 5;
+- ``TensorProto``: dims = 1, data_type = 2, float_data = 4, name = 8, raw_data = 9,
+  data_location = 14 (1: the values live in an external file).
+
+Only float32 initializers (data_type 1) are read into arrays; others are refused by name.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+_VARINT, _FIXED64, _BYTES, _FIXED32 = 0, 1, 2, 5
+_FLOAT = 1  # TensorProto.FLOAT
+_EXTERNAL = 1  # TensorProto.EXTERNAL
+MAX_FILE_BYTES = 2**31  # protobuf's own limit on one message; larger models keep weights outside
+
+
+def _varint(buf: memoryview, pos: int) -> tuple[int, int]:
+    """(value, next position) of the base-128 varint at ``pos``."""
+    value, shift = 0, 0
+    while True:
+        if pos >= len(buf) or shift > 63:
+            raise ValueError("not a readable ONNX model (a truncated or malformed varint)")
+        byte = buf[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return value, pos
+        shift += 7
+
+
+def fields(buf: memoryview):
+    """Yield (field number, wire type, value) of one message's bytes: an int for varints, a
+    memoryview of the payload for the other wire types. ValueError for a malformed message."""
+    pos = 0
+    while pos < len(buf):
+        key, pos = _varint(buf, pos)
+        number, wire = key >> 3, key & 7
+        if wire == _VARINT:
+            value, pos = _varint(buf, pos)
+        elif wire in (_FIXED64, _FIXED32):
+            size = 8 if wire == _FIXED64 else 4
+            value, pos = buf[pos : pos + size], pos + size
+        elif wire == _BYTES:
+            size, pos = _varint(buf, pos)
+            value, pos = buf[pos : pos + size], pos + size
+        else:
+            raise ValueError(f"not a readable ONNX model (protobuf wire type {wire} in field {number})")
+        if pos > len(buf) or number == 0:
+            raise ValueError("not a readable ONNX model (a truncated or malformed protobuf message)")
+        yield number, wire, value
+
+
+def _packed_varints(wire: int, value) -> list[int]:
+    """A repeated integer field's values: one varint, or a packed run of them."""
+    if wire == _VARINT:
+        return [value]
+    out, pos = [], 0
+    while pos < len(value):
+        v, pos = _varint(value, pos)
+        out.append(v)
+    return out
+
+
+def _tensor(buf: memoryview) -> tuple[str, np.ndarray]:
+    """(name, float32 array) of one ``TensorProto``; ValueError naming it if it is not float32
+    stored in the file."""
+    name, dims, dtype, raw, floats, external = "", [], None, None, [], False
+    for number, wire, value in fields(buf):
+        if number == 1:
+            dims += _packed_varints(wire, value)
+        elif number == 2:
+            dtype = value
+        elif number == 4:
+            floats.append(np.frombuffer(value, "<f4"))  # packed (bytes) or one fixed32 value
+        elif number == 8:
+            name = bytes(value).decode("utf-8")
+        elif number == 9:
+            raw = value
+        elif number == 14:
+            external = value == _EXTERNAL
+    if dtype != _FLOAT:
+        raise ValueError(f"initializer {name!r} is not float32 (ONNX data type {dtype})")
+    if external:
+        raise ValueError(f"initializer {name!r} is stored in an external file; not supported")
+    data = np.frombuffer(raw, "<f4") if raw is not None else np.concatenate(floats or [np.empty(0, "<f4")])
+    if data.size != int(np.prod(dims)):
+        raise ValueError(f"initializer {name!r} holds {data.size} values for shape {tuple(dims)}")
+    return name, data.astype(np.float32).reshape(dims)
+
+
+def read_onnx(path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """(initializers by name as float32 arrays, metadata_props) of the ONNX file ``path``.
+
+    FileNotFoundError if absent; ValueError naming the file if it is not a readable ONNX model or
+    an initializer is not a float32 tensor stored in the file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such ONNX file")
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise ValueError(f"{path}: larger than 2 GB, not one ONNX protobuf message")
+    buf = memoryview(path.read_bytes())
+    weights, meta, graphs = {}, {}, 0
+    try:
+        for number, wire, value in fields(buf):
+            if number == 7 and wire == _BYTES:
+                graphs += 1
+                for n, w, v in fields(value):
+                    if n == 5 and w == _BYTES:
+                        name, array = _tensor(v)
+                        weights[name] = array
+            elif number == 14 and wire == _BYTES:
+                entry = {n: bytes(v).decode("utf-8") for n, w, v in fields(value) if w == _BYTES}
+                meta[entry.get(1, "")] = entry.get(2, "")
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not a readable ONNX model (a name is not UTF-8)") from None
+    except ValueError as e:
+        raise ValueError(f"{path}: {e}") from None
+    if graphs != 1:
+        raise ValueError(f"{path}: not a readable ONNX model (no graph)")
+    return weights, meta
