@@ -10,19 +10,20 @@ and the dense layers applied to it, biases folded in) is computed once per disti
 later calls (the loop calls the prior with one t for the whole batch, and the same schedule of t
 for every batch). That is 0.7 M of the h36m prior's 1.8 M multiply-adds per pose.
 
-Only FP32 priors written by zedo-export are run: the file's weights must be exactly ScoreNet's
-(names and shapes), else ValueError. Its eps agrees with ONNX Runtime's to float32 rounding
+Only FP32 priors written by zedo-export are run: the file must hold every ScoreNet parameter
+(``onnx_reader.torch_parameters``) in its shape, else ValueError. Its eps agrees with ONNX Runtime's to float32 rounding
 (tests/test_numpy_engine.py).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import numpy as np
 
-from .onnx_reader import read_onnx
+from .onnx_reader import read_onnx, torch_parameters
 from .prior_file import META_KEY, PriorMeta, read_sidecar
 from .skeleton import NUM_JOINTS
 
@@ -30,6 +31,7 @@ from .skeleton import NUM_JOINTS
 # embedding's frequencies span 1 .. 1 / 10000, and GroupNorm divides by sqrt(var + 1e-5).
 TIME_LABEL_SCALE, MAX_POSITIONS, NORM_EPS = 999.0, 10000.0, 1e-5
 CACHE_BYTES = 16 * 2**20  # memory the per-t terms may take; cleared when full
+_BLOCK_NODE = re.compile(r"^/b(\d+)_dense1/")  # a node of residual block i's first layer, as torch's exporter names it
 
 
 def scorenet_shapes(hidden: int, embed: int, blocks: int) -> dict[str, tuple[int, ...]]:
@@ -45,20 +47,23 @@ def scorenet_shapes(hidden: int, embed: int, blocks: int) -> dict[str, tuple[int
     return shapes | {"post_dense.weight": (d_in, hidden), "post_dense.bias": (d_in,)}
 
 
-def check_scorenet(weights: dict[str, np.ndarray], source: str) -> tuple[int, int, int]:
-    """(hidden, embed, blocks) of ScoreNet weights; ValueError naming ``source`` and the first
-    mismatch when the names or shapes are not a ScoreNet's."""
-    try:
-        hidden, embed = weights["pre_dense_t.weight"].shape
-    except (KeyError, ValueError):
-        raise ValueError(f"{source}: not a zedo ScoreNet prior (no 2-D pre_dense_t.weight); the cpu-numpy engine runs the priors zedo-export writes") from None
-    blocks = sum(1 for k in weights if k.startswith("b") and k.endswith("_dense1.weight"))
+def scorenet_weights(contents, source: str) -> dict[str, np.ndarray]:
+    """ScoreNet's parameters by name from an ONNX file's contents (``onnx_reader.read_onnx``); widths
+    and block count from the shapes. ValueError naming ``source`` and the first parameter missing
+    or of the wrong shape when the file is not a ScoreNet's."""
+    first = torch_parameters(contents, ["pre_dense_t.weight"]).get("pre_dense_t.weight")
+    if first is None or first.ndim != 2:
+        raise ValueError(f"{source}: not a zedo FP32 ScoreNet prior (no float32 2-D pre_dense_t.weight); the cpu-numpy engine runs the FP32 priors zedo-export writes")
+    hidden, embed = first.shape
+    blocks = len({m.group(1) for name, *_ in contents.nodes if (m := _BLOCK_NODE.match(name))})
     want = scorenet_shapes(hidden, embed, blocks)
-    got = {k: tuple(v.shape) for k, v in weights.items()}
-    if got != want:
-        wrong = sorted(set(want) ^ set(got)) or [k for k in want if want[k] != got[k]]
-        raise ValueError(f"{source}: not a zedo ScoreNet prior ({wrong[0]!r} does not match); the cpu-numpy engine runs the priors zedo-export writes")
-    return hidden, embed, blocks
+    got = torch_parameters(contents, want)
+    wrong = [k for k in want if k not in got or got[k].shape != want[k]]
+    if wrong:
+        k = wrong[0]
+        why = f"stored as ONNX data type {contents.other_types[k]}, not float32" if k in contents.other_types else f"missing or not of shape {want[k]}"
+        raise ValueError(f"{source}: not a zedo FP32 ScoreNet prior ({k!r} {why}); the cpu-numpy engine runs the FP32 priors zedo-export writes")
+    return got
 
 
 class NumpyEngine:
@@ -74,12 +79,15 @@ class NumpyEngine:
         self.path = Path(path)
         if threads:
             raise ValueError("--threads sets ONNX Runtime's threads; the cpu-numpy engine uses NumPy's BLAS threads (set OPENBLAS_NUM_THREADS or OMP_NUM_THREADS)")
-        weights, props = read_onnx(self.path)
+        contents = read_onnx(self.path)
+        props = contents.metadata
         self.meta = PriorMeta.from_json(props[META_KEY], source=str(self.path)) if META_KEY in props else read_sidecar(self.path)
         if self.meta.precision != "fp32":
             raise ValueError(f"{self.path}: the cpu-numpy engine runs FP32 priors; this one is {self.meta.precision} (use --device cpu)")
         groups = self.meta.prior_config.get("groups")
-        hidden, embed, blocks = check_scorenet(weights, str(self.path))
+        weights = scorenet_weights(contents, str(self.path))
+        hidden, embed = weights["pre_dense_t.weight"].shape
+        blocks = sum(1 for k in weights if k.endswith("_dense1.weight"))
         if not isinstance(groups, int) or groups < 1 or hidden % groups:
             raise ValueError(f"{self.path}: the prior's metadata gives no GroupNorm group count dividing its width {hidden} (prior_config.groups {groups!r})")
         self.groups = groups

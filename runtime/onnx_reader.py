@@ -6,15 +6,18 @@ protobuf message (``ModelProto``), and the few fields read here have fixed numbe
 for compatibility (onnx/onnx.proto):
 
 - ``ModelProto``: graph = 7, metadata_props = 14 (``StringStringEntryProto``: key = 1, value = 2);
-- ``GraphProto``: initializer = 5;
+- ``GraphProto``: node = 1, initializer = 5;
+- ``NodeProto``: input = 1, output = 2, name = 3, op_type = 4;
 - ``TensorProto``: dims = 1, data_type = 2, float_data = 4, name = 8, raw_data = 9,
   data_location = 14 (1: the values live in an external file).
 
-Only float32 initializers (data_type 1) are read into arrays; others are refused by name.
+Float32 initializers (data_type 1) are read into arrays; others are listed by name and data type.
+``torch_parameters`` maps a torch network's parameter names onto them.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -72,9 +75,9 @@ def _packed_varints(wire: int, value) -> list[int]:
     return out
 
 
-def _tensor(buf: memoryview) -> tuple[str, np.ndarray]:
-    """(name, float32 array) of one ``TensorProto``; ValueError naming it if it is not float32
-    stored in the file."""
+def _tensor(buf: memoryview) -> tuple[str, int, np.ndarray | None]:
+    """(name, ONNX data type, float32 array or None if it is not float32) of one ``TensorProto``;
+    ValueError naming it if its values are not in the file or do not fill its shape."""
     name, dims, dtype, raw, floats, external = "", [], None, None, [], False
     for number, wire, value in fields(buf):
         if number == 1:
@@ -90,20 +93,38 @@ def _tensor(buf: memoryview) -> tuple[str, np.ndarray]:
         elif number == 14:
             external = value == _EXTERNAL
     if dtype != _FLOAT:
-        raise ValueError(f"initializer {name!r} is not float32 (ONNX data type {dtype})")
+        return name, dtype, None
     if external:
         raise ValueError(f"initializer {name!r} is stored in an external file; not supported")
     data = np.frombuffer(raw, "<f4") if raw is not None else np.concatenate(floats or [np.empty(0, "<f4")])
     if data.size != int(np.prod(dims)):
         raise ValueError(f"initializer {name!r} holds {data.size} values for shape {tuple(dims)}")
-    return name, data.astype(np.float32).reshape(dims)
+    return name, dtype, data.astype(np.float32).reshape(dims)
 
 
-def read_onnx(path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-    """(initializers by name as float32 arrays, metadata_props) of the ONNX file ``path``.
+@dataclass(frozen=True)
+class OnnxContents:
+    """What the runtime reads of an ONNX file."""
+
+    initializers: dict[str, np.ndarray]  # name -> float32 array
+    other_types: dict[str, int]  # name -> ONNX data type of the initializers that are not float32
+    metadata: dict[str, str]  # metadata_props
+    nodes: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...]  # (name, op_type, inputs, outputs), in graph order
+
+
+def _node(buf: memoryview) -> tuple[str, str, tuple[str, ...], tuple[str, ...]]:
+    strings = {1: [], 2: [], 3: [], 4: []}
+    for number, wire, value in fields(buf):
+        if number in strings and wire == _BYTES:
+            strings[number].append(bytes(value).decode("utf-8"))
+    return "".join(strings[3]), "".join(strings[4]), tuple(strings[1]), tuple(strings[2])
+
+
+def read_onnx(path) -> OnnxContents:
+    """The initializers, metadata_props and nodes of the ONNX file ``path``.
 
     FileNotFoundError if absent; ValueError naming the file if it is not a readable ONNX model or
-    an initializer is not a float32 tensor stored in the file.
+    a float32 initializer's values are not in the file.
     """
     path = Path(path)
     if not path.is_file():
@@ -111,15 +132,20 @@ def read_onnx(path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     if path.stat().st_size > MAX_FILE_BYTES:
         raise ValueError(f"{path}: larger than 2 GB, not one ONNX protobuf message")
     buf = memoryview(path.read_bytes())
-    weights, meta, graphs = {}, {}, 0
+    weights, other, meta, nodes, graphs = {}, {}, {}, [], 0
     try:
         for number, wire, value in fields(buf):
             if number == 7 and wire == _BYTES:
                 graphs += 1
                 for n, w, v in fields(value):
                     if n == 5 and w == _BYTES:
-                        name, array = _tensor(v)
-                        weights[name] = array
+                        name, dtype, array = _tensor(v)
+                        if array is None:
+                            other[name] = dtype
+                        else:
+                            weights[name] = array
+                    elif n == 1 and w == _BYTES:
+                        nodes.append(_node(v))
             elif number == 14 and wire == _BYTES:
                 entry = {n: bytes(v).decode("utf-8") for n, w, v in fields(value) if w == _BYTES}
                 meta[entry.get(1, "")] = entry.get(2, "")
@@ -129,4 +155,21 @@ def read_onnx(path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
         raise ValueError(f"{path}: {e}") from None
     if graphs != 1:
         raise ValueError(f"{path}: not a readable ONNX model (no graph)")
-    return weights, meta
+    return OnnxContents(weights, other, meta, tuple(nodes))
+
+
+def torch_parameters(contents: OnnxContents, names) -> dict[str, np.ndarray]:
+    """The arrays of a torch network's parameters ``names`` in a graph torch's exporter wrote: the
+    initializer of that name, or, where the exporter stored parameters of equal value once, the
+    initializer that an Identity node named after the parameter copies. Parameters found neither
+    way are left out."""
+    copy_of = {outputs[0]: inputs[0] for _, op, inputs, outputs in contents.nodes if op == "Identity" and inputs and outputs}
+    out = {}
+    for name in names:
+        source, seen = name, set()
+        while source not in contents.initializers and source in copy_of and source not in seen:
+            seen.add(source)
+            source = copy_of[source]
+        if source in contents.initializers:
+            out[name] = contents.initializers[source]
+    return out
