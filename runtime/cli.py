@@ -35,8 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output-format", choices=("zedo", "mmpose"), default="zedo", help="zedo's fields, or MMPose's per-frame JSON with keypoints_3d (default: %(default)s)")
     p.add_argument("--layout", choices=sorted(LAYOUTS), help="keypoint layout of the input (default: the file's, else inferred from the keypoint count; 17 means h36m17)")
     p.add_argument("--image-size", nargs=2, type=float, metavar=("W", "H"), help="image width and height in pixels: the camera when the input has no K, and the scale of mediapipe33's [0, 1] coordinates")
-    p.add_argument("--device", choices=DEVICES, default="cpu", help="where an .onnx prior runs: ONNX Runtime's cpu, cuda or tensorrt execution provider, or cpu-numpy "
-                   "(its weights as NumPy matrix products) (default: %(default)s)")
+    p.add_argument("--device", choices=DEVICES, default="cpu", help="where an .onnx prior runs: ONNX Runtime's cpu, cuda or tensorrt execution provider; cpu-split (ONNX "
+                   "Runtime on the CPU, the layers of t alone once per t); cpu-numpy (its weights as NumPy matrix products) (default: %(default)s)")
     add_loop_options(p)
     p.add_argument("--plot", metavar="PNG", help="also draw the first poses (input 2D, reprojection, 3D front and side) to this PNG (needs matplotlib)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

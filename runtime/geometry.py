@@ -43,20 +43,22 @@ def solve_translation(pose, rays, weights, xp):
     Each joint j gives two linear equations, (X_j + T)_x = r_jx (X_j + T)_z and likewise for y,
     each multiplied by weights (B, 17) (the release multiplies rows by score^2). A depth below
     zero is mirrored to the front of the camera, as in the release.
+
+    The 3 x 3 normal equations are solved in closed form: with W = weights^2 summing to S, m the
+    W-mean of the rays' (x, y), c_j = r_j - m and d_j = (X_j, Y_j) - r_j Z_j,
+    T_z = sum W c.d / sum W c.c and T_xy = m T_z - sum W d / S. Centring the rays first keeps
+    float32 from cancelling digits; T is the solution of the release's 34 x 3 system, to rounding.
     """
-    rx, ry = rays[..., 0], rays[..., 1]
-    w = weights
-    zero = xp.zeros_like(rx)
-    # Rows: [-1, 0, r_x] T = X_x - r_x X_z and [0, -1, r_y] T = X_y - r_y X_z.
-    a_x = xp.stack([-w, zero, w * rx], axis=-1)
-    a_y = xp.stack([zero, -w, w * ry], axis=-1)
-    b_x = w * (pose[..., 0] - rx * pose[..., 2])
-    b_y = w * (pose[..., 1] - ry * pose[..., 2])
-    A = xp.concatenate([a_x, a_y], axis=1)  # (B, 34, 3)
-    b = xp.concatenate([b_x, b_y], axis=1)  # (B, 34)
-    ata = xp.swapaxes(A, 1, 2) @ A
-    atb = (xp.swapaxes(A, 1, 2) @ b[..., None])[..., 0]
-    T = xp.linalg.solve(ata, atb[..., None])[..., 0]
+    W = weights * weights
+    s = W.sum(-1)[:, None]
+    r_xy = rays[..., :2]
+    m = (W[:, None, :] @ r_xy)[:, 0] / s  # (B, 2)
+    c = r_xy - m[:, None, :]  # (B, 17, 2)
+    d = pose[..., :2] - r_xy * pose[..., 2:3]  # (B, 17, 2)
+    Wc = W[..., None] * c
+    t_z = (Wc * d).sum((1, 2)) / (Wc * c).sum((1, 2))
+    t_xy = m * t_z[:, None] - (W[:, None, :] @ d)[:, 0] / s
+    T = xp.concatenate([t_xy, t_z[:, None]], axis=-1)
     return T * xp.where(T[:, 2:3] < 0, -1.0, 1.0).astype(T.dtype)
 
 

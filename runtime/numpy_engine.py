@@ -66,6 +66,67 @@ def scorenet_weights(contents, source: str) -> dict[str, np.ndarray]:
     return got
 
 
+def open_scorenet(path: Path, device: str) -> tuple[PriorMeta, dict[str, np.ndarray], list[str], int]:
+    """(metadata, ScoreNet weights by name, names of its dense layers in order, GroupNorm groups) of
+    an FP32 ScoreNet prior file; ValueError naming the file and ``device`` otherwise."""
+    contents = read_onnx(path)
+    props = contents.metadata
+    meta = PriorMeta.from_json(props[META_KEY], source=str(path)) if META_KEY in props else read_sidecar(path)
+    if meta.precision != "fp32":
+        raise ValueError(f"{path}: the {device} engine runs FP32 priors; this one is {meta.precision} (use --device cpu)")
+    weights = scorenet_weights(contents, str(path))
+    hidden = weights["pre_dense_t.weight"].shape[0]
+    groups = meta.prior_config.get("groups")
+    if not isinstance(groups, int) or groups < 1 or hidden % groups:
+        raise ValueError(f"{path}: the prior's metadata gives no GroupNorm group count dividing its width {hidden} (prior_config.groups {groups!r})")
+    blocks = sum(1 for k in weights if k.endswith("_dense1.weight"))
+    return meta, weights, ["pre_dense"] + [f"b{i}_dense{j}" for i in range(1, blocks + 1) for j in (1, 2)], groups
+
+
+class TimeTerms:
+    """The t-only terms of ScoreNet's dense layers: for each layer ``name`` of ``layers``, the
+    embedding of t through ``name_t`` (its bias included, and with ``fold_bias`` the bias of
+    ``name`` too), (hidden,) float32 per layer and t. Computed once per distinct t and kept
+    (up to ``CACHE_BYTES``; past it the cache starts again)."""
+
+    def __init__(self, weights: dict[str, np.ndarray], layers: list[str], fold_bias: bool):
+        self.embed = weights["pre_dense_t.weight"].shape[1]
+        self.layers, self.hidden = len(layers), weights["pre_dense_t.weight"].shape[0]
+        half = self.embed // 2
+        self.freq = np.exp(np.arange(half, dtype=np.float32) * np.float32(-math.log(MAX_POSITIONS) / (half - 1)))
+        self.embed_w = weights["shared_time_embed.0.weight"].T.copy()
+        self.embed_b = weights["shared_time_embed.0.bias"]
+        # Layer k's weights are columns k * hidden ... of one (embed, layers * hidden) matrix.
+        self.dense = np.concatenate([weights[f"{n}_t.weight"].T for n in layers], axis=1)
+        self.bias = np.concatenate([weights[f"{n}_t.bias"] + (weights[f"{n}.bias"] if fold_bias else 0) for n in layers])
+        self._cache: dict[float, np.ndarray] = {}
+        self._cache_size = max(1, CACHE_BYTES // (4 * self.bias.size))
+
+    def compute(self, t: np.ndarray) -> np.ndarray:
+        """(U, layers, hidden) float32 terms at the U values t (U,), uncached."""
+        arg = (t.astype(np.float32) * np.float32(TIME_LABEL_SCALE))[:, None] * self.freq[None, :]
+        emb = np.concatenate([np.sin(arg), np.cos(arg)], axis=1)
+        if self.embed % 2:
+            emb = np.pad(emb, ((0, 0), (0, 1)))
+        emb = _silu(emb @ self.embed_w + self.embed_b)
+        return (emb @ self.dense + self.bias).reshape(len(t), self.layers, self.hidden)
+
+    def at(self, t: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """(terms (U, layers, hidden), row of each pose in terms (B,), or None when all B share one t)
+        for t (B,) float32."""
+        if t.size and (t == t[0]).all():
+            values, index = t[:1], None
+        else:
+            values, index = np.unique(t, return_inverse=True)
+        missing = [v for v in values.tolist() if v not in self._cache]
+        if missing:
+            if len(self._cache) + len(missing) > self._cache_size:
+                self._cache.clear()
+            for v, row in zip(missing, self.compute(np.asarray(missing, dtype=np.float32))):
+                self._cache[v] = row
+        return np.stack([self._cache[v] for v in values.tolist()]), index
+
+
 class NumpyEngine:
     """An FP32 ScoreNet prior in an ONNX file, computed with NumPy (see the module docstring).
 
@@ -79,62 +140,18 @@ class NumpyEngine:
         self.path = Path(path)
         if threads:
             raise ValueError("--threads sets ONNX Runtime's threads; the cpu-numpy engine uses NumPy's BLAS threads (set OPENBLAS_NUM_THREADS or OMP_NUM_THREADS)")
-        contents = read_onnx(self.path)
-        props = contents.metadata
-        self.meta = PriorMeta.from_json(props[META_KEY], source=str(self.path)) if META_KEY in props else read_sidecar(self.path)
-        if self.meta.precision != "fp32":
-            raise ValueError(f"{self.path}: the cpu-numpy engine runs FP32 priors; this one is {self.meta.precision} (use --device cpu)")
-        groups = self.meta.prior_config.get("groups")
-        weights = scorenet_weights(contents, str(self.path))
-        hidden, embed = weights["pre_dense_t.weight"].shape
-        blocks = sum(1 for k in weights if k.endswith("_dense1.weight"))
-        if not isinstance(groups, int) or groups < 1 or hidden % groups:
-            raise ValueError(f"{self.path}: the prior's metadata gives no GroupNorm group count dividing its width {hidden} (prior_config.groups {groups!r})")
-        self.groups = groups
-        half = embed // 2
-        self.freq = np.exp(np.arange(half, dtype=np.float32) * np.float32(-math.log(MAX_POSITIONS) / (half - 1)))
-        self.embed = embed
-        self.time_w = weights["shared_time_embed.0.weight"].T.copy()
-        self.time_b = weights["shared_time_embed.0.bias"]
-        # The dense layers of x as (in, out) matrices; per layer k, its time layer's weights sit in
-        # columns k * hidden ... of one (embed, layers * hidden) matrix, both biases folded in.
-        layers = ["pre_dense"] + [f"b{i}_dense{j}" for i in range(1, blocks + 1) for j in (1, 2)]
+        self.meta, weights, layers, self.groups = open_scorenet(self.path, self.device)
+        self.terms = TimeTerms(weights, layers, fold_bias=True)
+        # The dense layers of x as (in, out) matrices; their biases are in the time terms.
         self.dense = [weights[f"{n}.weight"].T.copy() for n in layers]
         self.norms = [(weights[f"{n.replace('dense', 'gnorm')}.weight"], weights[f"{n.replace('dense', 'gnorm')}.bias"]) for n in layers]
-        self.time_dense = np.concatenate([weights[f"{n}_t.weight"].T for n in layers], axis=1)
-        self.time_bias = np.concatenate([weights[f"{n}_t.bias"] + weights[f"{n}.bias"] for n in layers])
         self.post = (weights["post_dense.weight"].T.copy(), weights["post_dense.bias"])
-        self.layers, self.hidden = len(layers), hidden
-        self._cache: dict[float, np.ndarray] = {}
-        self._cache_size = max(1, CACHE_BYTES // (4 * self.time_bias.size))
-
-    def _time_terms(self, t: np.ndarray) -> np.ndarray:
-        """(U, layers, hidden) float32: each dense layer's t-only term (biases included) at the U values t."""
-        arg = (t.astype(np.float32) * np.float32(TIME_LABEL_SCALE))[:, None] * self.freq[None, :]
-        emb = np.concatenate([np.sin(arg), np.cos(arg)], axis=1)
-        if self.embed % 2:
-            emb = np.pad(emb, ((0, 0), (0, 1)))
-        emb = _silu(emb @ self.time_w + self.time_b)
-        return (emb @ self.time_dense + self.time_bias).reshape(len(t), self.layers, self.hidden)
-
-    def _terms_at(self, t: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        """(terms (U, layers, hidden), row of each pose in terms (B,) or None when U == 1) for t (B,)."""
-        if t.size and (t == t[0]).all():
-            values, index = t[:1], None
-        else:
-            values, index = np.unique(t, return_inverse=True)
-        missing = [v for v in values.tolist() if v not in self._cache]
-        if missing:
-            if len(self._cache) + len(missing) > self._cache_size:
-                self._cache.clear()
-            for v, row in zip(missing, self._time_terms(np.asarray(missing, dtype=np.float32))):
-                self._cache[v] = row
-        return np.stack([self._cache[v] for v in values.tolist()]), index
+        self.layers = len(layers)
 
     def __call__(self, x, t):
         """eps (B, 17, 3) float32 of x (B, 17, 3) and t (B,), float32 NumPy arrays."""
         B = x.shape[0]
-        terms, index = self._terms_at(np.asarray(t, dtype=np.float32).reshape(B))
+        terms, index = self.terms.at(np.asarray(t, dtype=np.float32).reshape(B))
 
         def layer(k: int, inp: np.ndarray) -> np.ndarray:
             z = inp @ self.dense[k]

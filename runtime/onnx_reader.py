@@ -45,8 +45,15 @@ def _varint(buf: memoryview, pos: int) -> tuple[int, int]:
 def fields(buf: memoryview):
     """Yield (field number, wire type, value) of one message's bytes: an int for varints, a
     memoryview of the payload for the other wire types. ValueError for a malformed message."""
+    for number, wire, value, _ in raw_fields(buf):
+        yield number, wire, value
+
+
+def raw_fields(buf: memoryview):
+    """``fields`` with each field's own bytes (tag included) last: (number, wire, value, raw)."""
     pos = 0
     while pos < len(buf):
+        start = pos
         key, pos = _varint(buf, pos)
         number, wire = key >> 3, key & 7
         if wire == _VARINT:
@@ -61,7 +68,7 @@ def fields(buf: memoryview):
             raise ValueError(f"not a readable ONNX model (protobuf wire type {wire} in field {number})")
         if pos > len(buf) or number == 0:
             raise ValueError("not a readable ONNX model (a truncated or malformed protobuf message)")
-        yield number, wire, value
+        yield number, wire, value, buf[start:pos]
 
 
 def _packed_varints(wire: int, value) -> list[int]:
@@ -112,7 +119,7 @@ class OnnxContents:
     nodes: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...]  # (name, op_type, inputs, outputs), in graph order
 
 
-def _node(buf: memoryview) -> tuple[str, str, tuple[str, ...], tuple[str, ...]]:
+def node_fields(buf: memoryview) -> tuple[str, str, tuple[str, ...], tuple[str, ...]]:
     strings = {1: [], 2: [], 3: [], 4: []}
     for number, wire, value in fields(buf):
         if number in strings and wire == _BYTES:
@@ -145,7 +152,7 @@ def read_onnx(path) -> OnnxContents:
                         else:
                             weights[name] = array
                     elif n == 1 and w == _BYTES:
-                        nodes.append(_node(v))
+                        nodes.append(node_fields(v))
             elif number == 14 and wire == _BYTES:
                 entry = {n: bytes(v).decode("utf-8") for n, w, v in fields(value) if w == _BYTES}
                 meta[entry.get(1, "")] = entry.get(2, "")

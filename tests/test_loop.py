@@ -81,6 +81,26 @@ def test_solve_translation_recovers_planted_translation(dtype, weighting):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+def test_solve_translation_is_the_least_squares_solution_of_the_releases_system(dtype):
+    """Off the rays (noisy joints, missing ones): the closed form is the least-squares solution of
+    the release's 34 x 3 system, rows [-w, 0, w r_x] T = w (X - r_x Z) and likewise for y."""
+    s, kp, K, K_inv = scene(n=6, seed=4, dtype=dtype)
+    rays = keypoints_to_rays(kp, K_inv, np)
+    rng = np.random.default_rng(5)
+    pose = s["pose"] + 0.05 * rng.standard_normal(s["pose"].shape)
+    w = rng.uniform(0.05, 1.0, (6, 17)) * (rng.uniform(size=(6, 17)) > 0.3)
+    w[:, :3] = 1.0
+    T = solve_translation(pose.astype(dtype), rays, w.astype(dtype), np)
+    r = rays.astype(np.float64)
+    for b in range(6):
+        zero = np.zeros(17)
+        A = np.concatenate([np.stack([-w[b], zero, w[b] * r[b, :, 0]], -1), np.stack([zero, -w[b], w[b] * r[b, :, 1]], -1)])
+        rhs = np.concatenate([w[b] * (pose[b, :, 0] - r[b, :, 0] * pose[b, :, 2]), w[b] * (pose[b, :, 1] - r[b, :, 1] * pose[b, :, 2])])
+        want = np.linalg.lstsq(A, rhs, rcond=None)[0]
+        np.testing.assert_allclose(T[b], want * np.sign(want[2]), atol=TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 def test_solve_translation_mirrors_a_solution_behind_the_camera(dtype):
     s, kp, K, K_inv = scene(dtype=dtype)
     rays = keypoints_to_rays(kp, K_inv, np)

@@ -1,5 +1,6 @@
-"""The cpu-numpy engine (a ScoreNet prior's ONNX weights as NumPy products) against ONNX Runtime,
-and onnx_reader (initializers and metadata without the onnx package) against onnx itself."""
+"""The cpu-numpy engine (a ScoreNet prior's ONNX weights as NumPy products) and the cpu-split engine
+(ONNX Runtime with the t-only layers cut out) against ONNX Runtime on the whole graph, and
+onnx_reader (initializers, metadata, nodes without the onnx package) against onnx itself."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from zedo.runtime import LoopConfig, estimate, open_engine
 from zedo.runtime import numpy_engine
 from zedo.runtime.compare import compare, require
 from zedo.runtime.numpy_engine import NumpyEngine
+from zedo.runtime.split_engine import SplitEngine
 from zedo.runtime.onnx_reader import read_onnx, torch_parameters
 from zedo.runtime.prior_file import META_KEY
 from fake_prior import model as _model
@@ -73,15 +75,23 @@ def test_engine_names_a_weight_that_is_not_float32(tmp_path, scorenet_prior):
         NumpyEngine(path)
 
 
-def test_matches_onnx_runtime(scorenet_prior):
+@pytest.mark.parametrize("device, kind", [("cpu-numpy", NumpyEngine), ("cpu-split", SplitEngine)])
+def test_matches_onnx_runtime(scorenet_prior, device, kind):
     """eps of the same inputs within float32 rounding: at each t of the loop's range, batch 1 and
     64, and in a batch of mixed t (one time term per distinct t)."""
-    numpy_eng, ort_eng = open_engine(scorenet_prior, device="cpu-numpy"), open_engine(scorenet_prior)
-    assert isinstance(numpy_eng, NumpyEngine) and numpy_eng.meta.to_json() == ort_eng.meta.to_json()
+    eng, ort_eng = open_engine(scorenet_prior, device=device), open_engine(scorenet_prior)
+    assert isinstance(eng, kind) and eng.meta.to_json() == ort_eng.meta.to_json()
     x, t, calls, _ = parity_inputs(_poses(64, 3))
-    require(compare(ort_eng, numpy_eng, x, t, ATOL, batch=calls), "cpu-numpy vs ONNX Runtime")
+    require(compare(ort_eng, eng, x, t, ATOL, batch=calls), f"{device} vs ONNX Runtime")
     mixed = np.random.default_rng(0).uniform(0.01, 0.1, len(x)).astype(np.float32)
-    require(compare(ort_eng, numpy_eng, x, mixed, ATOL, batch=100), "cpu-numpy vs ONNX Runtime, mixed t")
+    require(compare(ort_eng, eng, x, mixed, ATOL, batch=100), f"{device} vs ONNX Runtime, mixed t")
+
+
+def test_split_graph_keeps_only_the_graph_of_x(scorenet_prior):
+    """The cut graph reads x and the five terms; the time embedding is gone (no t, no sin)."""
+    eng = SplitEngine(scorenet_prior, threads=1)
+    assert [i.name for i in eng.session.get_inputs()] == ["x", *eng.term_inputs] and len(eng.term_inputs) == 5
+    assert [o.name for o in eng.session.get_outputs()] == ["eps"]
 
 
 def test_time_terms_cache_is_bounded(scorenet_prior, monkeypatch):
@@ -92,14 +102,15 @@ def test_time_terms_cache_is_bounded(scorenet_prior, monkeypatch):
     for t in np.linspace(0.01, 0.1, 10, dtype=np.float32):
         tt = np.full(1, t, np.float32)
         np.testing.assert_allclose(eng(x, tt), ref(x, tt), atol=ATOL)
-        assert len(eng._cache) <= 3
+        assert len(eng.terms._cache) <= 3
 
 
-def test_estimate_on_it_matches_onnx_runtime(scorenet_prior, synth):
+@pytest.mark.parametrize("device", ["cpu-numpy", "cpu-split"])
+def test_estimate_on_it_matches_onnx_runtime(scorenet_prior, synth, device):
     s = synth(2, seed=5)
     kw = dict(config=LoopConfig(iterations=20, start_candidates=1))
     a = estimate(s["keypoints"], s["K"], engine=open_engine(scorenet_prior), **kw)
-    b = estimate(s["keypoints"], s["K"], engine=open_engine(scorenet_prior, device="cpu-numpy"), **kw)
+    b = estimate(s["keypoints"], s["K"], engine=open_engine(scorenet_prior, device=device), **kw)
     np.testing.assert_allclose(b.joints_3d, a.joints_3d, atol=1e-4)
 
 
@@ -108,7 +119,9 @@ def test_refusals(scorenet_prior, tiny_prior, tmp_path):
         NumpyEngine(tiny_prior)  # conftest's eps = x * (a + c t): a graph, no ScoreNet weights
     with pytest.raises(ValueError, match="--threads sets ONNX Runtime's threads"):
         open_engine(scorenet_prior, device="cpu-numpy", threads=2)
-    with pytest.raises(ValueError, match="device must be one of cpu, cuda, tensorrt, cpu-numpy, got 'gpu'"):
+    with pytest.raises(ValueError, match="tiny.onnx: not a zedo FP32 ScoreNet prior"):
+        open_engine(tiny_prior, device="cpu-split")
+    with pytest.raises(ValueError, match="device must be one of cpu, cuda, tensorrt, cpu-split, cpu-numpy, got 'gpu'"):
         open_engine(scorenet_prior, device="gpu")
     proto = onnx.load(str(scorenet_prior))
     for p in proto.metadata_props:
