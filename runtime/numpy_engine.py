@@ -100,7 +100,7 @@ class TimeTerms:
         self.dense = np.concatenate([weights[f"{n}_t.weight"].T for n in layers], axis=1)
         self.bias = np.concatenate([weights[f"{n}_t.bias"] + (weights[f"{n}.bias"] if fold_bias else 0) for n in layers])
         self._cache: dict[float, np.ndarray] = {}
-        self._cache_size = max(1, CACHE_BYTES // (4 * self.bias.size))
+        self.cache_size = max(1, CACHE_BYTES // (4 * self.bias.size))
 
     def compute(self, t: np.ndarray) -> np.ndarray:
         """(U, layers, hidden) float32 terms at the U values t (U,), uncached."""
@@ -120,7 +120,7 @@ class TimeTerms:
             values, index = np.unique(t, return_inverse=True)
         missing = [v for v in values.tolist() if v not in self._cache]
         if missing:
-            if len(self._cache) + len(missing) > self._cache_size:
+            if len(self._cache) + len(missing) > self.cache_size:
                 self._cache.clear()
             for v, row in zip(missing, self.compute(np.asarray(missing, dtype=np.float32))):
                 self._cache[v] = row

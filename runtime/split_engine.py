@@ -113,15 +113,29 @@ class SplitEngine:
             self.session = ort.InferenceSession(graph, session_options(threads, log_severity), providers=["CPUExecutionProvider"])
         except Exception as e:  # a graph zedo-export did not write: ValueError or ONNX Runtime's own
             raise ValueError(f"{self.path}: cannot cut the t-only layers out of this graph ({str(e).splitlines()[0][:200]}); use --device cpu") from None
+        self._one_t: dict[float, dict[str, np.ndarray]] = {}
         names = {i.name for i in self.session.get_inputs()}
         if names != {INPUT_X, *self.term_inputs}:
             raise ValueError(f"{self.path}: the cut graph's inputs {sorted(names)} are not x and the t-only terms; use --device cpu")
 
+    def _feeds(self, t: np.ndarray) -> dict[str, np.ndarray]:
+        """The term inputs for t (B,): (1, hidden) each when all B share one t (kept per t), else
+        (B, hidden)."""
+        if t.size and (t == t[0]).all():
+            key = float(t[0])
+            feeds = self._one_t.get(key)
+            if feeds is None:
+                terms, _ = self.terms.at(t[:1])
+                if len(self._one_t) >= self.terms.cache_size:
+                    self._one_t.clear()
+                feeds = self._one_t[key] = {name: np.ascontiguousarray(terms[:, k]) for k, name in enumerate(self.term_inputs)}
+            return feeds
+        terms, index = self.terms.at(t)
+        return {name: np.ascontiguousarray(terms[index, k]) for k, name in enumerate(self.term_inputs)}
+
     def __call__(self, x, t):
         """eps (B, 17, 3) float32 of x (B, 17, 3) and t (B,), float32 NumPy arrays."""
-        terms, index = self.terms.at(np.asarray(t, dtype=np.float32).reshape(x.shape[0]))
-        rows = terms if index is None else terms[index]
-        feeds = {INPUT_X: x} | {name: np.ascontiguousarray(rows[:, k]) for k, name in enumerate(self.term_inputs)}
+        feeds = {INPUT_X: x, **self._feeds(np.asarray(t, dtype=np.float32).reshape(x.shape[0]))}
         try:
             return self.session.run([OUTPUT_EPS], feeds)[0]
         except Exception as e:
