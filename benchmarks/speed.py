@@ -197,8 +197,9 @@ def curve(model, engines: Engines, data_dir: str, every: int, limit: int, names,
     rows = time_estimates(model, engines, data, 1024, len(data.gt), settings, threads)
     rows["release"] |= {"iterations": 1000, "start": "release (eager torch)"}
     for name, flags in settings:
-        config, _ = setting_config(flags)
-        rows[name] |= {"iterations": config.iterations, "start": "chosen start" if config.start_candidates > 1 else "mean-pose start"}
+        config, device = setting_config(flags)
+        start = "chosen start" if config.start_candidates > 1 else "mean-pose start"
+        rows[name] |= {"iterations": config.iterations, "start": start if device == "cpu" else f"{start}, {device}"}
     return {"poses": len(data.gt), "every": every, "rows": rows}
 
 
