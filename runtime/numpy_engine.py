@@ -10,15 +10,14 @@ and the dense layers applied to it, biases folded in) is computed once per disti
 later calls (the loop calls the prior with one t for the whole batch, and the same schedule of t
 for every batch). That is 0.7 M of the h36m prior's 1.8 M multiply-adds per pose.
 
-Only FP32 priors written by zedo-export are run: the file must hold every ScoreNet parameter
-(``onnx_reader.torch_parameters``) in its shape, else ValueError. Its eps agrees with ONNX Runtime's to float32 rounding
-(tests/test_numpy_engine.py).
+Only FP32 priors written by zedo-export are run: the file must hold every parameter of the ScoreNet
+its metadata describes (``prior_config``; ``onnx_reader.torch_parameters``) in its shape, else
+ValueError. Its eps agrees with ONNX Runtime's to float32 rounding (tests/test_cpu_engines.py).
 """
 
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +30,6 @@ from .skeleton import NUM_JOINTS
 # embedding's frequencies span 1 .. 1 / 10000, and GroupNorm divides by sqrt(var + 1e-5).
 TIME_LABEL_SCALE, MAX_POSITIONS, NORM_EPS = 999.0, 10000.0, 1e-5
 CACHE_BYTES = 16 * 2**20  # memory the per-t terms may take; cleared when full
-_BLOCK_NODE = re.compile(r"^/b(\d+)_dense1/")  # a node of residual block i's first layer, as torch's exporter names it
 
 
 def scorenet_shapes(hidden: int, embed: int, blocks: int) -> dict[str, tuple[int, ...]]:
@@ -47,22 +45,20 @@ def scorenet_shapes(hidden: int, embed: int, blocks: int) -> dict[str, tuple[int
     return shapes | {"post_dense.weight": (d_in, hidden), "post_dense.bias": (d_in,)}
 
 
-def scorenet_weights(contents, source: str) -> dict[str, np.ndarray]:
-    """ScoreNet's parameters by name from an ONNX file's contents (``onnx_reader.read_onnx``); widths
-    and block count from the shapes. ValueError naming ``source`` and the first parameter missing
-    or of the wrong shape when the file is not a ScoreNet's."""
-    first = torch_parameters(contents, ["pre_dense_t.weight"]).get("pre_dense_t.weight")
-    if first is None or first.ndim != 2:
-        raise ValueError(f"{source}: not a zedo FP32 ScoreNet prior (no float32 2-D pre_dense_t.weight); the cpu-numpy engine runs the FP32 priors zedo-export writes")
-    hidden, embed = first.shape
-    blocks = len({m.group(1) for name, *_ in contents.nodes if (m := _BLOCK_NODE.match(name))})
-    want = scorenet_shapes(hidden, embed, blocks)
+def scorenet_weights(contents, config: dict, source: str, device: str) -> dict[str, np.ndarray]:
+    """The parameters by name of the ScoreNet ``config`` describes (a prior's ``prior_config``:
+    hidden_dim, embed_dim, n_blocks) from an ONNX file's contents (``onnx_reader.read_onnx``).
+    ValueError naming ``source``, ``device`` and the first parameter missing or of the wrong shape."""
+    try:
+        want = scorenet_shapes(int(config["hidden_dim"]), int(config["embed_dim"]), int(config["n_blocks"]))
+    except (KeyError, TypeError, ValueError):
+        raise ValueError(f"{source}: the prior's metadata does not give its network's widths (prior_config {config!r}); the {device} engine needs them") from None
     got = torch_parameters(contents, want)
     wrong = [k for k in want if k not in got or got[k].shape != want[k]]
     if wrong:
         k = wrong[0]
         why = f"stored as ONNX data type {contents.other_types[k]}, not float32" if k in contents.other_types else f"missing or not of shape {want[k]}"
-        raise ValueError(f"{source}: not a zedo FP32 ScoreNet prior ({k!r} {why}); the cpu-numpy engine runs the FP32 priors zedo-export writes")
+        raise ValueError(f"{source}: not a zedo FP32 ScoreNet prior ({k!r} {why}); the {device} engine runs the FP32 priors zedo-export writes")
     return got
 
 
@@ -74,12 +70,12 @@ def open_scorenet(path: Path, device: str) -> tuple[PriorMeta, dict[str, np.ndar
     meta = PriorMeta.from_json(props[META_KEY], source=str(path)) if META_KEY in props else read_sidecar(path)
     if meta.precision != "fp32":
         raise ValueError(f"{path}: the {device} engine runs FP32 priors; this one is {meta.precision} (use --device cpu)")
-    weights = scorenet_weights(contents, str(path))
+    weights = scorenet_weights(contents, meta.prior_config, str(path), device)
     hidden = weights["pre_dense_t.weight"].shape[0]
     groups = meta.prior_config.get("groups")
     if not isinstance(groups, int) or groups < 1 or hidden % groups:
         raise ValueError(f"{path}: the prior's metadata gives no GroupNorm group count dividing its width {hidden} (prior_config.groups {groups!r})")
-    blocks = sum(1 for k in weights if k.endswith("_dense1.weight"))
+    blocks = int(meta.prior_config["n_blocks"])
     return meta, weights, ["pre_dense"] + [f"b{i}_dense{j}" for i in range(1, blocks + 1) for j in (1, 2)], groups
 
 

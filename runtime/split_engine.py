@@ -7,7 +7,7 @@ graph as it opens the file: the outputs of the five ``/<layer>_t/Gemm`` nodes be
 shape (1 or B, hidden), and nodes and initializers nothing then reads are dropped (the embedding).
 The cut graph runs on ONNX Runtime's CPU provider; the terms come from NumPy
 (``numpy_engine.TimeTerms``, once per distinct t, kept). eps agrees with the whole graph to
-float32 rounding (tests/test_numpy_engine.py). Shapes as ``zedo.runtime.engines.Engine``.
+float32 rounding (tests/test_cpu_engines.py). Shapes as ``zedo.runtime.engines.Engine``.
 
 The graph is edited as protobuf bytes (``onnx_reader``): ModelProto.graph = 7; GraphProto node = 1,
 initializer = 5, input = 11, value_info = 13; ValueInfoProto name = 1, type = 2; TypeProto

@@ -115,12 +115,18 @@ def test_estimate_on_it_matches_onnx_runtime(scorenet_prior, synth, device):
 
 
 def test_refusals(scorenet_prior, tiny_prior, tmp_path):
-    with pytest.raises(ValueError, match="tiny.onnx: not a zedo FP32 ScoreNet prior"):
-        NumpyEngine(tiny_prior)  # conftest's eps = x * (a + c t): a graph, no ScoreNet weights
+    with pytest.raises(ValueError, match="tiny.onnx: the prior's metadata does not give its network's widths .* the cpu-numpy engine needs them"):
+        NumpyEngine(tiny_prior)  # conftest's eps = x * (a + c t): no ScoreNet, no widths
     with pytest.raises(ValueError, match="--threads sets ONNX Runtime's threads"):
         open_engine(scorenet_prior, device="cpu-numpy", threads=2)
-    with pytest.raises(ValueError, match="tiny.onnx: not a zedo FP32 ScoreNet prior"):
+    with pytest.raises(ValueError, match="the cpu-split engine needs them"):
         open_engine(tiny_prior, device="cpu-split")
+    proto = onnx.load(str(scorenet_prior))
+    proto.graph.initializer.remove(next(i for i in proto.graph.initializer if i.name == "post_dense.bias"))
+    path = tmp_path / "no-bias.onnx"
+    onnx.save(proto, str(path))
+    with pytest.raises(ValueError, match=r"no-bias.onnx: not a zedo FP32 ScoreNet prior \('post_dense.bias' missing or not of shape \(51,\)\); the cpu-split engine"):
+        open_engine(path, device="cpu-split")
     with pytest.raises(ValueError, match="device must be one of cpu, cuda, tensorrt, cpu-split, cpu-numpy, got 'gpu'"):
         open_engine(scorenet_prior, device="gpu")
     proto = onnx.load(str(scorenet_prior))
