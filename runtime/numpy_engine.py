@@ -2,7 +2,7 @@
 
 zedo's prior is a few dense layers (``zedo.training.model.ScoreNet``): a sinusoidal embedding of t,
 dense layers of x and of the embedding summed, GroupNorm, SiLU, two residual blocks. This engine
-reads the ONNX file's weights (``zedo.runtime.onnx_reader``, no ``onnx`` package) and computes the
+reads the ONNX file's weights (``zedo.runtime.onnx_proto``, no ``onnx`` package) and computes the
 same network with NumPy's BLAS, in float32. Shapes as ``zedo.runtime.engines.Engine``.
 
 One difference in the work, not in the result: every term that depends on t alone (the embedding
@@ -11,7 +11,7 @@ later calls (the loop calls the prior with one t for the whole batch, and the sa
 for every batch). That is 0.7 M of the h36m prior's 1.8 M multiply-adds per pose.
 
 Only FP32 priors written by zedo-export are run: the file must hold every parameter of the ScoreNet
-its metadata describes (``prior_config``; ``onnx_reader.torch_parameters``) in its shape, else
+its metadata describes (``prior_config``; ``onnx_proto.torch_parameters``) in its shape, else
 ValueError. Its eps agrees with ONNX Runtime's to float32 rounding (tests/test_cpu_engines.py).
 """
 
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .onnx_reader import read_onnx, torch_parameters
+from .onnx_proto import read_onnx, torch_parameters
 from .prior_file import META_KEY, PriorMeta, read_sidecar
 from .skeleton import NUM_JOINTS
 
@@ -47,7 +47,7 @@ def scorenet_shapes(hidden: int, embed: int, blocks: int) -> dict[str, tuple[int
 
 def scorenet_weights(contents, config: dict, source: str, device: str) -> dict[str, np.ndarray]:
     """The parameters by name of the ScoreNet ``config`` describes (a prior's ``prior_config``:
-    hidden_dim, embed_dim, n_blocks) from an ONNX file's contents (``onnx_reader.read_onnx``).
+    hidden_dim, embed_dim, n_blocks) from an ONNX file's contents (``onnx_proto.read_onnx``).
     ValueError naming ``source``, ``device`` and the first parameter missing or of the wrong shape."""
     try:
         want = scorenet_shapes(int(config["hidden_dim"]), int(config["embed_dim"]), int(config["n_blocks"]))

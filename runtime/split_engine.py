@@ -9,7 +9,7 @@ The cut graph runs on ONNX Runtime's CPU provider; the terms come from NumPy
 (``numpy_engine.TimeTerms``, once per distinct t, kept). eps agrees with the whole graph to
 float32 rounding (tests/test_cpu_engines.py). Shapes as ``zedo.runtime.engines.Engine``.
 
-The graph is edited as protobuf bytes (``onnx_reader``): ModelProto.graph = 7; GraphProto node = 1,
+The graph is edited as protobuf bytes (``onnx_proto``): ModelProto.graph = 7; GraphProto node = 1,
 initializer = 5, input = 11, value_info = 13; ValueInfoProto name = 1, type = 2; TypeProto
 tensor_type = 1; TypeProto.Tensor elem_type = 1, shape = 2; TensorShapeProto dim = 1; Dimension
 dim_value = 1, dim_param = 2; TensorProto name = 8.
@@ -22,38 +22,20 @@ from pathlib import Path
 import numpy as np
 
 from .numpy_engine import TimeTerms, open_scorenet
-from .onnx_reader import fields, node_fields, raw_fields
+from .onnx_proto import BYTES, encode_field, fields, node_fields, raw_fields
 from .onnxruntime_engine import session_options
 from .prior_file import INPUT_X, OUTPUT_EPS
-
-_BYTES, _VARINT = 2, 0
-
-
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, n = n & 0x7F, n >> 7
-        out.append(byte | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-def _field(number: int, payload: bytes | int) -> bytes:
-    """One protobuf field: a varint for an int, else length-delimited bytes."""
-    if isinstance(payload, int):
-        return _varint(number << 3 | _VARINT) + _varint(payload)
-    return _varint(number << 3 | _BYTES) + _varint(len(payload)) + payload
 
 
 def _float_input(name: str, dims) -> bytes:
     """A ValueInfoProto of a float32 tensor; dims are ints or symbolic names."""
-    shape = b"".join(_field(1, _field(2, d.encode()) if isinstance(d, str) else _field(1, d)) for d in dims)
-    return _field(1, name.encode()) + _field(2, _field(1, _field(1, 1) + _field(2, shape)))
+    shape = b"".join(encode_field(1, encode_field(2, d.encode()) if isinstance(d, str) else encode_field(1, d)) for d in dims)
+    return encode_field(1, name.encode()) + encode_field(2, encode_field(1, encode_field(1, 1) + encode_field(2, shape)))
 
 
 def _name_of(raw_value, number: int) -> str:
     """The string field ``number`` of a message (a ValueInfoProto's or TensorProto's name)."""
-    return next((bytes(v).decode("utf-8") for n, w, v in fields(raw_value) if n == number and w == _BYTES), "")
+    return next((bytes(v).decode("utf-8") for n, w, v in fields(raw_value) if n == number and w == BYTES), "")
 
 
 def cut_graph(model: bytes, cut: list[str], hidden: int) -> tuple[bytes, list[str]]:
@@ -63,7 +45,7 @@ def cut_graph(model: bytes, cut: list[str], hidden: int) -> tuple[bytes, list[st
     if a node of ``cut`` is absent or has more than one output."""
     buf = memoryview(model)
     top = list(raw_fields(buf))
-    graph = next(v for n, w, v, _ in top if n == 7 and w == _BYTES)
+    graph = next(v for n, w, v, _ in top if n == 7 and w == BYTES)
     parts = list(raw_fields(graph))
     nodes = [(node_fields(v), raw) for n, w, v, raw in parts if n == 1]
     by_name = {node[0]: node for node, _ in nodes}
@@ -89,9 +71,9 @@ def cut_graph(model: bytes, cut: list[str], hidden: int) -> tuple[bytes, list[st
             continue
         body.append(bytes(raw))
     # Repeated fields keep their order among themselves: nodes stay topologically sorted.
-    body += [bytes(raw) for _, raw in kept] + [_field(11, _float_input(o, ["T", hidden])) for o in cut_outputs]
+    body += [bytes(raw) for _, raw in kept] + [encode_field(11, _float_input(o, ["T", hidden])) for o in cut_outputs]
     new_graph = b"".join(body)
-    return b"".join(_field(7, new_graph) if n == 7 and w == _BYTES else bytes(raw) for n, w, v, raw in top), cut_outputs
+    return b"".join(encode_field(7, new_graph) if n == 7 and w == BYTES else bytes(raw) for n, w, v, raw in top), cut_outputs
 
 
 class SplitEngine:

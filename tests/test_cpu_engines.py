@@ -1,6 +1,6 @@
 """The cpu-numpy engine (a ScoreNet prior's ONNX weights as NumPy products) and the cpu-split engine
 (ONNX Runtime with the t-only layers cut out) against ONNX Runtime on the whole graph, and
-onnx_reader (initializers, metadata, nodes without the onnx package) against onnx itself."""
+onnx_proto (initializers, metadata, nodes without the onnx package) against onnx itself."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from zedo.runtime import numpy_engine
 from zedo.runtime.compare import compare, require
 from zedo.runtime.numpy_engine import NumpyEngine
 from zedo.runtime.split_engine import SplitEngine
-from zedo.runtime.onnx_reader import read_onnx, torch_parameters
+from zedo.runtime.onnx_proto import read_onnx, torch_parameters
 from zedo.runtime.prior_file import META_KEY
 from fake_prior import model as _model
 from fake_prior import poses as _poses

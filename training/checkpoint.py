@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from zedo.runtime.onnx_reader import read_onnx, torch_parameters
+from zedo.runtime.onnx_proto import read_onnx, torch_parameters
 from zedo.runtime.prior_file import META_KEY, PriorMeta
 from zedo.runtime.sde import SDEConfig
 from zedo.runtime.skeleton import NUM_JOINTS
@@ -106,7 +106,7 @@ def load_onnx_prior(path) -> tuple[ScoreNet, PriorMeta]:
     and its metadata: the weights are the file's initializers, which carry the network's parameter
     names. Lets torch code (the release's loop in ``benchmarks/``) run a shipped prior without its
     checkpoint (parameters that share an initializer are found through the graph's nodes:
-    ``zedo.runtime.onnx_reader.torch_parameters``). FileNotFoundError, or ValueError naming the file
+    ``zedo.runtime.onnx_proto.torch_parameters``). FileNotFoundError, or ValueError naming the file
     for anything else.
     """
     path = Path(path)

@@ -1,4 +1,5 @@
-"""An ONNX file's weights and metadata read without the ``onnx`` package: its protobuf wire format.
+"""An ONNX file's weights, metadata and nodes read without the ``onnx`` package: its protobuf wire
+format, read here (and written by ``encode_field``, for ``split_engine``'s graph edit).
 
 The runtime's dependencies are NumPy and ONNX Runtime, and ONNX Runtime shows neither a graph's
 initializers nor lets one read them; ``onnx`` comes with the export extra only. An ONNX file is one
@@ -22,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-_VARINT, _FIXED64, _BYTES, _FIXED32 = 0, 1, 2, 5
+_VARINT, _FIXED64, BYTES, _FIXED32 = 0, 1, 2, 5
 _FLOAT = 1  # TensorProto.FLOAT
 _EXTERNAL = 1  # TensorProto.EXTERNAL
 MAX_FILE_BYTES = 2**31  # protobuf's own limit on one message; larger models keep weights outside
@@ -61,7 +62,7 @@ def raw_fields(buf: memoryview):
         elif wire in (_FIXED64, _FIXED32):
             size = 8 if wire == _FIXED64 else 4
             value, pos = buf[pos : pos + size], pos + size
-        elif wire == _BYTES:
+        elif wire == BYTES:
             size, pos = _varint(buf, pos)
             value, pos = buf[pos : pos + size], pos + size
         else:
@@ -69,6 +70,22 @@ def raw_fields(buf: memoryview):
         if pos > len(buf) or number == 0:
             raise ValueError("not a readable ONNX model (a truncated or malformed protobuf message)")
         yield number, wire, value, buf[start:pos]
+
+
+def encode_field(number: int, payload: bytes | int) -> bytes:
+    """One protobuf field: a varint for an int, else length-delimited bytes."""
+    if isinstance(payload, int):
+        return _encode_varint(number << 3 | _VARINT) + _encode_varint(payload)
+    return _encode_varint(number << 3 | BYTES) + _encode_varint(len(payload)) + payload
+
+
+def _encode_varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, n = n & 0x7F, n >> 7
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
 
 
 def _packed_varints(wire: int, value) -> list[int]:
@@ -122,7 +139,7 @@ class OnnxContents:
 def node_fields(buf: memoryview) -> tuple[str, str, tuple[str, ...], tuple[str, ...]]:
     strings = {1: [], 2: [], 3: [], 4: []}
     for number, wire, value in fields(buf):
-        if number in strings and wire == _BYTES:
+        if number in strings and wire == BYTES:
             strings[number].append(bytes(value).decode("utf-8"))
     return "".join(strings[3]), "".join(strings[4]), tuple(strings[1]), tuple(strings[2])
 
@@ -142,19 +159,19 @@ def read_onnx(path) -> OnnxContents:
     weights, other, meta, nodes, graphs = {}, {}, {}, [], 0
     try:
         for number, wire, value in fields(buf):
-            if number == 7 and wire == _BYTES:
+            if number == 7 and wire == BYTES:
                 graphs += 1
                 for n, w, v in fields(value):
-                    if n == 5 and w == _BYTES:
+                    if n == 5 and w == BYTES:
                         name, dtype, array = _tensor(v)
                         if array is None:
                             other[name] = dtype
                         else:
                             weights[name] = array
-                    elif n == 1 and w == _BYTES:
+                    elif n == 1 and w == BYTES:
                         nodes.append(node_fields(v))
-            elif number == 14 and wire == _BYTES:
-                entry = {n: bytes(v).decode("utf-8") for n, w, v in fields(value) if w == _BYTES}
+            elif number == 14 and wire == BYTES:
+                entry = {n: bytes(v).decode("utf-8") for n, w, v in fields(value) if w == BYTES}
                 meta[entry.get(1, "")] = entry.get(2, "")
     except UnicodeDecodeError:
         raise ValueError(f"{path}: not a readable ONNX model (a name is not UTF-8)") from None
