@@ -12,6 +12,7 @@ from conftest import TPOSE, project, synthetic_poses
 from zedo.runtime import sde as sde_lib
 from zedo.runtime.config import LoopConfig
 from zedo.runtime.geometry import keypoints_to_rays, project_onto_rays, solve_translation, unit, yaw_matrices
+from zedo.runtime import ipo
 from zedo.runtime.ipo import fit_yaw_distance
 from zedo.runtime.loop import run_loop
 from zedo.runtime.scoring import row_ranks
@@ -185,6 +186,19 @@ def test_initial_pose_optimisation_recovers_planted_yaw_and_distance(dtype, yaw_
     ipo = [0, 1, 4]
     cam = (pose + T[:, None]).astype(np.float64)
     assert np.abs(project(cam[:, ipo], s["K"]) - s["keypoints"][:, ipo]).max() < 0.01  # pixels
+
+
+def test_ipo_grid_in_chunks_is_bit_identical(monkeypatch):
+    """The grid is evaluated GRID_ROWS poses at a time on the CPU; each pose's loss is its own, so
+    the fit is the same bit for bit as the whole batch at once (here 70 poses, chunks of 32)."""
+    s, kp, K, K_inv = scene(n=70, seed=6, dtype=np.float32, noise=0.03)
+    init = np.broadcast_to(TPOSE, (70, 17, 3)).astype(np.float32)
+    w = (np.random.default_rng(7).uniform(size=(70, 17)) > 0.2).astype(np.float32)
+    chunked = fit_yaw_distance(init, kp, K, K_inv, LoopConfig(), np, w)
+    monkeypatch.setattr(ipo, "GRID_ROWS", 10**6)
+    whole = fit_yaw_distance(init, kp, K, K_inv, LoopConfig(), np, w)
+    for a, b in zip(chunked, whole):
+        np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
