@@ -227,7 +227,13 @@ def main(argv=None) -> int:
     x, t, calls, _ = parity_inputs(np.concatenate([meta.clusters[s] for s in sorted(meta.clusters)]))
     parity = compare(engines.get("cpu", 1024), TorchRunner(model), x, t, PARITY_ATOL, batch=calls, names=("ONNX Runtime", "torch from the ONNX weights"))
     out = {"engine": a.engine, "threads": a.threads, "params": sum(q.numel() for q in model.parameters()), "matmul_gflops": matmul_gflops(), "parity_max_abs_eps": parity.max_error}
-    print(f"CPU float32 matmul (NumPy, 2048^3): {out['matmul_gflops']:.1f} GFLOP/s; torch threads {torch.get_num_threads()} (batch 1: one)")
+    try:
+        import threadpoolctl  # noqa: F401
+
+        blas = "NumPy's BLAS one thread at batch 1 too"
+    except ImportError:
+        blas = "NumPy's BLAS at its own thread count throughout (pip install threadpoolctl to hold it to one at batch 1)"
+    print(f"CPU float32 matmul (NumPy, 2048^3): {out['matmul_gflops']:.1f} GFLOP/s; torch and ONNX Runtime threads {a.threads or 'default'} (batch 1: one); {blas}")
     print(f"prior {a.engine}: {out['params'] / 1e6:.2f} M parameters; {parity.lines()[0]}")
     if not parity.passed:
         raise SystemExit(f"the torch network read back from {a.engine} disagrees with the engine beyond {PARITY_ATOL}")
