@@ -87,11 +87,22 @@ def test_matches_onnx_runtime(scorenet_prior, device, kind):
     require(compare(ort_eng, eng, x, mixed, ATOL, batch=100), f"{device} vs ONNX Runtime, mixed t")
 
 
-def test_split_graph_keeps_only_the_graph_of_x(scorenet_prior):
-    """The cut graph reads x and the five terms; the time embedding is gone (no t, no sin)."""
+def test_split_graphs(scorenet_prior):
+    """The graph of t reads t and makes the five terms; the graph of x reads x and the terms and
+    makes eps; the terms are the whole graph's to float32 rounding."""
     eng = SplitEngine(scorenet_prior, threads=1)
-    assert [i.name for i in eng.session.get_inputs()] == ["x", *eng.term_inputs] and len(eng.term_inputs) == 5
-    assert [o.name for o in eng.session.get_outputs()] == ["eps"]
+    assert [i.name for i in eng.of_t.get_inputs()] == ["t"] and [o.name for o in eng.of_t.get_outputs()] == eng.terms
+    assert [i.name for i in eng.of_x.get_inputs()] == ["x", *eng.terms] and len(eng.terms) == 5
+    assert [o.name for o in eng.of_x.get_outputs()] == ["eps"]
+    proto = onnx.load(str(scorenet_prior))
+    proto.graph.output.extend([onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, ["B", 64]) for name in eng.terms])
+    import onnxruntime as ort
+
+    whole = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
+    t = np.array([0.01, 0.05, 0.05, 0.1], np.float32)
+    want = whole.run(eng.terms, {"x": _poses(4, 5), "t": t})
+    for got, ref in zip(eng._terms(t), want):
+        np.testing.assert_allclose(got, ref, atol=1e-6)
 
 
 def test_time_terms_cache_is_bounded(scorenet_prior, monkeypatch):
