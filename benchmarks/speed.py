@@ -10,7 +10,8 @@ Prints, measured in this run:
 - this CPU's float32 matrix-multiply rate (NumPy, 2048^3);
 - the prior alone at batch 1 (one thread) and batch 1024: calls/s and GFLOP/s (2 flops per
   weight per pose) of torch eager and of the engines: ONNX Runtime ("cpu"), ONNX Runtime with the
-  layers of t alone computed once per t ("cpu-split") and NumPy ("cpu-numpy");
+  layers of t alone computed once per t ("cpu-split") and NumPy ("cpu-numpy"), at one t (these two
+  then reuse their terms of t, as the loop does from its second batch on);
 - the whole estimate (start and loop) at batch 1 (``--poses-batch-1`` poses one at a time, one
   thread) and at batch 1024 (1024 poses), poses/s and MPJPE (mm) on the same Human3.6M S9 poses
   (ground-truth 2D): the release's loop in eager torch (benchmarks/reference_zedo.py) and each
