@@ -3,7 +3,8 @@
     python benchmarks/breakdown.py --engine h36m [--batches 1 1024] [--poses-batch-1 8] [--settings default paper] [--clock cpu --threads 1]
 
 Each step of the estimate (the start's shortlist, IPO fits and prior calls; each iteration's
-translation solve, ray projection, prior call and reverse step; the final scoring) is wrapped in
+translation solve, ray projection, soft data step and noise estimate, prior call and reverse step;
+the final scoring) is wrapped in
 a timer that adds up its time under the step that called it (wall time, or with ``--clock cpu``
 the process's CPU time, which other work on a shared machine disturbs less; with ``--threads 1``
 it is the work done), so a line's time includes its
@@ -28,7 +29,7 @@ from settings import SETTINGS, parse_setting, setting_config  # noqa: E402
 
 from zedo.evaluation import load_h36m_eval  # noqa: E402
 from zedo.runtime import estimate, open_engine  # noqa: E402
-from zedo.runtime import ipo, lift, loop, scoring, sde, start  # noqa: E402
+from zedo.runtime import ipo, lift, loop, noise, sde, start  # noqa: E402
 
 
 CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
@@ -88,6 +89,8 @@ STEPS = [
     (lift, "run_loop", "loop"),
     (loop, "solve_translation", "solve translation"),
     (loop, "project_onto_rays", "project onto rays"),
+    (noise, "data_step", "soft data step"),
+    (noise, "denoised_residual_px", "noise estimate"),
     (lift, "reprojection_error", "final reprojection"),
     (lift, "prior_residual", "final prior residual"),
     (ipo, "_pattern_search", "pattern search"),

@@ -20,6 +20,10 @@ Modules, along the data flow (each states its shapes and units):
 - ``loop``: the iterations from a placed start; ``lift``: ``lift_batch``, one batch on the device
 - ``api``: ``estimate`` (host orchestration); ``result``: ``Estimate``; ``stream``: ``PoseStream``
 - ``commands``: the error boundary and loop options of every command; ``cli``: ``zedo-infer``
+- ``jobs``: many inputs into an output folder (chunks, ``--resume``, one bad input never stops the
+  others); ``jobs_cli``: its options; ``ray_data``: the same on Ray, and ``lift_dataset`` for a Ray
+  Dataset of poses (imported only where Ray is installed)
+- ``embed``: the Python side of the C++ wrapper and C ABI (``cpp/``)
 - ``atomic``: atomic writes; ``plot``: the picture of ``--plot``
 """
 

@@ -51,7 +51,8 @@ def estimate(keypoints, K=None, scores=None, engine=None, hypotheses: int = 1, c
 
 def _lift_rows(inputs: Inputs, engine: Engine, S: int, config: LoopConfig, batch_size: int, seed: int, progress: bool):
     """Every (pose, hypothesis) pair of ``inputs`` through ``lift_batch``: camera-frame poses
-    (n * S, 17, 3), reprojection errors (n * S,) px and prior residuals (n * S,), host arrays."""
+    (n * S, 17, 3), then reprojection errors, prior residuals and 2D noise levels (each (n * S,),
+    px, -, px), host arrays."""
     xp, meta = engine.xp, engine.meta
     to_host = getattr(xp, "asnumpy", np.asarray)
     n = len(inputs.keypoints)
@@ -62,7 +63,7 @@ def _lift_rows(inputs: Inputs, engine: Engine, S: int, config: LoopConfig, batch
     rows = np.arange(n * S)
     pose_of, hyp_of = rows // S, rows % S
     out = np.empty((n * S, NUM_JOINTS, 3))
-    reproj, residual = np.empty(n * S), np.empty(n * S)
+    reproj, residual, noise_px = np.empty(n * S), np.empty(n * S), np.empty(n * S)
     rng = xp.random.default_rng(seed) if hasattr(xp.random, "default_rng") else None
     chunks = [rows[i : i + batch_size] for i in range(0, n * S, batch_size)]
     f32 = lambda a: xp.asarray(np.ascontiguousarray(a, dtype=np.float32))  # noqa: E731
@@ -73,9 +74,9 @@ def _lift_rows(inputs: Inputs, engine: Engine, S: int, config: LoopConfig, batch
             p = pose_of[r]
             start = None if library is not None else f32(init[hyp_of[r]])
             got = lift_batch(f32(inputs.keypoints[p]), f32(inputs.scores[p]), f32(inputs.K[p]), engine, config, start, library, rng, lambda state: bar.update(1))
-            reproj[r], residual[r] = to_host(got.reprojection_px), to_host(got.residual)
+            reproj[r], residual[r], noise_px[r] = to_host(got.reprojection_px), to_host(got.residual), to_host(got.noise_px)
             out[r] = to_host(got.x + got.T[:, None, :])
-    return out, reproj, residual
+    return out, reproj, residual, noise_px
 
 
 def _placed_only(inputs: Inputs) -> Inputs:
@@ -91,16 +92,19 @@ def estimate_inputs(inputs: Inputs, engine=None, hypotheses: int = 1, config: Lo
     if not placed.any():
         raise ValueError(f"none of the {n} poses can be placed: each lacks the pelvis or a hip (joints {list(IPO_JOINTS)} need score > 0)")
     engine = as_engine(engine)
-    out, reproj, residual = _lift_rows(_placed_only(inputs), engine, S, config, batch_size, seed, progress)
+    lifted = _lift_rows(_placed_only(inputs), engine, S, config, batch_size, seed, progress)
     hyps = np.full((n, S, NUM_JOINTS, 3), np.nan)
-    criteria = [np.full((n, S), np.nan) for _ in range(2)]
-    hyps[placed] = out.reshape(-1, S, NUM_JOINTS, 3)
-    criteria[0][placed], criteria[1][placed] = reproj.reshape(-1, S), residual.reshape(-1, S)
+    reproj, residual, noise_px = (np.full((n, S), np.nan) for _ in range(3))
+    hyps[placed] = lifted[0].reshape(-1, S, NUM_JOINTS, 3)
+    for per_hyp, got in zip((reproj, residual, noise_px), lifted[1:]):
+        per_hyp[placed] = got.reshape(-1, S)
     ok = placed & np.isfinite(hyps).all(axis=(1, 2, 3))  # a prior that returned NaN or inf for a pose
     if not ok.any():
         raise RuntimeError(f"the prior returned non-finite values for every one of the {n} poses; check the prior file")
-    hyps[~ok], criteria[0][~ok], criteria[1][~ok] = np.nan, np.nan, np.nan
+    for a in (hyps, reproj, residual, noise_px):
+        a[~ok] = np.nan
     selected = np.zeros(n, dtype=np.int64)
-    selected[ok] = select_hypotheses(criteria[0][ok], criteria[1][ok], selection, np)
-    joints = hyps[np.arange(n), selected]
-    return Estimate(joints, joints[:, 0].copy(), hyps, selected, criteria[0], criteria[1], selection, ok, inputs.K, inputs.layout)
+    selected[ok] = select_hypotheses(reproj[ok], residual[ok], selection, np)
+    rows = np.arange(n)
+    joints = hyps[rows, selected]
+    return Estimate(joints, joints[:, 0].copy(), hyps, selected, reproj, residual, selection, ok, inputs.K, inputs.layout, noise_px[rows, selected])

@@ -22,6 +22,8 @@ from .atomic import atomic_path
 from .commands import add_loop_options, loop_config, run_command
 from .engines import DEVICES, open_engine
 from .formats import check_output_path, load_input, save_output, write_mmpose_json
+from .jobs import FORMAT_SUFFIX, run_fields
+from .jobs_cli import add_job_options, many_inputs, run_job_command
 from .layouts import LAYOUTS
 
 PROG = "zedo-infer"
@@ -29,10 +31,10 @@ PROG = "zedo-infer"
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=PROG, description="Lift 2D keypoints to metric 3D poses in the camera frame with ZeDO.")
-    p.add_argument("input", help="keypoints: zedo's .npz/.json (keypoints (N,J,2) px, K or image_size, optional scores, layout, frame, track), "
+    p.add_argument("input", nargs="+", help="keypoints (one, or several with --output-dir): zedo's .npz/.json (keypoints (N,J,2) px, K or image_size, optional scores, layout, frame, track), "
                    "an OpenPose output folder, MMPose's prediction .json or AlphaPose's result .json")
-    p.add_argument("-o", "--output", required=True, help="result file, .npz or .json (joints_3d (N,17,3) metres, translation (N,3), valid (N,), K, ...)")
-    p.add_argument("--output-format", choices=("zedo", "mmpose"), default="zedo", help="zedo's fields, or MMPose's per-frame JSON with keypoints_3d (default: %(default)s)")
+    p.add_argument("-o", "--output", help="result file, .npz or .json (joints_3d (N,17,3) metres, translation (N,3), valid (N,), K, ...)")
+    p.add_argument("--output-format", choices=tuple(FORMAT_SUFFIX), default="zedo", help="zedo's fields (.npz, or .json by -o's suffix), zedo's fields as JSON, or MMPose's per-frame JSON with keypoints_3d (default: %(default)s)")
     p.add_argument("--layout", choices=sorted(LAYOUTS), help="keypoint layout of the input (default: the file's, else inferred from the keypoint count; 17 means h36m17)")
     p.add_argument("--image-size", nargs=2, type=float, metavar=("W", "H"), help="image width and height in pixels: the camera when the input has no K, and the scale of mediapipe33's [0, 1] coordinates")
     p.add_argument("--device", choices=DEVICES, default="cpu", help="where an .onnx prior runs: ONNX Runtime's cpu, cuda or tensorrt execution provider; cpu-split (ONNX "
@@ -40,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_loop_options(p)
     p.add_argument("--plot", metavar="PNG", help="also draw the first poses (input 2D, reprojection, 3D front and side) to this PNG (needs matplotlib)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_job_options(p)
     return p
 
 
@@ -60,10 +63,13 @@ def check_plot_path(path, output: Path) -> Path:
 
 def run(args: argparse.Namespace) -> str:
     """Do one inference run; returns the summary line."""
-    output = check_output_path(args.output, inputs=[args.input])
+    if many_inputs(args):
+        return run_job_command(args, PROG)
+    source = args.input[0]
+    output = check_output_path(args.output, inputs=[source])
     plot = check_plot_path(args.plot, output) if args.plot else None
     config = loop_config(args)
-    inputs = load_input(args.input, layout=args.layout, image_size=args.image_size)
+    inputs = load_input(source, layout=args.layout, image_size=args.image_size)
     for note in inputs.notes:
         print(f"{PROG}: {note}", file=sys.stderr)
     engine = open_engine(args.engine, device=args.device, threads=args.threads)
@@ -82,7 +88,7 @@ def run(args: argparse.Namespace) -> str:
         if args.output_format == "mmpose":
             write_mmpose_json(output, result, inputs)
         else:
-            save_output(output, result, inputs, engine=str(args.engine), iterations=config.iterations, sampler=config.sampler, ipo=config.ipo, start_candidates=config.start_candidates, seed=args.seed)
+            save_output(output, result, inputs, **run_fields(args.engine, config, args.seed))
     n, s = result.hypotheses.shape[:2]
     err = float(np.nanmean(result.reprojection_px[np.arange(n), result.selected]))
     return f"{n} poses x {s} hypotheses, {config.iterations} iterations in {wall:.2f} s; mean reprojection error {err:.2f} px -> {output}"

@@ -2,7 +2,8 @@
 
 Every command is ``run_command(prog, parser, body, argv)``: argparse reports bad flags itself
 (exit 2); anything ``body`` raises becomes one line ``PROG: error: ...`` on stderr and exit status
-2, Ctrl-C one line and exit 130; ``ZEDO_DEBUG=1`` in the environment shows the traceback instead.
+2, Ctrl-C one line and exit 130 (saying what was kept: the KeyboardInterrupt's message, else
+nothing); ``ZEDO_DEBUG=1`` in the environment shows the traceback instead.
 Outputs are written atomically by the commands, so an error never leaves a half-written file.
 """
 
@@ -38,10 +39,10 @@ def run_command(prog: str, parser: argparse.ArgumentParser, body: Callable[[argp
     args = parser.parse_args(argv)
     try:
         body(args)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
         if os.environ.get("ZEDO_DEBUG"):
             raise
-        print(f"\n{prog}: interrupted; nothing was written", file=sys.stderr)
+        print(f"\n{prog}: interrupted; {str(e) or 'nothing was written'}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as e:  # the boundary: every failure becomes one line
         if os.environ.get("ZEDO_DEBUG"):
@@ -66,6 +67,7 @@ def add_loop_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--start-candidates", "--initial-candidates", dest="start_candidates", type=int, default=None, metavar="C",
                    help=f"with one hypothesis, start from the best of C cluster poses; 1: the mean pose, as the release (default: {d.start_candidates})")
     g.add_argument("--ipo-joints", choices=sorted(IPO_JOINT_SETS), default="torso", help="joints the IPO fits a mean-pose start on: the torso or the release's pelvis and hips (default: %(default)s)")
+    g.add_argument("--noise-px", type=float, default=None, metavar="SIGMA", help="2D noise of the keypoints, px per coordinate (a Gaussian sigma): the loop moves joints towards their rays as far as this trusts them; 0: exactly onto them, the release's step (default: estimated per pose and written to the output as noise_px)")
     g.add_argument("--batch-size", type=int, default=1024, metavar="B", help="(pose, hypothesis) pairs per prior call (default: %(default)s)")
     g.add_argument("--seed", type=int, default=0, help="seed of the sde sampler's noise (default: %(default)s)")
     g.add_argument("--threads", type=int, default=0, metavar="N", help="ONNX Runtime intra-op threads; 0: its default (default: %(default)s)")
@@ -95,6 +97,7 @@ def loop_config(args: argparse.Namespace) -> LoopConfig:
         warmup_fraction=0.0 if args.no_warmup else LoopConfig.warmup_fraction,
         start_candidates=candidates,
         ipo_joints=IPO_JOINT_SETS[args.ipo_joints],
+        noise_px=args.noise_px,
     )
 
 
@@ -106,4 +109,5 @@ def loop_argv(config: LoopConfig) -> list[str]:
         raise ValueError("these loop settings have no command-line form (ipo_joints or warmup_fraction)")
     argv = ["--iterations", str(config.iterations), "--sampler", config.sampler, "--step-scale", repr(config.step_scale), "--ipo-joints", joints]
     argv += ["--no-ipo"] if not config.ipo else ["--start-candidates", str(config.start_candidates)]
+    argv += [] if config.noise_px is None else ["--noise-px", repr(config.noise_px)]
     return argv + (["--no-warmup"] if config.warmup_fraction == 0.0 else [])

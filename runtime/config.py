@@ -44,6 +44,7 @@ class LoopConfig:
     min_score: float = 1e-4  # scores are clipped to [min_score, 1] in the translation solve (release)
     start_candidates: int = 1000  # one hypothesis starts from the best of this many cluster poses (start.choose_start; 1: the mean pose, the release's)
     start_shortlist: int = 50  # of those, the closest this many under weak perspective are placed by the IPO and judged by the prior
+    noise_px: float | None = None  # 2D noise sigma per coordinate, px, of the soft data step (zedo.runtime.noise); None: estimated per pose; 0: the release's exact step
 
     def __post_init__(self):
         _check_int("iterations", self.iterations, 1, MAX_ITERATIONS)
@@ -63,3 +64,5 @@ class LoopConfig:
         _check_float("min_score", self.min_score, 0.0, 1.0, low_open=True)
         _check_int("start_candidates", self.start_candidates, 1)
         _check_int("start_shortlist", self.start_shortlist, 1)
+        if self.noise_px is not None:
+            _check_float("noise_px", self.noise_px, 0.0, 1000.0)

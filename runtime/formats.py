@@ -38,7 +38,7 @@ INPUT_KEYS = ARRAY_KEYS + ("layout",)
 # Carried by the shipped example (its ground truth and where it came from); read past, not used.
 IGNORED_KEYS = ("joints_3d", "provenance")
 SUFFIXES = (".npz", ".json")
-RESULT_FIELDS = ("joints_3d", "translation", "valid", "K", "layout", "frame", "track", "hypotheses", "selected", "selection", "reprojection_px", "prior_residual")
+RESULT_FIELDS = ("joints_3d", "translation", "valid", "K", "layout", "frame", "track", "hypotheses", "selected", "selection", "reprojection_px", "prior_residual", "noise_px")
 
 
 def _suffix(path: Path, role: str) -> str:
@@ -125,6 +125,8 @@ def load_input(path, layout=None, image_size=None, K=None) -> Inputs:
 
 def _fields(result: Estimate, inputs: Inputs | None, extra: dict) -> dict:
     fields = {"joints_3d": result.joints_3d, "translation": result.translation, "valid": result.valid, "K": result.K, "layout": result.layout}
+    if result.noise_px is not None:
+        fields["noise_px"] = result.noise_px
     for key in ("frame", "track"):
         if inputs is not None and getattr(inputs, key) is not None:
             fields[key] = getattr(inputs, key)

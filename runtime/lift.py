@@ -25,6 +25,7 @@ class Lifted:
     T: Any  # (B, 3) metres; x + T is the camera-frame estimate
     reprojection_px: Any  # (B,) score-weighted mean reprojection error, pixels
     residual: Any  # (B,) the prior's residual at PLAUSIBILITY_T
+    noise_px: Any  # (B,) the 2D noise sigma the loop used, px (estimated, or LoopConfig.noise_px)
 
 
 def place(start, library, keypoints, scores, K, engine: Engine, config: LoopConfig):
@@ -32,7 +33,7 @@ def place(start, library, keypoints, scores, K, engine: Engine, config: LoopConf
     as is; root-relative poses (B, 17, 3), placed by ``place_start``; or None: each pose's start is
     chosen among the candidate poses ``library`` (L, 17, 3) by ``choose_start``."""
     if start is None:
-        _, x, T = choose_start(library, keypoints, scores, K, engine, config, engine.xp)
+        _, x, T = choose_start(library, keypoints, scores, K, engine, config, engine.xp, sde=engine.meta.sde)
         return x, T
     if isinstance(start, tuple):
         return start
@@ -61,7 +62,7 @@ def lift_batch(keypoints, scores, K, engine: Engine, config: LoopConfig, start=N
     ``loop.run_loop``."""
     xp, engine = engine.xp, CheckedEngine(engine)
     x, T = place(start, library, keypoints, scores, K, engine, config)
-    x, T = run_loop(x, T, keypoints, scores, K, engine, engine.meta.sde, config, xp, rng, callback)
+    x, T, noise_px = run_loop(x, T, keypoints, scores, K, engine, engine.meta.sde, config, xp, rng, callback)
     weights = scores * (scores > 0)
     reprojection = reprojection_error(x + T[:, None, :], keypoints, K, weights, xp)
-    return Lifted(x, T, reprojection, prior_residual(x, engine, PLAUSIBILITY_T, xp))
+    return Lifted(x, T, reprojection, prior_residual(x, engine, PLAUSIBILITY_T, xp), noise_px)

@@ -2,13 +2,16 @@
 
 Units and frames as ``zedo.runtime.geometry``. Per iteration (Jiang et al., WACV 2024, Alg. 1 and
 the official release): solve the translation in closed form (after a warm-up that keeps the
-start's), move every observed joint onto its camera ray, and take one reverse-time step of the
-prior (``zedo.runtime.sde.SAMPLERS``) from t_max down to t_min. Where the start comes from is
+start's), move every observed joint towards its camera ray, and take one reverse-time step of the
+prior (``zedo.runtime.sde.SAMPLERS``) from t_max down to t_min. The move is the release's exact
+projection onto the ray while the pose's 2D noise is estimated, then the soft step of
+``zedo.runtime.noise`` (``LoopConfig.noise_px``). Where the start comes from is
 ``zedo.runtime.start``'s business; this module only iterates.
 """
 
 from __future__ import annotations
 
+from . import noise
 from . import sde as sde_lib
 from .config import LoopConfig
 from .engines import Engine
@@ -28,7 +31,8 @@ def run_loop(x, T, keypoints, scores, K, engine: Engine, sde: sde_lib.SDEConfig,
     keypoints (B, 17, 2) px, scores (B, 17) in [0, 1] (0: missing), K (B, 3, 3), all arrays of
     ``xp`` in the engine's dtype. ``rng`` draws the "sde" sampler's noise. ``callback``, if given,
     receives the loop state after each iteration as a dict ``{"i", "t", "x", "T"}``. Returns
-    (x (B, 17, 3) root-relative, T (B, 3)) so that x + T is the camera-frame estimate.
+    (x (B, 17, 3) root-relative, T (B, 3), noise (B,) px) so that x + T is the camera-frame
+    estimate; noise is ``cfg.noise_px``, or the level estimated for each pose.
     """
     step = sde_lib.SAMPLERS[cfg.sampler]
     rays = keypoints_to_rays(keypoints, xp.linalg.inv(K), xp)
@@ -38,12 +42,21 @@ def run_loop(x, T, keypoints, scores, K, engine: Engine, sde: sde_lib.SDEConfig,
     B = x.shape[0]
     warmup = int(cfg.iterations * cfg.warmup_fraction)
     dt = cfg.step_scale / cfg.iterations
+    first, last = noise.window(cfg.iterations)
+    sigma = None if cfg.noise_px is None else xp.full((B,), cfg.noise_px, dtype=x.dtype)
+    residual = xp.zeros(keypoints.shape[:2], dtype=x.dtype)
     for i, t in enumerate(sde_lib.time_schedule(cfg.iterations, sde)):
         if i >= warmup:
             T = solve_translation(x, rays, w, xp)
-        x = project_onto_rays(x, T, unit_rays, mask)
+        on_rays = project_onto_rays(x, T, unit_rays, mask)
+        soft = sigma is not None and cfg.noise_px != 0
+        x = noise.data_step(x, on_rays, T, scores, K[:, 0, 0], sigma, sde_lib.marginal_std(t, sde), xp, cfg.iterations) if soft else on_rays
         eps = engine(x, xp.full((B,), t, dtype=x.dtype))
+        if sigma is None and i >= first:
+            residual += noise.denoised_residual_px(x, eps, T, keypoints, K, t, sde, xp)
+            if i == last - 1:
+                sigma = noise.noise_from_residual(residual / (last - first), mask[..., 0], xp)
         x = step(x, eps, t, dt, sde, xp, rng)
         if callback is not None:
             callback({"i": i, "t": t, "x": x, "T": T})
-    return x, solve_translation(x, rays, w, xp)
+    return x, solve_translation(x, rays, w, xp), sigma

@@ -26,3 +26,4 @@ class Estimate:
     valid: np.ndarray  # (N,) bool: False where the pose could not be placed (pelvis or a hip missing); its arrays hold NaN
     K: np.ndarray  # (N, 3, 3) the pixel intrinsics used (given, or made from the image size)
     layout: str = "h36m17"  # the keypoint layout the input came in
+    noise_px: np.ndarray | None = None  # (N,) the 2D noise sigma per coordinate, px, of the selected hypothesis: estimated per pose (LoopConfig.noise_px None) or the given one; high: trust the frame less

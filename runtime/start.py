@@ -15,10 +15,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from . import noise
 from .config import LoopConfig
 from .engines import Engine
 from .geometry import keypoints_to_rays, project_onto_rays, reprojection_error, unit
 from .ipo import fit_yaw_distance
+from .sde import SDEConfig, marginal_std
 from .scoring import PLAUSIBILITY_T, prior_residual, row_ranks
 from .skeleton import NUM_JOINTS
 
@@ -75,14 +77,17 @@ def shortlist(candidates, keypoints, mask, K_inv, size: int, xp):
     return xp.argsort(close, axis=1)[:, :size]
 
 
-def choose_start(candidates, keypoints, scores, K, engine: Engine, cfg: LoopConfig, xp, t: float = PLAUSIBILITY_T, rows: int = 1024):
+def choose_start(candidates, keypoints, scores, K, engine: Engine, cfg: LoopConfig, xp, t: float = PLAUSIBILITY_T, rows: int = 1024, sde: SDEConfig = SDEConfig()):
     """The candidate (L, 17, 3) root-relative pose each of B poses starts from, placed:
     (index (B,), x (B, 17, 3) turned by the IPO, T (B, 3)).
 
     The shortlisted candidates are each placed by the IPO on every observed joint (scores (B, 17),
     0 for missing) and ranked twice: by their reprojection error, and by the prior's residual at t
-    once their joints are moved onto their rays, as the loop's first step would. The lowest sum of
-    ranks wins (ties: the earlier candidate). ``rows`` caps the (pose, candidate) pairs fitted at once.
+    once their joints are moved towards their rays by the soft data step (``zedo.runtime.noise``)
+    at ``cfg.noise_px``, or ``noise.START_NOISE_PX`` when the loop estimates it: moved exactly,
+    noisy keypoints make the right candidate look implausible. The lowest sum of ranks wins (ties:
+    the earlier candidate). ``rows`` caps the (pose, candidate) pairs fitted at once; ``sde`` is the
+    prior's (``engine.meta.sde``).
     """
     B = keypoints.shape[0]
     mask = (scores > 0).astype(keypoints.dtype)
@@ -95,6 +100,8 @@ def choose_start(candidates, keypoints, scores, K, engine: Engine, cfg: LoopConf
     rep = lambda a: xp.repeat(a, G, axis=0)  # noqa: E731  (B, ...) -> (B * G, ...), row b * G + g
     kp, K_rep, K_inv_rep, mask_rep = rep(keypoints), rep(K), rep(K_inv), rep(mask)
     unit_rays = rep(unit(keypoints_to_rays(keypoints, K_inv, xp), xp))
+    sigma = xp.full((B * G,), noise.START_NOISE_PX if cfg.noise_px is None else cfg.noise_px, dtype=keypoints.dtype)
+    sc_rep, fx_rep = rep(scores), K_rep[:, 0, 0]
     every_joint = replace(cfg, ipo_joints=tuple(range(NUM_JOINTS)))
     err = xp.empty((B, C), dtype=keypoints.dtype)
     res = xp.empty((B, C), dtype=keypoints.dtype)
@@ -110,8 +117,10 @@ def choose_start(candidates, keypoints, scores, K, engine: Engine, cfg: LoopConf
         placed[:, c0 : c0 + g] = x.reshape((B, G) + x.shape[1:])[:, :g]
         placed_T[:, c0 : c0 + g] = T.reshape(B, G, 3)[:, :g]
         err[:, c0 : c0 + g] = reprojection_error(x + T[:, None, :], kp, K_rep, mask_rep, xp).reshape(B, G)[:, :g]
-        on_rays = project_onto_rays(x, T, unit_rays, mask_rep[..., None])
-        res[:, c0 : c0 + g] = prior_residual(on_rays, engine, t, xp).reshape(B, G)[:, :g]
+        moved = project_onto_rays(x, T, unit_rays, mask_rep[..., None])
+        if cfg.noise_px != 0:
+            moved = noise.data_step(x, moved, T, sc_rep, fx_rep, sigma, marginal_std(t, sde), xp)
+        res[:, c0 : c0 + g] = prior_residual(moved, engine, t, xp).reshape(B, G)[:, :g]
     best = xp.argmin(row_ranks(err, xp) + row_ranks(res, xp), axis=1)
     rows_b = xp.arange(B)
     return short[rows_b, best], placed[rows_b, best], placed_T[rows_b, best]

@@ -127,7 +127,8 @@ def test_detections_of_the_wrong_structure_are_named(h36m_dir):
 # ---- the command ------------------------------------------------------------------------------
 
 FIELDS = {"poses", "mpjpe", "pa_mpjpe", "pck150", "auc", "per_action_mpjpe", "engine", "prior", "subject", "every", "track",
-          "hypotheses", "selection", "dropped_frames", "seconds", "loop", "via", "layout", "image_size", "focal_scale"}
+          "hypotheses", "selection", "dropped_frames", "seconds", "loop", "via", "layout", "image_size", "focal_scale",
+          "added_noise_px", "estimated_noise_px_median"}
 
 
 def test_command_prints_a_row_and_writes_the_json(h36m_dir, tiny_prior, tmp_path, capsys):

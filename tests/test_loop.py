@@ -265,16 +265,17 @@ def test_row_ranks_count_smaller_entries_and_share_ties():
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_run_loop_with_zero_eps_ends_with_joints_on_rays(dtype):
     """With eps = 0 a step only scales the pose about the origin, which keeps it on the rays for a
-    scaled translation, so the loop must end with every observed joint on its ray."""
+    scaled translation, so the loop with the exact data step must end with every observed joint on
+    its ray."""
     s, kp, K, K_inv = scene(dtype=dtype)
     calls = []
     engine = lambda x, t: np.zeros_like(x)  # noqa: E731
     init = np.broadcast_to(TPOSE, (4, 17, 3)).astype(dtype)
     scores = np.ones((4, 17), dtype)
-    cfg = LoopConfig(iterations=20)
+    cfg = LoopConfig(iterations=20, noise_px=0.0)
     x, T = place_start(init, kp, scores, K, cfg, np)
-    x, T = run_loop(x, T, kp, scores, K, engine, sde_lib.SDEConfig(), cfg, np, callback=calls.append)
-    assert x.dtype == dtype and T.shape == (4, 3)
+    x, T, noise = run_loop(x, T, kp, scores, K, engine, sde_lib.SDEConfig(), cfg, np, callback=calls.append)
+    assert x.dtype == dtype and T.shape == (4, 3) and (noise == 0).all()
     assert [c["i"] for c in calls] == list(range(20)) and calls[-1]["t"] == pytest.approx(0.01)
     assert all(set(c) == {"i", "t", "x", "T"} for c in calls)
     u = unit(keypoints_to_rays(kp, K_inv, np), np)

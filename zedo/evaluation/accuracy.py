@@ -15,23 +15,26 @@ import numpy as np
 
 from zedo.runtime import LoopConfig, estimate, open_engine
 
-from .evalset import load_h36m_eval, runtime_input
+from .evalset import add_noise, load_h36m_eval, runtime_input
 from .scoring import score
 from .via_cli import run_zedo_infer
 
 
-def evaluate(data_dir, engine="default", subject="S9", every=64, track="gt", hypotheses=1, config=LoopConfig(), batch_size=1024, selection="prior", limit=0, progress=True, via_cli=False, threads=0, seed=0, layout="h36m17", image_size=None, focal_scale=1.0) -> dict:
+def evaluate(data_dir, engine="default", subject="S9", every=64, track="gt", hypotheses=1, config=LoopConfig(), batch_size=1024, selection="prior", limit=0, progress=True, via_cli=False, threads=0, seed=0, layout="h36m17", image_size=None, focal_scale=1.0, add_noise_px=0.0) -> dict:
     """Run ``estimate`` (or, with ``via_cli``, the installed zedo-infer command) over the evaluation
     set and score it; returns a JSON-ready dict (errors in mm, the settings, ``seconds`` of the run).
 
     ``limit`` > 0 keeps that many poses spread evenly over the set; ``engine`` a bundled prior name,
     a file, or (not with ``via_cli``) an engine object; ``threads`` ONNX Runtime's (0: its default).
     ``layout``, ``image_size`` and ``focal_scale``: how the 2D and the camera are given
-    (``evalset.runtime_input``).
+    (``evalset.runtime_input``). ``add_noise_px`` > 0 puts that much Gaussian pixel noise on the 2D
+    (``evalset.add_noise``, drawn from ``seed``).
     """
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
         raise ValueError(f"limit must be a whole number >= 0, got {limit!r}")
     data = load_h36m_eval(data_dir, subject, every, track)
+    if add_noise_px:
+        data = add_noise(data, add_noise_px, seed)
     if limit:
         data = data.take(np.linspace(0, len(data.gt) - 1, min(limit, len(data.gt))).astype(int))
     given = runtime_input(data, layout, image_size, focal_scale)
@@ -39,11 +42,12 @@ def evaluate(data_dir, engine="default", subject="S9", every=64, track="gt", hyp
     t0 = time.perf_counter()
     if via_cli:
         hyps, selected = run_zedo_infer(given, engine, hypotheses, config, batch_size, selection, seed, threads, progress)
-        others = {}
+        others, noise_px = {}, None
     else:
         res = estimate(**given, engine=eng, hypotheses=hypotheses, config=config, batch_size=batch_size, selection=selection, seed=seed, progress=progress)
         hyps, selected = res.hypotheses, res.selected
         others = {"reprojection": np.argmin(res.reprojection_px, 1), "prior": np.argmin(res.prior_residual, 1)}
+        noise_px = res.noise_px
     seconds = time.perf_counter() - t0
     out = score(hyps, selected, data, others)
     out.update(
@@ -61,5 +65,7 @@ def evaluate(data_dir, engine="default", subject="S9", every=64, track="gt", hyp
         layout=layout,
         image_size=None if image_size is None else list(image_size),
         focal_scale=focal_scale,
+        added_noise_px=add_noise_px,
+        estimated_noise_px_median=None if noise_px is None else float(np.nanmedian(noise_px)),
     )
     return out

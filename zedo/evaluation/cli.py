@@ -30,7 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", default="../shared/data/h36m", help="folder with data_3d_h36m.npz, cameras.json and the detections")
     p.add_argument("--subject", default="S9")
     p.add_argument("--every", type=int, default=64, help="every N-th frame per action and camera (1: all frames)")
-    p.add_argument("--track", choices=TRACKS, default="gt")
+    p.add_argument("--track", choices=TRACKS, default="gt", help="2D: gt (projected truth), detected (Stacked Hourglass, spine and neck/nose missing) or detected-raw (every joint the detector gives, score 1) (default: %(default)s)")
+    p.add_argument("--add-noise", type=float, default=0.0, metavar="SIGMA", help="add Gaussian noise of SIGMA px per coordinate to the 2D, drawn from --seed (default: %(default)s)")
     p.add_argument("--layout", choices=sorted(LAYOUTS), default="h36m17", help="write the 2D in this keypoint layout, as a detector of that layout would give it (the joints it shares with Human3.6M; default: %(default)s)")
     p.add_argument("--image-size", nargs=2, type=float, metavar=("W", "H"), help="give the image size instead of K (the runtime's default camera)")
     p.add_argument("--focal-scale", type=float, default=1.0, metavar="X", help="give K with both focal lengths times X (a wrong focal length; default: %(default)s)")
@@ -59,7 +60,8 @@ def check_output(path) -> Path:
 
 def format_row(r: dict) -> str:
     """One line of a result: prior, track, S, the errors, and (S > 1) the mean-hypothesis and oracle errors."""
-    s = f"{r['prior']:>8} {r['track']:>8} S={r['hypotheses']:<3} MPJPE {r['mpjpe']:6.1f}  PA-MPJPE {r['pa_mpjpe']:6.1f}  PCK150 {r['pck150']:5.1f}  AUC {r['auc']:5.1f}"
+    track = r["track"] + (f"+{r['added_noise_px']:g}px" if r.get("added_noise_px") else "")
+    s = f"{r['prior']:>8} {track:>12} S={r['hypotheses']:<3} MPJPE {r['mpjpe']:6.1f}  PA-MPJPE {r['pa_mpjpe']:6.1f}  PCK150 {r['pck150']:5.1f}  AUC {r['auc']:5.1f}"
     if "mpjpe_oracle" in r:
         s += f"  | mean-hyp {r['mpjpe_mean_hyp']:.1f}/{r['pa_mpjpe_mean_hyp']:.1f}  oracle {r['mpjpe_oracle']:.1f}/{r['pa_mpjpe_oracle']:.1f}"
     return s + f"  ({r['poses']} poses, {r['seconds']:.0f} s)"
@@ -71,7 +73,7 @@ def run(args: argparse.Namespace) -> None:
     config = loop_config(args)
     r = evaluate(args.data, args.engine, args.subject, args.every, args.track, args.hypotheses, config, args.batch_size, args.selection, args.limit,
                  progress=not args.quiet, via_cli=args.via_cli, threads=args.threads, seed=args.seed,
-                 layout=args.layout, image_size=args.image_size, focal_scale=args.focal_scale)
+                 layout=args.layout, image_size=args.image_size, focal_scale=args.focal_scale, add_noise_px=args.add_noise)
     print(format_row(r))
     if output:
         with atomic_path(output) as tmp:

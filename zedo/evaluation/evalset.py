@@ -1,9 +1,11 @@
 """The Human3.6M evaluation set: every ``every``-th frame of one subject, each camera, one 2D track.
 
 Tracks: ``gt`` (the ground-truth 3D projected with each camera's pinhole intrinsics, every joint
-observed) or ``detected`` (Stacked Hourglass detections trained on MPII only: 16 joints, no scores;
+observed), ``detected`` (Stacked Hourglass detections trained on MPII only: 16 joints, no scores;
 the joints of ``DETECTIONS_MISSING`` enter as missing, and frames with an absent detection are
-dropped). Truth in camera-frame metres, keypoints in pixels; files are read by
+dropped) or ``detected-raw`` (the same detections as a user has them: every joint the detector
+gives at score 1, only the neck/nose it lacks missing). ``add_noise`` puts Gaussian pixel noise on
+any track. Truth in camera-frame metres, keypoints in pixels; files are read by
 ``zedo.datasets.h36m``.
 """
 
@@ -19,7 +21,7 @@ from zedo.runtime.geometry import project
 from zedo.runtime.layouts import get_layout
 from zedo.runtime.skeleton import NUM_JOINTS
 
-TRACKS: tuple[str, ...] = ("gt", "detected")
+TRACKS: tuple[str, ...] = ("gt", "detected", "detected-raw")
 NECK_NOSE = 9  # the prior's joint that the detections lack
 # Detected joints that enter as missing: neck/nose (absent) and the spine (MPII has none; the
 # file's lies far from the truth and bends the torso). Measured: docs/decisions.md, Evaluation.
@@ -46,20 +48,21 @@ def load_h36m_eval(data_dir, subject: str = "S9", every: int = 64, track: str = 
     """Every ``every``-th frame of each action and camera of ``subject`` in ``data_dir`` (the
     VideoPose3D files); ``track`` "gt" or "detected". ValueError naming the argument or the file."""
     if track not in TRACKS:
-        raise ValueError(f"track must be 'gt' or 'detected', got {track!r}")
+        raise ValueError(f"track must be one of {', '.join(TRACKS)}, got {track!r}")
     if isinstance(every, bool) or not isinstance(every, int) or every < 1:
         raise ValueError(f"every must be a whole number >= 1, got {every!r}")
     data_dir = Path(data_dir)
     positions = load_positions(data_dir / POSITIONS_FILE)
     cameras = load_cameras(data_dir / CAMERAS_FILE)
-    detections = load_detections(data_dir / DETECTIONS_FILE, subject) if track == "detected" else None
+    detections = load_detections(data_dir / DETECTIONS_FILE, subject) if track != "gt" else None
+    missing = DETECTIONS_MISSING if track == "detected" else (NECK_NOSE,)
     gts, kps, scs, Ks, acts, dropped = [], [], [], [], [], 0
     for _, action, cam_id, cam, joints in iter_takes(positions, cameras, [subject], data_dir / POSITIONS_FILE):
         frames = np.arange(0, len(joints), every)
         if detections is None:
             kp, sc, ok = project(joints[frames], cam.K), np.ones((len(frames), NUM_JOINTS)), np.ones(len(frames), bool)
         else:
-            kp, sc, ok = detected_track(_camera_detections(detections, data_dir / DETECTIONS_FILE, action, cam_id, len(joints))[frames])
+            kp, sc, ok = detected_track(_camera_detections(detections, data_dir / DETECTIONS_FILE, action, cam_id, len(joints))[frames], missing)
         dropped += int((~ok).sum())
         frames, kp, sc = frames[ok], kp[ok], sc[ok]
         gts.append(joints[frames])
@@ -70,13 +73,22 @@ def load_h36m_eval(data_dir, subject: str = "S9", every: int = 64, track: str = 
     return EvalSet(np.concatenate(gts), np.concatenate(kps), np.concatenate(scs), np.concatenate(Ks), np.array(acts), dropped)
 
 
-def detected_track(d16: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def detected_track(d16: np.ndarray, missing: tuple[int, ...] = DETECTIONS_MISSING) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Detections (F, 16, 2) px -> keypoints (F, 17, 2) px with neck/nose NaN, scores (F, 17) with
-    0 on ``DETECTIONS_MISSING``, and ok (F,): the frames whose 16 joints were all detected."""
+    0 on ``missing``, and ok (F,): the frames whose 16 joints were all detected."""
     kp = np.insert(d16, NECK_NOSE, np.nan, axis=1)  # the detections' 16 joints are the 17 without neck/nose
     sc = np.ones((len(d16), NUM_JOINTS))
-    sc[:, list(DETECTIONS_MISSING)] = 0.0
+    sc[:, list(missing)] = 0.0
     return kp, sc, np.isfinite(d16).all(axis=(1, 2))
+
+
+def add_noise(data: EvalSet, sigma_px: float, seed: int = 0) -> EvalSet:
+    """``data`` with Gaussian noise of ``sigma_px`` px per coordinate on every keypoint (a detector's
+    error on clean 2D), drawn from ``seed``."""
+    if isinstance(sigma_px, bool) or not isinstance(sigma_px, (int, float)) or not 0 <= sigma_px <= 1000:
+        raise ValueError(f"added noise must be a number of pixels in [0, 1000], got {sigma_px!r}")
+    noise = np.random.default_rng(seed).normal(0.0, sigma_px, data.keypoints.shape)
+    return EvalSet(data.gt, data.keypoints + noise, data.scores, data.K, data.actions, data.dropped)
 
 
 def _camera_detections(detections: dict, path: Path, action: str, cam_id: str, frames: int) -> np.ndarray:

@@ -1,0 +1,63 @@
+"""Keypoints as noisy measurements: the per-pose 2D noise estimate and the soft data step.
+
+Units and frames as ``zedo.runtime.geometry``; noise levels are pixels per coordinate (a Gaussian
+sigma). The release moves every joint exactly onto the ray through its keypoint. With detector
+noise that pushes each pixel of error into 3D, so the data step here treats a keypoint as a
+measurement: a joint moves the fraction lambda = s_p^2 / (s_p^2 + s_m^2) of the way to its ray,
+s_p the prior's noise level at t (``sde.marginal_std``, metres) and s_m the measurement's, the
+pixel sigma back-projected to the joint's depth and divided by sqrt(score). Early, s_p >> s_m
+and the step is the release's; late, the prior corrects keypoints no body could match.
+
+The noise level is estimated per pose while the loop runs with the exact data step: the median
+over observed joints of the pixel distance between each keypoint and the projection of the
+prior's denoised pose (Tweedie: x0 = (x - std eps) / mean_coeff), averaged over a window of
+iterations. The prior's own misfit on exact 2D (``BASE_PX``) is subtracted in quadrature, so
+ground-truth 2D keeps the exact step. Constants measured: docs/decisions.md, "Noisy 2D".
+"""
+
+from __future__ import annotations
+
+from . import sde as sde_lib
+from .geometry import project
+
+BASE_PX = 6.0  # median denoised residual on exact 2D over the window: below it, the pose is exact
+GAIN = 1.1  # pixels of noise per pixel of excess residual (2D distance -> per-coordinate sigma)
+WINDOW = (0.4, 0.6)  # the estimate averages these fractions of the iterations; the soft step follows
+REF_ITERATIONS = 200  # lambda is the pull of one step of a 200-iteration loop; longer loops pull less per step
+START_NOISE_PX = 12.0  # the noise level the start's ranking assumes when the loop estimates it
+MIN_SCORE = 1e-3  # scores are floored here before dividing the measurement's variance by them
+
+
+def window(iterations: int) -> tuple[int, int]:
+    """The iterations [first, last) the estimate averages over; the soft step starts at ``last``."""
+    first, last = (int(iterations * f) for f in WINDOW)
+    return first, max(last, first + 1)
+
+
+def denoised_residual_px(x, eps, T, keypoints, K, t: float, sde: sde_lib.SDEConfig, xp):
+    """Pixel distance (B, 17) between keypoints (B, 17, 2) and the projection of the prior's
+    denoised pose: x (B, 17, 3) root-relative and eps (B, 17, 3) its predicted noise at t, T (B, 3)."""
+    x0 = (x - sde_lib.marginal_std(t, sde) * eps) / sde_lib.mean_coeff(t, sde)
+    return xp.linalg.norm(project(x0 + T[:, None, :], K, xp) - keypoints, axis=-1)
+
+
+def noise_from_residual(mean_residual, mask, xp):
+    """Noise sigma (B,) px from the window's mean residual (B, 17) px; mask (B, 17) 1 where observed
+    (at least one per pose). The median is over observed joints only: missing ones sort last."""
+    ordered = xp.sort(xp.where(mask > 0, mean_residual, xp.inf), axis=1)
+    n = mask.sum(axis=1).astype(xp.int64)[:, None]
+    median = 0.5 * (xp.take_along_axis(ordered, (n - 1) // 2, 1) + xp.take_along_axis(ordered, n // 2, 1))[:, 0]
+    return (GAIN * xp.sqrt(xp.maximum(median**2 - BASE_PX**2, 0.0))).astype(mean_residual.dtype)
+
+
+def data_step(x, on_rays, T, scores, fx, sigma_px, prior_std: float, xp, iterations: int = REF_ITERATIONS):
+    """Move root-relative joints x (B, 17, 3) towards their ray points ``on_rays`` (B, 17, 3) by the
+    measurement weight lambda (module docstring). T (B, 3) metres; scores (B, 17); fx (B,) px focal
+    lengths; sigma_px (B,) noise per pose (0: the exact step); prior_std metres. In a loop of
+    ``iterations`` steps the pull per step is 1 - (1 - lambda)^(REF_ITERATIONS / iterations), so the
+    pull over a stretch of the schedule does not depend on how finely it is cut."""
+    depth = x[..., 2] + T[:, None, 2]
+    measured = (sigma_px[:, None] * depth / fx[:, None]) ** 2 / xp.maximum(scores, MIN_SCORE)
+    keep = measured / (prior_std**2 + measured)
+    pull = 1.0 - keep ** (REF_ITERATIONS / iterations)
+    return x + pull[..., None].astype(x.dtype) * (on_rays - x)
