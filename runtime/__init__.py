@@ -13,7 +13,8 @@ Modules, along the data flow (each states its shapes and units):
 - ``sde``: the sub-VP SDE, its time schedule and samplers; ``config``: ``LoopConfig``
 - ``prior_file``: the prior file (contract, metadata, sidecar, suffixes, bundled priors)
 - ``engines``: the ``Engine`` protocol and the suffix table; ``onnxruntime_engine``,
-  ``tensorrt_engine``: the backends; ``compare``: parity of any two ``(x, t) -> eps`` runners
+  ``tensorrt_engine``, ``split_engine``, ``numpy_engine``: the backends (``onnx_proto``: an ONNX
+  file's weights and nodes without the onnx package); ``compare``: parity of any two runners
 - ``ipo``: the initial pose optimisation; ``scoring``: reprojection and prior plausibility;
   ``start``: the placed start (``place_start``, ``choose_start``)
 - ``loop``: the iterations from a placed start; ``lift``: ``lift_batch``, one batch on the device

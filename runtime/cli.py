@@ -20,12 +20,11 @@ import numpy as np
 from .api import estimate_inputs
 from .atomic import atomic_path, check_writable
 from .commands import add_loop_options, loop_config, run_command
-from .engines import open_engine
+from .engines import DEVICES, open_engine
 from .formats import check_output_path, load_input, save_output, write_mmpose_json
 from .jobs import FORMAT_SUFFIX, run_fields
 from .jobs_cli import add_job_options, many_inputs, run_job_command
 from .layouts import LAYOUTS
-from .onnxruntime_engine import DEVICES
 
 PROG = "zedo-infer"
 
@@ -38,7 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output-format", choices=tuple(FORMAT_SUFFIX), default="zedo", help="zedo's fields (.npz, or .json by -o's suffix), zedo's fields as JSON, or MMPose's per-frame JSON with keypoints_3d (default: %(default)s)")
     p.add_argument("--layout", choices=sorted(LAYOUTS), help="keypoint layout of the input (default: the file's, else inferred from the keypoint count; 17 means h36m17)")
     p.add_argument("--image-size", nargs=2, type=float, metavar=("W", "H"), help="image width and height in pixels: the camera when the input has no K, and the scale of mediapipe33's [0, 1] coordinates")
-    p.add_argument("--device", choices=DEVICES, default="cpu", help="ONNX Runtime execution provider for .onnx priors: cpu, cuda or tensorrt (default: %(default)s)")
+    p.add_argument("--device", choices=DEVICES, default="cpu", help="where an .onnx prior runs: ONNX Runtime's cpu, cuda or tensorrt execution provider; cpu-split (ONNX "
+                   "Runtime on the CPU, the layers of t alone once per t); cpu-numpy (its weights as NumPy matrix products) (default: %(default)s)")
     add_loop_options(p)
     p.add_argument("--plot", metavar="PNG", help="also draw the first poses (input 2D, reprojection, 3D front and side) to this PNG (needs matplotlib)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -11,7 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from .onnxruntime_engine import PROVIDERS
 from .prior_file import BUNDLED_PRIORS, ONNX_SUFFIXES, TENSORRT_SUFFIXES, PriorMeta, bundled_prior_path
+
+
+NUMPY_DEVICE, SPLIT_DEVICE = "cpu-numpy", "cpu-split"
+DEVICES: tuple[str, ...] = (*PROVIDERS, SPLIT_DEVICE, NUMPY_DEVICE)  # what --device takes
 
 
 @runtime_checkable
@@ -26,6 +31,14 @@ class Engine(Protocol):
 
 
 def _open_onnx(path: Path, device: str, threads: int) -> Engine:
+    if device == NUMPY_DEVICE:
+        from .numpy_engine import NumpyEngine
+
+        return NumpyEngine(path, threads=threads)
+    if device == SPLIT_DEVICE:
+        from .split_engine import SplitEngine
+
+        return SplitEngine(path, threads=threads)
     from .onnxruntime_engine import OnnxRuntimeEngine
 
     return OnnxRuntimeEngine(path, device=device, threads=threads)
@@ -41,8 +54,10 @@ def _open_tensorrt(path: Path, device: str, threads: int) -> Engine:
     return TensorRTEngine(path)
 
 
-# File suffix -> opener(path, device, threads). The device table of ONNX Runtime is
-# ``onnxruntime_engine.PROVIDERS``.
+# File suffix -> opener(path, device, threads). An .onnx prior runs on ONNX Runtime with one of its
+# execution providers (``onnxruntime_engine.PROVIDERS``); on ``SPLIT_DEVICE``: ONNX Runtime's CPU
+# provider with the t-only layers cut out and computed once per t (``split_engine``); or on
+# ``NUMPY_DEVICE``: its weights as NumPy matrix products (``numpy_engine``).
 OPENERS = {**{s: _open_onnx for s in ONNX_SUFFIXES}, **{s: _open_tensorrt for s in TENSORRT_SUFFIXES}}
 
 
@@ -50,9 +65,13 @@ def open_engine(engine: str | Path | None = None, device: str = "cpu", threads: 
     """Open a prior by bundled name (``default``, ``h36m``) or path (.onnx, .trt/.engine/.plan).
 
     None means the bundled default prior. ``device`` is an ONNX Runtime execution provider
-    ("cpu", "cuda", "tensorrt"); ``threads`` its intra-op threads (0: its default). Unknown names,
+    ("cpu", "cuda", "tensorrt"; ``threads`` its intra-op threads, 0: its default), "cpu-split"
+    (ONNX Runtime on the CPU, t-only layers once per t; ``threads`` as "cpu") or "cpu-numpy" (the
+    prior's weights as NumPy matrix products; ``threads`` must be 0). Unknown names,
     missing files and unknown suffixes raise ValueError (FileNotFoundError for a missing path).
     """
+    if device not in DEVICES:
+        raise ValueError(f"device must be one of {', '.join(DEVICES)}, got {device!r}")
     text = "default" if engine is None else str(engine)
     if text in BUNDLED_PRIORS:
         return _open_onnx(bundled_prior_path(text), device, threads)

@@ -12,6 +12,7 @@ from conftest import TPOSE, project, synthetic_poses
 from zedo.runtime import sde as sde_lib
 from zedo.runtime.config import LoopConfig
 from zedo.runtime.geometry import keypoints_to_rays, project_onto_rays, solve_translation, unit, yaw_matrices
+from zedo.runtime import ipo
 from zedo.runtime.ipo import fit_yaw_distance
 from zedo.runtime.loop import run_loop
 from zedo.runtime.scoring import row_ranks
@@ -78,6 +79,26 @@ def test_solve_translation_recovers_planted_translation(dtype, weighting):
     T = solve_translation(s["pose"].astype(dtype), rays, w.astype(dtype), np)
     assert T.shape == (6, 3) and T.dtype == dtype
     np.testing.assert_allclose(T, s["translation"], atol=100 * TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_solve_translation_is_the_least_squares_solution_of_the_releases_system(dtype):
+    """Off the rays (noisy joints, missing ones): the closed form is the least-squares solution of
+    the release's 34 x 3 system, rows [-w, 0, w r_x] T = w (X - r_x Z) and likewise for y."""
+    s, kp, K, K_inv = scene(n=6, seed=4, dtype=dtype)
+    rays = keypoints_to_rays(kp, K_inv, np)
+    rng = np.random.default_rng(5)
+    pose = s["pose"] + 0.05 * rng.standard_normal(s["pose"].shape)
+    w = rng.uniform(0.05, 1.0, (6, 17)) * (rng.uniform(size=(6, 17)) > 0.3)
+    w[:, :3] = 1.0
+    T = solve_translation(pose.astype(dtype), rays, w.astype(dtype), np)
+    r = rays.astype(np.float64)
+    for b in range(6):
+        zero = np.zeros(17)
+        A = np.concatenate([np.stack([-w[b], zero, w[b] * r[b, :, 0]], -1), np.stack([zero, -w[b], w[b] * r[b, :, 1]], -1)])
+        rhs = np.concatenate([w[b] * (pose[b, :, 0] - r[b, :, 0] * pose[b, :, 2]), w[b] * (pose[b, :, 1] - r[b, :, 1] * pose[b, :, 2])])
+        want = np.linalg.lstsq(A, rhs, rcond=None)[0]
+        np.testing.assert_allclose(T[b], want * np.sign(want[2]), atol=TOL[dtype])
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -165,6 +186,19 @@ def test_initial_pose_optimisation_recovers_planted_yaw_and_distance(dtype, yaw_
     ipo = [0, 1, 4]
     cam = (pose + T[:, None]).astype(np.float64)
     assert np.abs(project(cam[:, ipo], s["K"]) - s["keypoints"][:, ipo]).max() < 0.01  # pixels
+
+
+def test_ipo_grid_in_chunks_is_bit_identical(monkeypatch):
+    """The grid is evaluated GRID_ROWS poses at a time on the CPU; each pose's loss is its own, so
+    the fit is the same bit for bit as the whole batch at once (here 70 poses, chunks of 32)."""
+    s, kp, K, K_inv = scene(n=70, seed=6, dtype=np.float32, noise=0.03)
+    init = np.broadcast_to(TPOSE, (70, 17, 3)).astype(np.float32)
+    w = (np.random.default_rng(7).uniform(size=(70, 17)) > 0.2).astype(np.float32)
+    chunked = fit_yaw_distance(init, kp, K, K_inv, LoopConfig(), np, w)
+    monkeypatch.setattr(ipo, "GRID_ROWS", 10**6)
+    whole = fit_yaw_distance(init, kp, K, K_inv, LoopConfig(), np, w)
+    for a, b in zip(chunked, whole):
+        np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

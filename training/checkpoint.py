@@ -1,4 +1,5 @@
-"""Load a trained prior from a checkpoint: ours (``zedo-prior-v1``) or the official ZeDO release.
+"""Load a trained prior from a checkpoint: ours (``zedo-prior-v1``) or the official ZeDO release;
+or the network back from an FP32 ONNX prior's weights (``load_onnx_prior``).
 
 ``load_prior`` returns the score network (eval mode, EMA weights by default) and a ``PriorInfo``
 holding what the exported prior's metadata needs: SDE, network widths, clusters (the candidate
@@ -22,7 +23,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from zedo.runtime.prior_file import PriorMeta, check_clusters
+from zedo.runtime.onnx_proto import read_onnx, torch_parameters
+from zedo.runtime.prior_file import META_KEY, PriorMeta, check_clusters
 from zedo.runtime.sde import SDEConfig
 from zedo.runtime.skeleton import NUM_JOINTS
 
@@ -95,6 +97,27 @@ def load_prior(path_or_obj, use_ema: bool = True, clusters=None) -> tuple[ScoreN
         given = load_clusters(clusters) if isinstance(clusters, (str, Path)) else check_clusters(clusters, "clusters")
         info = replace(info, clusters=given)
     return model.eval(), info
+
+
+def load_onnx_prior(path) -> tuple[ScoreNet, PriorMeta]:
+    """The network of an FP32 ONNX prior (zedo-export's) as a ``ScoreNet`` in eval mode on the CPU,
+    and its metadata: the weights are the file's initializers, which carry the network's parameter
+    names. Lets torch code (the release's loop in ``benchmarks/``) run a shipped prior without its
+    checkpoint (parameters that share an initializer are found through the graph's nodes:
+    ``zedo.runtime.onnx_proto.torch_parameters``). FileNotFoundError, or ValueError naming the file
+    for anything else.
+    """
+    path = Path(path)
+    contents = read_onnx(path)
+    if META_KEY not in contents.metadata:
+        raise ValueError(f"{path}: no zedo metadata in the ONNX file; export it with zedo-export")
+    meta = PriorMeta.from_json(contents.metadata[META_KEY], source=str(path))
+    if meta.precision != "fp32":
+        raise ValueError(f"{path}: the prior is {meta.precision}; only an FP32 prior's weights are the network's")
+    model = _new_model(_dataclass_from(PriorConfig, meta.prior_config, str(path), "prior_config"), str(path))
+    weights = torch_parameters(contents, model.state_dict())
+    _load_state(model, {k: torch.from_numpy(v.copy()) for k, v in weights.items()}, str(path), "its weight set")
+    return model.eval(), meta
 
 
 def load_clusters(path: str | Path) -> dict[int, np.ndarray]:

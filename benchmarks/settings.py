@@ -1,0 +1,42 @@
+"""The zedo settings the speed benchmarks run, as zedo-infer flags: one table to add a row to.
+
+A setting is ``NAME=FLAGS`` on a benchmark's command line (``--settings fast="--iterations 200"``)
+or a row of ``SETTINGS``; FLAGS are zedo-infer's loop options (``zedo.runtime.commands``) and
+``--device``, parsed by the same code as the command's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+
+from zedo.runtime.commands import add_loop_options, loop_config
+from zedo.runtime.engines import DEVICES
+
+# Name -> zedo-infer flags. "default" is whatever zedo's defaults are; "paper" the release's
+# settings (1000 iterations from the mean pose, one start candidate).
+SETTINGS: dict[str, str] = {
+    "default": "",
+    "paper": "--iterations 1000 --start-candidates 1",
+    "default-split": "--device cpu-split",
+    "default-numpy": "--device cpu-numpy",
+}
+
+
+def parse_setting(text: str) -> tuple[str, str]:
+    """(name, flags) of ``NAME=FLAGS`` or of a row of ``SETTINGS``; ValueError for an unknown name."""
+    name, sep, flags = text.partition("=")
+    if sep:
+        return name, flags
+    if name not in SETTINGS:
+        raise ValueError(f"unknown setting {name!r}: give NAME=FLAGS or one of {', '.join(SETTINGS)}")
+    return name, SETTINGS[name]
+
+
+def setting_config(flags: str):
+    """(LoopConfig, device) of zedo-infer flags; argparse exits on a bad flag, ValueError for a bad value."""
+    p = argparse.ArgumentParser(prog="setting", add_help=False)
+    p.add_argument("--device", choices=DEVICES, default="cpu")
+    add_loop_options(p)
+    args = p.parse_args(shlex.split(flags))
+    return loop_config(args), args.device
