@@ -26,6 +26,10 @@ if [[ $what == all || $what == noisy ]]; then
   R=noisy
   run "$R/h36m-gt" --engine h36m
   run "$R/default-gt" --engine default
+  for sigma in 5 10; do
+    run "$R/h36m-gt-noise$sigma" --engine h36m --add-noise "$sigma"
+    run "$R/h36m-gt-noise$sigma-exact" --engine h36m --add-noise "$sigma" --noise-px 0
+  done
   for sigma in 5 10; do run "$R/default-gt-noise$sigma" --engine default --add-noise "$sigma"; done
   run "$R/default-detected-raw" --engine default --track detected-raw
   run "$R/default-detected-raw-S5" --engine default --track detected-raw --hypotheses 5
