@@ -17,13 +17,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .api import estimate_inputs
 from .atomic import atomic_path
 from .commands import add_loop_options, loop_config, run_command
 from .engines import open_engine
 from .formats import check_output_path, load_input, save_output, write_mmpose_json
 from .layouts import LAYOUTS
 from .onnxruntime_engine import DEVICES
+from .plot import ANIMATION_SUFFIXES, animation_writer, plot_inputs
+from .tracks import lift_inputs
 
 PROG = "zedo-infer"
 
@@ -38,23 +39,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--image-size", nargs=2, type=float, metavar=("W", "H"), help="image width and height in pixels: the camera when the input has no K, and the scale of mediapipe33's [0, 1] coordinates")
     p.add_argument("--device", choices=DEVICES, default="cpu", help="ONNX Runtime execution provider for .onnx priors: cpu, cuda or tensorrt (default: %(default)s)")
     add_loop_options(p)
-    p.add_argument("--plot", metavar="PNG", help="also draw the first poses (input 2D, reprojection, 3D front and side) to this PNG (needs matplotlib)")
+    p.add_argument("--per-frame", action="store_true", help="lift every pose on its own even when the input has frame indices (default: such a video input runs in the stream mode)")
+    p.add_argument("--plot", metavar="FILE", help="also draw the first poses (input 2D, reprojection, 3D front and side) to this PNG, or a video input's first track to a .gif or .mp4 (needs matplotlib)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
 
 def check_plot_path(path, output: Path) -> Path:
-    """The ``--plot`` path, checked before the run: a .png that is not the output, with matplotlib
-    installed. ValueError (RuntimeError for matplotlib) naming what is wrong."""
+    """The ``--plot`` path, checked before the run: a .png (or an animation, ``plot.animation_writer``)
+    that is not the output, with matplotlib installed. ValueError (RuntimeError for matplotlib)
+    naming what is wrong."""
     path = Path(path)
-    if path.suffix.lower() != ".png":
-        raise ValueError(f"{path}: --plot writes a PNG; name a .png file")
+    if path.suffix.lower() not in (".png",) + ANIMATION_SUFFIXES:
+        raise ValueError(f"{path}: --plot writes a .png, or a {' or '.join(ANIMATION_SUFFIXES)} animation of a video input")
     if path.resolve() == output.resolve():
         raise ValueError(f"{path}: --plot and -o name the same file")
     try:
         import matplotlib  # noqa: F401
     except ImportError:
         raise RuntimeError("--plot needs matplotlib: pip install matplotlib (or zedo[viz])") from None
+    if path.suffix.lower() in ANIMATION_SUFFIXES:
+        animation_writer(path)
     return path
 
 
@@ -68,7 +73,7 @@ def run(args: argparse.Namespace) -> str:
         print(f"{PROG}: {note}", file=sys.stderr)
     engine = open_engine(args.engine, device=args.device, threads=args.threads)
     start = time.perf_counter()
-    result = estimate_inputs(inputs, engine, args.hypotheses, config, args.batch_size, args.selection, args.seed, progress=not args.quiet)
+    result = lift_inputs(inputs, engine, args.hypotheses, config, args.batch_size, args.selection, args.seed, not args.quiet, args.per_frame, plot, str(args.input))
     wall = time.perf_counter() - start
     if not result.valid.all():
         print(f"{PROG}: {int((~result.valid).sum())} of {len(result.valid)} poses could not be lifted (pelvis or a hip missing, or the prior's output not finite): written with valid = 0 and NaN joints", file=sys.stderr)
@@ -76,9 +81,7 @@ def run(args: argparse.Namespace) -> str:
     # either leaves neither.
     with atomic_path(plot) if plot else nullcontext() as plot_tmp:
         if plot:
-            from .plot import plot_estimates
-
-            plot_estimates(plot_tmp, result.joints_3d, np.where(inputs.scores[..., None] > 0, inputs.keypoints, np.nan), inputs.K)
+            plot_inputs(plot_tmp, inputs, result.joints_3d)
         if args.output_format == "mmpose":
             write_mmpose_json(output, result, inputs)
         else:
