@@ -40,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", choices=DEVICES, default="cpu", help="ONNX Runtime execution provider for .onnx priors: cpu, cuda or tensorrt (default: %(default)s)")
     add_loop_options(p)
     p.add_argument("--per-frame", action="store_true", help="lift every pose on its own even when the input has frame indices (default: such a video input runs in the stream mode)")
+    p.add_argument("--no-filter", action="store_true", help="stream mode without its One-Euro filter (for clean 2D such as motion capture; the filter is tuned for detectors)")
     p.add_argument("--plot", metavar="FILE", help="also draw the first poses (input 2D, reprojection, 3D front and side) to this PNG, or a video input's first track to a .gif or .mp4 (needs matplotlib)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
@@ -51,7 +52,7 @@ def check_plot_path(path, output: Path) -> Path:
     naming what is wrong."""
     path = Path(path)
     if path.suffix.lower() not in (".png",) + ANIMATION_SUFFIXES:
-        raise ValueError(f"{path}: --plot writes a .png, or a {' or '.join(ANIMATION_SUFFIXES)} animation of a video input")
+        raise ValueError(f"{path}: --plot writes a PNG (.png), or a {' or '.join(ANIMATION_SUFFIXES)} animation of a video input")
     if path.resolve() == output.resolve():
         raise ValueError(f"{path}: --plot and -o name the same file")
     try:
@@ -73,7 +74,7 @@ def run(args: argparse.Namespace) -> str:
         print(f"{PROG}: {note}", file=sys.stderr)
     engine = open_engine(args.engine, device=args.device, threads=args.threads)
     start = time.perf_counter()
-    result = lift_inputs(inputs, engine, args.hypotheses, config, args.batch_size, args.selection, args.seed, not args.quiet, args.per_frame, plot, str(args.input))
+    result = lift_inputs(inputs, engine, args.hypotheses, config, args.batch_size, args.selection, args.seed, not args.quiet, args.per_frame, plot, str(args.input), args.no_filter)
     wall = time.perf_counter() - start
     if not result.valid.all():
         print(f"{PROG}: {int((~result.valid).sum())} of {len(result.valid)} poses could not be lifted (pelvis or a hip missing, or the prior's output not finite): written with valid = 0 and NaN joints", file=sys.stderr)

@@ -94,7 +94,7 @@ class Streams:
         self.filters = [None if c is None else OneEuroFilter(c, size, shape) for c, shape in ((stream_config.joints_filter, (NUM_JOINTS, 3)), (stream_config.translation_filter, (1, 3)))]
 
     def reset(self, rows=slice(None)) -> None:
-        """Forget ``rows`` (all by default): their next frame starts afresh."""
+        """Forget ``rows`` (all by default): their next frame starts afresh, unfiltered."""
         self.live[rows] = False
         for f in self.filters:
             if f is not None:
@@ -144,9 +144,9 @@ class Streams:
             x[cold], T[cold], reproj[cold], residual[cold] = self._lift(kp[cold], sc[cold], K[cold], None, False)
         ok = valid & np.isfinite(x).all(axis=(1, 2)) & np.isfinite(T).all(axis=1)
         self.x[rows[ok]], self.T[rows[ok]] = x[ok], T[ok]
-        self.reset(rows[~ok])
-        self.reset(rows[cold & ok])
-        self.live[rows[ok]] = True
+        # A lost track's next frame starts afresh; the filter runs on across (only reset() clears
+        # it), so a fresh start does not jump (docs/decisions.md, "Stream mode").
+        self.live[rows] = ok
         self.age[rows] = np.where(cold, 1, self.age[rows] + 1)
         joints, trans = self._filtered(rows[ok], x[ok], T[ok], np.asarray(frame, np.float64)[ok] / self.stream_config.fps)
         out_j, out_t = np.full((n, NUM_JOINTS, 3), np.nan), np.full((n, 3), np.nan)

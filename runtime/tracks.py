@@ -80,10 +80,10 @@ def is_video(inputs: Inputs) -> bool:
     return len(np.unique(track)) < len(track)
 
 
-def lift_inputs(inputs: Inputs, engine, hypotheses: int = 1, config: LoopConfig = LoopConfig(), batch_size: int = 1024, selection: str = "prior", seed: int = 0, progress: bool = False, per_frame: bool = False, animation=None, source: str = "input") -> Estimate:
+def lift_inputs(inputs: Inputs, engine, hypotheses: int = 1, config: LoopConfig = LoopConfig(), batch_size: int = 1024, selection: str = "prior", seed: int = 0, progress: bool = False, per_frame: bool = False, animation=None, source: str = "input", no_filter: bool = False) -> Estimate:
     """``zedo-infer``'s lift: a video input (``is_video``) through ``lift_tracks``, anything else (or
     ``per_frame``) through ``api.estimate_inputs``. ``animation``: the --plot path, whose .gif or
-    .mp4 needs the stream mode. ValueError naming what does not fit (several hypotheses of a video)."""
+    .mp4 needs the stream mode; ``no_filter`` drops the stream's filters. ValueError naming what does not fit (several hypotheses of a video)."""
     video = is_video(inputs) and not per_frame
     if animation is not None and str(animation).lower().endswith((".gif", ".mp4")) and not video:
         raise ValueError(f"{animation}: an animation draws a video input (frame and track indices) in the stream mode; draw a .png, or drop --per-frame")
@@ -91,4 +91,5 @@ def lift_inputs(inputs: Inputs, engine, hypotheses: int = 1, config: LoopConfig 
         return estimate_inputs(inputs, engine, hypotheses, config, batch_size, selection, seed, progress)
     if hypotheses != 1:
         raise ValueError(f"{source}: a video input (frame indices) runs in the stream mode, one hypothesis per pose; drop --hypotheses or add --per-frame")
-    return lift_tracks(inputs, engine, config, batch_size=batch_size, progress=progress, source=source)
+    stream = StreamConfig(joints_filter=None, translation_filter=None) if no_filter else StreamConfig()
+    return lift_tracks(inputs, engine, config, stream, batch_size, progress, source)
