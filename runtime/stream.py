@@ -22,9 +22,12 @@ from .filters import OneEuroConfig, OneEuroFilter
 from .geometry import keypoints_to_rays, reprojection_error, solve_translation
 from .lift import lift_batch
 from .loop import translation_weights
-from .skeleton import NUM_JOINTS
+from .skeleton import NUM_JOINTS, bone_lengths
 from .start import start_library
 from .validation import validate_inputs
+
+
+SIZE_TOLERANCE = 0.1
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,7 @@ class Streams:
         self.x = np.zeros((size, NUM_JOINTS, 3), np.float32)
         self.T = np.zeros((size, 3), np.float32)
         self.live = np.zeros(size, bool)
+        self.size = np.ones(size)  # each stream's skeleton size (sum of bone lengths, metres) at its last fresh start
         self.age = np.zeros(size, np.int64)  # frames since each stream's last fresh start
         self.filters = [None if c is None else OneEuroFilter(c, size, shape) for c, shape in ((stream_config.joints_filter, (NUM_JOINTS, 3)), (stream_config.translation_filter, (1, 3)))]
 
@@ -103,7 +107,11 @@ class Streams:
     def _warm_start(self, keypoints, scores, K, rows):
         """The previous poses of ``rows`` placed on the new rays: (x, T, fits) where fits (n,) is
         the reprojection error in body sizes (how far the previous pose is from the new 2D)."""
-        x = self.x[rows]
+        # The person's size is kept from the fresh start: a short loop can grow or shrink a pose a
+        # little each frame, which compounds over a video (docs/decisions.md, "Stream mode").
+        size, ref = bone_lengths(self.x[rows]).sum(-1), self.size[rows]
+        kept = np.clip(size, ref * (1 - SIZE_TOLERANCE), ref * (1 + SIZE_TOLERANCE))
+        x = self.x[rows] * (kept / size)[:, None, None].astype(np.float32)
         w = translation_weights(scores, self.config, np)
         T = solve_translation(x, keypoints_to_rays(keypoints, np.linalg.inv(K), np), w, np)
         err = reprojection_error(x + T[:, None, :], keypoints, K, (scores > 0).astype(np.float32), np)
@@ -147,6 +155,7 @@ class Streams:
         # A lost track's next frame starts afresh; the filter runs on across (only reset() clears
         # it), so a fresh start does not jump (docs/decisions.md, "Stream mode").
         self.live[rows] = ok
+        self.size[rows[cold & ok]] = bone_lengths(x[cold & ok]).sum(-1)
         self.age[rows] = np.where(cold, 1, self.age[rows] + 1)
         joints, trans = self._filtered(rows[ok], x[ok], T[ok], np.asarray(frame, np.float64)[ok] / self.stream_config.fps)
         out_j, out_t = np.full((n, NUM_JOINTS, 3), np.nan), np.full((n, 3), np.nan)

@@ -124,3 +124,17 @@ def test_refresh_every_restarts_on_schedule(engine):
     s = trajectory(5)
     stream = PoseStream(engine, K=K_CAM, config=FAST, stream_config=StreamConfig(warm_iterations=5, refresh_every=2, joints_filter=OneEuroConfig(min_cutoff=2.0)))
     assert [stream.update(kp).warm for kp in s["keypoints"]] == [False, True, False, True, False]
+
+
+def test_a_stream_keeps_the_size_of_its_fresh_start(make_prior):
+    """A prior that lets every step inflate the pose (eps = 0): the stream clamps each warm start to
+    within SIZE_TOLERANCE of the fresh start's size, so 30 frames cannot compound the growth."""
+    from zedo.runtime.skeleton import bone_lengths
+    from zedo.runtime.stream import SIZE_TOLERANCE
+
+    s = trajectory(30)
+    stream = PoseStream(open_engine(make_prior("zero"), threads=1), K=K_CAM, config=FAST, stream_config=StreamConfig(warm_iterations=5, joints_filter=None, translation_filter=None))
+    sizes = [bone_lengths(stream.update(kp).joints_3d).sum() for kp in s["keypoints"]]
+    one_frame = sizes[1] / sizes[0]
+    assert one_frame > 1.05  # the prior does inflate a warm frame
+    assert max(sizes) / sizes[0] <= (1 + SIZE_TOLERANCE) * one_frame * 1.01
