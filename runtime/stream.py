@@ -127,14 +127,11 @@ class Streams:
         h = self._host
         return h(got.x), h(got.T), h(got.reprojection_px), h(got.residual)
 
-    def step(self, rows, keypoints, scores, K, valid, frame) -> Step:
-        """Advance the streams ``rows`` (n,) distinct indices by one frame each: keypoints (n, 17, 2)
-        px, scores (n, 17), K (n, 3, 3), valid (n,) (False: pelvis or a hip missing), frame (n,) the
-        frame index (increasing per stream; the filter's clock at ``StreamConfig.fps``)."""
-        rows = np.asarray(rows)
+    def _advance(self, rows, kp, sc, K, valid):
+        """Lift one frame of each of ``rows``: warm where the stream is live and the previous pose
+        still fits, fresh otherwise. Returns x (n, 17, 3), T (n, 3), reprojection and residual
+        (n,) (NaN where not valid) and the warm mask (n,)."""
         n = len(rows)
-        kp, sc, K = (np.asarray(a, np.float32) for a in (keypoints, scores, K))
-        valid = np.asarray(valid, bool)
         warm = valid & self.live[rows]
         if self.stream_config.refresh_every:
             warm &= self.age[rows] < self.stream_config.refresh_every
@@ -144,25 +141,36 @@ class Streams:
             sx, sT, fit = self._warm_start(kp[warm], sc[warm], K[warm], rows[warm])
             keep = fit <= self.stream_config.lost_fit
             warm[np.flatnonzero(warm)[~keep]] = False
-            sx, sT = sx[keep], sT[keep]
             if keep.any():
-                x[warm], T[warm], reproj[warm], residual[warm] = self._lift(kp[warm], sc[warm], K[warm], (sx, sT), True)
+                x[warm], T[warm], reproj[warm], residual[warm] = self._lift(kp[warm], sc[warm], K[warm], (sx[keep], sT[keep]), True)
         cold = valid & ~warm
         if cold.any():
             x[cold], T[cold], reproj[cold], residual[cold] = self._lift(kp[cold], sc[cold], K[cold], None, False)
+        return x, T, reproj, residual, warm
+
+    def step(self, rows, keypoints, scores, K, valid, frame) -> Step:
+        """Advance the streams ``rows`` (n,) distinct indices by one frame each: keypoints (n, 17, 2)
+        px, scores (n, 17), K (n, 3, 3), valid (n,) (False: pelvis or a hip missing), frame (n,) the
+        frame index (increasing per stream; the filter's clock at ``StreamConfig.fps``)."""
+        rows = np.asarray(rows)
+        if len(np.unique(rows)) != len(rows):
+            raise ValueError(f"Streams.step: rows must be distinct stream indices, got {rows.tolist()}")
+        kp, sc, K = (np.asarray(a, np.float32) for a in (keypoints, scores, K))
+        valid = np.asarray(valid, bool)
+        x, T, reproj, residual, warm = self._advance(rows, kp, sc, K, valid)
         ok = valid & np.isfinite(x).all(axis=(1, 2)) & np.isfinite(T).all(axis=1)
+        fresh = ok & ~warm
         self.x[rows[ok]], self.T[rows[ok]] = x[ok], T[ok]
         # A lost track's next frame starts afresh; the filter runs on across (only reset() clears
         # it), so a fresh start does not jump (docs/decisions.md, "Stream mode").
         self.live[rows] = ok
-        self.size[rows[cold & ok]] = bone_lengths(x[cold & ok]).sum(-1)
-        self.age[rows] = np.where(cold, 1, self.age[rows] + 1)
+        self.size[rows[fresh]] = bone_lengths(x[fresh]).sum(-1)
+        self.age[rows] = np.where(valid & ~warm, 1, self.age[rows] + 1)
         joints, trans = self._filtered(rows[ok], x[ok], T[ok], np.asarray(frame, np.float64)[ok] / self.stream_config.fps)
-        out_j, out_t = np.full((n, NUM_JOINTS, 3), np.nan), np.full((n, 3), np.nan)
+        out_j = np.full((len(rows), NUM_JOINTS, 3), np.nan)
         out_j[ok] = joints + trans[:, None, :]
-        out_t[ok] = out_j[ok, 0]
         reproj[~ok], residual[~ok] = np.nan, np.nan
-        return Step(out_j, out_t, ok, warm & ok, reproj, residual)
+        return Step(out_j, out_j[:, 0].copy(), ok, warm & ok, reproj, residual)
 
     def _filtered(self, rows, x, T, seconds):
         """Root-relative joints (n, 17, 3) and translations (n, 3) through the filters, float64."""

@@ -105,6 +105,8 @@ def test_streams_advance_together_in_one_prior_call_per_iteration(engine):
     together = [batched.step(np.arange(3), s["keypoints"][k] + offsets[:, None], np.ones((3, 17)), np.broadcast_to(K_CAM, (3, 3, 3)), np.ones(3, bool), [k] * 3) for k in range(3)]
     # The warm frames: one call per iteration for all three streams, plus the final plausibility call.
     assert calls[-(WARM.warm_iterations + 1):] == [3] * (WARM.warm_iterations + 1)
+    with pytest.raises(ValueError, match="distinct"):
+        batched.step([0, 0], s["keypoints"][:2], np.ones((2, 17)), np.broadcast_to(K_CAM, (2, 3, 3)), np.ones(2, bool), [3, 3])
     for i in range(3):
         alone = PoseStream(engine, K=K_CAM, config=FAST, stream_config=WARM)
         for k in range(3):
