@@ -1,7 +1,8 @@
 """zedo.runtime: torch-free ZeDO inference over NumPy (CPU) or CuPy (GPU) buffers.
 
 Public API (pinned by tests/test_public_api.py): ``estimate`` lifts 2D keypoints to metric 3D
-poses; ``PoseStream`` lifts one person frame by frame; ``open_engine`` opens a prior (bundled name,
+poses; ``PoseStream`` lifts one person frame by frame, each frame started from the last
+(``StreamConfig``); ``open_engine`` opens a prior (bundled name,
 .onnx, or TensorRT plan); ``LoopConfig`` and ``SDEConfig`` configure the loop; ``load_input`` /
 ``save_output`` read and write the file formats of ``zedo-infer``.
 
@@ -18,13 +19,15 @@ Modules, along the data flow (each states its shapes and units):
 - ``ipo``: the initial pose optimisation; ``scoring``: reprojection and prior plausibility;
   ``start``: the placed start (``place_start``, ``choose_start``)
 - ``loop``: the iterations from a placed start; ``lift``: ``lift_batch``, one batch on the device
-- ``api``: ``estimate`` (host orchestration); ``result``: ``Estimate``; ``stream``: ``PoseStream``
+- ``api``: ``estimate`` (host orchestration); ``result``: ``Estimate``
+- ``stream``: the stream mode (``Streams``, ``PoseStream``, ``StreamConfig``); ``filters``: the
+  One-Euro filter; ``tracks``: a video input's tracks through the stream mode (``lift_tracks``)
 - ``commands``: the error boundary and loop options of every command; ``cli``: ``zedo-infer``
 - ``jobs``: many inputs into an output folder (chunks, ``--resume``, one bad input never stops the
   others); ``jobs_cli``: its options; ``ray_data``: the same on Ray, and ``lift_dataset`` for a Ray
   Dataset of poses (imported only where Ray is installed)
 - ``embed``: the Python side of the C++ wrapper and C ABI (``cpp/``)
-- ``atomic``: atomic writes; ``plot``: the picture of ``--plot``
+- ``atomic``: atomic writes; ``plot``: the picture (or animation) of ``--plot``
 """
 
 from .api import estimate
@@ -35,7 +38,7 @@ from .onnxruntime_engine import OnnxRuntimeEngine
 from .prior_file import BUNDLED_PRIORS, PriorMeta
 from .result import Estimate
 from .sde import SDEConfig
-from .stream import PoseStream
+from .stream import PoseStream, StreamConfig
 from .tensorrt_engine import TensorRTEngine
 
 __all__ = [
@@ -47,6 +50,7 @@ __all__ = [
     "PoseStream",
     "PriorMeta",
     "SDEConfig",
+    "StreamConfig",
     "TensorRTEngine",
     "estimate",
     "load_input",

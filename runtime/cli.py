@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 
-from .api import estimate_inputs
 from .atomic import atomic_path, check_writable
 from .commands import add_loop_options, loop_config, run_command
 from .engines import DEVICES, open_engine
@@ -25,6 +24,8 @@ from .formats import check_output_path, load_input, save_output, write_mmpose_js
 from .jobs import FORMAT_SUFFIX, run_fields
 from .jobs_cli import add_job_options, many_inputs, run_job_command
 from .layouts import LAYOUTS
+from .plot import ANIMATION_SUFFIXES, animation_writer, plot_inputs
+from .tracks import lift_inputs
 
 PROG = "zedo-infer"
 
@@ -40,24 +41,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", choices=DEVICES, default="cpu", help="where an .onnx prior runs: ONNX Runtime's cpu, cuda or tensorrt execution provider; cpu-split (ONNX "
                    "Runtime on the CPU, the layers of t alone once per t); cpu-numpy (its weights as NumPy matrix products) (default: %(default)s)")
     add_loop_options(p)
-    p.add_argument("--plot", metavar="PNG", help="also draw the first poses (input 2D, reprojection, 3D front and side) to this PNG (needs matplotlib)")
+    p.add_argument("--per-frame", action="store_true", help="lift every pose on its own even when the input has frame indices (default: such a video input runs in the stream mode)")
+    p.add_argument("--no-filter", action="store_true", help="stream mode without its One-Euro filter (for clean 2D such as motion capture; the filter is tuned for detectors)")
+    p.add_argument("--plot", metavar="FILE", help="also draw the first poses (input 2D, reprojection, 3D front and side) to this PNG, or a video input's first track to a .gif or .mp4 (needs matplotlib)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_job_options(p)
     return p
 
 
 def check_plot_path(path, output: Path) -> Path:
-    """The ``--plot`` path, checked before the run: a .png that is not the output, with matplotlib
-    installed. ValueError (RuntimeError for matplotlib) naming what is wrong."""
+    """The ``--plot`` path, checked before the run: a .png (or an animation, ``plot.animation_writer``)
+    that is not the output, with matplotlib installed. ValueError (RuntimeError for matplotlib)
+    naming what is wrong."""
     path = Path(path)
-    if path.suffix.lower() != ".png":
-        raise ValueError(f"{path}: --plot writes a PNG; name a .png file")
+    if path.suffix.lower() not in (".png",) + ANIMATION_SUFFIXES:
+        raise ValueError(f"{path}: --plot writes a PNG (.png), or a {' or '.join(ANIMATION_SUFFIXES)} animation of a video input")
     if path.resolve() == output.resolve():
         raise ValueError(f"{path}: --plot and -o name the same file")
     try:
         import matplotlib  # noqa: F401
     except ImportError:
         raise RuntimeError("--plot needs matplotlib: pip install matplotlib (or zedo[viz])") from None
+    if path.suffix.lower() in ANIMATION_SUFFIXES:
+        animation_writer(path)
     return check_writable(path, "the plot")
 
 
@@ -74,7 +80,7 @@ def run(args: argparse.Namespace) -> str:
         print(f"{PROG}: {note}", file=sys.stderr)
     engine = open_engine(args.engine, device=args.device, threads=args.threads)
     start = time.perf_counter()
-    result = estimate_inputs(inputs, engine, args.hypotheses, config, args.batch_size, args.selection, args.seed, progress=not args.quiet)
+    result = lift_inputs(inputs, engine, args.hypotheses, config, args.batch_size, args.selection, args.seed, not args.quiet, args.per_frame, plot, str(source), args.no_filter)
     wall = time.perf_counter() - start
     if not result.valid.all():
         print(f"{PROG}: {int((~result.valid).sum())} of {len(result.valid)} poses could not be lifted (pelvis or a hip missing, keypoints all at one point, or the prior's output not finite): written with valid = 0 and NaN joints", file=sys.stderr)
@@ -82,9 +88,7 @@ def run(args: argparse.Namespace) -> str:
     # either leaves neither.
     with atomic_path(plot) if plot else nullcontext() as plot_tmp:
         if plot:
-            from .plot import plot_estimates
-
-            plot_estimates(plot_tmp, result.joints_3d, np.where(inputs.scores[..., None] > 0, inputs.keypoints, np.nan), inputs.K)
+            plot_inputs(plot_tmp, inputs, result.joints_3d)
         if args.output_format == "mmpose":
             write_mmpose_json(output, result, inputs)
         else:

@@ -56,13 +56,13 @@ class CheckedEngine:
         return eps
 
 
-def lift_batch(keypoints, scores, K, engine: Engine, config: LoopConfig, start=None, library=None, rng=None, callback=None) -> Lifted:
+def lift_batch(keypoints, scores, K, engine: Engine, config: LoopConfig, start=None, library=None, rng=None, callback=None, t_start=None) -> Lifted:
     """Lift B poses: keypoints (B, 17, 2) px, scores (B, 17) (0: missing), K (B, 3, 3), float32 arrays
-    of ``engine.xp``. ``start`` and ``library`` as ``place``; ``rng`` and ``callback`` as
-    ``loop.run_loop``."""
+    of ``engine.xp``. ``start`` and ``library`` as ``place``; ``rng``, ``callback`` and ``t_start``
+    as ``loop.run_loop``."""
     xp, engine = engine.xp, CheckedEngine(engine)
     x, T = place(start, library, keypoints, scores, K, engine, config)
-    x, T, noise_px = run_loop(x, T, keypoints, scores, K, engine, engine.meta.sde, config, xp, rng, callback)
+    x, T, noise_px = run_loop(x, T, keypoints, scores, K, engine, engine.meta.sde, config, xp, rng, callback, t_start)
     weights = scores * (scores > 0)
     reprojection = reprojection_error(x + T[:, None, :], keypoints, K, weights, xp)
     return Lifted(x, T, reprojection, prior_residual(x, engine, PLAUSIBILITY_T, xp), noise_px)

@@ -25,12 +25,14 @@ def translation_weights(scores, cfg: LoopConfig, xp):
     return xp.clip(scores, cfg.min_score, 1.0) ** 2 * mask
 
 
-def run_loop(x, T, keypoints, scores, K, engine: Engine, sde: sde_lib.SDEConfig, cfg: LoopConfig, xp, rng=None, callback=None):
+def run_loop(x, T, keypoints, scores, K, engine: Engine, sde: sde_lib.SDEConfig, cfg: LoopConfig, xp, rng=None, callback=None, t_start=None):
     """Iterate the ZeDO loop on one batch from the placed start (x (B, 17, 3) root-relative, T (B, 3)).
 
     keypoints (B, 17, 2) px, scores (B, 17) in [0, 1] (0: missing), K (B, 3, 3), all arrays of
     ``xp`` in the engine's dtype. ``rng`` draws the "sde" sampler's noise. ``callback``, if given,
-    receives the loop state after each iteration as a dict ``{"i", "t", "x", "T"}``. Returns
+    receives the loop state after each iteration as a dict ``{"i", "t", "x", "T"}``. ``t_start``
+    (None: ``sde.t_max``) starts the schedule elsewhere, for a start that is nearly right already
+    (the stream mode's previous frame); the step stays ``cfg.step_scale / cfg.iterations``. Returns
     (x (B, 17, 3) root-relative, T (B, 3), noise (B,) px) so that x + T is the camera-frame
     estimate; noise is ``cfg.noise_px``, or the level estimated for each pose.
     """
@@ -45,7 +47,7 @@ def run_loop(x, T, keypoints, scores, K, engine: Engine, sde: sde_lib.SDEConfig,
     first, last = noise.window(cfg.iterations)
     sigma = None if cfg.noise_px is None else xp.full((B,), cfg.noise_px, dtype=x.dtype)
     residual = xp.zeros(keypoints.shape[:2], dtype=x.dtype)
-    for i, t in enumerate(sde_lib.time_schedule(cfg.iterations, sde)):
+    for i, t in enumerate(sde_lib.time_schedule(cfg.iterations, sde, t_start)):
         if i >= warmup:
             T = solve_translation(x, rays, w, xp)
         on_rays = project_onto_rays(x, T, unit_rays, mask)

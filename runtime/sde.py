@@ -65,14 +65,16 @@ def diffusion_sq(t, cfg: SDEConfig = SDEConfig(), xp=math):
     return beta(t, cfg) * (1.0 - xp.exp(-2.0 * cfg.beta_min * t - (cfg.beta_max - cfg.beta_min) * t**2))
 
 
-def time_schedule(iterations: int, cfg: SDEConfig = SDEConfig()) -> list[float]:
-    """The loop's t values, t_max down to t_min inclusive, evenly spaced (ZeDO: linspace(T, eps, N))."""
+def time_schedule(iterations: int, cfg: SDEConfig = SDEConfig(), t_start: float | None = None) -> list[float]:
+    """The loop's t values, t_max (or ``t_start``, for a short run from a pose that is nearly right
+    already) down to t_min inclusive, evenly spaced (ZeDO: linspace(T, eps, N))."""
     if iterations < 1:
         raise ValueError(f"iterations must be >= 1, got {iterations}")
+    top = cfg.t_max if t_start is None else t_start
     if iterations == 1:
-        return [cfg.t_max]
-    step = (cfg.t_max - cfg.t_min) / (iterations - 1)
-    return [cfg.t_max - i * step for i in range(iterations)]
+        return [top]
+    step = (top - cfg.t_min) / (iterations - 1)
+    return [top - i * step for i in range(iterations)]
 
 
 def ode_step(x, eps, t: float, dt: float, cfg: SDEConfig, xp, rng=None):

@@ -17,6 +17,7 @@ PUBLIC = [
     "PoseStream",
     "PriorMeta",
     "SDEConfig",
+    "StreamConfig",
     "TensorRTEngine",
     "estimate",
     "load_input",

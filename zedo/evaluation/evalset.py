@@ -48,22 +48,12 @@ class EvalSet:
 def load_h36m_eval(data_dir, subject: str = "S9", every: int = 64, track: str = "gt") -> EvalSet:
     """Every ``every``-th frame of each action and camera of ``subject`` in ``data_dir`` (the
     VideoPose3D files); ``track`` "gt" or "detected". ValueError naming the argument or the file."""
-    if track not in TRACKS:
-        raise ValueError(f"track must be one of {', '.join(TRACKS)}, got {track!r}")
     if isinstance(every, bool) or not isinstance(every, int) or every < 1:
         raise ValueError(f"every must be a whole number >= 1, got {every!r}")
-    data_dir = Path(data_dir)
-    positions = load_positions(data_dir / POSITIONS_FILE)
-    cameras = load_cameras(data_dir / CAMERAS_FILE)
-    detections = load_detections(data_dir / DETECTIONS_FILE, subject) if track != "gt" else None
-    missing = DETECTIONS_MISSING if track == "detected" else (NECK_NOSE,)
     gts, kps, scs, Ks, acts, dropped = [], [], [], [], [], 0
-    for _, action, cam_id, cam, joints in iter_takes(positions, cameras, [subject], data_dir / POSITIONS_FILE):
+    for action, _, cam, joints, two_d in subject_takes(data_dir, subject, track):
         frames = np.arange(0, len(joints), every)
-        if detections is None:
-            kp, sc, ok = project(joints[frames], cam.K), np.ones((len(frames), NUM_JOINTS)), np.ones(len(frames), bool)
-        else:
-            kp, sc, ok = detected_track(_camera_detections(detections, data_dir / DETECTIONS_FILE, action, cam_id, len(joints))[frames], missing)
+        kp, sc, ok = two_d(frames)
         dropped += int((~ok).sum())
         frames, kp, sc = frames[ok], kp[ok], sc[ok]
         gts.append(joints[frames])
@@ -75,6 +65,29 @@ def load_h36m_eval(data_dir, subject: str = "S9", every: int = 64, track: str = 
         why = f"; all {dropped} frames were dropped, their detections absent" if dropped else ""
         raise ValueError(f"{data_dir}: no frames of {subject} to evaluate (track {track}, every {every}){why}")
     return EvalSet(np.concatenate(gts), np.concatenate(kps), np.concatenate(scs), np.concatenate(Ks), np.array(acts), dropped)
+
+
+def subject_takes(data_dir, subject: str, track: str):
+    """Yield (action, camera id, camera, joints (N, 17, 3) camera-frame metres, two_d) for each take
+    of ``subject`` seen by each camera; ``two_d(frames)`` gives the ``track``'s keypoints (F, 17, 2)
+    px, scores (F, 17) and ok (F,) (False: absent detections) of those frame indices."""
+    if track not in TRACKS:
+        raise ValueError(f"track must be one of {', '.join(TRACKS)}, got {track!r}")
+    data_dir = Path(data_dir)
+    positions = load_positions(data_dir / POSITIONS_FILE)
+    cameras = load_cameras(data_dir / CAMERAS_FILE)
+    detections = load_detections(data_dir / DETECTIONS_FILE, subject) if track != "gt" else None
+    missing = DETECTIONS_MISSING if track == "detected" else (NECK_NOSE,)
+    for _, action, cam_id, cam, joints in iter_takes(positions, cameras, [subject], data_dir / POSITIONS_FILE):
+        if detections is None:
+            def two_d(frames, joints=joints, cam=cam):
+                return project(joints[frames], cam.K), np.ones((len(frames), NUM_JOINTS)), np.ones(len(frames), bool)
+        else:
+            d16 = _camera_detections(detections, data_dir / DETECTIONS_FILE, action, cam_id, len(joints))
+
+            def two_d(frames, d16=d16):
+                return detected_track(d16[frames], missing)
+        yield action, cam_id, cam, joints, two_d
 
 
 def detected_track(d16: np.ndarray, missing: tuple[int, ...] = DETECTIONS_MISSING) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

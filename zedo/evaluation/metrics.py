@@ -4,6 +4,8 @@ MPJPE (protocol 1): mean joint distance after centring both poses on the pelvis.
 (protocol 2): after the similarity transform (rotation, uniform scale, translation) that best aligns
 the prediction to the truth (Procrustes). PCK: fraction of joints within a threshold after pelvis
 centring; AUC: mean PCK over thresholds 0..150 mm (31 steps, as MPI-INF-3DHP's evaluation).
+Acceleration error (over time, VideoPose3D's and MotionBERT's): mean joint distance between the
+second differences of the pelvis-centred prediction and truth, mm/frame^2.
 """
 
 from __future__ import annotations
@@ -61,3 +63,14 @@ def auc(pred, gt) -> float:
     """Mean PCK over thresholds linspace(0, 150, 31) mm."""
     err = joint_errors(pred, gt)
     return float(np.mean([100.0 * (err < th).mean() for th in np.linspace(0, 150, 31)]))
+
+
+def acceleration_error(pred, gt) -> np.ndarray:
+    """Per-frame acceleration error (F - 2,) in mm/frame^2 of one clip's consecutive frames (F, J, 3):
+    the mean over joints of |a_pred - a_gt|, a the second difference x[f-1] - 2 x[f] + x[f+1] of
+    the pelvis-centred poses (VideoPose3D's ``mean_velocity_error`` at second order, MotionBERT)."""
+    pred, gt = _check(pred, gt)
+    if pred.ndim != 3 or len(pred) < 3:
+        raise ValueError(f"acceleration needs (F >= 3, J, 3) consecutive frames, got {pred.shape}")
+    accel = [np.diff(p - p[:, :1], n=2, axis=0) for p in (pred, gt)]
+    return 1000.0 * np.linalg.norm(accel[0] - accel[1], axis=-1).mean(-1)

@@ -1,0 +1,95 @@
+"""Video input: poses grouped by ``track`` (one person or clip each) and lifted in the stream mode.
+
+Units and frames as ``zedo.runtime.geometry``. The input's ``track`` (N,) and ``frame`` (N,) ids are
+used as given (zedo does not match people across frames itself): each track's rows must come in
+increasing frame order. Each track is one ``zedo.runtime.stream.Streams`` stream; all tracks advance
+together, the k-th row of every track in one step, so one prior call per loop iteration serves every
+warm track. Frame gaps are allowed (the filter's clock follows the frame index).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from .api import estimate_inputs
+from .config import LoopConfig
+from .engines import as_engine
+from .result import Estimate
+from .skeleton import IPO_JOINTS, NUM_JOINTS
+from .stream import StreamConfig, Streams
+from .validation import Inputs
+
+
+def track_rows(frame: np.ndarray, track: np.ndarray | None = None, source: str = "input") -> list[np.ndarray]:
+    """Row indices (into frame (N,)) of each track in increasing track id, each in frame order.
+    ``track`` None is one track. ValueError naming the track and frame when a track's frames repeat
+    or go backwards (several people sharing a track id, or rows out of order)."""
+    frame = np.asarray(frame)
+    track = np.zeros(len(frame), np.int64) if track is None else np.asarray(track)
+    out = []
+    for tid in np.unique(track):
+        rows = np.flatnonzero(track == tid)
+        step = np.diff(frame[rows])
+        if (step <= 0).any():
+            i = int(np.argmax(step <= 0))
+            a, b = int(frame[rows[i]]), int(frame[rows[i + 1]])
+            what = f"frame {b} appears twice" if a == b else f"frame {b} comes after frame {a}"
+            raise ValueError(f"{source}: track {int(tid)}: {what} (row {int(rows[i + 1])}); a track's rows must be one person in increasing frame order (give each person its own track id, or run --per-frame)")
+        out.append(rows)
+    return out
+
+
+def lift_tracks(inputs: Inputs, engine=None, config: LoopConfig = LoopConfig(), stream_config: StreamConfig = StreamConfig(), batch_size: int = 1024, progress: bool = False, source: str = "input") -> Estimate:
+    """Lift validated ``inputs`` with ``frame`` (and optionally ``track``) ids in the stream mode:
+    each track's first frame starts as ``estimate`` does, later ones from the previous frame.
+    ``batch_size`` tracks advance together. Returns an ``Estimate`` with one hypothesis per pose,
+    rows in the input's order. Raises ValueError when no pose can be placed or for the frame order."""
+    if inputs.frame is None:
+        raise ValueError(f"{source}: the stream mode needs frame indices (frame (N,))")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"batch_size must be a whole number >= 1, got {batch_size!r}")
+    n = len(inputs.keypoints)
+    if not inputs.valid.any():
+        raise ValueError(f"none of the {n} poses can be placed: each lacks the pelvis or a hip (joints {list(IPO_JOINTS)} need score > 0)")
+    tracks = track_rows(inputs.frame, inputs.track, source)
+    engine = as_engine(engine)
+    joints, trans = np.full((n, NUM_JOINTS, 3), np.nan), np.full((n, 3), np.nan)
+    valid, reproj, residual = np.zeros(n, bool), np.full(n, np.nan), np.full(n, np.nan)
+    groups = [tracks[i : i + batch_size] for i in range(0, len(tracks), batch_size)]
+    with tqdm(total=n, disable=not progress, desc="zedo stream", unit="pose") as bar:
+        for group in groups:
+            streams = Streams(engine, len(group), config, stream_config)
+            for k in range(max(len(t) for t in group)):
+                ids = np.array([i for i, t in enumerate(group) if len(t) > k])
+                rows = np.array([group[i][k] for i in ids])
+                got = streams.step(ids, inputs.keypoints[rows], inputs.scores[rows], inputs.K[rows], inputs.valid[rows], inputs.frame[rows])
+                joints[rows], trans[rows], valid[rows], reproj[rows], residual[rows] = got.joints_3d, got.translation, got.valid, got.reprojection_px, got.residual
+                bar.update(len(rows))
+    if not valid.any():
+        raise RuntimeError(f"the prior returned non-finite values for every one of the {n} poses; check the prior file")
+    return Estimate(joints, trans, joints[:, None], np.zeros(n, np.int64), reproj[:, None], residual[:, None], "prior", valid, inputs.K, inputs.layout)
+
+
+def is_video(inputs: Inputs) -> bool:
+    """Whether ``inputs`` is a video: frame indices, and some track (all rows, without track ids)
+    with more than one row. A detector's file of one image (each person one row) is not."""
+    if inputs.frame is None:
+        return False
+    track = np.zeros(len(inputs.frame), np.int64) if inputs.track is None else inputs.track
+    return len(np.unique(track)) < len(track)
+
+
+def lift_inputs(inputs: Inputs, engine, hypotheses: int = 1, config: LoopConfig = LoopConfig(), batch_size: int = 1024, selection: str = "prior", seed: int = 0, progress: bool = False, per_frame: bool = False, animation=None, source: str = "input", no_filter: bool = False) -> Estimate:
+    """``zedo-infer``'s lift: a video input (``is_video``) through ``lift_tracks``, anything else (or
+    ``per_frame``) through ``api.estimate_inputs``. ``animation``: the --plot path, whose .gif or
+    .mp4 needs the stream mode; ``no_filter`` drops the stream's filters. ValueError naming what does not fit (several hypotheses of a video)."""
+    video = is_video(inputs) and not per_frame
+    if animation is not None and str(animation).lower().endswith((".gif", ".mp4")) and not video:
+        raise ValueError(f"{animation}: an animation draws a video input (frame and track indices) in the stream mode; draw a .png, or drop --per-frame")
+    if not video:
+        return estimate_inputs(inputs, engine, hypotheses, config, batch_size, selection, seed, progress)
+    if hypotheses != 1:
+        raise ValueError(f"{source}: a video input (frame indices) runs in the stream mode, one hypothesis per pose; drop --hypotheses or add --per-frame")
+    stream = StreamConfig(joints_filter=None, translation_filter=None) if no_filter else StreamConfig()
+    return lift_tracks(inputs, engine, config, stream, batch_size, progress, source)
