@@ -77,6 +77,13 @@ def shortlist(candidates, keypoints, mask, K_inv, size: int, xp):
     return xp.argsort(close, axis=1)[:, :size]
 
 
+def fill_group(a, G: int, xp):
+    """A group of g <= G candidates per pose, (B, g, ...), as (B * G, ...) rows (row b * G + j): a
+    short last group repeats its final candidate to fill G, and the extra rows are dropped after."""
+    pad = xp.broadcast_to(a[:, -1:], (a.shape[0], G - a.shape[1]) + a.shape[2:])
+    return xp.concatenate([a, pad], axis=1).reshape((-1,) + a.shape[2:])
+
+
 def choose_start(candidates, keypoints, scores, K, engine: Engine, cfg: LoopConfig, xp, t: float = PLAUSIBILITY_T, rows: int = 1024, sde: SDEConfig = SDEConfig()):
     """The candidate (L, 17, 3) root-relative pose each of B poses starts from, placed:
     (index (B,), x (B, 17, 3) turned by the IPO, T (B, 3)).
@@ -108,18 +115,13 @@ def choose_start(candidates, keypoints, scores, K, engine: Engine, cfg: LoopConf
     placed_T = xp.empty((B, C, 3), dtype=keypoints.dtype)
     groups = [(c0, min(G, C - c0)) for c0 in range(0, C, G)]
     for c0, g in groups:
-        idx = short[:, c0 : c0 + G]
-        # A short last group repeats its final candidate to fill G; the extra rows are dropped.
-        idx = xp.concatenate([idx, xp.broadcast_to(idx[:, -1:], (B, G - g))], axis=1)
-        pose = candidates[idx].reshape((B * G,) + candidates.shape[1:])
-        x, T = fit_yaw_distance(pose, kp, K_rep, K_inv_rep, every_joint, xp, mask_rep)
+        x, T = fit_yaw_distance(candidates[fill_group(short[:, c0 : c0 + g], G, xp)], kp, K_rep, K_inv_rep, every_joint, xp, mask_rep)
         placed[:, c0 : c0 + g] = x.reshape((B, G) + x.shape[1:])[:, :g]
         placed_T[:, c0 : c0 + g] = T.reshape(B, G, 3)[:, :g]
         err[:, c0 : c0 + g] = reprojection_error(x + T[:, None, :], kp, K_rep, mask_rep, xp).reshape(B, G)[:, :g]
     sigma = rep(noise.start_noise_px(err.min(axis=1), cfg.noise_px, xp))
     for c0, g in groups:
-        fill = lambda a: xp.concatenate([a, xp.broadcast_to(a[:, -1:], (B, G - g) + a.shape[2:])], axis=1).reshape((B * G,) + a.shape[2:])  # noqa: E731
-        x, T = fill(placed[:, c0 : c0 + g]), fill(placed_T[:, c0 : c0 + g])
+        x, T = fill_group(placed[:, c0 : c0 + g], G, xp), fill_group(placed_T[:, c0 : c0 + g], G, xp)
         moved = project_onto_rays(x, T, unit_rays, mask_rep[..., None])
         if cfg.noise_px != 0:
             moved = noise.data_step(x, moved, T, sc_rep, fx_rep, sigma, marginal_std(t, sde), xp)
