@@ -18,11 +18,11 @@ from pathlib import Path
 import numpy as np
 
 from .atomic import atomic_path, check_writable
-from .commands import add_loop_options, loop_config, run_command
+from .commands import add_loop_options, run_command
 from .engines import DEVICES, open_engine
-from .formats import check_output_path, load_input, save_output, write_mmpose_json
-from .jobs import FORMAT_SUFFIX, run_fields
-from .jobs_cli import add_job_options, many_inputs, run_job_command
+from .formats import check_output_path, load_input
+from .jobs import FORMAT_SUFFIX, write_result
+from .jobs_cli import add_job_options, many_inputs, run_job_command, run_options
 from .layouts import LAYOUTS
 from .plot import ANIMATION_SUFFIXES, animation_writer, plot_inputs
 from .tracks import lift_inputs
@@ -74,7 +74,8 @@ def run(args: argparse.Namespace) -> str:
     source = args.input[0]
     output = check_output_path(args.output, inputs=[source])
     plot = check_plot_path(args.plot, output) if args.plot else None
-    config = loop_config(args)
+    options = run_options(args)
+    config = options.config
     inputs = load_input(source, layout=args.layout, image_size=args.image_size)
     for note in inputs.notes:
         print(f"{PROG}: {note}", file=sys.stderr)
@@ -89,10 +90,7 @@ def run(args: argparse.Namespace) -> str:
     with atomic_path(plot) if plot else nullcontext() as plot_tmp:
         if plot:
             plot_inputs(plot_tmp, inputs, result.joints_3d)
-        if args.output_format == "mmpose":
-            write_mmpose_json(output, result, inputs)
-        else:
-            save_output(output, result, inputs, **run_fields(args.engine, config, args.seed))
+        write_result(output, result, inputs, options, args.output_format)
     n, s = result.hypotheses.shape[:2]
     err = float(np.nanmean(result.reprojection_px[np.arange(n), result.selected]))
     return f"{n} poses x {s} hypotheses, {config.iterations} iterations in {wall:.2f} s; mean reprojection error {err:.2f} px -> {output}"

@@ -22,6 +22,7 @@ from .commands import MAX_THREADS, one_line
 from .config import LoopConfig
 from .engines import open_engine
 from .formats import check_output_path, load_input, save_output
+from .jobs import run_fields
 from .layouts import get_layout
 from .result import Estimate
 from .stream import PoseStream
@@ -111,4 +112,4 @@ def write_output(path: str, joints_3d: np.ndarray, K: np.ndarray, layout: str, f
     valid = np.isfinite(joints).all(axis=(1, 2))
     result = Estimate(joints, joints[:, 0].copy(), joints[:, None], np.zeros(n, np.int64), nan, nan, "prior", valid, np.asarray(K, np.float64), layout)
     config = loop_config(iterations, start_candidates)
-    save_output(path, result, SimpleNamespace(frame=frame, track=track), engine=engine, iterations=config.iterations, sampler=config.sampler, ipo=config.ipo, start_candidates=config.start_candidates, seed=0)
+    save_output(path, result, SimpleNamespace(frame=frame, track=track), **run_fields(engine, config, 0))
