@@ -15,6 +15,7 @@ from tqdm.auto import tqdm
 from .api import estimate_inputs
 from .config import LoopConfig
 from .engines import as_engine
+from .plot import ANIMATION_SUFFIXES
 from .result import Estimate
 from .skeleton import IPO_JOINTS, NUM_JOINTS
 from .stream import StreamConfig, Streams
@@ -85,7 +86,7 @@ def lift_inputs(inputs: Inputs, engine, hypotheses: int = 1, config: LoopConfig 
     ``per_frame``) through ``api.estimate_inputs``. ``animation``: the --plot path, whose .gif or
     .mp4 needs the stream mode; ``no_filter`` drops the stream's filters. ValueError naming what does not fit (several hypotheses of a video)."""
     video = is_video(inputs) and not per_frame
-    if animation is not None and str(animation).lower().endswith((".gif", ".mp4")) and not video:
+    if animation is not None and str(animation).lower().endswith(ANIMATION_SUFFIXES) and not video:
         raise ValueError(f"{animation}: an animation draws a video input (frame and track indices) in the stream mode; draw a .png, or drop --per-frame")
     if not video:
         return estimate_inputs(inputs, engine, hypotheses, config, batch_size, selection, seed, progress)
