@@ -13,11 +13,13 @@ import shlex
 from zedo.runtime.commands import add_loop_options, loop_config
 from zedo.runtime.engines import DEVICES
 
-# Name -> zedo-infer flags. "default" is whatever zedo's defaults are; "paper" the release's
+# Name -> zedo-infer flags. "default" is whatever zedo's defaults are; "v1" zedo's default before
+# the fast start (1000 iterations, 50 shortlisted starts on the IPO's grid); "paper" the release's
 # settings (1000 iterations from the mean pose, one start candidate).
 SETTINGS: dict[str, str] = {
     "default": "",
-    "paper": "--iterations 1000 --start-candidates 1",
+    "v1": "--preset v1",
+    "paper": "--preset paper",
     "default-split": "--device cpu-split",
     "default-numpy": "--device cpu-numpy",
 }

@@ -3,7 +3,8 @@
 Public API (pinned by tests/test_public_api.py): ``estimate`` lifts 2D keypoints to metric 3D
 poses; ``PoseStream`` lifts one person frame by frame, each frame started from the last
 (``StreamConfig``); ``open_engine`` opens a prior (bundled name,
-.onnx, or TensorRT plan); ``LoopConfig`` and ``SDEConfig`` configure the loop; ``load_input`` /
+.onnx, or TensorRT plan); ``LoopConfig`` and ``SDEConfig`` configure the loop (``preset_config``:
+the named settings of ``--preset``, e.g. ``v1`` and ``paper``); ``load_input`` /
 ``save_output`` read and write the file formats of ``zedo-infer``.
 
 Modules, along the data flow (each states its shapes and units):
@@ -31,7 +32,7 @@ Modules, along the data flow (each states its shapes and units):
 """
 
 from .api import estimate
-from .config import LoopConfig
+from .config import LoopConfig, preset_config
 from .engines import Engine, open_engine
 from .formats import load_input, save_output
 from .onnxruntime_engine import OnnxRuntimeEngine
@@ -55,5 +56,6 @@ __all__ = [
     "estimate",
     "load_input",
     "open_engine",
+    "preset_config",
     "save_output",
 ]

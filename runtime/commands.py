@@ -18,7 +18,7 @@ import os
 import sys
 from typing import Callable
 
-from .config import MAX_SEED, MAX_THREADS, LoopConfig
+from .config import MAX_SEED, MAX_THREADS, PRESETS, START_FITS, LoopConfig, preset_config
 from .sde import SAMPLERS
 from .skeleton import IPO_JOINTS, TORSO_JOINTS
 
@@ -104,13 +104,19 @@ def add_loop_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--engine", default="default", help="bundled prior name (default, h36m) or engine file (.onnx, .trt/.engine/.plan); default: %(default)s")
     g.add_argument("--hypotheses", type=int, default=1, metavar="S", help="hypotheses per pose, started from S cluster poses (default: %(default)s)")
     g.add_argument("--selection", choices=SELECTIONS, default="prior", help="how the reported hypothesis is chosen among S > 1 (one hypothesis has nothing to choose; default: %(default)s)")
-    g.add_argument("--iterations", type=int, default=d.iterations, metavar="N", help="loop iterations, one prior call each (default: %(default)s)")
+    g.add_argument("--preset", choices=sorted(PRESETS), default="default",
+                   help="named settings the other loop options change: default; v1, zedo's default before the fast start (--iterations 1000 --start-shortlist 50 --start-fit grid); paper, the release's (--iterations 1000 --start-candidates 1) (default: %(default)s)")
+    g.add_argument("--iterations", type=int, default=None, metavar="N", help=f"loop iterations, one prior call each (default: {d.iterations})")
     g.add_argument("--sampler", choices=sorted(SAMPLERS), default=d.sampler, help="reverse-time step (default: %(default)s)")
     g.add_argument("--step-scale", type=float, default=d.step_scale, metavar="X", help="reverse-time step x iterations, for either sampler (default %(default)s, the release's)")
     g.add_argument("--no-ipo", action="store_true", help="skip the initial yaw and distance fit (the start is then the mean pose)")
     g.add_argument("--no-warmup", action="store_true", help="solve the translation from the first iteration")
     g.add_argument("--start-candidates", "--initial-candidates", dest="start_candidates", type=int, default=None, metavar="C",
                    help=f"with one hypothesis and the IPO, start from the best of C cluster poses; 1: the mean pose, as the release (default: {d.start_candidates})")
+    g.add_argument("--start-shortlist", type=int, default=None, metavar="K",
+                   help=f"of the C cluster poses, place this many (the closest under weak perspective) and judge them by the prior (default: {d.start_shortlist})")
+    g.add_argument("--start-fit", choices=START_FITS, default=None,
+                   help=f"how the shortlisted poses are placed: a local search from their weak-perspective fit, or the IPO's global grid (default: {d.start_fit})")
     g.add_argument("--ipo-joints", choices=sorted(IPO_JOINT_SETS), default=None, help="joints the IPO fits a mean-pose start (or each of S > 1 cluster starts) on: the torso or the release's pelvis and hips (default: torso)")
     g.add_argument("--noise-px", type=float, default=None, metavar="SIGMA", help="2D noise of the keypoints, px per coordinate (a Gaussian sigma): the loop moves joints towards their rays as far as this trusts them; 0: exactly onto them, the release's step (default: estimated per pose and written to the output as noise_px)")
     g.add_argument("--batch-size", type=int, default=1024, metavar="B", help="(pose, hypothesis) pairs per prior call (default: %(default)s)")
@@ -135,26 +141,35 @@ def _refuse_idle_options(args: argparse.Namespace) -> None:
         raise ValueError("--start-candidates chooses a start by the IPO's fit; it does nothing with --no-ipo")
     if args.no_ipo and args.ipo_joints is not None:
         raise ValueError("--ipo-joints sets the joints of the IPO; it does nothing with --no-ipo")
+    chosen = [f for f, v in (("--start-shortlist", args.start_shortlist), ("--start-fit", args.start_fit)) if v is not None]
+    if chosen and (args.no_ipo or args.hypotheses > 1 or _given(args, "start_candidates") == 1):
+        raise ValueError(f"{chosen[0]} sets how a start is chosen among cluster poses; it does nothing with --no-ipo, --hypotheses > 1 or --start-candidates 1")
     if args.hypotheses > 1 and args.start_candidates is not None:
         raise ValueError(f"--start-candidates chooses the start of a single hypothesis; with --hypotheses {args.hypotheses} each starts from its own cluster pose")
-    candidates = LoopConfig.start_candidates if args.start_candidates is None else args.start_candidates
-    if args.ipo_joints == "paper" and args.hypotheses == 1 and candidates > 1 and not args.no_ipo:
+    if args.ipo_joints == "paper" and args.hypotheses == 1 and _given(args, "start_candidates") > 1 and not args.no_ipo:
         raise ValueError("--ipo-joints paper sets the IPO of the mean-pose start (a chosen start is fitted on every joint); add --start-candidates 1")
 
 
+def _given(args: argparse.Namespace, field: str):
+    """A loop setting as the flags give it: the flag's value, else the preset's, else LoopConfig's default."""
+    value = getattr(args, field)
+    return value if value is not None else PRESETS[args.preset].get(field, getattr(LoopConfig, field))
+
+
 def loop_config(args: argparse.Namespace) -> LoopConfig:
-    """The ``LoopConfig`` of parsed loop options; ValueError for combinations that would do nothing
-    and for run options out of range (``--threads``, ``--hypotheses``, ``--batch-size``, ``--seed``)."""
+    """The ``LoopConfig`` of parsed loop options (``--preset``, then each option given on top);
+    ValueError for combinations that would do nothing and for run options out of range
+    (``--threads``, ``--hypotheses``, ``--batch-size``, ``--seed``)."""
     _check_run_options(args)
     _refuse_idle_options(args)
-    candidates = LoopConfig.start_candidates if args.start_candidates is None else args.start_candidates
-    return LoopConfig(
-        iterations=args.iterations,
+    given = {f: getattr(args, f) for f in ("iterations", "start_candidates", "start_shortlist", "start_fit") if getattr(args, f) is not None}
+    return preset_config(
+        args.preset,
+        **given,
         sampler=args.sampler,
         step_scale=args.step_scale,
         ipo=not args.no_ipo,
         warmup_fraction=0.0 if args.no_warmup else LoopConfig.warmup_fraction,
-        start_candidates=candidates,
         ipo_joints=IPO_JOINT_SETS[args.ipo_joints or "torso"],
         noise_px=args.noise_px,
     )
@@ -173,5 +188,8 @@ def loop_argv(config: LoopConfig, hypotheses: int = 1) -> list[str]:
     else:
         argv += ["--ipo-joints", joints] if joints != "torso" else []
         argv += ["--start-candidates", str(config.start_candidates)] if hypotheses == 1 and config.start_candidates != LoopConfig.start_candidates else []
+        if hypotheses == 1 and config.start_candidates > 1:
+            argv += [] if config.start_shortlist == LoopConfig.start_shortlist else ["--start-shortlist", str(config.start_shortlist)]
+            argv += [] if config.start_fit == LoopConfig.start_fit else ["--start-fit", config.start_fit]
     argv += [] if config.noise_px is None else ["--noise-px", repr(config.noise_px)]
     return argv + (["--no-warmup"] if config.warmup_fraction == 0.0 else [])

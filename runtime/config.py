@@ -17,6 +17,7 @@ from .skeleton import NUM_JOINTS, TORSO_JOINTS
 MAX_ITERATIONS = 100_000  # loop iterations (the paper runs 1000)
 MAX_THREADS = 1024  # intra-op threads (ONNX Runtime and torch crash or hang on absurd counts; no machine here has more cores)
 MAX_SEED = 2**63 - 1  # seeds are stored as int64
+START_FITS = ("local", "grid")  # LoopConfig.start_fit
 
 
 def _check_int(name: str, value, low: int, high: int | None = None) -> None:
@@ -35,7 +36,7 @@ def _check_float(name: str, value, low: float, high: float, low_open: bool = Fal
 class LoopConfig:
     """Settings of one ZeDO run. Every field is checked on construction (ValueError naming it)."""
 
-    iterations: int = 1000  # optimisation-loop iterations (each one prior call)
+    iterations: int = 200  # optimisation-loop iterations (each one prior call; the paper and zedo 0.1 ran 1000: docs/decisions.md, "A quarter of the time")
     warmup_fraction: float = 0.2  # first fraction of iterations keeps the IPO translation (release: N // 5)
     sampler: str = "ode"  # reverse step, a key of sde.SAMPLERS: "ode" (probability flow, the release's) or "sde"
     step_scale: float = 1.0  # reverse-time step = step_scale / iterations (release: 1/1000 at 1000 iterations)
@@ -48,7 +49,8 @@ class LoopConfig:
     ipo_search_steps: int = 30  # pattern-search iterations after the grid (each evaluates 9 candidates)
     min_score: float = 1e-4  # scores are clipped to [min_score, 1] in the translation solve (release)
     start_candidates: int = 1000  # one hypothesis starts from the best of this many cluster poses (start.choose_start; 1: the mean pose, the release's)
-    start_shortlist: int = 50  # of those, the closest this many under weak perspective are placed by the IPO and judged by the prior
+    start_shortlist: int = 20  # of those, the closest this many under weak perspective are placed by the IPO and judged by the prior
+    start_fit: str = "local"  # how the shortlisted are placed: "local" search from the weak-perspective guess, or the IPO's global "grid"
     noise_px: float | None = None  # 2D noise sigma per coordinate, px, of the soft data step (zedo.runtime.noise); None: estimated per pose; 0: the release's exact step
 
     def __post_init__(self):
@@ -70,5 +72,24 @@ class LoopConfig:
         _check_float("min_score", self.min_score, 0.0, 1.0, low_open=True)
         _check_int("start_candidates", self.start_candidates, 1)
         _check_int("start_shortlist", self.start_shortlist, 1)
+        if self.start_fit not in START_FITS:
+            raise ValueError(f"start_fit must be one of {', '.join(START_FITS)}, got {self.start_fit!r}")
         if self.noise_px is not None:
             _check_float("noise_px", self.noise_px, 0.0, 1000.0)
+
+
+# Named settings, each the fields it changes from LoopConfig's defaults (``preset_config``):
+# "v1" is zedo's default before the fast start (1000 iterations; 50 shortlisted candidates, each
+# placed by the IPO's global grid); "paper" the release's (1000 iterations from the mean pose).
+PRESETS: dict[str, dict] = {
+    "default": {},
+    "v1": {"iterations": 1000, "start_shortlist": 50, "start_fit": "grid"},
+    "paper": {"iterations": 1000, "start_candidates": 1},
+}
+
+
+def preset_config(name: str, **changes) -> LoopConfig:
+    """The ``LoopConfig`` of a row of ``PRESETS`` with ``changes`` on top; ValueError for an unknown name."""
+    if name not in PRESETS:
+        raise ValueError(f"preset must be one of {', '.join(PRESETS)}, got {name!r}")
+    return LoopConfig(**{**PRESETS[name], **changes})

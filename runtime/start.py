@@ -19,7 +19,7 @@ from . import noise
 from .config import LoopConfig
 from .engines import Engine
 from .geometry import keypoints_to_rays, project_onto_rays, reprojection_error, unit
-from .ipo import fit_yaw_distance
+from .ipo import fit_yaw_distance, refine_yaw_distance
 from .sde import SDEConfig, marginal_std
 from .scoring import PLAUSIBILITY_T, prior_residual, row_ranks
 from .skeleton import NUM_JOINTS
@@ -45,36 +45,46 @@ def place_start(pose, keypoints, scores, K, cfg: LoopConfig, xp):
     return pose, cfg.ipo_distance * unit(keypoints_to_rays(keypoints, K_inv, xp), xp)[:, 0]
 
 
-def weak_perspective_residual(candidates, keypoints, K_inv, weights, xp):
-    """How far each root-relative candidate (L, 17, 3) is from matching the keypoints (B, 17, 2) under
-    weak perspective: (B, L), in squared normalised image units (lower: closer).
+def weak_perspective_fit(candidates, keypoints, K_inv, weights, xp):
+    """How each root-relative candidate (L, 17, 3) matches the keypoints (B, 17, 2) under weak
+    perspective: (residual, yaw, distance), each (B, L). The residual is in squared normalised
+    image units (lower: closer); yaw (radians, ``geometry.yaw_matrices``) and the pelvis distance
+    along its ray (metres) are a guess for the IPO's local search.
 
     Pelvis-centred normalised image points (u, v) are fitted as u = a X + b Z, v = s Y, which is a
     turn about the vertical axis and a scale 1 / depth (a = cos(yaw) s, b = sin(yaw) s; a and b are
-    fitted freely for a closed form). Every sum over joints is a (B, 17) x (17, L) product, so a
-    thousand candidates cost less than one IPO. ``weights`` (B, 17): 0 for missing joints.
+    fitted freely for a closed form, and the depth is read from s, a body being taller than it is
+    deep). Every sum over joints is a (B, 17) x (17, L) product, so a thousand candidates cost less
+    than one IPO. ``weights`` (B, 17): 0 for missing joints.
     """
     rays = keypoints_to_rays(keypoints, K_inv, xp)
     u, v = rays[..., 0] - rays[:, :1, 0], rays[..., 1] - rays[:, :1, 1]
     X, Y, Z = (xp.swapaxes(candidates[..., i], 0, 1) for i in range(3))  # each (17, L)
+    # Each pose's sums are a (1, 17) x (17, L) product of its own, the same bits whatever the
+    # batch (one (B, 17) x (17, L) product rounds by the batch's blocking), so that the guesses,
+    # and the start, do not depend on how a job is chunked.
+    dot = lambda a, m: (a[:, None, :] @ m)[:, 0]  # noqa: E731
     w, wu, wv = weights, weights * u, weights * v
-    sxx, sxz, szz, syy = w @ (X * X), w @ (X * Z), w @ (Z * Z), w @ (Y * Y)
-    sux, suz, svy = wu @ X, wu @ Z, wv @ Y
+    sxx, sxz, szz, syy = dot(w, X * X), dot(w, X * Z), dot(w, Z * Z), dot(w, Y * Y)
+    sux, suz, svy = dot(wu, X), dot(wu, Z), dot(wv, Y)
     det = xp.maximum(sxx * szz - sxz**2, 1e-12)
     a = (szz * sux - sxz * suz) / det
     b = (sxx * suz - sxz * sux) / det
     s = svy / xp.maximum(syy, 1e-12)
-    return (wu * u).sum(1, keepdims=True) - a * sux - b * suz + (wv * v).sum(1, keepdims=True) - s * svy
+    residual = (wu * u).sum(1, keepdims=True) - a * sux - b * suz + (wv * v).sum(1, keepdims=True) - s * svy
+    scale = xp.where(s > 0, s, xp.sqrt(a * a + b * b))
+    pelvis_ray = xp.sqrt((rays[:, :1] ** 2).sum(-1))  # (B, 1): metres along the ray per metre of depth
+    return residual, xp.arctan2(b, a), pelvis_ray / xp.maximum(scale, 1e-6)
 
 
 def shortlist(candidates, keypoints, mask, K_inv, size: int, xp):
-    """Indices (B, C) of the candidates (L, 17, 3) each pose is judged against: the ``size`` closest
-    under weak perspective, or all of them when there are no more than ``size``."""
-    B, L = keypoints.shape[0], candidates.shape[0]
-    if L <= size:
-        return xp.broadcast_to(xp.arange(L), (B, L))
-    close = weak_perspective_residual(candidates, keypoints, K_inv, mask, xp)
-    return xp.argsort(close, axis=1)[:, :size]
+    """The candidates (L, 17, 3) each pose is judged against, the ``size`` closest under weak
+    perspective (all of them when there are no more than ``size``): indices, yaw and distance
+    guesses (``weak_perspective_fit``), each (B, C)."""
+    L = candidates.shape[0]
+    close, yaw, distance = weak_perspective_fit(candidates, keypoints, K_inv, mask, xp)
+    order = xp.argsort(close, axis=1)[:, :size] if L > size else xp.broadcast_to(xp.arange(L), close.shape)
+    return order, xp.take_along_axis(yaw, order, 1), xp.take_along_axis(distance, order, 1)
 
 
 def fill_group(a, G: int, xp):
@@ -99,7 +109,7 @@ def choose_start(candidates, keypoints, scores, K, engine: Engine, cfg: LoopConf
     B = keypoints.shape[0]
     mask = (scores > 0).astype(keypoints.dtype)
     K_inv = xp.linalg.inv(K)
-    short = shortlist(candidates, keypoints, mask, K_inv, cfg.start_shortlist, xp)
+    short, yaw, distance = shortlist(candidates, keypoints, mask, K_inv, cfg.start_shortlist, xp)
     C = short.shape[1]
     # Candidates are fitted G at a time as B * G rows: small batches (B = 1) then cost a few calls,
     # not C, and a large batch stays near the memory of one IPO.
@@ -115,7 +125,12 @@ def choose_start(candidates, keypoints, scores, K, engine: Engine, cfg: LoopConf
     placed_T = xp.empty((B, C, 3), dtype=keypoints.dtype)
     groups = [(c0, min(G, C - c0)) for c0 in range(0, C, G)]
     for c0, g in groups:
-        x, T = fit_yaw_distance(candidates[fill_group(short[:, c0 : c0 + g], G, xp)], kp, K_rep, K_inv_rep, every_joint, xp, mask_rep)
+        group = candidates[fill_group(short[:, c0 : c0 + g], G, xp)]
+        if cfg.start_fit == "grid":
+            x, T = fit_yaw_distance(group, kp, K_rep, K_inv_rep, every_joint, xp, mask_rep)
+        else:
+            guess = (fill_group(yaw[:, c0 : c0 + g], G, xp), fill_group(distance[:, c0 : c0 + g], G, xp))
+            x, T = refine_yaw_distance(group, kp, K_rep, K_inv_rep, *guess, every_joint, xp, mask_rep)
         placed[:, c0 : c0 + g] = x.reshape((B, G) + x.shape[1:])[:, :g]
         placed_T[:, c0 : c0 + g] = T.reshape(B, G, 3)[:, :g]
         err[:, c0 : c0 + g] = reprojection_error(x + T[:, None, :], kp, K_rep, mask_rep, xp).reshape(B, G)[:, :g]

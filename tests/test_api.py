@@ -273,6 +273,7 @@ def test_bad_settings_raise_value_error(engine, kwargs, match):
         ("iterations", 2.5),
         ("start_candidates", 0),
         ("start_shortlist", 0),
+        ("start_fit", "global"),
         ("sampler", "heun"),
         ("warmup_fraction", 1.5),
         ("step_scale", 0.0),

@@ -66,6 +66,9 @@ def test_zedo_debug_shows_the_traceback(monkeypatch):
         ["--no-ipo"],
         ["--no-warmup", "--start-candidates", "1", "--ipo-joints", "paper"],
         ["--initial-candidates", "50"],
+        ["--preset", "v1"],
+        ["--preset", "paper"],
+        ["--preset", "v1", "--iterations", "300", "--start-shortlist", "5"],
     ],
 )
 def test_loop_argv_inverts_loop_config(argv):
@@ -79,10 +82,23 @@ def test_loop_options_reach_the_config():
     assert c == LoopConfig(iterations=7, warmup_fraction=0.0, start_candidates=1, ipo_joints=IPO_JOINTS)
 
 
+def test_presets_are_their_flags_and_flags_change_them():
+    parse = lambda *argv: loop_config(_parser().parse_args(list(argv)))  # noqa: E731
+    assert parse() == LoopConfig()
+    assert parse("--preset", "v1") == parse("--iterations", "1000", "--start-shortlist", "50", "--start-fit", "grid")
+    assert parse("--preset", "paper") == parse("--iterations", "1000", "--start-candidates", "1")
+    assert parse("--preset", "v1", "--iterations", "7") == LoopConfig(iterations=7, start_shortlist=50, start_fit="grid")
+    assert parse("--preset", "paper", "--ipo-joints", "paper").start_candidates == 1  # the preset's single candidate allows it
+
+
 @pytest.mark.parametrize(
     "argv, match",
     [
         (["--no-ipo", "--start-candidates", "50"], "--start-candidates .* --no-ipo"),
+        (["--hypotheses", "5", "--start-shortlist", "10"], "--start-shortlist .* --hypotheses"),
+        (["--start-candidates", "1", "--start-fit", "grid"], "--start-fit .* --start-candidates 1"),
+        (["--preset", "paper", "--start-fit", "grid"], "--start-fit .* --start-candidates 1"),
+        (["--start-shortlist", "0"], "start_shortlist"),
         (["--ipo-joints", "paper"], "--ipo-joints paper"),
         (["--iterations", "0"], "iterations"),
         (["--step-scale", "-1"], "step_scale"),

@@ -13,11 +13,11 @@ from zedo.runtime import sde as sde_lib
 from zedo.runtime.config import LoopConfig
 from zedo.runtime.geometry import keypoints_to_rays, project_onto_rays, solve_translation, unit, yaw_matrices
 from zedo.runtime import ipo
-from zedo.runtime.ipo import fit_yaw_distance
+from zedo.runtime.ipo import fit_yaw_distance, refine_yaw_distance
 from zedo.runtime.loop import run_loop
 from zedo.runtime.scoring import row_ranks
 from zedo.runtime.sde import ode_step, sde_step
-from zedo.runtime.start import choose_start, place_start, weak_perspective_residual
+from zedo.runtime.start import choose_start, place_start, weak_perspective_fit
 
 DTYPES = [np.float32, np.float64]
 # Tolerances relative to the quantities compared (metres, pixels, unitless).
@@ -188,6 +188,21 @@ def test_initial_pose_optimisation_recovers_planted_yaw_and_distance(dtype, yaw_
     assert np.abs(project(cam[:, ipo], s["K"]) - s["keypoints"][:, ipo]).max() < 0.01  # pixels
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_local_search_recovers_planted_yaw_and_distance_from_a_guess(dtype):
+    """From a guess 12 degrees and 15 % off (a weak-perspective fit's error), the local search
+    lands where the global grid does: the planted yaw and translation (its 12 moves stop within
+    0.2 % of the distance; the loop solves the translation again)."""
+    s, kp, K, K_inv = scene(seed=3, dtype=dtype, yaw_deg=20.0, noise=0.0)
+    init = np.broadcast_to(TPOSE, (4, 17, 3)).astype(dtype)
+    guess_yaw = np.full(4, np.deg2rad(20.0 + 12.0), dtype)
+    guess_distance = (1.15 * np.linalg.norm(s["translation"], axis=-1)).astype(dtype)
+    pose, T = refine_yaw_distance(init, kp, K, K_inv, guess_yaw, guess_distance, LoopConfig(), np)
+    assert pose.dtype == dtype and T.dtype == dtype
+    np.testing.assert_allclose(T, s["translation"], rtol=2e-3)
+    np.testing.assert_allclose(pose, s["pose"], atol=5e-3)  # 0.5 degrees on a 0.6 m limb
+
+
 def test_ipo_grid_in_chunks_is_bit_identical(monkeypatch):
     """The grid is evaluated GRID_ROWS poses at a time on the CPU; each pose's loss is its own, so
     the fit is the same bit for bit as the whole batch at once (here 70 poses, chunks of 32)."""
@@ -204,7 +219,8 @@ def test_ipo_grid_in_chunks_is_bit_identical(monkeypatch):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("rows", [1, 20, 10**6])  # one candidate per pass; groups of 5, 5, 2; all at once
 @pytest.mark.parametrize("shortlist", [50, 3])  # every candidate fitted; 3 of the 12 shortlisted
-def test_choose_start_finds_the_planted_pose(dtype, rows, shortlist):
+@pytest.mark.parametrize("fit", ["local", "grid"])
+def test_choose_start_finds_the_planted_pose(dtype, rows, shortlist, fit):
     """Among articulated variants, the one the keypoints were made from (seen at another yaw and
     distance) reprojects exactly, whatever the keypoints of missing joints say; a prior that finds
     every pose equally plausible (eps = 0) leaves the choice to the reprojection."""
@@ -227,7 +243,7 @@ def test_choose_start_finds_the_planted_pose(dtype, rows, shortlist):
     scores = np.ones((4, 17))
     scores[2, 13], kp[2, 13] = 0.0, 0.0  # a missing wrist, its keypoint garbage
     zero = lambda x, t: np.zeros_like(x)  # noqa: E731
-    args = (candidates.astype(dtype), kp.astype(dtype), scores.astype(dtype), K.astype(dtype), zero, LoopConfig(start_shortlist=shortlist), np)
+    args = (candidates.astype(dtype), kp.astype(dtype), scores.astype(dtype), K.astype(dtype), zero, LoopConfig(start_shortlist=shortlist, start_fit=fit), np)
     index, pose, T = choose_start(*args, rows=rows)
     np.testing.assert_array_equal(index, planted)
     # Returned placed by the IPO on every joint: the planted start reprojects onto its keypoints.
@@ -236,21 +252,24 @@ def test_choose_start_finds_the_planted_pose(dtype, rows, shortlist):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_weak_perspective_residual_vanishes_for_the_true_pose_far_away(dtype):
+def test_weak_perspective_fit_vanishes_for_the_true_pose_far_away(dtype):
     """Far from the camera perspective is weak perspective: the pose the keypoints were made from,
-    at any yaw, fits exactly (up to its depth spread over the distance) and better than others;
-    missing joints are ignored."""
+    at any yaw, fits exactly (up to its depth spread over the distance) and better than others,
+    and its yaw and distance guesses are the planted ones; missing joints are ignored."""
     rng = np.random.default_rng(5)
     poses = TPOSE + 0.08 * rng.standard_normal((6, 17, 3))
     poses -= poses[:, :1]
     truth = poses[[2, 4]]
-    cam = np.einsum("bij,bkj->bki", yaw_matrices(np.deg2rad([75.0, -140.0]), np), truth) + np.array([[0.5, 0.2, 200.0], [-1.0, 0.0, 150.0]])[:, None]
+    T = np.array([[0.5, 0.2, 200.0], [-1.0, 0.0, 150.0]])
+    cam = np.einsum("bij,bkj->bki", yaw_matrices(np.deg2rad([75.0, -140.0]), np), truth) + T[:, None]
     K = np.broadcast_to(np.array([[1000.0, 0, 500], [0, 1000, 500], [0, 0, 1]]), (2, 3, 3))
     kp = project(cam, K[0])
     w = np.ones((2, 17))
     w[1, 3], kp[1, 3] = 0.0, -1e4  # a missing ankle, its keypoint garbage
-    r = weak_perspective_residual(poses.astype(dtype), kp.astype(dtype), np.linalg.inv(K).astype(dtype), w.astype(dtype), np)
-    assert r.shape == (2, 6) and r.dtype == dtype
+    r, yaw, distance = weak_perspective_fit(poses.astype(dtype), kp.astype(dtype), np.linalg.inv(K).astype(dtype), w.astype(dtype), np)
+    assert r.shape == yaw.shape == distance.shape == (2, 6) and r.dtype == yaw.dtype == distance.dtype == dtype
+    np.testing.assert_allclose(np.degrees(yaw[[0, 1], [2, 4]]), [75.0, -140.0], atol=0.5)
+    np.testing.assert_allclose(distance[[0, 1], [2, 4]], np.linalg.norm(T, axis=-1), rtol=0.01)
     np.testing.assert_array_equal(r.argmin(1), [2, 4])
     assert r[0, 2] < 1e-3 * np.delete(r[0], 2).min() and r[1, 4] < 1e-3 * np.delete(r[1], 4).min()
 

@@ -22,6 +22,7 @@ PUBLIC = [
     "estimate",
     "load_input",
     "open_engine",
+    "preset_config",
     "save_output",
 ]
 

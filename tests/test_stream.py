@@ -52,10 +52,12 @@ def test_first_frame_is_estimate_and_later_frames_are_warm(engine):
 
 
 def test_a_planted_smooth_trajectory_is_smoother_than_per_frame(engine):
+    """Seen through 1 px of detector noise (exact 2D of a T-pose lifts smoothly frame by frame)."""
     s = trajectory(24)
+    keypoints = s["keypoints"] + np.random.default_rng(1).normal(0.0, 1.0, s["keypoints"].shape)
     stream = PoseStream(engine, K=K_CAM, config=FAST, stream_config=WARM)
-    streamed = np.stack([stream.update(kp).joints_3d for kp in s["keypoints"]])
-    per_frame = estimate(s["keypoints"], K_CAM, engine=engine, config=FAST).joints_3d
+    streamed = np.stack([stream.update(kp).joints_3d for kp in keypoints])
+    per_frame = estimate(keypoints, K_CAM, engine=engine, config=FAST).joints_3d
     smooth, jittery = acceleration_error(streamed, s["pose_cam"]).mean(), acceleration_error(per_frame, s["pose_cam"]).mean()
     assert smooth < 0.5 * jittery, (smooth, jittery)
 

@@ -21,7 +21,7 @@ struct Args {
 
 inline const char* kOptionsHelp =
     "  --engine NAME            bundled prior (default, h36m) or .onnx / .trt file (default: default)\n"
-    "  --iterations N           loop iterations (default: 1000)\n"
+    "  --iterations N           loop iterations (default: 200)\n"
     "  --start-candidates C     start from the best of C cluster poses; 1: the mean pose (default: zedo's)\n"
     "  --threads N              ONNX Runtime intra-op threads; 0: its default\n"
     "  --device NAME            cpu, cuda or tensorrt (default: cpu)\n"

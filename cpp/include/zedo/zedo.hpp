@@ -55,7 +55,7 @@ struct Options {
     std::string engine = "default";  // bundled prior ("default", "h36m") or an .onnx / .trt file
     std::string layout = "h36m17";   // keypoint layout of the input (coco17, halpe26, ...); sets J
     std::string device = "cpu";      // ONNX Runtime provider: cpu, cuda, tensorrt
-    int iterations = 1000;           // loop iterations, one prior call each
+    int iterations = 200;            // loop iterations, one prior call each (zedo's default)
     int start_candidates = 0;        // 0: zedo's default start (best of 1000 cluster poses); 1: the mean pose
     int threads = 0;                 // ONNX Runtime intra-op threads; 0: its default
 };

@@ -30,7 +30,7 @@ typedef struct zedo_options {
     const char* layout;   /* keypoint layout of the input ("h36m17", "coco17", ...) */
     const char* device;   /* "cpu", "cuda", "tensorrt" */
     const char* python;   /* the environment's python executable; NULL: $ZEDO_PYTHON, else the build's */
-    int iterations;       /* loop iterations (default 1000) */
+    int iterations;       /* loop iterations (default 200) */
     int start_candidates; /* 0: zedo's default start; 1: the mean pose */
     int threads;          /* ONNX Runtime intra-op threads; 0: its default */
 } zedo_options;
