@@ -30,6 +30,7 @@ from zedo.export.options import PRECISIONS
 from zedo.runtime import LoopConfig, open_engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from settings import add_preset_options, preset_of  # noqa: E402
 from timing import best_of  # noqa: E402
 
 
@@ -51,7 +52,7 @@ def main(argv=None) -> int:
     p.add_argument("--data", default="../shared/data/h36m", help="Human3.6M folder for zedo.evaluation")
     p.add_argument("--subject", default="S9")
     p.add_argument("--every", type=int, default=64, help="every N-th frame per action and camera")
-    p.add_argument("--iterations", type=int, default=1000)
+    add_preset_options(p)
     p.add_argument("--limit", type=int, default=0, help="evaluate at most this many poses (0: all)")
     p.add_argument("--threads", type=int, default=1, help="ONNX Runtime intra-op threads for the throughput and accuracy runs")
     p.add_argument("--batches", type=int, nargs="+", default=[1, 1024])
@@ -98,8 +99,8 @@ def main(argv=None) -> int:
         if not a.skip_accuracy:
             from zedo.evaluation import evaluate
 
-            cfg = replace(LoopConfig(), iterations=a.iterations)
-            print(f"\naccuracy on {a.subject}, every {a.every}th frame, {a.iterations} iterations{f', {a.limit} poses' if a.limit else ''}:")
+            cfg = preset_of(a)
+            print(f"\naccuracy on {a.subject}, every {a.every}th frame, {cfg.iterations} iterations{f', {a.limit} poses' if a.limit else ''}:")
             for precision, path in paths.items():
                 engine = open_engine(path, threads=a.threads)
                 r = evaluate(a.data, engine, a.subject, a.every, "gt", 1, cfg, limit=a.limit, progress=False)

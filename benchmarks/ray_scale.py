@@ -38,6 +38,9 @@ from zedo.runtime.config import LoopConfig
 from zedo.runtime.jobs import RunOptions, run_job, run_local
 from zedo.runtime.ray_data import RayRunner, Workers, connect
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from settings import add_preset_options, preset_of  # noqa: E402
+
 
 def write_inputs(data_dir, folder: Path, files: int, poses: int) -> list[Path]:
     """``files`` zedo .npz inputs of ``poses`` S9 poses each: keypoints (poses, 17, 2) px, scores, K (poses, 3, 3)."""
@@ -116,12 +119,12 @@ def main(argv=None) -> int:
     p.add_argument("--files", type=int, default=8)
     p.add_argument("--poses", type=int, default=300, help="poses per file")
     p.add_argument("--engine", default="default", help="bundled prior name or .onnx")
-    p.add_argument("--iterations", type=int, default=1000)
+    add_preset_options(p)
     p.add_argument("--device", default="cpu", help="ONNX Runtime execution provider: cpu, cuda or tensorrt (needs onnxruntime-gpu)")
     p.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts to measure (default: 1 2)")
     p.add_argument("-o", "--output", help="write the numbers as JSON")
     a = p.parse_args(argv)
-    options = RunOptions(engine=a.engine, device=a.device, threads=1, config=LoopConfig(iterations=a.iterations))
+    options = RunOptions(engine=a.engine, device=a.device, threads=1, config=preset_of(a))
     gpus = 0.0 if a.device == "cpu" else 1.0
     runs = {"one process": run_local, **{f"ray, {n} worker{'s' if n > 1 else ''}": RayRunner(workers=Workers(n, 1.0, gpus)) for n in a.workers}}
     with tempfile.TemporaryDirectory() as tmp:

@@ -11,6 +11,7 @@ import argparse
 import shlex
 
 from zedo.runtime.commands import add_loop_options, loop_config
+from zedo.runtime.config import PRESETS, LoopConfig, preset_config
 from zedo.runtime.engines import DEVICES
 
 # Name -> zedo-infer flags. "default" is whatever zedo's defaults are; "v1" zedo's default before
@@ -20,7 +21,7 @@ SETTINGS: dict[str, str] = {
     "default": "",
     "v1": "--preset v1",
     "paper": "--preset paper",
-    "default-split": "--device cpu-split",
+    "default-whole": "--device cpu-whole",
     "default-numpy": "--device cpu-numpy",
 }
 
@@ -42,3 +43,19 @@ def setting_config(flags: str):
     add_loop_options(p)
     args = p.parse_args(shlex.split(flags))
     return loop_config(args), args.device
+
+
+def add_preset_options(p: argparse.ArgumentParser) -> None:
+    """``--preset`` and ``--iterations`` of a benchmark that runs one loop setting (as zedo-infer's)."""
+    p.add_argument("--preset", choices=sorted(PRESETS), default="default", help="loop settings, as zedo-infer's --preset (default: %(default)s)")
+    p.add_argument("--iterations", type=int, default=None, help="loop iterations (default: the preset's)")
+
+
+def preset_of(a: argparse.Namespace) -> LoopConfig:
+    """The LoopConfig of ``add_preset_options``' flags."""
+    return preset_config(a.preset, **({} if a.iterations is None else {"iterations": a.iterations}))
+
+
+def preset_argv(a: argparse.Namespace) -> list[str]:
+    """``add_preset_options``' flags as zedo-infer's."""
+    return ["--preset", a.preset] + ([] if a.iterations is None else ["--iterations", str(a.iterations)])

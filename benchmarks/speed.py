@@ -9,9 +9,10 @@ the curve's PNG. The torch network is read back from the ONNX prior's weights
 Prints, measured in this run:
 - this CPU's float32 matrix-multiply rate (NumPy, 2048^3);
 - the prior alone at batch 1 (one thread) and batch 1024: calls/s and GFLOP/s (2 flops per
-  weight per pose) of torch eager and of the engines: ONNX Runtime ("cpu"), ONNX Runtime with the
-  layers of t alone computed once per t ("cpu-split") and NumPy ("cpu-numpy"), at one t (these two
-  then reuse their terms of t, as the loop does from its second batch on);
+  weight per pose) of torch eager and of the engines: ONNX Runtime on the whole graph
+  ("cpu-whole"), ONNX Runtime with the layers of t alone computed once per t ("cpu", the default,
+  where the graph splits) and NumPy ("cpu-numpy"), at one t (these two then reuse their terms of
+  t, as the loop does from its second batch on);
 - the whole estimate (start and loop) at batch 1 (``--poses-batch-1`` poses one at a time, one
   thread) and at batch 1024 (1024 poses), poses/s and MPJPE (mm) on the same Human3.6M S9 poses
   (ground-truth 2D): the release's loop in eager torch (benchmarks/reference_zedo.py) and each
@@ -44,7 +45,7 @@ from zedo.export.onnx_export import TorchRunner  # noqa: E402
 from zedo.export.parity import parity_inputs  # noqa: E402
 from zedo.runtime import estimate, open_engine  # noqa: E402
 from zedo.runtime.compare import compare  # noqa: E402
-from zedo.runtime.engines import NUMPY_DEVICE, SPLIT_DEVICE  # noqa: E402
+from zedo.runtime.engines import NUMPY_DEVICE, WHOLE_DEVICE  # noqa: E402
 from zedo.runtime.prior_file import BUNDLED_PRIORS, bundled_prior_path  # noqa: E402
 from zedo.training.checkpoint import load_onnx_prior  # noqa: E402
 
@@ -52,9 +53,10 @@ from zedo.training.checkpoint import load_onnx_prior  # noqa: E402
 CURVE_SETTINGS = [
     "default",
     "it500=--iterations 500",
-    "it200=--iterations 200",
     "it100=--iterations 100",
     "it50=--iterations 50",
+    "v1",
+    "v1-it200=--preset v1 --iterations 200",
     "paper",
     "mean-it200=--iterations 200 --start-candidates 1",
     "mean-it50=--iterations 50 --start-candidates 1",
@@ -119,7 +121,7 @@ def prior_rates(model, engines: Engines, data, batches, threads: int) -> dict:
         t = np.full(b, 0.05, np.float32)
         xt, tt = torch.from_numpy(x), torch.from_numpy(t)
         reps = max(3, min(200, 2000 // b))
-        runners = {"torch": lambda: model(xt, tt)} | {device: (lambda d=device: engines.get(d, b)(x, t)) for device in ("cpu", SPLIT_DEVICE, NUMPY_DEVICE)}
+        runners = {"torch": lambda: model(xt, tt)} | {device: (lambda d=device: engines.get(d, b)(x, t)) for device in (WHOLE_DEVICE, "cpu", NUMPY_DEVICE)}
         row = {}
         with threads_for(b, threads), torch.no_grad():
             for name, fn in runners.items():
@@ -199,7 +201,7 @@ def curve(model, engines: Engines, data_dir: str, every: int, limit: int, names,
     rows["release"] |= {"iterations": 1000, "start": "release (eager torch)"}
     for name, flags in settings:
         config, device = setting_config(flags)
-        start = "chosen start" if config.start_candidates > 1 else "mean-pose start"
+        start = f"chosen start ({config.start_shortlist} shortlisted, {config.start_fit} fit)" if config.start_candidates > 1 else "mean-pose start"
         rows[name] |= {"iterations": config.iterations, "start": start if device == "cpu" else f"{start}, {device}"}
     return {"poses": len(data.gt), "every": every, "rows": rows}
 
@@ -226,7 +228,7 @@ def main(argv=None) -> int:
     engines = Engines(a.engine, a.threads)
     data = load_h36m_eval(a.data, every=16)
     x, t, calls, _ = parity_inputs(np.concatenate([meta.clusters[s] for s in sorted(meta.clusters)]))
-    parity = compare(engines.get("cpu", 1024), TorchRunner(model), x, t, PARITY_ATOL, batch=calls, names=("ONNX Runtime", "torch from the ONNX weights"))
+    parity = compare(engines.get(WHOLE_DEVICE, 1024), TorchRunner(model), x, t, PARITY_ATOL, batch=calls, names=("ONNX Runtime", "torch from the ONNX weights"))
     out = {"engine": a.engine, "threads": a.threads, "params": sum(q.numel() for q in model.parameters()), "matmul_gflops": matmul_gflops(), "parity_max_abs_eps": parity.max_error}
     try:
         import threadpoolctl  # noqa: F401

@@ -42,6 +42,9 @@ from zedo.runtime.stream import StreamConfig
 from zedo.runtime.tracks import lift_tracks
 from zedo.runtime.validation import validate_inputs
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from settings import add_preset_options, preset_argv, preset_of  # noqa: E402
+
 DEFAULT = StreamConfig()
 UNFILTERED = replace(DEFAULT, joints_filter=None, translation_filter=None)
 # name -> (stream settings, iterations of a fresh start or None for --iterations)
@@ -109,7 +112,7 @@ def throughput(inputs, engine, config: LoopConfig, copies: int) -> dict:
     return {"streams": int(len(np.unique(tiled.track))), "frames": n * copies, "seconds": seconds, "frames_per_s": n * copies / seconds}
 
 
-def cli_speed(clips: ClipSet, engine_name: str, iterations: int, threads: int) -> dict:
+def cli_speed(clips: ClipSet, engine_name: str, loop_flags: list[str], threads: int) -> dict:
     """zedo-infer on the clips (one .npz with frame and track): stream mode, --no-filter, --per-frame."""
     exe = shutil.which("zedo-infer")
     if exe is None:
@@ -120,7 +123,7 @@ def cli_speed(clips: ClipSet, engine_name: str, iterations: int, threads: int) -
         inp = Path(tmp) / "clips.npz"
         np.savez(inp, keypoints=np.where(d.scores[..., None] > 0, d.keypoints, np.nan), scores=d.scores, K=d.K, frame=clips.frame, track=clips.clip)
         for mode, extra in (("stream", []), ("stream_no_filter", ["--no-filter"]), ("per_frame", ["--per-frame"])):
-            cmd = [exe, str(inp), "-o", str(Path(tmp) / f"{mode}.npz"), "--engine", engine_name, "--iterations", str(iterations), "--threads", str(threads), "--quiet", *extra]
+            cmd = [exe, str(inp), "-o", str(Path(tmp) / f"{mode}.npz"), "--engine", engine_name, *loop_flags, "--threads", str(threads), "--quiet", *extra]
             proc, seconds = timed(lambda: subprocess.run(cmd, capture_output=True, text=True))
             if proc.returncode:
                 raise SystemExit(proc.stderr)
@@ -135,7 +138,7 @@ def main(argv=None) -> int:
     p.add_argument("--engine", default="h36m", help="bundled prior name or .onnx")
     p.add_argument("--data", default="../shared/data/h36m")
     p.add_argument("--tracks", nargs="+", default=["gt", "detected"], choices=["gt", "detected"])
-    p.add_argument("--iterations", type=int, default=1000, help="per-frame mode's iterations, and a fresh start's in the stream mode")
+    add_preset_options(p)  # per-frame mode's loop, and a fresh start's in the stream mode
     p.add_argument("--threads", type=int, default=0, help="ONNX Runtime threads of the accuracy runs and the throughput (0: its default); one stream always runs on 1")
     p.add_argument("--speed-clips", type=int, default=29, help="clips of the one-stream speed run")
     p.add_argument("--copies", type=int, default=8, help="copies of the clips for the many-streams throughput")
@@ -145,8 +148,8 @@ def main(argv=None) -> int:
     p.add_argument("-o", "--output", help="write the numbers as JSON")
     a = p.parse_args(argv)
     engine = open_engine(a.engine, threads=a.threads)
-    config = LoopConfig(iterations=a.iterations)
-    out = {"engine": a.engine, "prior": engine.meta.name, "iterations": a.iterations, "threads": a.threads, "stream_defaults": asdict(DEFAULT), "tracks": {}}
+    config = preset_of(a)
+    out = {"engine": a.engine, "prior": engine.meta.name, "preset": a.preset, "iterations": config.iterations, "threads": a.threads, "stream_defaults": asdict(DEFAULT), "tracks": {}}
     for track in a.tracks:
         clips = load_h36m_clips(a.data, track=track)
         inputs = clip_inputs(clips)
@@ -165,11 +168,11 @@ def main(argv=None) -> int:
     if not a.no_speed and "gt" in a.tracks:
         clips = load_h36m_clips(a.data, track="gt")
         inputs = clip_inputs(clips)
-        speed = {f"one stream, fresh start {n} iterations": one_stream_fps(clips, a.engine, replace(config, iterations=n), a.speed_clips) for n in (a.iterations, 100)}
+        speed = {f"one stream, fresh start {n} iterations": one_stream_fps(clips, a.engine, replace(config, iterations=n), a.speed_clips) for n in (config.iterations, 100)}
         for copies in (1, a.copies):
             speed[f"{len(clips.names) * copies} streams batched"] = throughput(inputs, engine, config, copies)
         if not a.no_cli:
-            speed["zedo-infer"] = cli_speed(clips, a.engine, a.iterations, a.threads)
+            speed["zedo-infer"] = cli_speed(clips, a.engine, preset_argv(a), a.threads)
         out["speed"] = speed
         print("\nspeed (ground-truth 2D):")
         print(json.dumps(speed, indent=1))

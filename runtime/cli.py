@@ -38,8 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output-format", choices=tuple(FORMAT_SUFFIX), default="zedo", help="zedo's fields (.npz, or .json by -o's suffix), zedo's fields as JSON, or MMPose's per-frame JSON with keypoints_3d (default: %(default)s)")
     p.add_argument("--layout", choices=sorted(LAYOUTS), help="keypoint layout of the input (default: the file's, else inferred from the keypoint count; 17 means h36m17)")
     p.add_argument("--image-size", nargs=2, type=float, metavar=("W", "H"), help="image width and height in pixels: the camera when the input has no K, and the scale of mediapipe33's [0, 1] coordinates")
-    p.add_argument("--device", choices=DEVICES, default="cpu", help="where an .onnx prior runs: ONNX Runtime's cpu, cuda or tensorrt execution provider; cpu-split (ONNX "
-                   "Runtime on the CPU, the layers of t alone once per t); cpu-numpy (its weights as NumPy matrix products) (default: %(default)s)")
+    p.add_argument("--device", choices=DEVICES, default="cpu", help="where an .onnx prior runs: ONNX Runtime's cpu, cuda or tensorrt execution provider (cpu: "
+                   "the layers of t alone once per t where the graph allows, the same result); cpu-split (that, or an error); cpu-whole (the whole graph "
+                   "each call); cpu-numpy (its weights as NumPy matrix products) (default: %(default)s)")
     add_loop_options(p)
     p.add_argument("--per-frame", action="store_true", help="lift every pose on its own even when the input has frame indices (default: such a video input runs in the stream mode)")
     p.add_argument("--no-filter", action="store_true", help="stream mode without its One-Euro filter (for clean 2D such as motion capture; the filter is tuned for detectors)")

@@ -15,8 +15,8 @@ from .onnxruntime_engine import PROVIDERS
 from .prior_file import BUNDLED_PRIORS, ONNX_SUFFIXES, TENSORRT_SUFFIXES, PriorMeta, bundled_prior_path
 
 
-NUMPY_DEVICE, SPLIT_DEVICE = "cpu-numpy", "cpu-split"
-DEVICES: tuple[str, ...] = (*PROVIDERS, SPLIT_DEVICE, NUMPY_DEVICE)  # what --device takes
+NUMPY_DEVICE, SPLIT_DEVICE, WHOLE_DEVICE = "cpu-numpy", "cpu-split", "cpu-whole"
+DEVICES: tuple[str, ...] = (*PROVIDERS, SPLIT_DEVICE, WHOLE_DEVICE, NUMPY_DEVICE)  # what --device takes
 
 
 @runtime_checkable
@@ -31,17 +31,25 @@ class Engine(Protocol):
 
 
 def _open_onnx(path: Path, device: str, threads: int) -> Engine:
+    """"cpu" is the split engine where the graph splits (zedo-export's ScoreNet: the same eps bit
+    for bit, a third less work; docs/decisions.md, "A quarter of the time"), else the whole graph;
+    "cpu-split" insists on the split, "cpu-whole" on the whole graph."""
     if device == NUMPY_DEVICE:
         from .numpy_engine import NumpyEngine
 
         return NumpyEngine(path, threads=threads)
-    if device == SPLIT_DEVICE:
-        from .split_engine import SplitEngine
+    from .split_engine import SplitEngine
 
+    if device == SPLIT_DEVICE:
         return SplitEngine(path, threads=threads)
+    if device == "cpu":
+        try:
+            return SplitEngine(path, threads=threads)
+        except ValueError:  # a graph that does not split (not zedo-export's FP32 ScoreNet): run it whole
+            pass
     from .onnxruntime_engine import OnnxRuntimeEngine
 
-    return OnnxRuntimeEngine(path, device=device, threads=threads)
+    return OnnxRuntimeEngine(path, device="cpu" if device == WHOLE_DEVICE else device, threads=threads)
 
 
 def _open_tensorrt(path: Path, device: str, threads: int) -> Engine:
@@ -65,8 +73,9 @@ def open_engine(engine: str | Path | None = None, device: str = "cpu", threads: 
     """Open a prior by bundled name (``default``, ``h36m``) or path (.onnx, .trt/.engine/.plan).
 
     None means the bundled default prior. ``device`` is an ONNX Runtime execution provider
-    ("cpu", "cuda", "tensorrt"; ``threads`` its intra-op threads, 0: its default), "cpu-split"
-    (ONNX Runtime on the CPU, t-only layers once per t; ``threads`` as "cpu") or "cpu-numpy" (the
+    ("cpu", "cuda", "tensorrt"; ``threads`` its intra-op threads, 0: its default; "cpu" computes the
+    t-only layers once per t where the graph allows), "cpu-split" (that, or ValueError),
+    "cpu-whole" (the whole graph on the CPU; ``threads`` as "cpu") or "cpu-numpy" (the
     prior's weights as NumPy matrix products; ``threads`` must be 0). Unknown names,
     missing files and unknown suffixes raise ValueError (FileNotFoundError for a missing path).
     """

@@ -37,6 +37,19 @@ def yaw_matrices(angles, xp):
     return xp.stack([xp.stack([c, z, s], -1), xp.stack([z, o, z], -1), xp.stack([-s, z, c], -1)], -2)
 
 
+def _solve_normal_equations(ata, atb, xp):
+    """x (B, 3) of ata (B, 3, 3) x = atb (B, 3), NaN rows where ata is singular."""
+    if xp is np:  # NumPy raises on a singular system: one call in the common case (at batch 1 the checks cost as much as the solve)
+        try:
+            return np.linalg.solve(ata, atb[..., None])[..., 0]
+        except np.linalg.LinAlgError:
+            pass
+    # det is 0 exactly where LU meets a zero pivot, which is where solve raises.
+    singular = ~(xp.abs(xp.linalg.det(ata)) > 0)
+    ata = xp.where(singular[:, None, None], xp.eye(3, dtype=ata.dtype), ata)
+    return xp.where(singular[:, None], xp.nan, xp.linalg.solve(ata, atb[..., None])[..., 0])
+
+
 def solve_translation(pose, rays, weights, xp):
     """Least-squares translation T (B, 3) putting pose + T on the rays (z = 1 rays, (B, 17, 3)).
 
@@ -62,11 +75,7 @@ def solve_translation(pose, rays, weights, xp):
     b = xp.concatenate([b_x, b_y], axis=1)  # (B, 34)
     ata = xp.swapaxes(A, 1, 2) @ A
     atb = (xp.swapaxes(A, 1, 2) @ b[..., None])[..., 0]
-    # det is 0 exactly where LU meets a zero pivot, which is where solve would raise.
-    singular = ~(xp.abs(xp.linalg.det(ata)) > 0)
-    ata = xp.where(singular[:, None, None], xp.eye(3, dtype=ata.dtype), ata)
-    T = xp.linalg.solve(ata, atb[..., None])[..., 0]
-    T = xp.where(singular[:, None], xp.nan, T)
+    T = _solve_normal_equations(ata, atb, xp)
     return T * xp.where(T[:, 2:3] < 0, -1.0, 1.0).astype(T.dtype)
 
 

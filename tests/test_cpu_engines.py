@@ -11,7 +11,7 @@ import torch
 from onnx import numpy_helper
 
 from zedo.export.parity import parity_inputs
-from zedo.runtime import LoopConfig, estimate, open_engine
+from zedo.runtime import LoopConfig, OnnxRuntimeEngine, estimate, open_engine
 from zedo.runtime import numpy_engine
 from zedo.runtime.compare import compare, require
 from zedo.runtime.numpy_engine import NumpyEngine
@@ -79,7 +79,7 @@ def test_engine_names_a_weight_that_is_not_float32(tmp_path, scorenet_prior):
 def test_matches_onnx_runtime(scorenet_prior, device, kind):
     """eps of the same inputs within float32 rounding: at each t of the loop's range, batch 1 and
     64, and in a batch of mixed t (one time term per distinct t)."""
-    eng, ort_eng = open_engine(scorenet_prior, device=device), open_engine(scorenet_prior)
+    eng, ort_eng = open_engine(scorenet_prior, device=device), open_engine(scorenet_prior, device="cpu-whole")
     assert isinstance(eng, kind) and eng.meta.to_json() == ort_eng.meta.to_json()
     x, t, calls, _ = parity_inputs(_poses(64, 3))
     require(compare(ort_eng, eng, x, t, ATOL, batch=calls), f"{device} vs ONNX Runtime")
@@ -108,7 +108,7 @@ def test_split_graphs(scorenet_prior):
 def test_time_terms_cache_is_bounded(scorenet_prior, monkeypatch):
     """Past its size the cache starts again; results do not depend on it."""
     monkeypatch.setattr(numpy_engine, "CACHE_BYTES", 3 * 5 * 64 * 4)  # three t values of the tiny prior
-    eng, ref = NumpyEngine(scorenet_prior), open_engine(scorenet_prior)
+    eng, ref = NumpyEngine(scorenet_prior), open_engine(scorenet_prior, device="cpu-whole")
     x = _poses(1, 4)
     for t in np.linspace(0.01, 0.1, 10, dtype=np.float32):
         tt = np.full(1, t, np.float32)
@@ -120,9 +120,20 @@ def test_time_terms_cache_is_bounded(scorenet_prior, monkeypatch):
 def test_estimate_on_it_matches_onnx_runtime(scorenet_prior, synth, device):
     s = synth(2, seed=5)
     kw = dict(config=LoopConfig(iterations=20, start_candidates=1))
-    a = estimate(s["keypoints"], s["K"], engine=open_engine(scorenet_prior), **kw)
+    a = estimate(s["keypoints"], s["K"], engine=open_engine(scorenet_prior, device="cpu-whole"), **kw)
     b = estimate(s["keypoints"], s["K"], engine=open_engine(scorenet_prior, device=device), **kw)
     np.testing.assert_allclose(b.joints_3d, a.joints_3d, atol=1e-4)
+
+
+def test_cpu_splits_the_graph_where_it_can(scorenet_prior, tiny_prior):
+    """"cpu" is the split engine on a ScoreNet, the same eps bit for bit as the whole graph, and the
+    whole graph where the graph does not split (the tiny prior)."""
+    split, whole = open_engine(scorenet_prior), open_engine(scorenet_prior, device="cpu-whole")
+    assert isinstance(split, SplitEngine) and isinstance(whole, OnnxRuntimeEngine)
+    x = _poses(64, 6)
+    for t in (np.full(64, 0.05, np.float32), np.random.default_rng(1).uniform(0.01, 0.1, 64).astype(np.float32)):
+        np.testing.assert_array_equal(split(x, t), whole(x, t))
+    assert isinstance(open_engine(tiny_prior), OnnxRuntimeEngine)
 
 
 def test_refusals(scorenet_prior, tiny_prior, tmp_path):
@@ -138,7 +149,7 @@ def test_refusals(scorenet_prior, tiny_prior, tmp_path):
     onnx.save(proto, str(path))
     with pytest.raises(ValueError, match=r"no-bias.onnx: not a zedo FP32 ScoreNet prior \('post_dense.bias' missing or not of shape \(51,\)\); the cpu-split engine"):
         open_engine(path, device="cpu-split")
-    with pytest.raises(ValueError, match="device must be one of cpu, cuda, tensorrt, cpu-split, cpu-numpy, got 'gpu'"):
+    with pytest.raises(ValueError, match="device must be one of cpu, cuda, tensorrt, cpu-split, cpu-whole, cpu-numpy, got 'gpu'"):
         open_engine(scorenet_prior, device="gpu")
     proto = onnx.load(str(scorenet_prior))
     for p in proto.metadata_props:
