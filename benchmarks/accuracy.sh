@@ -1,23 +1,26 @@
 #!/usr/bin/env bash
 # Every accuracy number in the README, one zedo-eval command per row (Human3.6M S9 in ../shared).
-# Usage: bash benchmarks/accuracy.sh [main|noisy|ablation|iterations|multi|inputs]   (default: all)
-# ablation, iterations, multi and inputs were measured with the release's exact data step
-# (--noise-px 0), before the noisy-2D loop; EXACT= (empty) runs them with today's default.
+# Usage: bash benchmarks/accuracy.sh [main|noisy|quarter|ablation|iterations|multi|inputs]   (default: all)
+# main, noisy, quarter and inputs run today's defaults (200 iterations, the fast start); main and
+# inputs with the release's exact data step (--noise-px 0). ablation, iterations and multi were
+# measured before them, with the settings of --preset v1 (1000
+# iterations, the IPO's grid on 50 shortlisted starts) and the release's exact data step
+# (--noise-px 0); EXACT= (empty) runs them with today's defaults.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${DATA:-../shared/data/h36m}
 OUT=benchmarks/results
-mkdir -p "$OUT/noisy"
+mkdir -p "$OUT/noisy" "$OUT/quarter"
 THREADS=${THREADS:-0}
-EXACT=${EXACT---noise-px 0}
+EXACT=${EXACT---preset v1 --noise-px 0}
 run() { local name=$1; shift; zedo-eval --data "$DATA" --threads "$THREADS" --quiet -o "$OUT/$name.json" "$@"; }
 # shellcheck disable=SC2086  # EXACT is a list of options
 run_exact() { run "$@" $EXACT; }
 what=${1:-all}
 if [[ $what == all || $what == main ]]; then
   for prior in h36m default; do
-    run "$prior-gt-s1" --engine "$prior" --track gt --via-cli
-    run "$prior-detected-s1" --engine "$prior" --track detected --via-cli
+    run "$prior-gt-s1" --engine "$prior" --track gt --via-cli --noise-px 0
+    run "$prior-detected-s1" --engine "$prior" --track detected --via-cli --noise-px 0
   done
 fi
 if [[ $what == all || $what == noisy ]]; then
@@ -35,6 +38,12 @@ if [[ $what == all || $what == noisy ]]; then
   run "$R/default-detected-raw-S5" --engine default --track detected-raw --hypotheses 5
   run "$R/default-gt-noise10-exact" --engine default --add-noise 10 --noise-px 0
   run "$R/default-detected-raw-exact" --engine default --track detected-raw --noise-px 0
+fi
+if [[ $what == all || $what == quarter ]]; then
+  # Today's defaults against zedo's previous ones (--preset v1) on the same poses (docs/decisions.md,
+  # "A quarter of the time"); zedo-eval prints the seconds of each.
+  run quarter/h36m-gt-v1 --engine h36m --preset v1
+  run quarter/h36m-gt --engine h36m
 fi
 if [[ $what == all || $what == ablation ]]; then
   # Ablations and the iteration curve on every 128th frame, against a full-loop row on the same frames.
@@ -59,9 +68,9 @@ fi
 if [[ $what == all || $what == inputs ]]; then
   # The 2D as detectors of other layouts give it, and cameras with unknown or wrong intrinsics.
   for layout in coco17 halpe26 openpose25; do
-    run_exact "h36m-gt-s1-$layout" --engine h36m --track gt --layout "$layout" --via-cli
+    run "h36m-gt-s1-$layout" --engine h36m --track gt --layout "$layout" --via-cli --noise-px 0
   done
-  run_exact h36m-gt-s1-image-size --engine h36m --track gt --image-size 1000 1002 --via-cli
-  run_exact h36m-gt-s1-focal0.7 --engine h36m --track gt --focal-scale 0.7 --via-cli
-  run_exact h36m-gt-s1-focal1.4 --engine h36m --track gt --focal-scale 1.4 --via-cli
+  run h36m-gt-s1-image-size --engine h36m --track gt --image-size 1000 1002 --via-cli --noise-px 0
+  run h36m-gt-s1-focal0.7 --engine h36m --track gt --focal-scale 0.7 --via-cli --noise-px 0
+  run h36m-gt-s1-focal1.4 --engine h36m --track gt --focal-scale 1.4 --via-cli --noise-px 0
 fi

@@ -9,6 +9,8 @@ import json
 import sys
 from pathlib import Path
 
+from zedo.runtime.config import PRESETS, LoopConfig
+
 RESULTS = Path(__file__).resolve().parent / "results"
 
 PAPER = [
@@ -31,7 +33,12 @@ def _cmd(r: dict) -> str:
         parts.append(f"--hypotheses {r['hypotheses']}")
     if r["every"] != 64:
         parts.append(f"--every {r['every']}")
-    if loop["iterations"] != 1000:
+    # Results without the start's fields were made before the fast start: --preset v1's settings.
+    shortlist, fit = loop.get("start_shortlist", 50), loop.get("start_fit", "grid")
+    v1 = PRESETS["v1"]
+    preset = (shortlist, fit) == (v1["start_shortlist"], v1["start_fit"])
+    parts += ["--preset v1"] if preset else [f"--start-shortlist {shortlist}"] * (shortlist != LoopConfig.start_shortlist) + [f"--start-fit {fit}"] * (fit != LoopConfig.start_fit)
+    if loop["iterations"] != (v1["iterations"] if preset else LoopConfig.iterations):
         parts.append(f"--iterations {loop['iterations']}")
     if not loop["ipo"]:
         parts.append("--no-ipo")
