@@ -7,8 +7,9 @@ Units and frames as ``zedo.runtime.geometry``. Two ways, both ending in a placed
   single hypothesis) placed by the IPO (``zedo.runtime.ipo``) on ``LoopConfig.ipo_joints``, or
   at ``ipo_distance`` along the pelvis ray without it;
 - ``choose_start``: with one hypothesis, the best of the prior's library of cluster poses
-  (``start_library``): shortlisted under weak perspective, placed by the IPO on every joint, and
-  ranked by reprojection and by the prior (docs/decisions.md, "Start").
+  (``start_library``): shortlisted under weak perspective, placed on every joint (a local search
+  from the weak-perspective fit, or the IPO's grid), and ranked by reprojection and by the prior
+  (docs/decisions.md, "Start" and "A quarter of the time").
 """
 
 from __future__ import annotations
@@ -98,8 +99,9 @@ def choose_start(candidates, keypoints, scores, K, engine: Engine, cfg: LoopConf
     """The candidate (L, 17, 3) root-relative pose each of B poses starts from, placed:
     (index (B,), x (B, 17, 3) turned by the IPO, T (B, 3)).
 
-    The shortlisted candidates are each placed by the IPO on every observed joint (scores (B, 17),
-    0 for missing) and ranked twice: by their reprojection error, and by the prior's residual at t
+    The shortlisted candidates are each placed on every observed joint (scores (B, 17), 0 for
+    missing): by a local search from their weak-perspective yaw and distance (``cfg.start_fit``
+    "local") or by the IPO's global grid ("grid"); then ranked twice: by their reprojection error, and by the prior's residual at t
     once their joints are moved towards their rays by the soft data step (``zedo.runtime.noise``)
     at ``cfg.noise_px``, or ``noise.START_NOISE_PX`` when the loop estimates it: moved exactly,
     noisy keypoints make the right candidate look implausible. The lowest sum of ranks wins (ties:
