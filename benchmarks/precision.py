@@ -19,7 +19,7 @@ import argparse
 import json
 import sys
 import tempfile
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +27,7 @@ import numpy as np
 from zedo.calibration.dataset import load_calibration_set, shipped_calibration_path
 from zedo.export import export_prior
 from zedo.export.options import PRECISIONS
-from zedo.runtime import LoopConfig, open_engine
+from zedo.runtime import open_engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from settings import add_preset_options, preset_of  # noqa: E402

@@ -1,6 +1,6 @@
 """Throughput of ``zedo-infer --ray`` with 1 and 2 workers (one thread each) beside one process, in one run.
 
-    python benchmarks/ray_scale.py [--data ../shared/data/h36m] [--files 8] [--poses 300] [--iterations 1000] [--workers 1 2] [-o benchmarks/results/ray-scale.json]
+    python benchmarks/ray_scale.py [--data ../shared/data/h36m] [--files 8] [--poses 300] [--preset v1] [--iterations N] [--workers 1 2] [-o benchmarks/results/ray-scale.json]
     python benchmarks/ray_scale.py --device cuda --workers 1 --files 8 --poses 3000     # one GPU: one actor on it, CUDA engine
 
 Writes ``--files`` inputs of ``--poses`` Human3.6M S9 poses each (ground-truth 2D, true K; evenly
@@ -34,7 +34,6 @@ import ray
 
 from zedo.evaluation import load_h36m_eval
 from zedo.evaluation.evalset import runtime_input
-from zedo.runtime.config import LoopConfig
 from zedo.runtime.jobs import RunOptions, run_job, run_local
 from zedo.runtime.ray_data import RayRunner, Workers, connect
 
@@ -158,7 +157,7 @@ def main(argv=None) -> int:
     print(f"{max(a.workers)} workers / {min(a.workers)}: x{speedup:.2f}; max difference from one process: " + ", ".join(f"{k} {v['max_difference_m']:.2g} m" for k, v in results.items()))
     if a.output:
         doc = {"command": "python benchmarks/ray_scale.py " + " ".join(argv if argv is not None else sys.argv[1:]), "cpus": os.cpu_count(), "ray": ray.__version__,
-               "files": a.files, "poses_per_file": a.poses, "iterations": a.iterations, "engine": a.engine, "device": a.device, "runs": results,
+               "files": a.files, "poses_per_file": a.poses, "preset": a.preset, "iterations": options.config.iterations, "engine": a.engine, "device": a.device, "runs": results,
                f"speedup_{max(a.workers)}_over_{min(a.workers)}": speedup}
         Path(a.output).write_text(json.dumps(doc, indent=1))
     return 0

@@ -37,7 +37,12 @@ def _cmd(r: dict) -> str:
     shortlist, fit = loop.get("start_shortlist", 50), loop.get("start_fit", "grid")
     v1 = PRESETS["v1"]
     preset = (shortlist, fit) == (v1["start_shortlist"], v1["start_fit"])
-    parts += ["--preset v1"] if preset else [f"--start-shortlist {shortlist}"] * (shortlist != LoopConfig.start_shortlist) + [f"--start-fit {fit}"] * (fit != LoopConfig.start_fit)
+    if preset:
+        parts.append("--preset v1")
+    if not preset and shortlist != LoopConfig.start_shortlist:
+        parts.append(f"--start-shortlist {shortlist}")
+    if not preset and fit != LoopConfig.start_fit:
+        parts.append(f"--start-fit {fit}")
     if loop["iterations"] != (v1["iterations"] if preset else LoopConfig.iterations):
         parts.append(f"--iterations {loop['iterations']}")
     if not loop["ipo"]:

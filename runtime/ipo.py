@@ -68,8 +68,9 @@ def _pattern_search(loss_at, yaw, log_d, cur, step_y, step_d, lo, hi, steps, xp)
 
 
 def _loss_and_range(pose, keypoints, K, K_inv, cfg: LoopConfig, xp, weights):
-    """The IPO's loss at yaws (B, n) and log-distances (B, m) of rows ``rows`` -> (B, n, m), and
-    the log-distance range (lo, hi); the pelvis ray is fixed, the fitted joints are ``cfg.ipo_joints``."""
+    """(loss_at, pelvis_dir, (lo, hi)): the IPO's loss of the poses ``rows`` at yaws (b, n) and
+    log-distances (b, m) -> (b, n, m), on the joints ``cfg.ipo_joints``; the unit pelvis rays
+    (B, 3); and the log-distance range of ``cfg.ipo_scale_range``."""
     keys = list(cfg.ipo_joints)
     pose_k, kp_k = pose[:, keys], keypoints[:, keys]
     w_k = None if weights is None else weights[:, keys]
