@@ -38,6 +38,12 @@ if [[ $what == all || $what == noisy ]]; then
   run "$R/default-detected-raw-S5" --engine default --track detected-raw --hypotheses 5
   run "$R/default-gt-noise10-exact" --engine default --add-noise 10 --noise-px 0
   run "$R/default-detected-raw-exact" --engine default --track detected-raw --noise-px 0
+  # The ensemble of starts for detector 2D (docs/decisions.md, "An ensemble of starts").
+  for prior in h36m default; do
+    run "$R/$prior-gt-preset-noisy" --engine "$prior" --preset noisy
+    for sigma in 5 10; do run "$R/$prior-gt-noise$sigma-preset-noisy" --engine "$prior" --add-noise "$sigma" --preset noisy; done
+  done
+  run "$R/default-detected-raw-preset-noisy" --engine default --track detected-raw --preset noisy
 fi
 if [[ $what == all || $what == quarter ]]; then
   # Today's defaults against zedo's previous ones (--preset v1) on the same poses (docs/decisions.md,

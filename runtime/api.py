@@ -31,6 +31,8 @@ def _check_run(hypotheses: int, config: LoopConfig, batch_size: int, selection: 
         raise ValueError(f"config must be a LoopConfig, got a {type(config).__name__}")
     if selection not in SELECTIONS:
         raise ValueError(f"selection must be one of {SELECTIONS}, got {selection!r}")
+    if hypotheses > 1 and config.start_ensemble > 1:
+        raise ValueError(f"config.start_ensemble {config.start_ensemble} runs one hypothesis from several starts; with hypotheses {hypotheses} each starts from its own cluster pose")
 
 
 def estimate(keypoints, K=None, scores=None, engine=None, hypotheses: int = 1, config: LoopConfig = LoopConfig(), batch_size: int = 1024, selection: str = "prior", seed: int = 0, progress: bool = False, layout=None, image_size=None) -> Estimate:
@@ -66,7 +68,8 @@ def _lift_rows(inputs: Inputs, engine: Engine, S: int, config: LoopConfig, batch
     pose_of, hyp_of = rows // S, rows % S
     reproj, residual, noise_px = np.empty(n * S), np.empty(n * S), np.empty(n * S)
     rng = xp.random.default_rng(seed) if hasattr(xp.random, "default_rng") else None
-    chunks = [rows[i : i + batch_size] for i in range(0, n * S, batch_size)]
+    per_call = max(1, batch_size // config.start_ensemble)  # an ensemble runs start_ensemble rows per pose
+    chunks = [rows[i : i + per_call] for i in range(0, n * S, per_call)]
     f32 = lambda a: xp.asarray(np.ascontiguousarray(a, dtype=np.float32))  # noqa: E731
     library = None if library is None else f32(library)
     # The context closes the bar on failure too, so an error message starts on a fresh line.

@@ -51,6 +51,7 @@ class LoopConfig:
     start_candidates: int = 1000  # one hypothesis starts from the best of this many cluster poses (start.choose_start; 1: the mean pose, the release's)
     start_shortlist: int = 20  # of those, the closest this many under weak perspective are placed by the IPO and judged by the prior
     start_fit: str = "local"  # how the shortlisted are placed: "local" search from the weak-perspective guess, or the IPO's global "grid"
+    start_ensemble: int = 1  # the single hypothesis runs the loop from this many of the best-ranked starts and reports their mean pose (noisy 2D: docs/decisions.md, "An ensemble of starts")
     noise_px: float | None = None  # 2D noise sigma per coordinate, px, of the soft data step (zedo.runtime.noise); None: estimated per pose; 0: the release's exact step
 
     def __post_init__(self):
@@ -74,17 +75,23 @@ class LoopConfig:
         _check_int("start_shortlist", self.start_shortlist, 1)
         if self.start_fit not in START_FITS:
             raise ValueError(f"start_fit must be one of {', '.join(START_FITS)}, got {self.start_fit!r}")
+        _check_int("start_ensemble", self.start_ensemble, 1, self.start_shortlist)
+        if self.start_ensemble > 1 and (not self.ipo or self.start_candidates < 2):
+            raise ValueError(f"start_ensemble {self.start_ensemble} needs starts chosen among cluster poses (ipo on and start_candidates > 1)")
         if self.noise_px is not None:
             _check_float("noise_px", self.noise_px, 0.0, 1000.0)
 
 
 # Named settings, each the fields it changes from LoopConfig's defaults (``preset_config``):
 # "v1" is zedo's default before the fast start (1000 iterations; 50 shortlisted candidates, each
-# placed by the IPO's global grid); "paper" the release's (1000 iterations from the mean pose).
+# placed by the IPO's global grid); "paper" the release's (1000 iterations from the mean pose);
+# "noisy" for detector 2D: the mean of 8 loops of 100 iterations from the 8 best starts (four
+# times the default's work; docs/decisions.md, "An ensemble of starts").
 PRESETS: dict[str, dict] = {
     "default": {},
     "v1": {"iterations": 1000, "start_shortlist": 50, "start_fit": "grid"},
     "paper": {"iterations": 1000, "start_candidates": 1},
+    "noisy": {"iterations": 100, "start_ensemble": 8},
 }
 
 

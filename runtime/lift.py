@@ -11,10 +11,10 @@ from typing import Any
 
 from .config import LoopConfig
 from .engines import Engine
-from .geometry import reprojection_error
-from .loop import run_loop
+from .geometry import keypoints_to_rays, reprojection_error, solve_translation
+from .loop import run_loop, translation_weights
 from .scoring import PLAUSIBILITY_T, prior_residual
-from .start import choose_start, place_start
+from .start import choose_starts, place_start
 
 
 @dataclass(frozen=True)
@@ -29,12 +29,14 @@ class Lifted:
 
 
 def place(start, library, keypoints, scores, K, engine: Engine, config: LoopConfig):
-    """The placed start (x (B, 17, 3), T (B, 3)) of a batch. ``start``: a placed ``(x, T)`` pair, kept
-    as is; root-relative poses (B, 17, 3), placed by ``place_start``; or None: each pose's start is
-    chosen among the candidate poses ``library`` (L, 17, 3) by ``choose_start``."""
+    """The placed start (x (B * E, 17, 3), T (B * E, 3)) of a batch, E starts per pose (row b * E + e).
+    ``start``: a placed ``(x, T)`` pair, kept as is; root-relative poses (B, 17, 3), placed by
+    ``place_start``; or None: each pose's E = ``config.start_ensemble`` best starts (fewer when fewer
+    are shortlisted) are chosen among the candidate poses ``library`` (L, 17, 3) by ``choose_starts``.
+    E is 1 but in the last case."""
     if start is None:
-        _, x, T = choose_start(library, keypoints, scores, K, engine, config, engine.xp, sde=engine.meta.sde)
-        return x, T
+        _, x, T = choose_starts(library, keypoints, scores, K, engine, config, engine.xp, config.start_ensemble, sde=engine.meta.sde)
+        return x.reshape((-1,) + x.shape[2:]), T.reshape(-1, 3)
     if isinstance(start, tuple):
         return start
     return place_start(start, keypoints, scores, K, config, engine.xp)
@@ -56,13 +58,28 @@ class CheckedEngine:
         return eps
 
 
+def fuse(x, noise_px, E: int, keypoints, scores, K, config: LoopConfig, xp):
+    """The mean of each pose's E loop results x (B * E, 17, 3) root-relative (row b * E + e), placed
+    on keypoints (B, 17, 2) by the closed-form translation: (x (B, 17, 3), T (B, 3), noise_px (B,)
+    the mean of noise_px (B * E,)). Averaging poses from different starts cancels part of what
+    noisy 2D does to each (docs/decisions.md, "An ensemble of starts")."""
+    x = x.reshape((-1, E) + x.shape[1:]).mean(axis=1)
+    T = solve_translation(x, keypoints_to_rays(keypoints, xp.linalg.inv(K), xp), translation_weights(scores, config, xp), xp)
+    return x, T, noise_px.reshape(-1, E).mean(axis=1)
+
+
 def lift_batch(keypoints, scores, K, engine: Engine, config: LoopConfig, start=None, library=None, rng=None, callback=None, t_start=None) -> Lifted:
     """Lift B poses: keypoints (B, 17, 2) px, scores (B, 17) (0: missing), K (B, 3, 3), float32 arrays
     of ``engine.xp``. ``start`` and ``library`` as ``place``; ``rng``, ``callback`` and ``t_start``
-    as ``loop.run_loop``."""
+    as ``loop.run_loop``. With E > 1 starts per pose, each runs the loop and the pose reports
+    their mean (``fuse``)."""
     xp, engine = engine.xp, CheckedEngine(engine)
     x, T = place(start, library, keypoints, scores, K, engine, config)
-    x, T, noise_px = run_loop(x, T, keypoints, scores, K, engine, engine.meta.sde, config, xp, rng, callback, t_start)
+    E = x.shape[0] // keypoints.shape[0]
+    each = (lambda a: xp.repeat(a, E, axis=0)) if E > 1 else (lambda a: a)  # noqa: E731
+    x, T, noise_px = run_loop(x, T, each(keypoints), each(scores), each(K), engine, engine.meta.sde, config, xp, rng, callback, t_start)
+    if E > 1:
+        x, T, noise_px = fuse(x, noise_px, E, keypoints, scores, K, config, xp)
     weights = scores * (scores > 0)
     reprojection = reprojection_error(x + T[:, None, :], keypoints, K, weights, xp)
     return Lifted(x, T, reprojection, prior_residual(x, engine, PLAUSIBILITY_T, xp), noise_px)

@@ -97,7 +97,14 @@ def fill_group(a, G: int, xp):
 
 def choose_start(candidates, keypoints, scores, K, engine: Engine, cfg: LoopConfig, xp, t: float = PLAUSIBILITY_T, rows: int = 1024, sde: SDEConfig = SDEConfig()):
     """The candidate (L, 17, 3) root-relative pose each of B poses starts from, placed:
-    (index (B,), x (B, 17, 3) turned by the IPO, T (B, 3)).
+    (index (B,), x (B, 17, 3) turned by the IPO, T (B, 3)); ``choose_starts`` with count 1."""
+    index, x, T = choose_starts(candidates, keypoints, scores, K, engine, cfg, xp, 1, t, rows, sde)
+    return index[:, 0], x[:, 0], T[:, 0]
+
+
+def choose_starts(candidates, keypoints, scores, K, engine: Engine, cfg: LoopConfig, xp, count: int = 1, t: float = PLAUSIBILITY_T, rows: int = 1024, sde: SDEConfig = SDEConfig()):
+    """The ``count`` best candidates (L, 17, 3) of each of B poses, placed and best first: (index
+    (B, c), x (B, c, 17, 3) turned by the IPO, T (B, c, 3)), c = min(count, shortlisted).
 
     The shortlisted candidates are each placed on every observed joint (scores (B, 17), 0 for
     missing): by a local search from their weak-perspective yaw and distance (``cfg.start_fit``
@@ -105,7 +112,7 @@ def choose_start(candidates, keypoints, scores, K, engine: Engine, cfg: LoopConf
     once their joints are moved towards their rays by the soft data step (``zedo.runtime.noise``)
     at ``cfg.noise_px``, or ``noise.START_NOISE_PX`` when the loop estimates it: moved exactly,
     noisy keypoints make the right candidate look implausible. The lowest sum of ranks wins (ties:
-    the earlier candidate). ``rows`` caps the (pose, candidate) pairs fitted at once; ``sde`` is the
+    the earlier candidate), and the rest follow in that order. ``rows`` caps the (pose, candidate) pairs fitted at once; ``sde`` is the
     prior's (``engine.meta.sde``).
     """
     B = keypoints.shape[0]
@@ -143,6 +150,6 @@ def choose_start(candidates, keypoints, scores, K, engine: Engine, cfg: LoopConf
         if cfg.noise_px != 0:
             moved = noise.data_step(x, moved, T, sc_rep, fx_rep, sigma, marginal_std(t, sde), xp)
         res[:, c0 : c0 + g] = prior_residual(moved, engine, t, xp).reshape(B, G)[:, :g]
-    best = xp.argmin(row_ranks(err, xp) + row_ranks(res, xp), axis=1)
-    rows_b = xp.arange(B)
+    best = xp.argsort(row_ranks(err, xp) + row_ranks(res, xp), axis=1, kind="stable")[:, :count]
+    rows_b = xp.arange(B)[:, None]
     return short[rows_b, best], placed[rows_b, best], placed_T[rows_b, best]

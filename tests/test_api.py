@@ -273,6 +273,8 @@ def test_bad_settings_raise_value_error(engine, kwargs, match):
         ("iterations", 2.5),
         ("start_candidates", 0),
         ("start_shortlist", 0),
+        ("start_ensemble", 0),
+        ("start_ensemble", 21),  # more than the 20 shortlisted
         ("start_fit", "global"),
         ("sampler", "heun"),
         ("warmup_fraction", 1.5),
@@ -322,3 +324,43 @@ def test_a_prior_returning_nan_fails_the_run_instead_of_writing_nan_poses(make_p
     kp, K, sc = _case(n=2)
     with pytest.raises(RuntimeError, match="non-finite values for every one of the 2 poses"):
         estimate(kp, K, sc, engine=make_prior("nan"), config=CFG)
+
+
+def test_an_ensemble_reports_the_mean_of_its_starts_loops(engine):
+    """With start_ensemble E the single hypothesis is the mean of the loops run from the E
+    best-ranked starts, each as a lone run from that start would give it, placed on the 2D by the
+    closed-form translation; E = 1 is the plain run."""
+    from zedo.runtime.geometry import keypoints_to_rays, solve_translation
+    from zedo.runtime.lift import lift_batch
+    from zedo.runtime.loop import translation_weights
+    from zedo.runtime.start import choose_starts, start_library
+
+    s = synthetic_poses(4, seed=3)
+    f32 = lambda a: np.ascontiguousarray(a, dtype=np.float32)  # noqa: E731
+    kp, sc, K = f32(s["keypoints"]), np.ones((4, 17), np.float32), f32(np.broadcast_to(s["K"], (4, 3, 3)))
+    cfg = replace(CFG, start_ensemble=3)
+    library = f32(start_library(engine.meta, cfg))
+    got = lift_batch(kp, sc, K, engine, cfg, library=library)
+    _, x0, T0 = choose_starts(library, kp, sc, K, engine, cfg, np, 3, sde=engine.meta.sde)
+    alone = [lift_batch(kp, sc, K, engine, cfg, start=(x0[:, e], T0[:, e])).x for e in range(3)]
+    mean = np.mean(alone, axis=0)
+    np.testing.assert_allclose(got.x, mean, atol=1e-6)
+    T = solve_translation(mean, keypoints_to_rays(kp, np.linalg.inv(K), np), translation_weights(sc, cfg, np), np)
+    np.testing.assert_allclose(got.T, T, atol=1e-5)
+    plain = estimate(s["keypoints"], s["K"], engine=engine, config=CFG)
+    np.testing.assert_array_equal(estimate(s["keypoints"], s["K"], engine=engine, config=replace(CFG, start_ensemble=1)).joints_3d, plain.joints_3d)
+    one = estimate(s["keypoints"], s["K"], engine=engine, config=cfg, batch_size=5)  # 5 // 3: one pose per call
+    np.testing.assert_allclose(one.joints_3d, estimate(s["keypoints"], s["K"], engine=engine, config=cfg).joints_3d, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "changes, hypotheses, match",
+    [
+        ({"start_ensemble": 2}, 3, "start_ensemble 2 .* hypotheses 3"),
+        ({"start_ensemble": 2, "start_candidates": 1}, 1, "start_ensemble 2 needs"),
+        ({"start_ensemble": 2, "ipo": False}, 1, "start_ensemble 2 needs"),
+    ],
+)
+def test_an_ensemble_needs_chosen_starts(engine, changes, hypotheses, match):
+    with pytest.raises(ValueError, match=match):
+        run(engine, config=replace(CFG, **changes), hypotheses=hypotheses)

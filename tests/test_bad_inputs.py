@@ -204,6 +204,8 @@ INFER = {
     "--ipo-joints with --no-ipo": (lambda ws: (ws.inp, ["--no-ipo", "--ipo-joints", "paper"]), ["--ipo-joints", "--no-ipo"]),
     "--start-candidates with S > 1": (lambda ws: (ws.inp, ["--hypotheses", "3", "--start-candidates", "5"]), ["--start-candidates", "--hypotheses 3"]),
     "--start-shortlist with S > 1": (lambda ws: (ws.inp, ["--hypotheses", "3", "--start-shortlist", "5"]), ["--start-shortlist", "--hypotheses"]),
+    "--start-ensemble with S > 1": (lambda ws: (ws.inp, ["--hypotheses", "3", "--start-ensemble", "2"]), ["--start-ensemble", "--hypotheses"]),
+    "--start-ensemble above the shortlist": (lambda ws: (ws.inp, ["--start-ensemble", "21"]), ["start_ensemble", "[1, 20]"]),
     "--start-fit nowhere": (lambda ws: (ws.inp, ["--start-fit", "nowhere"]), ["--start-fit", "nowhere"]),
     "--preset unknown": (lambda ws: (ws.inp, ["--preset", "fastest"]), ["--preset", "fastest"]),
     "--ipo-joints paper on a chosen start": (lambda ws: (ws.inp, ["--ipo-joints", "paper"]), ["--ipo-joints paper", "--start-candidates 1"]),

@@ -69,6 +69,8 @@ def test_zedo_debug_shows_the_traceback(monkeypatch):
         ["--preset", "v1"],
         ["--preset", "paper"],
         ["--preset", "v1", "--iterations", "300", "--start-shortlist", "5"],
+        ["--start-ensemble", "5"],
+        ["--preset", "noisy"],
     ],
 )
 def test_loop_argv_inverts_loop_config(argv):
@@ -87,6 +89,7 @@ def test_presets_are_their_flags_and_flags_change_them():
     assert parse() == LoopConfig()
     assert parse("--preset", "v1") == parse("--iterations", "1000", "--start-shortlist", "50", "--start-fit", "grid")
     assert parse("--preset", "paper") == parse("--iterations", "1000", "--start-candidates", "1")
+    assert parse("--preset", "noisy") == parse("--iterations", "100", "--start-ensemble", "8")
     assert parse("--preset", "v1", "--iterations", "7") == LoopConfig(iterations=7, start_shortlist=50, start_fit="grid")
     assert parse("--preset", "paper", "--ipo-joints", "paper").start_candidates == 1  # the preset's single candidate allows it
 
@@ -96,6 +99,10 @@ def test_presets_are_their_flags_and_flags_change_them():
     [
         (["--no-ipo", "--start-candidates", "50"], "--start-candidates .* --no-ipo"),
         (["--hypotheses", "5", "--start-shortlist", "10"], "--start-shortlist .* --hypotheses"),
+        (["--hypotheses", "5", "--start-ensemble", "3"], "--start-ensemble .* --hypotheses"),
+        (["--start-ensemble", "30"], "start_ensemble"),
+        (["--preset", "noisy", "--hypotheses", "5"], "--preset noisy .* --hypotheses 5"),
+        (["--preset", "noisy", "--no-ipo"], "start_ensemble 8 needs"),
         (["--start-candidates", "1", "--start-fit", "grid"], "--start-fit .* --start-candidates 1"),
         (["--preset", "paper", "--start-fit", "grid"], "--start-fit .* --start-candidates 1"),
         (["--start-shortlist", "0"], "start_shortlist"),

@@ -17,7 +17,7 @@ from zedo.runtime.ipo import fit_yaw_distance, refine_yaw_distance
 from zedo.runtime.loop import run_loop
 from zedo.runtime.scoring import row_ranks
 from zedo.runtime.sde import ode_step, sde_step
-from zedo.runtime.start import choose_start, place_start, weak_perspective_fit
+from zedo.runtime.start import choose_start, choose_starts, place_start, weak_perspective_fit
 
 DTYPES = [np.float32, np.float64]
 # Tolerances relative to the quantities compared (metres, pixels, unitless).
@@ -246,6 +246,12 @@ def test_choose_start_finds_the_planted_pose(dtype, rows, shortlist, fit):
     args = (candidates.astype(dtype), kp.astype(dtype), scores.astype(dtype), K.astype(dtype), zero, LoopConfig(start_shortlist=shortlist, start_fit=fit), np)
     index, pose, T = choose_start(*args, rows=rows)
     np.testing.assert_array_equal(index, planted)
+    # choose_starts gives the same one first, then others of the shortlist, each once.
+    many, poses, Ts = choose_starts(*args, count=3, rows=rows)
+    assert many.shape == (4, min(3, shortlist)) and poses.shape == many.shape + (17, 3) and Ts.shape == many.shape + (3,)
+    np.testing.assert_array_equal(many[:, 0], planted)
+    np.testing.assert_array_equal(poses[:, 0], pose)
+    assert all(len(set(row)) == len(row) for row in many.tolist())
     # Returned placed by the IPO on every joint: the planted start reprojects onto its keypoints.
     assert pose.shape == (4, 17, 3) and T.shape == (4, 3) and pose.dtype == dtype
     assert np.abs(project((pose + T[:, None]).astype(np.float64), K[0]) - kp)[scores > 0].max() < 0.05  # pixels
