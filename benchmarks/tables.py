@@ -45,6 +45,8 @@ def _cmd(r: dict) -> str:
         parts.append(f"--start-fit {fit}")
     if loop["iterations"] != (v1["iterations"] if preset else LoopConfig.iterations):
         parts.append(f"--iterations {loop['iterations']}")
+    if loop["step_scale"] != (v1["step_scale"] if preset else LoopConfig.step_scale):
+        parts.append(f"--step-scale {loop['step_scale']:g}")
     if not loop["ipo"]:
         parts.append("--no-ipo")
     if loop["warmup_fraction"] == 0:

@@ -105,10 +105,10 @@ def add_loop_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--hypotheses", type=int, default=1, metavar="S", help="hypotheses per pose, started from S cluster poses (default: %(default)s)")
     g.add_argument("--selection", choices=SELECTIONS, default="prior", help="how the reported hypothesis is chosen among S > 1 (one hypothesis has nothing to choose; default: %(default)s)")
     g.add_argument("--preset", choices=sorted(PRESETS), default="default",
-                   help="named settings the other loop options change: default; v1, zedo's default before the fast start (--iterations 1000 --start-shortlist 50 --start-fit grid); paper, the release's (--iterations 1000 --start-candidates 1); noisy, for detector 2D (--iterations 100 --start-ensemble 8) (default: %(default)s)")
+                   help="named settings the other loop options change: default; v1, zedo's default before the fast start (--iterations 1000 --step-scale 1 --start-shortlist 50 --start-fit grid); paper, the release's (--iterations 1000 --step-scale 1 --start-candidates 1); noisy, for detector 2D (--iterations 100 --start-ensemble 8) (default: %(default)s)")
     g.add_argument("--iterations", type=int, default=None, metavar="N", help=f"loop iterations, one prior call each (default: {d.iterations})")
     g.add_argument("--sampler", choices=sorted(SAMPLERS), default=d.sampler, help="reverse-time step (default: %(default)s)")
-    g.add_argument("--step-scale", type=float, default=d.step_scale, metavar="X", help="reverse-time step x iterations, for either sampler (default %(default)s, the release's)")
+    g.add_argument("--step-scale", type=float, default=None, metavar="X", help=f"reverse-time step x iterations, for either sampler; the release's is 1 (default: {d.step_scale})")
     g.add_argument("--no-ipo", action="store_true", help="skip the initial yaw and distance fit (the start is then the mean pose)")
     g.add_argument("--no-warmup", action="store_true", help="solve the translation from the first iteration")
     g.add_argument("--start-candidates", "--initial-candidates", dest="start_candidates", type=int, default=None, metavar="C",
@@ -166,12 +166,11 @@ def loop_config(args: argparse.Namespace) -> LoopConfig:
     (``--threads``, ``--hypotheses``, ``--batch-size``, ``--seed``)."""
     _check_run_options(args)
     _refuse_idle_options(args)
-    given = {f: getattr(args, f) for f in ("iterations", "start_candidates", "start_shortlist", "start_fit", "start_ensemble") if getattr(args, f) is not None}
+    given = {f: getattr(args, f) for f in ("iterations", "step_scale", "start_candidates", "start_shortlist", "start_fit", "start_ensemble") if getattr(args, f) is not None}
     return preset_config(
         args.preset,
         **given,
         sampler=args.sampler,
-        step_scale=args.step_scale,
         ipo=not args.no_ipo,
         warmup_fraction=0.0 if args.no_warmup else LoopConfig.warmup_fraction,
         ipo_joints=IPO_JOINT_SETS[args.ipo_joints or "torso"],

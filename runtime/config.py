@@ -39,7 +39,7 @@ class LoopConfig:
     iterations: int = 200  # optimisation-loop iterations (each one prior call; the paper and zedo 0.1 ran 1000: docs/decisions.md, "A quarter of the time")
     warmup_fraction: float = 0.2  # first fraction of iterations keeps the IPO translation (release: N // 5)
     sampler: str = "ode"  # reverse step, a key of sde.SAMPLERS: "ode" (probability flow, the release's) or "sde"
-    step_scale: float = 1.0  # reverse-time step = step_scale / iterations (release: 1/1000 at 1000 iterations)
+    step_scale: float = 0.6  # reverse-time step = step_scale / iterations (release: 1.0, i.e. 1/1000 at 1000 iterations; 0.6 at 200 iterations: docs/decisions.md, "A shorter step")
     ipo: bool = True  # fit yaw and distance before the loop; off: identity yaw, distance ipo_distance
     ipo_distance: float = 3.0  # nominal pelvis distance in metres (release: IPO_T = 3)
     ipo_scale_range: tuple[float, float] = (0.5, 2.0)  # distance search range as multiples of ipo_distance
@@ -83,14 +83,14 @@ class LoopConfig:
 
 
 # Named settings, each the fields it changes from LoopConfig's defaults (``preset_config``):
-# "v1" is zedo's default before the fast start (1000 iterations; 50 shortlisted candidates, each
-# placed by the IPO's global grid); "paper" the release's (1000 iterations from the mean pose);
+# "v1" is zedo's default before the fast start (1000 iterations of the release's step; 50 shortlisted
+# candidates, each placed by the IPO's global grid); "paper" the release's (1000 iterations from the mean pose);
 # "noisy" for detector 2D: the mean of 8 loops of 100 iterations from the 8 best starts (four
 # times the default's work; docs/decisions.md, "An ensemble of starts").
 PRESETS: dict[str, dict] = {
     "default": {},
-    "v1": {"iterations": 1000, "start_shortlist": 50, "start_fit": "grid"},
-    "paper": {"iterations": 1000, "start_candidates": 1},
+    "v1": {"iterations": 1000, "step_scale": 1.0, "start_shortlist": 50, "start_fit": "grid"},
+    "paper": {"iterations": 1000, "step_scale": 1.0, "start_candidates": 1},
     "noisy": {"iterations": 100, "start_ensemble": 8},
 }
 

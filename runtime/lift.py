@@ -12,7 +12,7 @@ from typing import Any
 from .config import LoopConfig
 from .engines import Engine
 from .geometry import keypoints_to_rays, reprojection_error, solve_translation
-from .loop import run_loop, translation_weights
+from .loop import run_loop
 from .scoring import PLAUSIBILITY_T, prior_residual
 from .start import choose_starts, place_start
 
@@ -58,13 +58,14 @@ class CheckedEngine:
         return eps
 
 
-def fuse(x, noise_px, E: int, keypoints, scores, K, config: LoopConfig, xp):
+def fuse(x, noise_px, weights, E: int, keypoints, K, xp):
     """The mean of each pose's E loop results x (B * E, 17, 3) root-relative (row b * E + e), placed
-    on keypoints (B, 17, 2) by the closed-form translation: (x (B, 17, 3), T (B, 3), noise_px (B,)
-    the mean of noise_px (B * E,)). Averaging poses from different starts cancels part of what
+    on keypoints (B, 17, 2) by the closed-form translation with the mean of the loops' weights
+    (B * E, 17): (x (B, 17, 3), T (B, 3), noise_px (B,) the mean of noise_px (B * E,)). Averaging poses from different starts cancels part of what
     noisy 2D does to each (docs/decisions.md, "An ensemble of starts")."""
     x = x.reshape((-1, E) + x.shape[1:]).mean(axis=1)
-    T = solve_translation(x, keypoints_to_rays(keypoints, xp.linalg.inv(K), xp), translation_weights(scores, config, xp), xp)
+    w = weights.reshape(-1, E, weights.shape[1]).mean(axis=1)
+    T = solve_translation(x, keypoints_to_rays(keypoints, xp.linalg.inv(K), xp), w, xp)
     return x, T, noise_px.reshape(-1, E).mean(axis=1)
 
 
@@ -77,9 +78,9 @@ def lift_batch(keypoints, scores, K, engine: Engine, config: LoopConfig, start=N
     x, T = place(start, library, keypoints, scores, K, engine, config)
     E = x.shape[0] // keypoints.shape[0]
     each = (lambda a: xp.repeat(a, E, axis=0)) if E > 1 else (lambda a: a)  # noqa: E731
-    x, T, noise_px = run_loop(x, T, each(keypoints), each(scores), each(K), engine, engine.meta.sde, config, xp, rng, callback, t_start)
+    x, T, noise_px, w = run_loop(x, T, each(keypoints), each(scores), each(K), engine, engine.meta.sde, config, xp, rng, callback, t_start)
     if E > 1:
-        x, T, noise_px = fuse(x, noise_px, E, keypoints, scores, K, config, xp)
+        x, T, noise_px = fuse(x, noise_px, w, E, keypoints, K, xp)
     weights = scores * (scores > 0)
     reprojection = reprojection_error(x + T[:, None, :], keypoints, K, weights, xp)
     return Lifted(x, T, reprojection, prior_residual(x, engine, PLAUSIBILITY_T, xp), noise_px)

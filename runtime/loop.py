@@ -33,8 +33,10 @@ def run_loop(x, T, keypoints, scores, K, engine: Engine, sde: sde_lib.SDEConfig,
     receives the loop state after each iteration as a dict ``{"i", "t", "x", "T"}``. ``t_start``
     (None: ``sde.t_max``) starts the schedule elsewhere, for a start that is nearly right already
     (the stream mode's previous frame); the step stays ``cfg.step_scale / cfg.iterations``. Returns
-    (x (B, 17, 3) root-relative, T (B, 3), noise (B,) px) so that x + T is the camera-frame
-    estimate; noise is ``cfg.noise_px``, or the level estimated for each pose.
+    (x (B, 17, 3) root-relative, T (B, 3), noise (B,) px, weights (B, 17)) so that x + T is the
+    camera-frame estimate; noise is ``cfg.noise_px``, or the level estimated for each pose;
+    weights are the translation solve's, 0 for keypoints found to be outliers
+    (``noise.measurement_noise``: only when the noise is estimated).
     """
     step = sde_lib.SAMPLERS[cfg.sampler]
     rays = keypoints_to_rays(keypoints, xp.linalg.inv(K), xp)
@@ -46,19 +48,23 @@ def run_loop(x, T, keypoints, scores, K, engine: Engine, sde: sde_lib.SDEConfig,
     dt = cfg.step_scale / cfg.iterations
     first, last = noise.window(cfg.iterations)
     sigma = None if cfg.noise_px is None else xp.full((B,), cfg.noise_px, dtype=x.dtype)
+    keypoint_sigma = sigma  # (B,) given, or (B, 17) once estimated
     residual = xp.zeros(keypoints.shape[:2], dtype=x.dtype)
     for i, t in enumerate(sde_lib.time_schedule(cfg.iterations, sde, t_start)):
         if i >= warmup:
             T = solve_translation(x, rays, w, xp)
         on_rays = project_onto_rays(x, T, unit_rays, mask)
         soft = sigma is not None and cfg.noise_px != 0
-        x = noise.data_step(x, on_rays, T, scores, K[:, 0, 0], sigma, sde_lib.marginal_std(t, sde), xp, cfg.iterations) if soft else on_rays
+        x = noise.data_step(x, on_rays, T, scores, K[:, 0, 0], keypoint_sigma, sde_lib.marginal_std(t, sde), xp, cfg.iterations) if soft else on_rays
         eps = engine(x, xp.full((B,), t, dtype=x.dtype))
         if sigma is None and i >= first:
             residual += noise.denoised_residual_px(x, eps, T, keypoints, K, t, sde, xp)
             if i == last - 1:
-                sigma = noise.noise_from_residual(residual / (last - first), mask[..., 0], xp)
+                mean_residual = residual / (last - first)
+                sigma = noise.noise_from_residual(mean_residual, mask[..., 0], xp)
+                keypoint_sigma, outlier = noise.measurement_noise(mean_residual, mask[..., 0], xp)
+                w = xp.where(outlier, 0.0, w).astype(w.dtype)
         x = step(x, eps, t, dt, sde, xp, rng)
         if callback is not None:
             callback({"i": i, "t": t, "x": x, "T": T})
-    return x, solve_translation(x, rays, w, xp), sigma
+    return x, solve_translation(x, rays, w, xp), sigma, w

@@ -12,7 +12,10 @@ The noise level is estimated per pose while the loop runs with the exact data st
 over observed joints of the pixel distance between each keypoint and the projection of the
 prior's denoised pose (Tweedie: x0 = (x - std eps) / mean_coeff), averaged over a window of
 iterations. The prior's own misfit on exact 2D (``BASE_PX``) is subtracted in quadrature, so
-ground-truth 2D keeps the exact step. Constants measured: docs/decisions.md, "Noisy 2D".
+ground-truth 2D keeps the exact step. A keypoint whose residual is ``OUTLIER_RATIO`` times the
+pose's median (at least ``BASE_PX``) is an outlier, no body matching it (a detector's joint defined
+elsewhere, a swapped limb): it leaves the translation solve, and its measurement noise is its
+residual. Constants measured: docs/decisions.md, "Noisy 2D" and "Outlier keypoints".
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ REF_ITERATIONS = 200  # lambda is the pull of one step of a 200-iteration loop; 
 START_NOISE_PX = 12.0  # the most noise the start's ranking assumes when the loop estimates it
 START_BASE_PX = 8.0  # the best candidate's reprojection error on exact 2D, px: no noise assumed below it
 START_GAIN = 1.5  # assumed noise px per px of the best candidate's reprojection error above START_BASE_PX
+OUTLIER_RATIO = 3.0  # an outlier keypoint's residual, in multiples of the pose's median residual (at least BASE_PX)
 MIN_SCORE = 1e-3  # scores are floored here before dividing the measurement's variance by them
 
 
@@ -53,23 +57,41 @@ def denoised_residual_px(x, eps, T, keypoints, K, t: float, sde: sde_lib.SDEConf
     return xp.linalg.norm(project(x0 + T[:, None, :], K, xp) - keypoints, axis=-1)
 
 
+def observed_median(values, mask, xp):
+    """Median (B,) of values (B, 17) over the joints where mask (B, 17) is 1 (at least one per pose):
+    missing ones sort last."""
+    ordered = xp.sort(xp.where(mask > 0, values, xp.inf), axis=1)
+    n = mask.sum(axis=1).astype(xp.int64)[:, None]
+    return 0.5 * (xp.take_along_axis(ordered, (n - 1) // 2, 1) + xp.take_along_axis(ordered, n // 2, 1))[:, 0]
+
+
 def noise_from_residual(mean_residual, mask, xp):
     """Noise sigma (B,) px from the window's mean residual (B, 17) px; mask (B, 17) 1 where observed
-    (at least one per pose). The median is over observed joints only: missing ones sort last."""
-    ordered = xp.sort(xp.where(mask > 0, mean_residual, xp.inf), axis=1)
-    n = mask.sum(axis=1).astype(xp.int64)[:, None]
-    median = 0.5 * (xp.take_along_axis(ordered, (n - 1) // 2, 1) + xp.take_along_axis(ordered, n // 2, 1))[:, 0]
+    (at least one per pose)."""
+    median = observed_median(mean_residual, mask, xp)
     return (GAIN * xp.sqrt(xp.maximum(median**2 - BASE_PX**2, 0.0))).astype(mean_residual.dtype)
+
+
+def measurement_noise(mean_residual, mask, xp):
+    """From the window's mean residual (B, 17) px and mask (B, 17): (sigma (B, 17) px, the noise of
+    each keypoint, and outlier (B, 17) bool). A keypoint is an outlier when its residual exceeds
+    ``OUTLIER_RATIO`` times the pose's median, at least ``BASE_PX``; its noise is then its residual,
+    the others' the pose's (``noise_from_residual``)."""
+    limit = OUTLIER_RATIO * xp.maximum(observed_median(mean_residual, mask, xp), BASE_PX)
+    outlier = (mask > 0) & (mean_residual > limit[:, None])
+    sigma = noise_from_residual(mean_residual, mask, xp)[:, None]
+    return xp.where(outlier, xp.maximum(sigma, mean_residual), sigma).astype(mean_residual.dtype), outlier
 
 
 def data_step(x, on_rays, T, scores, fx, sigma_px, prior_std: float, xp, iterations: int = REF_ITERATIONS):
     """Move root-relative joints x (B, 17, 3) towards their ray points ``on_rays`` (B, 17, 3) by the
     measurement weight lambda (module docstring). T (B, 3) metres; scores (B, 17); fx (B,) px focal
-    lengths; sigma_px (B,) noise per pose (0: the exact step); prior_std metres. In a loop of
+    lengths; sigma_px (B,) noise per pose or (B, 17) per keypoint (0: the exact step); prior_std metres. In a loop of
     ``iterations`` steps the pull per step is 1 - (1 - lambda)^(REF_ITERATIONS / iterations), so the
     pull over a stretch of the schedule does not depend on how finely it is cut."""
     depth = x[..., 2] + T[:, None, 2]
-    measured = (sigma_px[:, None] * depth / fx[:, None]) ** 2 / xp.maximum(scores, MIN_SCORE)
+    sigma_px = sigma_px if sigma_px.ndim == 2 else sigma_px[:, None]
+    measured = (sigma_px * depth / fx[:, None]) ** 2 / xp.maximum(scores, MIN_SCORE)
     keep = measured / (prior_std**2 + measured)
     pull = 1.0 - keep ** (REF_ITERATIONS / iterations)
     return x + pull[..., None].astype(x.dtype) * (on_rays - x)

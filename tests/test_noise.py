@@ -38,7 +38,7 @@ def lift(kp, s, dtype, noise_px=None, iterations=60, scores=None):
     cfg = LoopConfig(iterations=iterations, noise_px=noise_px)
     kp = kp.astype(dtype)
     x, T = place_start(s["pose"].astype(dtype), kp, scores, K, cfg, np)
-    x, T, sigma = run_loop(x, T, kp, scores, K, truth_prior(s["pose"].astype(dtype)), SDE, cfg, np)
+    x, T, sigma, _ = run_loop(x, T, kp, scores, K, truth_prior(s["pose"].astype(dtype)), SDE, cfg, np)
     return x + T[:, None], sigma
 
 
@@ -96,6 +96,39 @@ def test_the_median_counts_observed_joints_only():
     sigma = noise.noise_from_residual(resid, mask, np)
     assert sigma[0] == 0.0  # median 2 px is below BASE_PX; the missing joint's 100 px is not counted
     assert sigma[1] == pytest.approx(noise.GAIN * np.sqrt(64 - noise.BASE_PX**2))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_outlier_keypoints_are_those_far_beyond_the_median(dtype):
+    """A keypoint 3x the pose's median residual (at least BASE_PX) is an outlier and its noise is its
+    residual; the others keep the pose's noise. Missing joints and exact poses have none."""
+    resid = np.full((3, 17), 12.0)
+    resid[0, 7] = 47.0  # a spine placed elsewhere: 3.9x the median
+    resid[1, :] = 4.0
+    resid[1, 13] = 20.0  # 5x a small median, but under 3 x BASE_PX: the prior's own misfit
+    resid[2, 3] = 500.0  # missing: never an outlier
+    mask = np.ones((3, 17))
+    mask[2, 3] = 0
+    sigma, outlier = noise.measurement_noise(resid.astype(dtype), mask.astype(dtype), np)
+    assert sigma.dtype == dtype and sigma.shape == outlier.shape == (3, 17)
+    assert outlier.sum() == 1 and outlier[0, 7]
+    assert sigma[0, 7] == 47.0
+    pose_sigma = noise.noise_from_residual(resid.astype(dtype), mask.astype(dtype), np)
+    np.testing.assert_array_equal(sigma[:, 0], pose_sigma)
+    assert (sigma[1] == 0).all()
+
+
+def test_an_outlier_keypoint_leaves_the_translation():
+    """With a wrist 150 px off at score 1, the estimated-noise loop finds the pelvis where the exact
+    step, whose translation follows that wrist, does not."""
+    s = synthetic_poses(8, seed=5)
+    kp = s["keypoints"].copy()
+    kp += np.random.default_rng(3).normal(0, 3.0, kp.shape)
+    kp[:, 13] += [120.0, -90.0]
+    exact, _ = lift(kp, s, np.float64, noise_px=0.0)
+    soft, _ = lift(kp, s, np.float64)
+    pelvis = lambda p: np.linalg.norm(p[:, 0] - s["pose_cam"][:, 0], axis=-1).mean()  # noqa: E731
+    assert pelvis(soft) < 0.5 * pelvis(exact)
 
 
 def test_noise_px_is_checked():
