@@ -13,7 +13,7 @@ over observed joints of the pixel distance between each keypoint and the project
 prior's denoised pose (Tweedie: x0 = (x - std eps) / mean_coeff), averaged over a window of
 iterations. The prior's own misfit on exact 2D (``BASE_PX``) is subtracted in quadrature, so
 ground-truth 2D keeps the exact step. A keypoint whose residual is ``OUTLIER_RATIO`` times the
-pose's median (at least ``BASE_PX``) is an outlier, no body matching it (a detector's joint defined
+pose's median (and at least ``OUTLIER_MIN_PX``) is an outlier, no body matching it (a detector's joint defined
 elsewhere, a swapped limb): it leaves the translation solve, and its measurement noise is its
 residual. Constants measured: docs/decisions.md, "Noisy 2D" and "Outlier keypoints".
 """
@@ -23,14 +23,15 @@ from __future__ import annotations
 from . import sde as sde_lib
 from .geometry import project
 
-BASE_PX = 7.0  # median denoised residual on exact 2D over the window: below it, the pose is exact
+BASE_PX = 6.0  # median denoised residual on exact 2D over the window: below it, the pose is exact (7 before "A shorter step")
 GAIN = 1.1  # pixels of noise per pixel of excess residual (2D distance -> per-coordinate sigma)
 WINDOW = (0.4, 0.6)  # the estimate averages these fractions of the iterations; the soft step follows
 REF_ITERATIONS = 200  # lambda is the pull of one step of a 200-iteration loop; longer loops pull less per step
 START_NOISE_PX = 12.0  # the most noise the start's ranking assumes when the loop estimates it
 START_BASE_PX = 8.0  # the best candidate's reprojection error on exact 2D, px: no noise assumed below it
 START_GAIN = 1.5  # assumed noise px per px of the best candidate's reprojection error above START_BASE_PX
-OUTLIER_RATIO = 3.0  # an outlier keypoint's residual, in multiples of the pose's median residual (at least BASE_PX)
+OUTLIER_RATIO = 3.0  # an outlier keypoint's residual, in multiples of the pose's median residual...
+OUTLIER_MIN_PX = 21.0  # ...and at least this: the prior's own misfit on exact 2D stays below it
 MIN_SCORE = 1e-3  # scores are floored here before dividing the measurement's variance by them
 
 
@@ -75,9 +76,9 @@ def noise_from_residual(mean_residual, mask, xp):
 def measurement_noise(mean_residual, mask, xp):
     """From the window's mean residual (B, 17) px and mask (B, 17): (sigma (B, 17) px, the noise of
     each keypoint, and outlier (B, 17) bool). A keypoint is an outlier when its residual exceeds
-    ``OUTLIER_RATIO`` times the pose's median, at least ``BASE_PX``; its noise is then its residual,
+    ``OUTLIER_RATIO`` times the pose's median and ``OUTLIER_MIN_PX``; its noise is then its residual,
     the others' the pose's (``noise_from_residual``)."""
-    limit = OUTLIER_RATIO * xp.maximum(observed_median(mean_residual, mask, xp), BASE_PX)
+    limit = xp.maximum(OUTLIER_RATIO * observed_median(mean_residual, mask, xp), OUTLIER_MIN_PX)
     outlier = (mask > 0) & (mean_residual > limit[:, None])
     sigma = noise_from_residual(mean_residual, mask, xp)[:, None]
     return xp.where(outlier, xp.maximum(sigma, mean_residual), sigma).astype(mean_residual.dtype), outlier

@@ -100,12 +100,12 @@ def test_the_median_counts_observed_joints_only():
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_outlier_keypoints_are_those_far_beyond_the_median(dtype):
-    """A keypoint 3x the pose's median residual (at least BASE_PX) is an outlier and its noise is its
+    """A keypoint 3x the pose's median residual (and OUTLIER_MIN_PX) is an outlier and its noise is its
     residual; the others keep the pose's noise. Missing joints and exact poses have none."""
     resid = np.full((3, 17), 12.0)
     resid[0, 7] = 47.0  # a spine placed elsewhere: 3.9x the median
     resid[1, :] = 4.0
-    resid[1, 13] = 20.0  # 5x a small median, but under 3 x BASE_PX: the prior's own misfit
+    resid[1, 13] = 20.0  # 5x a small median, but under OUTLIER_MIN_PX: the prior's own misfit
     resid[2, 3] = 500.0  # missing: never an outlier
     mask = np.ones((3, 17))
     mask[2, 3] = 0
