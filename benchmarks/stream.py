@@ -3,9 +3,10 @@ the same run.
 
     python benchmarks/stream.py --engine h36m -o benchmarks/results/stream-h36m.json
     python benchmarks/stream.py --engine h36m --tracks gt detected --schedule-grid   # the warm-schedule sweep
+    python benchmarks/stream.py --engine h36m --preset v1 --fps 50 --no-speed -o benchmarks/results/stream-h36m-50fps.json   # 50 fps
 
 Clips: ``zedo.evaluation.clips`` (S9: one clip per action take, 75 frames at 25 fps from the middle
-of the take, camera k % 4). For each 2D track (ground truth, Stacked Hourglass detections):
+of the take, camera k % 4; ``--fps 50``: 150 frames, every frame of the same 3 s). For each 2D track (ground truth, Stacked Hourglass detections):
 
 - per-frame mode: ``estimate`` on every frame (``--iterations``, all frames batched);
 - the stream mode, each variant of ``VARIANTS`` (and with ``--schedule-grid`` the warm schedules of
@@ -145,27 +146,28 @@ def main(argv=None) -> int:
     p.add_argument("--no-speed", action="store_true", help="accuracy only")
     p.add_argument("--no-cli", action="store_true", help="skip the zedo-infer comparison")
     p.add_argument("--schedule-grid", action="store_true", help="also sweep the warm schedules of SCHEDULES (unfiltered)")
+    p.add_argument("--fps", type=int, choices=[25, 50], default=25, help="frame rate of the accuracy clips: every 2nd Human3.6M frame (a webcam's rate) or every one (the rate VideoPose3D and MotionBERT report acceleration at); 3 s each; speed is measured on the 25 fps clips only (default: %(default)s)")
     p.add_argument("-o", "--output", help="write the numbers as JSON")
     a = p.parse_args(argv)
     engine = open_engine(a.engine, threads=a.threads)
     config = preset_of(a)
-    out = {"engine": a.engine, "prior": engine.meta.name, "preset": a.preset, "iterations": config.iterations, "threads": a.threads, "stream_defaults": asdict(DEFAULT), "tracks": {}}
+    out = {"engine": a.engine, "prior": engine.meta.name, "preset": a.preset, "iterations": config.iterations, "threads": a.threads, "fps": a.fps, "stream_defaults": asdict(DEFAULT), "tracks": {}}
     for track in a.tracks:
-        clips = load_h36m_clips(a.data, track=track)
+        clips = load_h36m_clips(a.data, track=track, stride=50 // a.fps, frames=3 * a.fps)
         inputs = clip_inputs(clips)
         d = clips.data
         res, seconds = timed(lambda: estimate(d.keypoints, d.K, d.scores, engine=engine, config=config))
         rows = {"per-frame": {**errors(res.joints_3d, clips), "seconds": seconds, "frames_per_s": len(d.gt) / seconds}}
         for name, (stream, fresh) in VARIANTS.items():
-            rows[name] = run_stream(inputs, engine, config if fresh is None else replace(config, iterations=fresh), stream, clips)
+            rows[name] = run_stream(inputs, engine, config if fresh is None else replace(config, iterations=fresh), replace(stream, fps=float(a.fps)), clips)
         if a.schedule_grid:
             for t, n, s in SCHEDULES:
-                rows[f"schedule t={t} n={n} step={s}, no filter"] = run_stream(inputs, engine, replace(config, iterations=100), replace(UNFILTERED, warm_t_start=t, warm_iterations=n, warm_step_scale=s), clips)
+                rows[f"schedule t={t} n={n} step={s}, no filter"] = run_stream(inputs, engine, replace(config, iterations=100), replace(UNFILTERED, warm_t_start=t, warm_iterations=n, warm_step_scale=s, fps=float(a.fps)), clips)
         out["tracks"][track] = {"clips": len(clips.names), "frames": len(d.gt), "dropped_frames": d.dropped, "rows": rows}
         print(f"\n{track} 2D: {len(clips.names)} clips, {len(d.gt)} frames")
         for name, r in rows.items():
             print(f"  {name:55s} MPJPE {r['mpjpe']:6.1f}  PA {r['pa_mpjpe']:6.1f}  accel {r['accel']:6.2f}  {r['seconds']:7.1f} s")
-    if not a.no_speed and "gt" in a.tracks:
+    if not a.no_speed and "gt" in a.tracks and a.fps == 25:
         clips = load_h36m_clips(a.data, track="gt")
         inputs = clip_inputs(clips)
         speed = {f"one stream, fresh start {n} iterations": one_stream_fps(clips, a.engine, replace(config, iterations=n), a.speed_clips) for n in (config.iterations, 100)}
