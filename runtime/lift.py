@@ -61,8 +61,9 @@ class CheckedEngine:
 def fuse(x, noise_px, weights, E: int, keypoints, K, xp):
     """The mean of each pose's E loop results x (B * E, 17, 3) root-relative (row b * E + e), placed
     on keypoints (B, 17, 2) by the closed-form translation with the mean of the loops' weights
-    (B * E, 17): (x (B, 17, 3), T (B, 3), noise_px (B,) the mean of noise_px (B * E,)). Averaging poses from different starts cancels part of what
-    noisy 2D does to each (docs/decisions.md, "An ensemble of starts")."""
+    (B * E, 17): (x (B, 17, 3), T (B, 3), noise_px (B,) the mean of noise_px (B * E,)). Averaging
+    poses from different starts cancels part of what noisy 2D does to each (docs/decisions.md, "An
+    ensemble of starts")."""
     x = x.reshape((-1, E) + x.shape[1:]).mean(axis=1)
     w = weights.reshape(-1, E, weights.shape[1]).mean(axis=1)
     T = solve_translation(x, keypoints_to_rays(keypoints, xp.linalg.inv(K), xp), w, xp)

@@ -112,8 +112,8 @@ def choose_starts(candidates, keypoints, scores, K, engine: Engine, cfg: LoopCon
     once their joints are moved towards their rays by the soft data step (``zedo.runtime.noise``)
     at ``cfg.noise_px``, or ``noise.START_NOISE_PX`` when the loop estimates it: moved exactly,
     noisy keypoints make the right candidate look implausible. The lowest sum of ranks wins (ties:
-    the earlier candidate), and the rest follow in that order. ``rows`` caps the (pose, candidate) pairs fitted at once; ``sde`` is the
-    prior's (``engine.meta.sde``).
+    the earlier candidate), and the rest follow in that order. ``rows`` caps the (pose, candidate)
+    pairs fitted at once; ``sde`` is the prior's (``engine.meta.sde``).
     """
     B = keypoints.shape[0]
     mask = (scores > 0).astype(keypoints.dtype)
