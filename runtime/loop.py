@@ -48,7 +48,7 @@ def run_loop(x, T, keypoints, scores, K, engine: Engine, sde: sde_lib.SDEConfig,
     dt = cfg.step_scale / cfg.iterations
     first, last = noise.window(cfg.iterations)
     sigma = None if cfg.noise_px is None else xp.full((B,), cfg.noise_px, dtype=x.dtype)
-    keypoint_sigma = sigma  # (B,) given, or (B, 17) once estimated
+    keypoint_sigma = None if sigma is None else sigma[:, None]  # (B, 1) given, or (B, 17) once estimated
     residual = xp.zeros(keypoints.shape[:2], dtype=x.dtype)
     for i, t in enumerate(sde_lib.time_schedule(cfg.iterations, sde, t_start)):
         if i >= warmup:
@@ -61,8 +61,7 @@ def run_loop(x, T, keypoints, scores, K, engine: Engine, sde: sde_lib.SDEConfig,
             residual += noise.denoised_residual_px(x, eps, T, keypoints, K, t, sde, xp)
             if i == last - 1:
                 mean_residual = residual / (last - first)
-                sigma = noise.noise_from_residual(mean_residual, mask[..., 0], xp)
-                keypoint_sigma, outlier = noise.measurement_noise(mean_residual, mask[..., 0], xp)
+                sigma, keypoint_sigma, outlier = noise.measurement_noise(mean_residual, mask[..., 0], xp)
                 w = xp.where(outlier, 0.0, w).astype(w.dtype)
         x = step(x, eps, t, dt, sde, xp, rng)
         if callback is not None:

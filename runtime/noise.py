@@ -66,32 +66,26 @@ def observed_median(values, mask, xp):
     return 0.5 * (xp.take_along_axis(ordered, (n - 1) // 2, 1) + xp.take_along_axis(ordered, n // 2, 1))[:, 0]
 
 
-def noise_from_residual(mean_residual, mask, xp):
-    """Noise sigma (B,) px from the window's mean residual (B, 17) px; mask (B, 17) 1 where observed
-    (at least one per pose)."""
-    median = observed_median(mean_residual, mask, xp)
-    return (GAIN * xp.sqrt(xp.maximum(median**2 - BASE_PX**2, 0.0))).astype(mean_residual.dtype)
-
-
 def measurement_noise(mean_residual, mask, xp):
-    """From the window's mean residual (B, 17) px and mask (B, 17): (sigma (B, 17) px, the noise of
-    each keypoint, and outlier (B, 17) bool). A keypoint is an outlier when its residual exceeds
-    ``OUTLIER_RATIO`` times the pose's median and ``OUTLIER_MIN_PX``; its noise is then its residual,
-    the others' the pose's (``noise_from_residual``)."""
-    limit = xp.maximum(OUTLIER_RATIO * observed_median(mean_residual, mask, xp), OUTLIER_MIN_PX)
-    outlier = (mask > 0) & (mean_residual > limit[:, None])
-    sigma = noise_from_residual(mean_residual, mask, xp)[:, None]
-    return xp.where(outlier, xp.maximum(sigma, mean_residual), sigma).astype(mean_residual.dtype), outlier
+    """From the window's mean residual (B, 17) px and mask (B, 17), 1 where observed (at least one
+    per pose): (sigma (B,) px, the pose's noise; keypoint_sigma (B, 17) px, each keypoint's; outlier
+    (B, 17) bool). The pose's noise is GAIN x the excess of its median residual over BASE_PX (in
+    quadrature). A keypoint is an outlier when its residual exceeds ``OUTLIER_RATIO`` times that
+    median and ``OUTLIER_MIN_PX``; its noise is then its residual, the others' the pose's."""
+    median = observed_median(mean_residual, mask, xp)
+    sigma = (GAIN * xp.sqrt(xp.maximum(median**2 - BASE_PX**2, 0.0))).astype(mean_residual.dtype)
+    outlier = (mask > 0) & (mean_residual > xp.maximum(OUTLIER_RATIO * median, OUTLIER_MIN_PX)[:, None])
+    keypoint_sigma = xp.where(outlier, xp.maximum(sigma[:, None], mean_residual), sigma[:, None])
+    return sigma, keypoint_sigma.astype(mean_residual.dtype), outlier
 
 
 def data_step(x, on_rays, T, scores, fx, sigma_px, prior_std: float, xp, iterations: int = REF_ITERATIONS):
     """Move root-relative joints x (B, 17, 3) towards their ray points ``on_rays`` (B, 17, 3) by the
     measurement weight lambda (module docstring). T (B, 3) metres; scores (B, 17); fx (B,) px focal
-    lengths; sigma_px (B,) noise per pose or (B, 17) per keypoint (0: the exact step); prior_std metres. In a loop of
-    ``iterations`` steps the pull per step is 1 - (1 - lambda)^(REF_ITERATIONS / iterations), so the
+    lengths; sigma_px (B, 1) noise per pose or (B, 17) per keypoint (0: the exact step); prior_std
+    metres. In a loop of ``iterations`` steps the pull per step is 1 - (1 - lambda)^(REF_ITERATIONS / iterations), so the
     pull over a stretch of the schedule does not depend on how finely it is cut."""
     depth = x[..., 2] + T[:, None, 2]
-    sigma_px = sigma_px if sigma_px.ndim == 2 else sigma_px[:, None]
     measured = (sigma_px * depth / fx[:, None]) ** 2 / xp.maximum(scores, MIN_SCORE)
     keep = measured / (prior_std**2 + measured)
     pull = 1.0 - keep ** (REF_ITERATIONS / iterations)

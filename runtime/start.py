@@ -148,7 +148,7 @@ def choose_starts(candidates, keypoints, scores, K, engine: Engine, cfg: LoopCon
         x, T = fill_group(placed[:, c0 : c0 + g], G, xp), fill_group(placed_T[:, c0 : c0 + g], G, xp)
         moved = project_onto_rays(x, T, unit_rays, mask_rep[..., None])
         if cfg.noise_px != 0:
-            moved = noise.data_step(x, moved, T, sc_rep, fx_rep, sigma, marginal_std(t, sde), xp)
+            moved = noise.data_step(x, moved, T, sc_rep, fx_rep, sigma[:, None], marginal_std(t, sde), xp)
         res[:, c0 : c0 + g] = prior_residual(moved, engine, t, xp).reshape(B, G)[:, :g]
     best = xp.argsort(row_ranks(err, xp) + row_ranks(res, xp), axis=1, kind="stable")[:, :count]
     rows_b = xp.arange(B)[:, None]

@@ -93,7 +93,7 @@ def test_the_estimate_follows_the_planted_noise_level():
 def test_the_median_counts_observed_joints_only():
     resid = np.array([[1.0, 2.0, 3.0, 100.0], [8.0, 8.0, 8.0, 8.0]])
     mask = np.array([[1, 1, 1, 0], [1, 1, 1, 1]])
-    sigma = noise.noise_from_residual(resid, mask, np)
+    sigma, _, _ = noise.measurement_noise(resid, mask, np)
     assert sigma[0] == 0.0  # median 2 px is below BASE_PX; the missing joint's 100 px is not counted
     assert sigma[1] == pytest.approx(noise.GAIN * np.sqrt(64 - noise.BASE_PX**2))
 
@@ -109,11 +109,10 @@ def test_outlier_keypoints_are_those_far_beyond_the_median(dtype):
     resid[2, 3] = 500.0  # missing: never an outlier
     mask = np.ones((3, 17))
     mask[2, 3] = 0
-    sigma, outlier = noise.measurement_noise(resid.astype(dtype), mask.astype(dtype), np)
-    assert sigma.dtype == dtype and sigma.shape == outlier.shape == (3, 17)
+    pose_sigma, sigma, outlier = noise.measurement_noise(resid.astype(dtype), mask.astype(dtype), np)
+    assert sigma.dtype == pose_sigma.dtype == dtype and sigma.shape == outlier.shape == (3, 17)
     assert outlier.sum() == 1 and outlier[0, 7]
     assert sigma[0, 7] == 47.0
-    pose_sigma = noise.noise_from_residual(resid.astype(dtype), mask.astype(dtype), np)
     np.testing.assert_array_equal(sigma[:, 0], pose_sigma)
     assert (sigma[1] == 0).all()
 
