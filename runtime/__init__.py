@@ -1,7 +1,7 @@
 """zedo.runtime: torch-free ZeDO inference over NumPy (CPU) or CuPy (GPU) buffers.
 
 Public API (pinned by tests/test_public_api.py): ``estimate`` lifts 2D keypoints to metric 3D
-poses; ``PoseStream`` lifts one person frame by frame, each frame started from the last
+poses; ``PoseStream`` lifts one person frame by frame, each frame's start kept close to the last
 (``StreamConfig``); ``open_engine`` opens a prior (bundled name,
 .onnx, or TensorRT plan); ``LoopConfig`` and ``SDEConfig`` configure the loop (``preset_config``:
 the named settings of ``--preset``, e.g. ``v1`` and ``paper``); ``load_input`` /
@@ -21,8 +21,9 @@ Modules, along the data flow (each states its shapes and units):
   ``start``: the placed start (``place_start``, ``choose_start``)
 - ``loop``: the iterations from a placed start; ``lift``: ``lift_batch``, one batch on the device
 - ``api``: ``estimate`` (host orchestration); ``result``: ``Estimate``
-- ``stream``: the stream mode (``Streams``, ``PoseStream``, ``StreamConfig``); ``filters``: the
-  One-Euro filter; ``tracks``: a video input's tracks through the stream mode (``lift_tracks``)
+- ``stream``: the live stream mode (``Streams``, ``PoseStream``, ``StreamConfig``); ``filters``: the
+  One-Euro filter; ``tracks``: a recorded video's tracks, lifted then smoothed (``lift_tracks``);
+  ``smoothing``: in time, both directions
 - ``commands``: the error boundary and loop options of every command; ``cli``: ``zedo-infer``
 - ``jobs``: many inputs into an output folder (chunks, ``--resume``, one bad input never stops the
   others); ``jobs_cli``: its options; ``ray_data``: the same on Ray, and ``lift_dataset`` for a Ray

@@ -10,9 +10,11 @@ whole run succeeds.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from contextlib import nullcontext
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +27,8 @@ from .jobs import FORMAT_SUFFIX, write_result
 from .jobs_cli import add_job_options, many_inputs, run_job_command, run_options
 from .layouts import LAYOUTS
 from .plot import ANIMATION_SUFFIXES, animation_writer, plot_inputs
-from .tracks import lift_inputs
+from .stream import StreamConfig
+from .tracks import is_video, lift_inputs
 
 PROG = "zedo-infer"
 
@@ -43,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "each call); cpu-numpy (its weights as NumPy matrix products) (default: %(default)s)")
     add_loop_options(p)
     p.add_argument("--per-frame", action="store_true", help="lift every pose on its own even when the input has frame indices (default: such a video input runs in the stream mode)")
-    p.add_argument("--no-filter", action="store_true", help="stream mode without its One-Euro filter (for clean 2D such as motion capture; the filter is tuned for detectors)")
+    p.add_argument("--no-filter", action="store_true", help="a video input unsmoothed: each frame as lifted (default: each track smoothed over time in both directions, zedo.runtime.smoothing)")
+    p.add_argument("--fps", type=float, default=25.0, help="frames per second of a video input: the smoothing's clock and the animation's rate (default: %(default)s)")
     p.add_argument("--plot", metavar="FILE", help="also draw the first poses (input 2D, reprojection, 3D front and side) to this PNG, or a video input's first track to a .gif or .mp4 (needs matplotlib)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_job_options(p)
@@ -68,6 +72,15 @@ def check_plot_path(path, output: Path) -> Path:
     return check_writable(path, "the plot")
 
 
+def video_config(args: argparse.Namespace) -> StreamConfig:
+    """A video input's settings: its frame rate, and its frames' loop iterations (``--iterations``
+    when given, else the stream mode's short loop). ValueError naming a bad --fps."""
+    if not math.isfinite(args.fps) or not 0 < args.fps <= 1000:
+        raise ValueError(f"--fps must be a frame rate in (0, 1000], got {args.fps}")
+    stream = StreamConfig(fps=args.fps)
+    return stream if args.iterations is None else replace(stream, iterations=args.iterations)
+
+
 def run(args: argparse.Namespace) -> str:
     """Do one inference run; returns the summary line."""
     if many_inputs(args):
@@ -82,7 +95,8 @@ def run(args: argparse.Namespace) -> str:
         print(f"{PROG}: {note}", file=sys.stderr)
     engine = open_engine(args.engine, device=args.device, threads=args.threads)
     start = time.perf_counter()
-    result = lift_inputs(inputs, engine, args.hypotheses, config, args.batch_size, args.selection, args.seed, not args.quiet, args.per_frame, plot, str(source), args.no_filter)
+    stream = video_config(args)
+    result = lift_inputs(inputs, engine, args.hypotheses, config, args.batch_size, args.selection, args.seed, not args.quiet, args.per_frame, plot, str(source), args.no_filter, stream)
     wall = time.perf_counter() - start
     if not result.valid.all():
         print(f"{PROG}: {int((~result.valid).sum())} of {len(result.valid)} poses could not be lifted (pelvis or a hip missing, keypoints all at one point, or the prior's output not finite): written with valid = 0 and NaN joints", file=sys.stderr)
@@ -90,11 +104,12 @@ def run(args: argparse.Namespace) -> str:
     # either leaves neither.
     with atomic_path(plot) if plot else nullcontext() as plot_tmp:
         if plot:
-            plot_inputs(plot_tmp, inputs, result.joints_3d)
+            plot_inputs(plot_tmp, inputs, result.joints_3d, args.fps)
         write_result(output, result, inputs, options, args.output_format)
     n, s = result.hypotheses.shape[:2]
     err = float(np.nanmean(result.reprojection_px[np.arange(n), result.selected]))
-    return f"{n} poses x {s} hypotheses, {config.iterations} iterations in {wall:.2f} s; mean reprojection error {err:.2f} px -> {output}"
+    iterations = stream.iterations if is_video(inputs) and not args.per_frame else config.iterations
+    return f"{n} poses x {s} hypotheses, {iterations} iterations in {wall:.2f} s; mean reprojection error {err:.2f} px -> {output}"
 
 
 def main(argv=None) -> int:

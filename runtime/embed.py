@@ -25,7 +25,7 @@ from .formats import check_output_path, load_input, save_output
 from .jobs import run_fields
 from .layouts import get_layout
 from .result import Estimate
-from .stream import PoseStream
+from .stream import PoseStream, StreamConfig
 
 EXAMPLE = Path(__file__).parent / "examples" / "example.npz"  # the bundled example (32 poses)
 
@@ -67,11 +67,13 @@ class Lifter(_Runner):
 
 
 class Stream(_Runner):
-    """``PoseStream`` for one person frame by frame; K (3, 3) px is copied (the caller's buffer may go)."""
+    """``PoseStream`` for one person frame by frame, each frame at the options' iterations; K (3, 3)
+    px is copied (the caller's buffer may go)."""
 
     def __init__(self, K: np.ndarray, **options):
         super().__init__(**options)
-        self.stream = PoseStream(self.engine, K=np.array(K, dtype=np.float64), layout=self.layout, config=self.config)
+        stream_config = StreamConfig(iterations=self.config.iterations)
+        self.stream = PoseStream(self.engine, K=np.array(K, dtype=np.float64), layout=self.layout, config=self.config, stream_config=stream_config)
 
     def update(self, keypoints: np.ndarray, scores, out: np.ndarray) -> bool:
         """keypoints (J, 2) px, scores (J,) or None; fills ``out`` (17, 3) metres; returns whether the frame was placed."""

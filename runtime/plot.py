@@ -139,14 +139,14 @@ def plot_animation(path, joints_3d, keypoints, K, fps: float = 25.0) -> Path:
     return path
 
 
-def plot_inputs(path, inputs, joints_3d) -> Path:
+def plot_inputs(path, inputs, joints_3d, fps: float = 25.0) -> Path:
     """``--plot``: the estimates joints_3d (N, 17, 3) of validated ``inputs`` drawn to ``path``: a
     .png of the first poses (``plot_estimates``), or an animation of the first track's first
-    ``MAX_ANIMATION_FRAMES`` frames (``plot_animation``; ``inputs`` needs frame indices)."""
+    ``MAX_ANIMATION_FRAMES`` frames at ``fps`` (``plot_animation``; ``inputs`` needs frame indices)."""
     keypoints = np.where(inputs.scores[..., None] > 0, inputs.keypoints, np.nan)
     if Path(path).suffix.lower() not in ANIMATION_SUFFIXES:
         return plot_estimates(path, joints_3d, keypoints, inputs.K)
     from .tracks import track_rows
 
     rows = track_rows(inputs.frame, inputs.track)[0][:MAX_ANIMATION_FRAMES]
-    return plot_animation(path, joints_3d[rows], keypoints[rows], inputs.K[rows])
+    return plot_animation(path, joints_3d[rows], keypoints[rows], inputs.K[rows], fps)

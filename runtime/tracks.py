@@ -1,10 +1,14 @@
-"""Video input: poses grouped by ``track`` (one person or clip each) and lifted in the stream mode.
+"""Video input: poses grouped by ``track`` (one person or clip each), lifted as a recorded video.
 
 Units and frames as ``zedo.runtime.geometry``. The input's ``track`` (N,) and ``frame`` (N,) ids are
 used as given (zedo does not match people across frames itself): each track's rows must come in
-increasing frame order. Each track is one ``zedo.runtime.stream.Streams`` stream; all tracks advance
-together, the k-th row of every track in one step, so one prior call per loop iteration serves every
-warm track. Frame gaps are allowed (the filter's clock follows the frame index).
+increasing frame order. A recorded video has every frame at hand, so each frame is lifted on its
+own with the stream mode's short loop (``StreamConfig.iterations``; all frames of all tracks in one
+batch), and each track is then smoothed in time in both directions (``zedo.runtime.smoothing``),
+which a live stream, seeing only the past, cannot do (docs/decisions.md, "Video: every frame
+lifted, then smoothed"). With ``StreamConfig.warm`` the tracks run through the stream mode's warm
+chain instead (``zedo.runtime.stream.Streams``, all tracks advancing together). Frame gaps are
+allowed: the smoothing's clock follows the frame index at ``StreamConfig.fps``.
 """
 
 from __future__ import annotations
@@ -12,12 +16,15 @@ from __future__ import annotations
 import numpy as np
 from tqdm.auto import tqdm
 
+from dataclasses import replace
+
 from .api import estimate_inputs
 from .config import LoopConfig
 from .engines import as_engine
 from .plot import ANIMATION_SUFFIXES
 from .result import Estimate
 from .skeleton import IPO_JOINTS, NUM_JOINTS
+from .smoothing import SmoothConfig, smooth_track
 from .stream import StreamConfig, Streams
 from .validation import Inputs
 
@@ -41,11 +48,13 @@ def track_rows(frame: np.ndarray, track: np.ndarray | None = None, source: str =
     return out
 
 
-def lift_tracks(inputs: Inputs, engine=None, config: LoopConfig = LoopConfig(), stream_config: StreamConfig = StreamConfig(), batch_size: int = 1024, progress: bool = False, source: str = "input") -> Estimate:
-    """Lift validated ``inputs`` with ``frame`` (and optionally ``track``) ids in the stream mode:
-    each track's first frame starts as ``estimate`` does, later ones from the previous frame.
-    ``batch_size`` tracks advance together. Returns an ``Estimate`` with one hypothesis per pose,
-    rows in the input's order. Raises ValueError when no pose can be placed or for the frame order."""
+def lift_tracks(inputs: Inputs, engine=None, config: LoopConfig = LoopConfig(), stream_config: StreamConfig = StreamConfig(), batch_size: int = 1024, progress: bool = False, source: str = "input", smoothing: SmoothConfig | None = SmoothConfig()) -> Estimate:
+    """Lift validated ``inputs`` with ``frame`` (and optionally ``track``) ids as a recorded video:
+    each frame with ``config`` at ``stream_config.iterations`` (or, with ``stream_config.warm``,
+    each track through the warm chain, ``batch_size`` tracks together), then each track smoothed
+    (``smoothing``; None: not). Returns an ``Estimate`` with one hypothesis per pose, rows in the
+    input's order; reprojection and residual are the unsmoothed poses'. Raises ValueError when no
+    pose can be placed or for the frame order."""
     if inputs.frame is None:
         raise ValueError(f"{source}: the stream mode needs frame indices (frame (N,))")
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
@@ -55,6 +64,23 @@ def lift_tracks(inputs: Inputs, engine=None, config: LoopConfig = LoopConfig(), 
         raise ValueError(f"none of the {n} poses can be placed: each lacks the pelvis or a hip (joints {list(IPO_JOINTS)} need score > 0)")
     tracks = track_rows(inputs.frame, inputs.track, source)
     engine = as_engine(engine)
+    if stream_config.warm:
+        got = run_streams(inputs, tracks, engine, config, stream_config.unfiltered(), batch_size, progress)
+    else:
+        got = estimate_inputs(inputs, engine, 1, replace(config, iterations=stream_config.iterations), batch_size, progress=progress)
+    if smoothing is None:
+        return got
+    joints = got.joints_3d.copy()
+    for rows in tracks:
+        joints[rows] = smooth_track(got.joints_3d[rows], inputs.frame[rows] / stream_config.fps, smoothing)
+    return replace(got, joints_3d=joints, translation=joints[:, 0].copy(), hypotheses=joints[:, None].copy())
+
+
+def run_streams(inputs: Inputs, tracks: list[np.ndarray], engine, config: LoopConfig, stream_config: StreamConfig, batch_size: int, progress: bool) -> Estimate:
+    """The rows of each track (``track_rows``) through the live stream mode (``Streams`` with
+    ``stream_config``), ``batch_size`` tracks advancing together (the k-th row of each in one step,
+    one prior call per loop iteration for all)."""
+    n = len(inputs.keypoints)
     joints, trans = np.full((n, NUM_JOINTS, 3), np.nan), np.full((n, 3), np.nan)
     valid, reproj, residual = np.zeros(n, bool), np.full(n, np.nan), np.full(n, np.nan)
     groups = [tracks[i : i + batch_size] for i in range(0, len(tracks), batch_size)]
@@ -81,10 +107,11 @@ def is_video(inputs: Inputs) -> bool:
     return len(np.unique(track)) < len(track)
 
 
-def lift_inputs(inputs: Inputs, engine, hypotheses: int = 1, config: LoopConfig = LoopConfig(), batch_size: int = 1024, selection: str = "prior", seed: int = 0, progress: bool = False, per_frame: bool = False, animation=None, source: str = "input", no_filter: bool = False) -> Estimate:
+def lift_inputs(inputs: Inputs, engine, hypotheses: int = 1, config: LoopConfig = LoopConfig(), batch_size: int = 1024, selection: str = "prior", seed: int = 0, progress: bool = False, per_frame: bool = False, animation=None, source: str = "input", no_filter: bool = False, stream_config: StreamConfig = StreamConfig()) -> Estimate:
     """``zedo-infer``'s lift: a video input (``is_video``) through ``lift_tracks``, anything else (or
     ``per_frame``) through ``api.estimate_inputs``. ``animation``: the --plot path, whose .gif or
-    .mp4 needs the stream mode; ``no_filter`` drops the stream's filters. ValueError naming what does not fit (several hypotheses of a video)."""
+    .mp4 needs the stream mode; ``no_filter`` leaves a video unsmoothed; ``stream_config`` its
+    iterations and frame rate. ValueError naming what does not fit (several hypotheses of a video)."""
     video = is_video(inputs) and not per_frame
     if animation is not None and str(animation).lower().endswith(ANIMATION_SUFFIXES) and not video:
         raise ValueError(f"{animation}: an animation draws a video input (frame and track indices) in the stream mode; draw a .png, or drop --per-frame")
@@ -92,5 +119,4 @@ def lift_inputs(inputs: Inputs, engine, hypotheses: int = 1, config: LoopConfig 
         return estimate_inputs(inputs, engine, hypotheses, config, batch_size, selection, seed, progress)
     if hypotheses != 1:
         raise ValueError(f"{source}: a video input (frame indices) runs in the stream mode, one hypothesis per pose; drop --hypotheses or add --per-frame")
-    stream = StreamConfig(joints_filter=None, translation_filter=None) if no_filter else StreamConfig()
-    return lift_tracks(inputs, engine, config, stream, batch_size, progress, source)
+    return lift_tracks(inputs, engine, config, stream_config, batch_size, progress, source, None if no_filter else SmoothConfig())

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from conftest import synthetic_poses
 
-from zedo.runtime import LoopConfig, PoseStream, estimate, open_engine
+from zedo.runtime import LoopConfig, PoseStream, StreamConfig, estimate, open_engine
 from zedo.runtime.cli import main as zedo_infer
 from zedo.runtime.embed import Lifter, Stream, check_output, describe_python, read_input, write_output
 
@@ -57,7 +57,7 @@ def test_bad_options_name_the_field(tiny_prior, change, words):
 def test_stream_fills_one_frame_as_posestream(tiny_prior):
     s = synthetic_poses(2, seed=33)
     stream = Stream(f32(s["K"]), engine=str(tiny_prior), **OPTIONS)
-    want = PoseStream(open_engine(tiny_prior), K=s["K"], config=LoopConfig(iterations=10))
+    want = PoseStream(open_engine(tiny_prior), K=s["K"], config=LoopConfig(iterations=10), stream_config=StreamConfig(iterations=10))  # each frame at the options' iterations
     out = np.zeros((17, 3), np.float32)
     for kp in s["keypoints"]:
         assert stream.update(f32(kp), None, out) is True

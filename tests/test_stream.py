@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from conftest import K_CAM, TPOSE, project, yaw
@@ -12,7 +14,8 @@ from zedo.runtime.filters import OneEuroConfig
 from zedo.runtime.stream import StreamConfig, Streams
 
 FAST = LoopConfig(iterations=20)
-WARM = StreamConfig(warm_iterations=5)
+STREAM = StreamConfig(iterations=20)
+WARM = StreamConfig(iterations=20, warm=True, warm_iterations=5)
 
 
 @pytest.fixture(scope="module")
@@ -38,49 +41,52 @@ def test_engines_satisfy_the_protocol(engine):
     assert isinstance(engine, Engine)
 
 
-def test_first_frame_is_estimate_and_later_frames_are_warm(engine):
+@pytest.mark.parametrize("stream_config", [STREAM, WARM], ids=["stream", "warm"])
+def test_first_frame_is_estimate_and_later_frames_continue(engine, stream_config):
     s = trajectory(4)
-    stream = PoseStream(engine, K=K_CAM, config=FAST, stream_config=WARM)
+    stream = PoseStream(engine, K=K_CAM, config=LoopConfig(iterations=3), stream_config=stream_config)
     frames = [stream.update(kp) for kp in s["keypoints"]]
-    first = estimate(s["keypoints"][:1], K_CAM, engine=engine, config=FAST)
+    first = estimate(s["keypoints"][:1], K_CAM, engine=engine, config=FAST)  # at the stream's iterations, not the config's
     np.testing.assert_allclose(frames[0].joints_3d, first.joints_3d[0], atol=1e-5)  # the filter passes a first value through
-    assert [f.warm for f in frames] == [False, True, True, True] and all(f.valid for f in frames)
+    assert [f.continued for f in frames] == [False, True, True, True] and all(f.valid for f in frames)
     for f in frames:
         assert f.joints_3d.shape == (17, 3) and f.translation.shape == (3,)
         np.testing.assert_array_equal(f.translation, f.joints_3d[0])
     assert stream.last is frames[-1]
 
 
-def test_a_planted_smooth_trajectory_is_smoother_than_per_frame(engine):
+@pytest.mark.parametrize("stream_config", [StreamConfig(iterations=20), WARM], ids=["stream", "warm"])
+def test_a_planted_smooth_trajectory_is_smoother_than_per_frame(engine, stream_config):
     """Seen through 1 px of detector noise (exact 2D of a T-pose lifts smoothly frame by frame)."""
     s = trajectory(24)
     keypoints = s["keypoints"] + np.random.default_rng(1).normal(0.0, 1.0, s["keypoints"].shape)
-    stream = PoseStream(engine, K=K_CAM, config=FAST, stream_config=WARM)
+    stream = PoseStream(engine, K=K_CAM, config=FAST, stream_config=stream_config)
     streamed = np.stack([stream.update(kp).joints_3d for kp in keypoints])
     per_frame = estimate(keypoints, K_CAM, engine=engine, config=FAST).joints_3d
     smooth, jittery = acceleration_error(streamed, s["pose_cam"]).mean(), acceleration_error(per_frame, s["pose_cam"]).mean()
     assert smooth < 0.5 * jittery, (smooth, jittery)
 
 
-def test_reset_and_track_loss_start_afresh(engine):
+@pytest.mark.parametrize("stream_config", [STREAM, WARM], ids=["stream", "warm"])
+def test_reset_and_track_loss_start_afresh(engine, stream_config):
     s = trajectory(6)
-    stream = PoseStream(engine, K=K_CAM, config=FAST, stream_config=WARM)
-    assert not stream.update(s["keypoints"][0]).warm
-    assert stream.update(s["keypoints"][1]).warm
+    stream = PoseStream(engine, K=K_CAM, config=FAST, stream_config=stream_config)
+    assert not stream.update(s["keypoints"][0]).continued
+    assert stream.update(s["keypoints"][1]).continued
     stream.reset()
-    assert stream.last is None and not stream.update(s["keypoints"][2]).warm
+    assert stream.last is None and not stream.update(s["keypoints"][2]).continued
     # Hips missing: the frame cannot be placed, and the next one starts afresh.
     scores = np.ones(17)
     scores[1] = 0.0
     lost = stream.update(s["keypoints"][3], scores)
-    assert not lost.valid and not lost.warm and np.isnan(lost.joints_3d).all()
-    assert not stream.update(s["keypoints"][4]).warm
+    assert not lost.valid and not lost.continued and np.isnan(lost.joints_3d).all()
+    assert not stream.update(s["keypoints"][4]).continued
     # The 2D turned a quarter about the pelvis (someone else, lying down): the previous pose no
-    # longer fits it, so the frame starts afresh, and the one after is warm again.
+    # longer fits it, so the frame starts afresh, and the one after continues again.
     kp = s["keypoints"][5]
     lying = kp[0] + (kp - kp[0])[:, ::-1] * [1.0, -1.0]
-    assert not stream.update(lying).warm
-    assert stream.update(lying).warm
+    assert not stream.update(lying).continued
+    assert stream.update(lying).continued
 
 
 def test_bad_frames_are_one_clear_error(engine):
@@ -91,7 +97,8 @@ def test_bad_frames_are_one_clear_error(engine):
         stream.update(np.stack([trajectory(1)["keypoints"][0]] * 2))
 
 
-def test_streams_advance_together_in_one_prior_call_per_iteration(engine):
+@pytest.mark.parametrize("stream_config, iterations", [(STREAM, STREAM.iterations), (WARM, WARM.warm_iterations)], ids=["stream", "warm"])
+def test_streams_advance_together_in_one_prior_call_per_iteration(engine, stream_config, iterations):
     s = trajectory(3)
     calls = []
 
@@ -103,21 +110,21 @@ def test_streams_advance_together_in_one_prior_call_per_iteration(engine):
             return engine(x, t)
 
     offsets = np.array([[0.0, 0.0], [40.0, 10.0], [-30.0, 5.0]])
-    batched = Streams(Counting(), 3, FAST, WARM)
+    batched = Streams(Counting(), 3, FAST, stream_config)
     together = [batched.step(np.arange(3), s["keypoints"][k] + offsets[:, None], np.ones((3, 17)), np.broadcast_to(K_CAM, (3, 3, 3)), np.ones(3, bool), [k] * 3) for k in range(3)]
-    # The warm frames: one call per iteration for all three streams, plus the final plausibility call.
-    assert calls[-(WARM.warm_iterations + 1):] == [3] * (WARM.warm_iterations + 1)
+    # The last frame: one call per iteration for all three streams, plus the final plausibility call.
+    assert calls[-(iterations + 1):] == [3] * (iterations + 1)
     with pytest.raises(ValueError, match="distinct"):
         batched.step([0, 0], s["keypoints"][:2], np.ones((2, 17)), np.broadcast_to(K_CAM, (2, 3, 3)), np.ones(2, bool), [3, 3])
     for i in range(3):
-        alone = PoseStream(engine, K=K_CAM, config=FAST, stream_config=WARM)
+        alone = PoseStream(engine, K=K_CAM, config=FAST, stream_config=stream_config)
         for k in range(3):
             np.testing.assert_allclose(alone.update(s["keypoints"][k] + offsets[i]).joints_3d, together[k].joints_3d[i], atol=1e-4)
 
 
 @pytest.mark.parametrize(
     "field, value",
-    [("warm_iterations", 0), ("warm_t_start", 0.0), ("warm_step_scale", -1.0), ("lost_fit", 0.0), ("fps", 0.0), ("refresh_every", -1), ("joints_filter", "strong")],
+    [("iterations", 0), ("continuity", 0), ("warm", "yes"), ("warm_iterations", 0), ("warm_t_start", 0.0), ("warm_step_scale", -1.0), ("lost_fit", 0.0), ("fps", 0.0), ("refresh_every", -1), ("plane_filter", "strong"), ("depth_filter", 1.0)],
 )
 def test_stream_config_names_a_bad_field(field, value):
     with pytest.raises(ValueError, match=field):
@@ -126,8 +133,8 @@ def test_stream_config_names_a_bad_field(field, value):
 
 def test_refresh_every_restarts_on_schedule(engine):
     s = trajectory(5)
-    stream = PoseStream(engine, K=K_CAM, config=FAST, stream_config=StreamConfig(warm_iterations=5, refresh_every=2, joints_filter=OneEuroConfig(min_cutoff=2.0)))
-    assert [stream.update(kp).warm for kp in s["keypoints"]] == [False, True, False, True, False]
+    stream = PoseStream(engine, K=K_CAM, config=FAST, stream_config=replace(WARM, refresh_every=2, plane_filter=OneEuroConfig(min_cutoff=3.0)))
+    assert [stream.update(kp).continued for kp in s["keypoints"]] == [False, True, False, True, False]
 
 
 def test_a_stream_keeps_the_size_of_its_fresh_start(make_prior):
@@ -137,8 +144,25 @@ def test_a_stream_keeps_the_size_of_its_fresh_start(make_prior):
     from zedo.runtime.stream import SIZE_TOLERANCE
 
     s = trajectory(30)
-    stream = PoseStream(open_engine(make_prior("zero"), threads=1), K=K_CAM, config=FAST, stream_config=StreamConfig(warm_iterations=5, joints_filter=None, translation_filter=None))
+    stream = PoseStream(open_engine(make_prior("zero"), threads=1), K=K_CAM, config=FAST, stream_config=WARM.unfiltered())
     sizes = [bone_lengths(stream.update(kp).joints_3d).sum() for kp in s["keypoints"]]
     one_frame = sizes[1] / sizes[0]
     assert one_frame > 1.05  # the prior does inflate a warm frame
     assert max(sizes) / sizes[0] <= (1 + SIZE_TOLERANCE) * one_frame * 1.01
+
+
+def test_a_frame_starts_from_its_ranked_start_closest_to_the_previous_pose(engine):
+    """Planted: the previous pose is the third-ranked start of this frame's 2D, so of the three best
+    starts (continuity 3) that one is taken; with continuity 1 the best, as in per-frame mode."""
+    from zedo.runtime.start import choose_starts
+
+    keypoints = trajectory(1)["keypoints"].astype(np.float32)
+    scores, K = np.ones((1, 17), np.float32), K_CAM[None].astype(np.float32)
+    streams = Streams(engine, 1, FAST, STREAM)
+    _, x, T = choose_starts(streams.library, keypoints, scores, K, engine, streams.config, np, 3, sde=engine.meta.sde)
+    assert not np.allclose(x[:, 0], x[:, 2])
+    x0, _ = streams._start(keypoints, scores, K, x[:, 2])
+    np.testing.assert_array_equal(x0, x[:, 2])
+    assert streams._start(keypoints, scores, K, np.full((1, 17, 3), np.nan)) is None  # no previous pose: the library's best
+    first = Streams(engine, 1, FAST, replace(STREAM, continuity=1))
+    assert first._start(keypoints, scores, K, x[:, 2]) is None

@@ -12,7 +12,7 @@ from test_cli import assert_one_error_line, fast, zedo_infer
 from test_stream import trajectory
 
 from zedo.evaluation.metrics import acceleration_error
-from zedo.runtime import LoopConfig, open_engine
+from zedo.runtime import LoopConfig, estimate, open_engine
 from zedo.runtime.filters import OneEuroConfig, OneEuroFilter
 from zedo.runtime.stream import StreamConfig
 from zedo.runtime.tracks import is_video, lift_tracks, track_rows
@@ -41,23 +41,42 @@ def test_track_rows_group_in_frame_order_and_name_bad_rows():
         track_rows(np.array([0, 4, 1]), np.array([3, 3, 3]))
 
 
-def test_lift_tracks_runs_each_track_and_keeps_the_row_order(engine):
+STREAMS = [StreamConfig(iterations=20), StreamConfig(iterations=20, warm=True, warm_iterations=5)]
+
+
+@pytest.mark.parametrize("stream_config", STREAMS, ids=["video", "warm"])
+def test_lift_tracks_runs_each_track_and_keeps_the_row_order(engine, stream_config):
     inputs = video()
-    got = lift_tracks(inputs, engine, LoopConfig(iterations=20), StreamConfig(warm_iterations=5))
+    got = lift_tracks(inputs, engine, LoopConfig(iterations=3), stream_config)
     assert got.joints_3d.shape == (5, 17, 3) and got.valid.all() and got.hypotheses.shape == (5, 1, 17, 3)
     np.testing.assert_array_equal(got.translation, got.joints_3d[:, 0])
     # Track 2 is to the right of track 5 in the image, so its poses are too (camera x).
     assert (got.translation[3:, 0] > got.translation[:2, 0].max()).all()
 
 
-def test_a_track_of_one_frame_and_a_frame_without_hips(engine):
+@pytest.mark.parametrize("stream_config", STREAMS, ids=["video", "warm"])
+def test_a_track_of_one_frame_and_a_frame_without_hips(engine, stream_config):
     inputs = video(frames=(0, 1, 0), track=(1, 1, 9))
     scores = inputs.scores.copy()
     scores[1, 4] = 0.0  # the second frame of track 1 lacks its left hip
     inputs = inputs.__class__(**{**inputs.__dict__, "scores": scores, "valid": np.array([True, False, True])})
-    got = lift_tracks(inputs, engine, LoopConfig(iterations=20), StreamConfig(warm_iterations=5))
-    assert got.valid.tolist() == [True, False, True] and np.isnan(got.joints_3d[1]).all()
+    got = lift_tracks(inputs, engine, LoopConfig(iterations=20), stream_config)
+    assert got.valid.tolist() == [True, False, True] and np.isnan(got.joints_3d[1]).all() and np.isfinite(got.joints_3d[[0, 2]]).all()
     assert is_video(inputs) and not is_video(video(frames=(0, 0), track=(1, 2)))
+
+
+def test_a_recorded_video_is_per_frame_lifting_smoothed_and_smoother_than_it(engine):
+    """Unsmoothed, a video's frames are per-frame mode's at the stream's iterations, bit for bit;
+    smoothed, a planted trajectory seen through 1 px of noise has a lower acceleration error."""
+    s = trajectory(24)
+    keypoints = s["keypoints"] + np.random.default_rng(1).normal(0.0, 1.0, s["keypoints"].shape)
+    inputs = validate_inputs(keypoints, K_CAM)
+    inputs = inputs.__class__(**{**inputs.__dict__, "frame": np.arange(24)})
+    per_frame = estimate(keypoints, K_CAM, engine=engine, config=LoopConfig(iterations=20)).joints_3d
+    raw = lift_tracks(inputs, engine, LoopConfig(iterations=3), StreamConfig(iterations=20), smoothing=None).joints_3d
+    np.testing.assert_array_equal(raw, per_frame)
+    smooth = lift_tracks(inputs, engine, LoopConfig(iterations=3), StreamConfig(iterations=20)).joints_3d
+    assert acceleration_error(smooth, s["pose_cam"]).mean() < 0.5 * acceleration_error(per_frame, s["pose_cam"]).mean()
 
 
 def test_one_euro_filter_properties():
@@ -105,6 +124,9 @@ def test_zedo_infer_runs_a_video_in_the_stream_mode(tmp_path, video_npz, tiny_pr
         assert f["joints_3d"].shape == (12, 17, 3)
     proc = zedo_infer(video_npz, "-o", tmp_path / "h.npz", *fast(tiny_prior), "--hypotheses", 2)
     assert_one_error_line(proc, "clip.npz", "stream mode", "--per-frame")
+    for fps in ("0", "nan", "-25"):
+        assert_one_error_line(zedo_infer(video_npz, "-o", tmp_path / "f.npz", *fast(tiny_prior), "--fps", fps), "--fps", fps)
+    assert not (tmp_path / "f.npz").exists()
 
 
 def test_zedo_infer_names_the_track_and_frame_of_out_of_order_rows(tmp_path, tiny_prior):
