@@ -9,7 +9,7 @@ One person: the most confident one in each frame (rtmlib's tracker keeps the peo
 order; with nobody in view the stream is reset and starts afresh). The camera is unknown, so K comes
 from the image size (``zedo.runtime.camera``). ``--record`` saves each frame's 2D as zedo's input
 (keypoints, scores, frame, track, image_size, layout), which ``zedo-infer keys.npz -o poses.npz``
-lifts again in the stream mode. For ultralytics YOLO-pose instead of rtmlib, ``detect`` would be
+lifts again as a recorded video. For ultralytics YOLO-pose instead of rtmlib, ``detect`` would be
 ``r = model(frame)[0]; r.keypoints.xy.cpu().numpy(), r.keypoints.conf.cpu().numpy()``.
 """
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from .atomic import atomic_path, check_writable
 from .commands import add_loop_options, run_command
+from .config import PRESETS, LoopConfig
 from .engines import DEVICES, open_engine
 from .formats import check_output_path, load_input
 from .jobs import FORMAT_SUFFIX, write_result
@@ -72,13 +73,15 @@ def check_plot_path(path, output: Path) -> Path:
     return check_writable(path, "the plot")
 
 
-def video_config(args: argparse.Namespace) -> StreamConfig:
-    """A video input's settings: its frame rate, and its frames' loop iterations (``--iterations``
-    when given, else the stream mode's short loop). ValueError naming a bad --fps."""
+def video_config(args: argparse.Namespace, config: LoopConfig) -> StreamConfig:
+    """A video input's settings: its frame rate, and its frames' loop iterations: the stream mode's
+    short loop, unless ``--iterations`` or a ``--preset`` other than default names a count (that
+    of ``config``). ValueError naming a bad --fps."""
     if not math.isfinite(args.fps) or not 0 < args.fps <= 1000:
         raise ValueError(f"--fps must be a frame rate in (0, 1000], got {args.fps}")
     stream = StreamConfig(fps=args.fps)
-    return stream if args.iterations is None else replace(stream, iterations=args.iterations)
+    chosen = args.iterations is not None or "iterations" in PRESETS[args.preset]
+    return replace(stream, iterations=config.iterations) if chosen else stream
 
 
 def run(args: argparse.Namespace) -> str:
@@ -95,7 +98,7 @@ def run(args: argparse.Namespace) -> str:
         print(f"{PROG}: {note}", file=sys.stderr)
     engine = open_engine(args.engine, device=args.device, threads=args.threads)
     start = time.perf_counter()
-    stream = video_config(args)
+    stream = video_config(args, config)
     result = lift_inputs(inputs, engine, args.hypotheses, config, args.batch_size, args.selection, args.seed, not args.quiet, args.per_frame, plot, str(source), args.no_filter, stream)
     wall = time.perf_counter() - start
     if not result.valid.all():

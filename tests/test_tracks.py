@@ -166,3 +166,13 @@ def test_a_failed_animation_leaves_no_file(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="disk full"):
         plot_animation(gif, s["pose_cam"], s["keypoints"], K_CAM)
     assert gif.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["a.gif"]
+
+
+@pytest.mark.parametrize("flags, iterations", [([], StreamConfig().iterations), (["--iterations", "40"], 40), (["--preset", "v1"], 1000), (["--preset", "v1", "--iterations", "30"], 30)])
+def test_a_video_runs_the_stream_iterations_unless_a_flag_or_preset_names_a_count(flags, iterations):
+    from zedo.runtime.cli import build_parser, video_config
+    from zedo.runtime.commands import loop_config
+
+    args = build_parser().parse_args(["clip.npz", "-o", "out.npz", "--fps", "50", *flags])
+    stream = video_config(args, loop_config(args))
+    assert stream.iterations == iterations and stream.fps == 50.0
