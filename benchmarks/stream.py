@@ -13,14 +13,15 @@ Stacked Hourglass detections), every row on the same frames:
   frames batched;
 - the rows of ``ROWS``, each at the library's defaults but for what its name says: a recorded video
   (``lift_tracks``: every frame lifted, then each clip smoothed in both directions), the live stream
-  (``run_streams``: frame by frame, causal filters) and the warm chain (``StreamConfig.warm``).
+  (``run_streams``: frame by frame, causal filters; with a delay, ``PoseStream`` per clip) and the
+  warm chain (``StreamConfig.warm``).
 
 Errors: MPJPE and PA-MPJPE (mm, mean over frames) and the acceleration error (mm/frame^2, mean over
 each clip's frames 1..F-2, ``zedo.evaluation.metrics.acceleration_error``).
 
 Speed, ground-truth 2D, 25 fps clips (not with ``--fps 50``): one live stream at batch 1 on one
 thread (``PoseStream.update`` over every frame of the first ``--speed-clips`` clips, each clip a new
-stream, the first frame included), also warm; all clips as live streams batched together, and
+stream, the first frame included), also unfiltered, delayed and warm; all clips as live streams batched together, and
 ``--copies`` copies of them; ``zedo-infer`` on the clips as one .npz with ``frame`` and ``track``
 (the video mode, unsmoothed, and ``--per-frame`` with ``--preset``'s flags and with the defaults),
 timed in the same run.
@@ -54,13 +55,16 @@ from settings import add_preset_options, preset_argv, preset_of  # noqa: E402
 DEFAULT = StreamConfig()
 WARM = replace(DEFAULT, warm=True)
 DEFAULT_SMOOTHING = SmoothConfig()
-# name -> (how: "video" lift_tracks smoothed, "raw" lift_tracks unsmoothed, "live" run_streams; stream settings)
+DELAY_S = 0.08
+# name -> (how: "video" lift_tracks smoothed, "raw" lift_tracks unsmoothed, "live" run_streams,
+# "delayed" PoseStream per clip with the delay in seconds DELAY_S; stream settings)
 ROWS = {
     "video (zedo-infer)": ("video", DEFAULT),
     "video, unsmoothed (--no-filter)": ("raw", DEFAULT),
     "live stream (PoseStream)": ("live", DEFAULT),
     "live stream, no filter": ("live", DEFAULT.unfiltered()),
     "live stream, no filter, continuity 1": ("live", replace(DEFAULT.unfiltered(), continuity=1)),
+    "live stream, 80 ms delay": ("delayed", DEFAULT),
     "warm chain, smoothed": ("video", WARM),
     "warm chain, live filters": ("live", WARM),
     "warm chain, no filter": ("live", WARM.unfiltered()),
@@ -87,8 +91,28 @@ def timed(fn):
     return out, time.perf_counter() - t0
 
 
+def pose_streams(engine, stream_config: StreamConfig, clips: ClipSet, chosen: list) -> np.ndarray:
+    """The ``chosen`` clips' rows (a list of (name, rows)), each clip through its own ``PoseStream``
+    at batch 1 (a delayed stream flushed at its end): (sum of rows, 17, 3), clip after clip."""
+    d = clips.data
+    out = np.full((sum(len(r) for _, r in chosen), 17, 3), np.nan)
+    start = 0
+    for _, rows in chosen:
+        stream = PoseStream(engine, K=d.K[rows[0]], stream_config=stream_config)
+        for f in [stream.update(d.keypoints[r], d.scores[r]) for r in rows] + stream.flush():
+            if f.index >= 0:
+                out[start + f.index] = f.joints_3d
+        start += len(rows)
+    return out
+
+
 def run_row(inputs, engine, how: str, stream: StreamConfig, clips: ClipSet) -> dict:
     """One row of ``ROWS`` over every clip, the library's default loop."""
+    if how == "delayed":
+        chosen = list(clips.clips())
+        got, seconds = timed(lambda: pose_streams(engine, replace(stream, delay=round(DELAY_S * stream.fps)), clips, chosen))
+        order = np.concatenate([r for _, r in chosen])
+        return {**errors(got[np.argsort(order)], clips), "seconds": seconds, "frames_per_s": len(inputs.keypoints) / seconds}
     if how == "live":
         fn = lambda: run_streams(inputs, track_rows(inputs.frame, inputs.track), engine, LoopConfig(), stream, 1024, False)  # noqa: E731
     else:
@@ -98,21 +122,14 @@ def run_row(inputs, engine, how: str, stream: StreamConfig, clips: ClipSet) -> d
 
 
 def one_stream_fps(clips: ClipSet, engine_name: str, stream_config: StreamConfig, n_clips: int) -> dict:
-    """Frames per second of ``PoseStream.update`` at batch 1 on one thread, clip after clip."""
-    engine = open_engine(engine_name, threads=1)
+    """Frames per second of ``PoseStream.update`` at batch 1 on one thread, clip after clip (a
+    delayed stream's ``flush`` at each clip's end included)."""
     d = clips.data
     chosen = list(clips.clips())[:n_clips]
-    out = np.zeros((sum(len(r) for _, r in chosen), 17, 3))
-    t0 = time.perf_counter()
-    i = 0
-    for _, rows in chosen:
-        stream = PoseStream(engine, K=d.K[rows[0]], stream_config=stream_config)
-        for r in rows:
-            out[i] = stream.update(d.keypoints[r], d.scores[r]).joints_3d
-            i += 1
-    seconds = time.perf_counter() - t0
+    engine = open_engine(engine_name, threads=1)
+    out, seconds = timed(lambda: pose_streams(engine, stream_config, clips, chosen))
     sub = ClipSet(d.take(np.concatenate([r for _, r in chosen])), np.repeat(np.arange(len(chosen)), [len(r) for _, r in chosen]), np.concatenate([clips.frame[r] for _, r in chosen]), clips.names[: len(chosen)])
-    return {"frames": i, "seconds": seconds, "frames_per_s": i / seconds, **errors(out, sub)}
+    return {"frames": len(out), "seconds": seconds, "frames_per_s": len(out) / seconds, **errors(out, sub)}
 
 
 def throughput(inputs, engine, copies: int) -> dict:
@@ -184,7 +201,7 @@ def main(argv=None) -> int:
     if not a.no_speed and "gt" in a.tracks and a.fps == 25:
         clips = load_h36m_clips(a.data, track="gt")
         inputs = clip_inputs(clips)
-        speed = {name: one_stream_fps(clips, a.engine, stream, a.speed_clips) for name, stream in (("one live stream", DEFAULT), ("one live stream, no filter", DEFAULT.unfiltered()), ("one live stream, warm", WARM))}
+        speed = {name: one_stream_fps(clips, a.engine, stream, a.speed_clips) for name, stream in (("one live stream", DEFAULT), ("one live stream, no filter", DEFAULT.unfiltered()), ("one live stream, 80 ms delay", replace(DEFAULT, delay=round(DELAY_S * 25))), ("one live stream, warm", WARM))}
         for copies in (1, a.copies):
             speed[f"{len(clips.names) * copies} live streams batched"] = throughput(inputs, engine, copies)
         if not a.no_cli:

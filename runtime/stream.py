@@ -26,6 +26,7 @@ from .geometry import keypoints_to_rays, reprojection_error, solve_translation
 from .lift import lift_batch
 from .loop import translation_weights
 from .skeleton import NUM_JOINTS, bone_lengths
+from .smoothing import SmoothConfig, smooth_track
 from .start import choose_starts, start_library
 from .validation import validate_inputs
 
@@ -52,6 +53,8 @@ class StreamConfig:
     plane_filter: OneEuroConfig | None = OneEuroConfig(min_cutoff=2.0, beta=1.0)  # on root-relative x and y; None: no filter
     depth_filter: OneEuroConfig | None = OneEuroConfig(min_cutoff=2.0)  # on root-relative z (depth); None: no filter
     translation_filter: OneEuroConfig | None = OneEuroConfig(min_cutoff=1.5)  # on the translation; None: no filter
+    delay: int = 0  # PoseStream only: hold frames back this many updates and smooth each with the frames on both sides (``smoothing``) instead of the filters
+    smoothing: SmoothConfig = SmoothConfig()  # the widths of that smoothing
 
     def __post_init__(self):
         _check_int("iterations", self.iterations, 1, 100_000)
@@ -67,6 +70,9 @@ class StreamConfig:
         for name in FILTERS:
             if getattr(self, name) is not None and not isinstance(getattr(self, name), OneEuroConfig):
                 raise ValueError(f"{name} must be a OneEuroConfig or None, got {getattr(self, name)!r}")
+        _check_int("delay", self.delay, 0, 1000)
+        if not isinstance(self.smoothing, SmoothConfig):
+            raise ValueError(f"smoothing must be a SmoothConfig, got {self.smoothing!r}")
 
     def unfiltered(self) -> "StreamConfig":
         """These settings without the filters (for clean 2D, or a recorded video smoothed afterwards)."""
@@ -232,33 +238,73 @@ class Frame:
 
     joints_3d: np.ndarray  # (17, 3) metres, camera frame; NaN when not valid
     translation: np.ndarray  # (3,) metres, the pelvis; NaN when not valid
-    valid: bool  # False when the frame could not be placed (pelvis or a hip missing)
+    valid: bool  # False when the frame could not be placed (pelvis or a hip missing), or none is due yet (delay)
     continued: bool = False  # followed on from the previous frame (its pose, or the start closest to it); False: afresh
+    index: int = -1  # which update this is the result of (0: the stream's first frame); -1: none yet (delay)
 
 
 class PoseStream:
     """Lift one person's keypoints frame by frame: one camera (K (3, 3), or ``image_size`` (w, h)
-    px for the default camera of ``zedo.runtime.camera``) and one keypoint ``layout``. ``config``
-    is the loop of a frame but for its iterations, ``stream_config`` the rest (``StreamConfig``)."""
+    px for the default camera of ``zedo.runtime.camera``) and one keypoint ``layout`` (None: the
+    first frame's, inferred as ``validate_inputs`` does). ``config`` is the loop of a frame but for
+    its iterations, ``stream_config`` the rest (``StreamConfig``). With ``StreamConfig.delay`` d > 0 each update returns the frame d updates earlier, smoothed
+    over the frames before and after it (``zedo.runtime.smoothing``): a recorded video's accuracy
+    for a latency of d frames (docs/decisions.md, "Video: every frame lifted, then smoothed");
+    ``flush`` returns the frames still held back."""
 
     def __init__(self, engine=None, K=None, image_size=None, layout=None, config: LoopConfig = LoopConfig(), stream_config: StreamConfig = StreamConfig()):
         self.engine = as_engine(engine)
         self.K, self.image_size, self.layout = K, image_size, layout
-        self.streams = Streams(self.engine, 1, config, stream_config)
+        self.stream_config = stream_config
+        self.streams = Streams(self.engine, 1, config, stream_config.unfiltered() if stream_config.delay else stream_config)
         self.frames = 0
         self.last: Frame | None = None
+        self.held: list[Frame] = []  # with a delay: the latest unsmoothed frames, oldest first
+        widest = max(stream_config.smoothing.plane_s, stream_config.smoothing.depth_s, stream_config.smoothing.translation_s)
+        self.keep = stream_config.delay + int(np.ceil(3 * widest * stream_config.fps)) + 1  # frames a smoothing can reach
 
     def reset(self) -> None:
-        """Forget the past: the next frame starts afresh."""
+        """Forget the past, frames held back included (``flush`` first to keep them): the next
+        frame starts afresh."""
         self.streams.reset()
         self.last = None
+        self.held = []
 
     def update(self, keypoints, scores=None) -> Frame:
-        """Lift one frame: keypoints (J, 2) px in the stream's layout, scores (J,) in [0, 1] or None."""
+        """Lift one frame: keypoints (J, 2) px in the stream's layout, scores (J,) in [0, 1] or None.
+        Returns its result, or with a delay d the result of the frame d updates earlier (not
+        valid, index -1, while fewer have come)."""
         inputs = validate_inputs(keypoints, self.K, scores, source="frame", layout=self.layout, image_size=self.image_size)
         if len(inputs.keypoints) != 1:
             raise ValueError(f"frame: keypoints must be one pose (J, 2), got {len(inputs.keypoints)}")
+        # The layout inferred from the first frame holds for the stream: one frame alone (a person
+        # sitting, a leg folded onto the pelvis) can look like COCO's order and must not stop it.
+        self.layout = inputs.layout
         got = self.streams.step([0], inputs.keypoints, inputs.scores, inputs.K, inputs.valid, [self.frames])
+        frame = Frame(got.joints_3d[0], got.translation[0], bool(got.valid[0]), bool(got.continued[0]), self.frames)
         self.frames += 1
-        self.last = Frame(got.joints_3d[0], got.translation[0], bool(got.valid[0]), bool(got.continued[0]))
-        return self.last
+        delay = self.stream_config.delay
+        if delay:
+            self.held = (self.held + [frame])[-self.keep :]
+            due = len(self.held) - 1 - delay
+            frame = self._smoothed(due) if due >= 0 else Frame(np.full((NUM_JOINTS, 3), np.nan), np.full(3, np.nan), False)
+        self.last = frame
+        return frame
+
+    def flush(self) -> list[Frame]:
+        """The frames held back by the delay, oldest first, each smoothed over the frames there
+        are; the stream then holds none (the next update continues the track)."""
+        pending = range(max(0, len(self.held) - self.stream_config.delay), len(self.held))
+        frames = [self._smoothed(i) for i in pending] if self.stream_config.delay else []
+        self.held = []
+        return frames
+
+    def _smoothed(self, i: int) -> Frame:
+        """Held frame i smoothed over the held frames (their clock: index / fps)."""
+        frame = self.held[i]
+        if not frame.valid:
+            return frame
+        joints = np.stack([f.joints_3d for f in self.held])
+        seconds = np.array([f.index for f in self.held], np.float64) / self.stream_config.fps
+        smooth = smooth_track(joints, seconds, self.stream_config.smoothing)[i]
+        return replace(frame, joints_3d=smooth, translation=smooth[0].copy())

@@ -124,7 +124,7 @@ def test_streams_advance_together_in_one_prior_call_per_iteration(engine, stream
 
 @pytest.mark.parametrize(
     "field, value",
-    [("iterations", 0), ("continuity", 0), ("warm", "yes"), ("warm_iterations", 0), ("warm_t_start", 0.0), ("warm_step_scale", -1.0), ("lost_fit", 0.0), ("fps", 0.0), ("refresh_every", -1), ("plane_filter", "strong"), ("depth_filter", 1.0)],
+    [("iterations", 0), ("continuity", 0), ("warm", "yes"), ("warm_iterations", 0), ("warm_t_start", 0.0), ("warm_step_scale", -1.0), ("lost_fit", 0.0), ("fps", 0.0), ("refresh_every", -1), ("plane_filter", "strong"), ("depth_filter", 1.0), ("delay", -1), ("smoothing", "wide")],
 )
 def test_stream_config_names_a_bad_field(field, value):
     with pytest.raises(ValueError, match=field):
@@ -166,3 +166,36 @@ def test_a_frame_starts_from_its_ranked_start_closest_to_the_previous_pose(engin
     assert streams._start(keypoints, scores, K, np.full((1, 17, 3), np.nan)) is None  # no previous pose: the library's best
     first = Streams(engine, 1, FAST, replace(STREAM, continuity=1))
     assert first._start(keypoints, scores, K, x[:, 2]) is None
+
+
+def test_a_delayed_stream_returns_each_frame_smoothed_on_both_sides(engine):
+    """Planted: with a delay that covers the smoothing's reach (3 sigma), the frames a delayed stream
+    returns, then flushes, are the undelayed stream's raw frames smoothed as a recorded video is."""
+    from zedo.runtime.smoothing import SmoothConfig, smooth_track
+
+    s = trajectory(12)
+    keypoints = s["keypoints"] + np.random.default_rng(3).normal(0.0, 1.0, s["keypoints"].shape)
+    widths = SmoothConfig(plane_s=0.04, depth_s=0.08, translation_s=0.04)
+    raw_stream = PoseStream(engine, K=K_CAM, config=FAST, stream_config=STREAM.unfiltered())
+    raw = np.stack([raw_stream.update(kp).joints_3d for kp in keypoints])
+    delayed = PoseStream(engine, K=K_CAM, config=FAST, stream_config=replace(STREAM, delay=6, smoothing=widths))
+    early = [delayed.update(kp) for kp in keypoints[:6]]
+    assert all(not f.valid and f.index == -1 and np.isnan(f.joints_3d).all() for f in early)
+    out = [delayed.update(kp) for kp in keypoints[6:]] + delayed.flush()
+    assert [f.index for f in out] == list(range(12)) and all(f.valid for f in out)
+    np.testing.assert_allclose(np.stack([f.joints_3d for f in out]), smooth_track(raw, np.arange(12) / 25.0, widths), atol=1e-9)
+    assert delayed.flush() == [] and delayed.update(keypoints[0]).index == -1  # flushed: the delay fills again
+
+
+
+def test_a_stream_keeps_the_layout_of_its_first_frame(engine):
+    """One frame whose right leg folds onto the pelvis looks like COCO's order (eyes and ears by the
+    nose) on its own; a stream that took h36m17 from its first frame lifts it rather than stop."""
+    s = trajectory(2)
+    folded = s["keypoints"][1].copy()
+    folded[1:5] = folded[0] + [[3.0, 1.0], [4.0, 2.0], [2.0, 3.0], [-3.0, 1.0]]
+    with pytest.raises(ValueError, match="COCO"):
+        PoseStream(engine, K=K_CAM, config=FAST, stream_config=STREAM).update(folded)
+    stream = PoseStream(engine, K=K_CAM, config=FAST, stream_config=STREAM)
+    stream.update(s["keypoints"][0])
+    assert stream.update(folded).valid and stream.layout == "h36m17"
