@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "the layers of t alone once per t where the graph allows, the same result); cpu-split (that, or an error); cpu-whole (the whole graph "
                    "each call); cpu-numpy (its weights as NumPy matrix products) (default: %(default)s)")
     add_loop_options(p)
-    p.add_argument("--per-frame", action="store_true", help="lift every pose on its own even when the input has frame indices (default: such a video input runs in the stream mode)")
+    p.add_argument("--per-frame", action="store_true", help="lift every pose on its own, unsmoothed, even when the input has frame indices (default: such a video input is lifted as a recorded video, each track smoothed)")
     p.add_argument("--no-filter", action="store_true", help="a video input unsmoothed: each frame as lifted (default: each track smoothed over time in both directions, zedo.runtime.smoothing)")
     p.add_argument("--fps", type=float, default=25.0, help="frames per second of a video input: the smoothing's clock and the animation's rate (default: %(default)s)")
     p.add_argument("--plot", metavar="FILE", help="also draw the first poses (input 2D, reprojection, 3D front and side) to this PNG, or a video input's first track to a .gif or .mp4 (needs matplotlib)")

@@ -13,10 +13,10 @@ allowed: the smoothing's clock follows the frame index at ``StreamConfig.fps``.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from tqdm.auto import tqdm
-
-from dataclasses import replace
 
 from .api import estimate_inputs
 from .config import LoopConfig
