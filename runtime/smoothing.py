@@ -11,10 +11,11 @@ single view leaves open, most of the jitter) and the translation. Measured: docs
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
+
+from .config import _check_float
 
 
 @dataclass(frozen=True)
@@ -28,9 +29,7 @@ class SmoothConfig:
 
     def __post_init__(self):
         for name in ("plane_s", "depth_s", "translation_s"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not 0 <= value <= 10:
-                raise ValueError(f"{name} must be a number of seconds in [0, 10], got {value!r}")
+            _check_float(name, getattr(self, name), 0.0, 10.0)
 
 
 def gaussian_in_time(values: np.ndarray, seconds: np.ndarray, sigma: float) -> np.ndarray:

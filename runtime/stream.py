@@ -115,7 +115,6 @@ class Streams:
         self.mean_pose = mean - mean[:, :1]
         self.warm_config = replace(config, iterations=stream_config.warm_iterations, step_scale=stream_config.warm_step_scale, warmup_fraction=0.0, noise_px=0.0 if config.noise_px is None else config.noise_px)
         self.x = np.zeros((size, NUM_JOINTS, 3), np.float32)
-        self.T = np.zeros((size, 3), np.float32)
         self.live = np.zeros(size, bool)
         self.size = np.ones(size)  # each stream's skeleton size (sum of bone lengths, metres) at its last fresh start
         self.age = np.zeros(size, np.int64)  # frames since each stream last started afresh (refresh_every)
@@ -207,7 +206,7 @@ class Streams:
         x, T, reproj, residual, warm, live = self._advance(rows, kp, sc, K, valid)
         ok = valid & np.isfinite(x).all(axis=(1, 2)) & np.isfinite(T).all(axis=1)
         fresh = ok & ~warm
-        self.x[rows[ok]], self.T[rows[ok]] = x[ok], T[ok]
+        self.x[rows[ok]] = x[ok]
         # A lost track's next frame starts afresh; the filter runs on across (only reset() clears
         # it), so a fresh start does not jump (docs/decisions.md, "Stream mode").
         self.live[rows] = ok
