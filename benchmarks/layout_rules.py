@@ -1,4 +1,4 @@
-"""Fit the rules that synthesise the joints COCO-style layouts lack (zedo.runtime.layouts), on
+"""Fit the rules that synthesise the joints COCO-style layouts lack (zedo.runtime.io.layouts), on
 Human3.6M's training subjects (never S9): each as base + k * direction in the image, k by least
 squares over every 50th frame of S1, S5, S6, S7, S8 seen by the four cameras (projected ground
 truth, pixels). Prints k and the median / mean distance to the true joint.
@@ -13,7 +13,7 @@ import argparse
 import numpy as np
 
 from zedo.datasets.h36m import iter_takes, load_cameras, load_positions
-from zedo.runtime.geometry import project
+from zedo.runtime.core.geometry import project
 
 
 def fit(target, base, direction):

@@ -5,7 +5,7 @@
 
 Writes ``--files`` inputs of ``--poses`` Human3.6M S9 poses each (ground-truth 2D, true K; evenly
 spread over the subject's every-16th frames) to a temporary folder, then lifts them all with
-``zedo.runtime.jobs.run_job``: in this process (``run_local``, one ONNX Runtime thread), and on a
+``zedo.runtime.pipeline.jobs.run_job``: in this process (``run_local``, one ONNX Runtime thread), and on a
 local Ray (``RayRunner``) with each of ``--workers`` workers of one CPU and one thread (and one GPU
 each with ``--device cuda`` or ``tensorrt``). Prints poses per second of each (the job's wall time:
 actor start and engine opening included, Ray's own start not), the speed-up of the most workers
@@ -34,8 +34,8 @@ import ray
 
 from zedo.evaluation import load_h36m_eval
 from zedo.evaluation.evalset import runtime_input
-from zedo.runtime.jobs import RunOptions, run_job, run_local
-from zedo.runtime.ray_data import RayRunner, Workers, connect
+from zedo.runtime.pipeline.jobs import RunOptions, run_job, run_local
+from zedo.runtime.pipeline.ray_data import RayRunner, Workers, connect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from settings import add_preset_options, preset_of  # noqa: E402

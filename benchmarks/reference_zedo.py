@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import torch
 
-from zedo.runtime.sde import SDEConfig, beta, diffusion_sq, marginal_std
+from zedo.runtime.core.sde import SDEConfig, beta, diffusion_sq, marginal_std
 
 
 def _quat_y_to_matrix(w: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

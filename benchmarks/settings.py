@@ -1,7 +1,7 @@
 """The zedo settings the speed benchmarks run, as zedo-infer flags: one table to add a row to.
 
 A setting is ``NAME=FLAGS`` on a benchmark's command line (``--settings fast="--iterations 200"``)
-or a row of ``SETTINGS``; FLAGS are zedo-infer's loop options (``zedo.runtime.commands``) and
+or a row of ``SETTINGS``; FLAGS are zedo-infer's loop options (``zedo.runtime.apps.commands``) and
 ``--device``, parsed by the same code as the command's.
 """
 
@@ -10,9 +10,9 @@ from __future__ import annotations
 import argparse
 import shlex
 
-from zedo.runtime.commands import add_loop_options, loop_config
-from zedo.runtime.config import PRESETS, LoopConfig, preset_config
-from zedo.runtime.engines import DEVICES
+from zedo.runtime.apps.commands import add_loop_options, loop_config
+from zedo.runtime.core.config import PRESETS, LoopConfig, preset_config
+from zedo.runtime.engines.open import DEVICES
 
 # Name -> zedo-infer flags. "default" is whatever zedo's defaults are; "v1" zedo's default before
 # the fast start (1000 iterations, 50 shortlisted starts on the IPO's grid); "paper" the release's

@@ -44,9 +44,9 @@ from zedo.evaluation.metrics import mpjpe  # noqa: E402
 from zedo.export.onnx_export import TorchRunner  # noqa: E402
 from zedo.export.parity import parity_inputs  # noqa: E402
 from zedo.runtime import estimate, open_engine  # noqa: E402
-from zedo.runtime.compare import compare  # noqa: E402
-from zedo.runtime.engines import NUMPY_DEVICE, WHOLE_DEVICE  # noqa: E402
-from zedo.runtime.prior_file import BUNDLED_PRIORS, bundled_prior_path  # noqa: E402
+from zedo.runtime.engines.compare import compare  # noqa: E402
+from zedo.runtime.engines.open import NUMPY_DEVICE, WHOLE_DEVICE  # noqa: E402
+from zedo.runtime.engines.prior_file import BUNDLED_PRIORS, bundled_prior_path  # noqa: E402
 from zedo.training.checkpoint import load_onnx_prior  # noqa: E402
 
 # Settings on the curve (names of SETTINGS or NAME=FLAGS): the iteration sweep from each start.

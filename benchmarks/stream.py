@@ -44,10 +44,10 @@ import numpy as np
 from zedo.evaluation.clips import ClipSet, load_h36m_clips
 from zedo.evaluation.metrics import acceleration_error, mpjpe, pa_mpjpe
 from zedo.runtime import LoopConfig, PoseStream, estimate, open_engine
-from zedo.runtime.smoothing import SmoothConfig
-from zedo.runtime.stream import StreamConfig
-from zedo.runtime.tracks import lift_tracks, run_streams, track_rows
-from zedo.runtime.validation import validate_inputs
+from zedo.runtime.video.smoothing import SmoothConfig
+from zedo.runtime.video.stream import StreamConfig
+from zedo.runtime.video.tracks import lift_tracks, run_streams, track_rows
+from zedo.runtime.io.validation import validate_inputs
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from settings import add_preset_options, preset_argv, preset_of  # noqa: E402

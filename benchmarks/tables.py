@@ -9,7 +9,7 @@ import json
 import sys
 from pathlib import Path
 
-from zedo.runtime.config import PRESETS, LoopConfig
+from zedo.runtime.core.config import PRESETS, LoopConfig
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -4,7 +4,7 @@
 ``zedo.calibration.dataset``) into a calibration part and a held-out part, converts (FP16 needs no
 calibration; INT8 calibrates on the first part), and compares eps with the FP32 file on the
 held-out part (``zedo.calibration.parity``). The result is moved into place only when it is within
-tolerance; otherwise ParityError (``zedo.runtime.compare``) is raised and nothing is written.
+tolerance; otherwise ParityError (``zedo.runtime.engines.compare``) is raised and nothing is written.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from zedo.runtime.compare import CompareReport, require
-from zedo.runtime.prior_file import check_onnx_suffix, sidecar_path
+from zedo.runtime.engines.compare import CompareReport, require
+from zedo.runtime.engines.prior_file import check_onnx_suffix, sidecar_path
 
 from .dataset import holdout_split
 from .fp16 import convert_fp16

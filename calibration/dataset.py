@@ -2,14 +2,14 @@
 
 A calibration set is x (N, 17, 3) float32, root-relative camera-frame poses in metres (x right,
 y down, z forward; the pelvis, joint 0, at the origin before noising), noised, and t (N,) float32
-diffusion times. Each sample is drawn from the sub-VP SDE's marginal at t (``zedo.runtime.sde``):
+diffusion times. Each sample is drawn from the sub-VP SDE's marginal at t (``zedo.runtime.core.sde``):
 
     t ~ U(t_lo, t_hi),  eps ~ N(0, I),  x_t = mean_coeff(t) x_0 + std(t) eps,
 
 with (t_lo, t_hi) = (t_min, t_max) = (0.01, 0.1), the range of t that ZeDO's loop visits, so std(t)
 runs from about 2 mm to about 0.10 m. This is the distribution the network was trained on at those
 t. The loop itself feeds the prior its current estimate projected onto the 2D rays (near a clean
-pose, ``zedo.runtime.loop.run_loop``); such inputs lie inside the marginal's range, so activation
+pose, ``zedo.runtime.solve.loop.run_loop``); such inputs lie inside the marginal's range, so activation
 ranges calibrated here cover them.
 
 On disk: an ``.npz`` with ``x``, ``t`` and ``provenance`` (a JSON string: where the poses came
@@ -26,10 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
-from zedo.runtime.atomic import save_npz_atomic
-from zedo.runtime.npz import read_npz
-from zedo.runtime.sde import SDEConfig, marginal_std, mean_coeff
-from zedo.runtime.skeleton import NUM_JOINTS
+from zedo.runtime.io.atomic import save_npz_atomic
+from zedo.runtime.io.npz import read_npz
+from zedo.runtime.core.sde import SDEConfig, marginal_std, mean_coeff
+from zedo.runtime.core.skeleton import NUM_JOINTS
 
 CALIBRATION_FORMAT = "zedo-calibration-v1"
 # 2048 samples: 1536 calibrate, 512 are held out for parity (holdout_split) at 0.42 MB (float32).

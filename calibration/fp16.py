@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from zedo.runtime.prior_file import load_prior_model, save_prior_model
+from zedo.runtime.engines.prior_file import load_prior_model, save_prior_model
 
 from .graph import sort_nodes
 

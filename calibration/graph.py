@@ -1,6 +1,6 @@
 """ONNX graph edits of the precision converters: FP16 storage detected and undone, nodes sorted.
 
-Reading and writing prior files (metadata, sidecar, contract) is ``zedo.runtime.prior_file``'s.
+Reading and writing prior files (metadata, sidecar, contract) is ``zedo.runtime.engines.prior_file``'s.
 Reduced-precision priors keep float32 inputs x (B, 17, 3) and t (B,) and output eps (B, 17, 3),
 so the runtime feeds them exactly as it feeds an FP32 one.
 """

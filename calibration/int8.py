@@ -28,8 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-from zedo.runtime.compare import check_inputs
-from zedo.runtime.prior_file import INPUT_T, INPUT_X, load_prior_model, save_prior_model
+from zedo.runtime.engines.compare import check_inputs
+from zedo.runtime.engines.prior_file import INPUT_T, INPUT_X, load_prior_model, save_prior_model
 
 METHODS: tuple[str, ...] = ("minmax", "entropy", "percentile")
 QUANTIZED_OPS: tuple[str, ...] = ("Gemm", "MatMul")

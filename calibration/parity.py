@@ -2,7 +2,7 @@
 
 Both files are run on the same held-out noised poses (``zedo.calibration.dataset``: x (N, 17, 3)
 float32 metres, t (N,) float32 in ZeDO's range 0.01..0.1) and their predicted noise eps (unitless,
-about unit variance) compared with ``zedo.runtime.compare``: max and mean |eps - eps_fp32| overall
+about unit variance) compared with ``zedo.runtime.engines.compare``: max and mean |eps - eps_fp32| overall
 and per t bin. A reduced-precision file is accepted only below its tolerance (``TOLERANCES``).
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from zedo.runtime.compare import CompareReport, compare
-from zedo.runtime.onnxruntime_engine import OnnxRuntimeEngine
+from zedo.runtime.engines.compare import CompareReport, compare
+from zedo.runtime.engines.onnxruntime_engine import OnnxRuntimeEngine
 
 # Largest allowed max |eps - eps_fp32| on the held-out set (eps is unitless, std about 1): above the
 # error measured, below what a broken conversion gives; see docs/decisions.md, "Precision tolerances".
@@ -28,7 +28,7 @@ def onnx_runner(path) -> OnnxRuntimeEngine:
 def compare_precision(candidate, reference, x: np.ndarray, t: np.ndarray, precision: str, atol: float | None = None) -> CompareReport:
     """Run the ``candidate`` (fp16 or int8) and ``reference`` (FP32) ONNX files on held-out x (N,
     17, 3), t (N,) and compare eps per ``T_BINS`` bin; never raises on a mismatch (see
-    ``zedo.runtime.compare.require``).
+    ``zedo.runtime.engines.compare.require``).
 
     atol: the tolerance (default ``TOLERANCES[precision]``). ValueError for an unknown precision,
     atol <= 0 or bad shapes.

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from zedo.runtime.atomic import atomic_path
-from zedo.runtime.prior_file import INPUT_T, INPUT_X
-from zedo.runtime.skeleton import NUM_JOINTS
+from zedo.runtime.io.atomic import atomic_path
+from zedo.runtime.engines.prior_file import INPUT_T, INPUT_X
+from zedo.runtime.core.skeleton import NUM_JOINTS
 
 from .int8 import check_set
 

@@ -7,7 +7,7 @@ zedo's ``PoseStream`` lifts it frame by frame, and a matplotlib window shows the
 
 One person: the most confident one in each frame (rtmlib's tracker keeps the people it finds in
 order; with nobody in view the stream is reset and starts afresh). The camera is unknown, so K comes
-from the image size (``zedo.runtime.camera``). ``--record`` saves each frame's 2D as zedo's input
+from the image size (``zedo.runtime.core.camera``). ``--record`` saves each frame's 2D as zedo's input
 (keypoints, scores, frame, track, image_size, layout), which ``zedo-infer keys.npz -o poses.npz``
 lifts again as a recorded video. For ultralytics YOLO-pose instead of rtmlib, ``detect`` would be
 ``r = model(frame)[0]; r.keypoints.xy.cpu().numpy(), r.keypoints.conf.cpu().numpy()``.
@@ -22,9 +22,9 @@ import time
 import numpy as np
 
 from zedo.runtime import PoseStream, open_engine
-from zedo.runtime.atomic import save_npz_atomic
-from zedo.runtime.npz import read_npz
-from zedo.runtime.skeleton import BONES
+from zedo.runtime.io.atomic import save_npz_atomic
+from zedo.runtime.io.npz import read_npz
+from zedo.runtime.core.skeleton import BONES
 
 LAYOUT = "coco17"  # rtmlib's Body and YOLO-pose models give COCO's 17 keypoints
 

@@ -17,7 +17,7 @@ FP16 builder flag (TensorRT picks FP16 per layer; needs --engine, TensorRT <= 10
 with any --precision. The engine is built from the file of the chosen precision.
 
 The engine is checked against the ONNX file on ONNX Runtime before it is written (--engine-atol).
-The command is ``zedo.export.export_prior`` behind ``zedo.runtime.commands.run_command``: errors
+The command is ``zedo.export.export_prior`` behind ``zedo.runtime.apps.commands.run_command``: errors
 print one line ``zedo-export: error: ...`` and exit with status 2.
 """
 
@@ -26,7 +26,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from zedo.runtime.commands import run_command
+from zedo.runtime.apps.commands import run_command
 
 from .exporter import export_prior
 from .options import OPSET_RANGE, PRECISIONS

@@ -6,7 +6,7 @@ TensorRT's presence is checked before any work when an engine is asked for; fp16
 calibration set (x (N, 17, 3) float32 metres, t (N,)); the source's writer makes the FP32 file (a
 temporary intermediate for fp16/int8); ``zedo.calibration.convert`` makes and checks the reduced
 precision; ``zedo.export.tensorrt`` builds and checks the engine. Every file is written atomically
-and only once its parity check holds (``zedo.runtime.compare``).
+and only once its parity check holds (``zedo.runtime.engines.compare``).
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from zedo.runtime.compare import CompareReport
-from zedo.runtime.prior_file import check_onnx_suffix, sidecar_path
+from zedo.runtime.engines.compare import CompareReport
+from zedo.runtime.engines.prior_file import check_onnx_suffix, sidecar_path
 
 from .options import SOURCES, check_options
 from .sources import Log, default_out, source_kind

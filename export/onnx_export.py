@@ -1,6 +1,6 @@
 """Export a prior network to ONNX with its metadata, and check it against torch on ONNX Runtime.
 
-The file follows the runtime's contract (``zedo.runtime.prior_file``): inputs ``x`` (B, 17, 3)
+The file follows the runtime's contract (``zedo.runtime.engines.prior_file``): inputs ``x`` (B, 17, 3)
 float32 root-relative metres and ``t`` (B,) float32 diffusion time, output ``eps`` (B, 17, 3)
 float32, with the batch dimension B dynamic; the prior's metadata JSON sits in
 ``metadata_props["zedo"]`` and in the sidecar ``<file>.json``.
@@ -18,11 +18,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from zedo.runtime.atomic import atomic_path
-from zedo.runtime.compare import CompareReport
-from zedo.runtime.onnxruntime_engine import OnnxRuntimeEngine
-from zedo.runtime.prior_file import INPUT_T, INPUT_X, OUTPUT_EPS, PriorMeta, check_onnx_suffix, embed_meta, write_sidecar
-from zedo.runtime.skeleton import NUM_JOINTS
+from zedo.runtime.io.atomic import atomic_path
+from zedo.runtime.engines.compare import CompareReport
+from zedo.runtime.engines.onnxruntime_engine import OnnxRuntimeEngine
+from zedo.runtime.engines.prior_file import INPUT_T, INPUT_X, OUTPUT_EPS, PriorMeta, check_onnx_suffix, embed_meta, write_sidecar
+from zedo.runtime.core.skeleton import NUM_JOINTS
 
 from .parity import check_parity, clean_poses
 
@@ -31,7 +31,7 @@ TRACE_BATCH = 2  # not 1, so that no size-1 batch dimension can be specialised i
 
 
 class TorchRunner:
-    """A torch network as a runner (``zedo.runtime.compare``): NumPy x (B, 17, 3), t (B,) float32
+    """A torch network as a runner (``zedo.runtime.engines.compare``): NumPy x (B, 17, 3), t (B,) float32
     -> eps (B, 17, 3) float32, evaluated without gradients on the network's device."""
 
     xp = np

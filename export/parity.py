@@ -3,17 +3,17 @@ several batch sizes; and the check of a written file against its source on them 
 
 Poses are (N, 17, 3) float32 root-relative metres; at each t in ``PARITY_TIMES`` the same
 max(batches) poses are noised, x_t = mean_coeff(t) x_0 + std(t) eps, and fed once per batch size
-b (its first b rows, one call). Errors are reported per t (``zedo.runtime.compare``).
+b (its first b rows, one call). Errors are reported per t (``zedo.runtime.engines.compare``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from zedo.runtime.compare import CompareReport, Runner, compare, require
-from zedo.runtime.prior_file import PriorMeta
-from zedo.runtime.sde import marginal_std, mean_coeff
-from zedo.runtime.skeleton import NUM_JOINTS
+from zedo.runtime.engines.compare import CompareReport, Runner, compare, require
+from zedo.runtime.engines.prior_file import PriorMeta
+from zedo.runtime.core.sde import marginal_std, mean_coeff
+from zedo.runtime.core.skeleton import NUM_JOINTS
 
 PARITY_TIMES: tuple[float, ...] = (0.01, 0.03, 0.06, 0.1)  # spans ZeDO's loop, t_min to t_max
 PARITY_BATCHES: tuple[int, ...] = (1, 64)

@@ -12,8 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from zedo.runtime.compare import CompareReport
-from zedo.runtime.prior_file import BUNDLED_PRIORS, bundled_prior_path, load_prior_model, save_prior_model
+from zedo.runtime.engines.compare import CompareReport
+from zedo.runtime.engines.prior_file import BUNDLED_PRIORS, bundled_prior_path, load_prior_model, save_prior_model
 
 Log = Callable[[str], None]
 

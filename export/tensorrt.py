@@ -4,7 +4,7 @@ The plan is specific to the GPU model and TensorRT version that built it, so it 
 deployment machine. Its optimisation profile covers batches min_batch..max_batch of x (B, 17, 3)
 and t (B,), tuned for opt_batch. A plan has no metadata of its own: the ONNX file's ``zedo``
 metadata is copied into the sidecar ``<engine>.json``. The plan is written only once it agrees with
-the ONNX file on ONNX Runtime (``zedo.runtime.compare``). Written against TensorRT 10; TensorRT 8.6
+the ONNX file on ONNX Runtime (``zedo.runtime.engines.compare``). Written against TensorRT 10; TensorRT 8.6
 also works (explicit-batch flag).
 
 Reduced precision, two ways. Recommended: build a reduced-precision ONNX file
@@ -24,9 +24,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from zedo.calibration.parity import TOLERANCES, onnx_runner
-from zedo.runtime.compare import CompareReport
-from zedo.runtime.prior_file import INPUT_T, INPUT_X, TENSORRT_SUFFIXES, read_onnx_meta, sidecar_path, write_sidecar
-from zedo.runtime.skeleton import NUM_JOINTS
+from zedo.runtime.engines.compare import CompareReport
+from zedo.runtime.engines.prior_file import INPUT_T, INPUT_X, TENSORRT_SUFFIXES, read_onnx_meta, sidecar_path, write_sidecar
+from zedo.runtime.core.skeleton import NUM_JOINTS
 
 from .parity import PARITY_BATCHES, check_parity, clean_poses
 
@@ -176,7 +176,7 @@ def _check_engine(onnx_path: Path, staged: Path, engine_path: Path, atol: float,
     """The staged plan (TensorRT, CuPy buffers) vs ``onnx_path`` on ONNX Runtime (CPU); None without CuPy."""
     if not _has_cupy():
         return None
-    from zedo.runtime.tensorrt_engine import TensorRTEngine
+    from zedo.runtime.engines.tensorrt_engine import TensorRTEngine
 
     engine = TensorRTEngine(staged)
     poses = clean_poses(engine.meta)

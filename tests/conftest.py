@@ -1,7 +1,7 @@
 """Shared fixtures of the runtime tests: a hand-made skeleton, a camera, synthetic 2D/3D poses and a
 tiny ONNX prior built with onnx.helper (no torch, no trained weights, no data set).
 
-Frames as ``zedo.runtime.loop``: camera x right, y down, z forward, metres; the subject faces the
+Frames as ``zedo.runtime.solve.loop``: camera x right, y down, z forward, metres; the subject faces the
 camera, so its left hip is at +x.
 """
 
@@ -12,10 +12,10 @@ import json
 import numpy as np
 import pytest
 
-from zedo.runtime.prior_file import META_KEY, PriorMeta
-from zedo.runtime.sde import SDEConfig
+from zedo.runtime.engines.prior_file import META_KEY, PriorMeta
+from zedo.runtime.core.sde import SDEConfig
 
-# Root-relative T-pose, Human3.6M joint order (zedo.runtime.skeleton.JOINT_NAMES), metres.
+# Root-relative T-pose, Human3.6M joint order (zedo.runtime.core.skeleton.JOINT_NAMES), metres.
 TPOSE = np.array(
     [
         [0.00, 0.00, 0.00],  # pelvis

@@ -7,8 +7,8 @@ from dataclasses import asdict
 import numpy as np
 import torch
 
-from zedo.runtime.prior_file import PriorMeta
-from zedo.runtime.sde import SDEConfig
+from zedo.runtime.engines.prior_file import PriorMeta
+from zedo.runtime.core.sde import SDEConfig
 from zedo.training.model import PriorConfig, ScoreNet
 from zedo.training.train import CHECKPOINT_FORMAT
 

@@ -9,7 +9,7 @@ import pytest
 from conftest import cluster_poses, synthetic_poses
 
 from zedo.runtime import LoopConfig, estimate, open_engine
-from zedo.runtime.validation import validate_inputs
+from zedo.runtime.io.validation import validate_inputs
 
 CFG = LoopConfig(iterations=20)
 
@@ -62,9 +62,9 @@ def test_single_hypothesis_starts_from_the_best_fitting_cluster(make_prior):
     (PA-MPJPE 0), where the mean pose does not. A prior storing only the mean pose starts from it."""
     from conftest import TPOSE
 
-    from zedo.runtime.prior_file import PriorMeta
+    from zedo.runtime.engines.prior_file import PriorMeta
     from zedo.evaluation.metrics import pa_mpjpe
-    from zedo.runtime.sde import SDEConfig
+    from zedo.runtime.core.sde import SDEConfig
 
     s = synthetic_poses(3, seed=3, noise=0.05)
     clusters = cluster_poses(50)
@@ -330,10 +330,10 @@ def test_an_ensemble_reports_the_mean_of_its_starts_loops(engine):
     """With start_ensemble E the single hypothesis is the mean of the loops run from the E
     best-ranked starts, each as a lone run from that start would give it, placed on the 2D by the
     closed-form translation; E = 1 is the plain run."""
-    from zedo.runtime.geometry import keypoints_to_rays, solve_translation
-    from zedo.runtime.lift import lift_batch
-    from zedo.runtime.loop import translation_weights
-    from zedo.runtime.start import choose_starts, start_library
+    from zedo.runtime.core.geometry import keypoints_to_rays, solve_translation
+    from zedo.runtime.solve.lift import lift_batch
+    from zedo.runtime.solve.loop import translation_weights
+    from zedo.runtime.solve.start import choose_starts, start_library
 
     s = synthetic_poses(4, seed=3)
     f32 = lambda a: np.ascontiguousarray(a, dtype=np.float32)  # noqa: E731

@@ -22,10 +22,10 @@ import pytest
 from conftest import K_CAM, build_prior, cluster_poses, synthetic_poses
 
 from zedo.runtime import LoopConfig, PoseStream, estimate, open_engine, save_output
-from zedo.runtime.prior_file import META_KEY, PriorMeta
-from zedo.runtime.readers import read_json
-from zedo.runtime.sde import SDEConfig
-from zedo.runtime.skeleton import JOINT_NAMES
+from zedo.runtime.engines.prior_file import META_KEY, PriorMeta
+from zedo.runtime.io.readers import read_json
+from zedo.runtime.core.sde import SDEConfig
+from zedo.runtime.core.skeleton import JOINT_NAMES
 from zedo.training.config import PriorConfig, TrainConfig
 
 # ---- the harness ------------------------------------------------------------------------------
@@ -260,7 +260,7 @@ def _huge_npz(path: Path) -> Path:
 
 @pytest.mark.parametrize("case", list(INFER))
 def test_zedo_infer_refuses(ws, case, capsys, monkeypatch):
-    from zedo.runtime.cli import main
+    from zedo.runtime.apps.cli import main
 
     monkeypatch.delenv("ZEDO_DEBUG", raising=False)
     make, names = INFER[case]
@@ -517,8 +517,8 @@ def test_zedo_export_refuses(ws, checkpoint, case, capsys, monkeypatch):
 
 MISSING = [
     ("onnx", "zedo.export.cli", ["--ckpt", "default", "--precision", "fp16", "-o", "{root}/o.onnx"], "zedo-export", 'pip install "zedo[export]"'),
-    ("onnxruntime", "zedo.runtime.cli", ["{inp}", "-o", "{root}/out.npz", "--iterations", "2"], "zedo-infer", "pip install onnxruntime"),
-    ("matplotlib", "zedo.runtime.cli", ["{inp}", "-o", "{root}/out.npz", "--plot", "{root}/p.png"], "zedo-infer", "zedo[viz]"),
+    ("onnxruntime", "zedo.runtime.apps.cli", ["{inp}", "-o", "{root}/out.npz", "--iterations", "2"], "zedo-infer", "pip install onnxruntime"),
+    ("matplotlib", "zedo.runtime.apps.cli", ["{inp}", "-o", "{root}/out.npz", "--plot", "{root}/p.png"], "zedo-infer", "zedo[viz]"),
 ]
 
 
@@ -588,7 +588,7 @@ def test_python_api_refuses(ws, case):
 def test_a_pose_that_cannot_be_lifted_is_marked_invalid_and_counted(ws, capsys):
     """One pose with every keypoint at one pixel, one with scores too small for float32: both come
     back with valid 0 and NaN joints, counted on stderr; the others are lifted; exit status 0."""
-    from zedo.runtime.cli import main
+    from zedo.runtime.apps.cli import main
 
     kp, sc = np.concatenate([ws.scene["keypoints"]] * 2), np.ones((6, 17))
     kp[1], sc[4] = 500.0, 1e-300
@@ -612,7 +612,7 @@ def test_tiny_scores_lift_as_their_ratios_say(ws):
 
 
 def test_a_principal_point_near_the_image_is_accepted(ws):
-    from zedo.runtime.validation import validate_inputs
+    from zedo.runtime.io.validation import validate_inputs
 
     K = K_CAM.copy()
     K[0, 2] = 1400.0  # 0.4 of the width beyond the right edge: a crop's principal point
@@ -623,7 +623,7 @@ def test_a_principal_point_near_the_image_is_accepted(ws):
 
 
 def test_bad_flag_is_argparse_one_line(capsys):
-    from zedo.runtime.cli import main
+    from zedo.runtime.apps.cli import main
 
     assert main(["in.npz", "-o", "out.npz", "--sampler", "nope"]) == 2
     lines = capsys.readouterr().err.strip().splitlines()

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from zedo.runtime.skeleton import JOINT_NAMES, bone_lengths
+from zedo.runtime.core.skeleton import JOINT_NAMES, bone_lengths
 from zedo.training.bvh import forward_kinematics, parse_bvh, parse_bvh_text, scale_offsets
 from zedo.training.jointmaps import BANDAI_NAMCO, detect_rig, map_to_h36m
 from zedo.training.mocap import camera_rotations, camera_views, prepare_bvh

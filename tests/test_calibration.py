@@ -34,9 +34,9 @@ from zedo.calibration.parity import TOLERANCES, compare_precision, onnx_runner
 from zedo.export import cli
 from zedo.export.tensorrt import build_engine
 from zedo.runtime import open_engine
-from zedo.runtime.compare import ParityError, run
-from zedo.runtime.prior_file import PriorMeta, load_prior_model, sidecar_path
-from zedo.runtime.sde import SDEConfig, marginal_std, mean_coeff
+from zedo.runtime.engines.compare import ParityError, run
+from zedo.runtime.engines.prior_file import PriorMeta, load_prior_model, sidecar_path
+from zedo.runtime.core.sde import SDEConfig, marginal_std, mean_coeff
 from fake_prior import poses as _poses
 from fake_prior import write_checkpoint as _checkpoint
 from fake_prior import write_onnx as _onnx

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from zedo.runtime.prior_file import PriorMeta
-from zedo.runtime.sde import SDEConfig
+from zedo.runtime.engines.prior_file import PriorMeta
+from zedo.runtime.core.sde import SDEConfig
 from zedo.training.checkpoint import RELEASE_FORMAT, RELEASE_SDE, load_clusters, load_prior
 from zedo.training.model import PriorConfig, ScoreNet
 from zedo.training.train import CHECKPOINT_FORMAT, skeleton_dict

@@ -162,7 +162,7 @@ def test_failing_engine_leaves_no_output(tmp_path, npz_input, make_prior, existi
     assert not [p for p in tmp_path.iterdir() if ".part" in p.name]
 
 
-# The file formats themselves, in process (zedo.runtime.formats).
+# The file formats themselves, in process (zedo.runtime.io.formats).
 
 
 def test_load_input_formats(tmp_path):

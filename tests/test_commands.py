@@ -1,4 +1,4 @@
-"""The one error boundary and the shared loop options (zedo.runtime.commands)."""
+"""The one error boundary and the shared loop options (zedo.runtime.apps.commands)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import argparse
 
 import pytest
 
-from zedo.runtime.commands import add_loop_options, loop_argv, loop_config, run_command
-from zedo.runtime.config import LoopConfig
-from zedo.runtime.skeleton import IPO_JOINTS
+from zedo.runtime.apps.commands import add_loop_options, loop_argv, loop_config, run_command
+from zedo.runtime.core.config import LoopConfig
+from zedo.runtime.core.skeleton import IPO_JOINTS
 
 
 def _parser():

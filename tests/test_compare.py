@@ -1,4 +1,4 @@
-"""zedo.runtime.compare: planted differences are found where they were planted; NaN fails; the
+"""zedo.runtime.engines.compare: planted differences are found where they were planted; NaN fails; the
 tiny ONNX prior of conftest.py as a runner. NumPy only."""
 
 from __future__ import annotations
@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from zedo.runtime.compare import ParityError, compare, eps_errors, require, run
-from zedo.runtime.onnxruntime_engine import OnnxRuntimeEngine
+from zedo.runtime.engines.compare import ParityError, compare, eps_errors, require, run
+from zedo.runtime.engines.onnxruntime_engine import OnnxRuntimeEngine
 
 from conftest import EPS_GAIN, EPS_T_GAIN
 

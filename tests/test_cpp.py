@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 
 from zedo.runtime import LoopConfig, estimate
-from zedo.runtime.cli import main as zedo_infer
-from zedo.runtime.embed import EXAMPLE
+from zedo.runtime.apps.cli import main as zedo_infer
+from zedo.runtime.apps.embed import EXAMPLE
 
 REPO = Path(__file__).resolve().parents[1]
 FAST = ["--iterations", "10", "--threads", "1"]

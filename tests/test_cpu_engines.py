@@ -12,12 +12,12 @@ from onnx import numpy_helper
 
 from zedo.export.parity import parity_inputs
 from zedo.runtime import LoopConfig, OnnxRuntimeEngine, estimate, open_engine
-from zedo.runtime import numpy_engine
-from zedo.runtime.compare import compare, require
-from zedo.runtime.numpy_engine import NumpyEngine
-from zedo.runtime.split_engine import SplitEngine
-from zedo.runtime.onnx_proto import read_onnx, torch_parameters
-from zedo.runtime.prior_file import META_KEY
+from zedo.runtime.engines import numpy_engine
+from zedo.runtime.engines.compare import compare, require
+from zedo.runtime.engines.numpy_engine import NumpyEngine
+from zedo.runtime.engines.split_engine import SplitEngine
+from zedo.runtime.engines.onnx_proto import read_onnx, torch_parameters
+from zedo.runtime.engines.prior_file import META_KEY
 from fake_prior import model as _model
 from fake_prior import poses as _poses
 from fake_prior import write_onnx as _onnx

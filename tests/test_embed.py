@@ -1,4 +1,4 @@
-"""zedo.runtime.embed, the Python side of the C++ wrapper, called as the wrapper calls it (NumPy
+"""zedo.runtime.apps.embed, the Python side of the C++ wrapper, called as the wrapper calls it (NumPy
 arrays over float32 buffers, results written into an output array); no compiler needed."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import pytest
 from conftest import synthetic_poses
 
 from zedo.runtime import LoopConfig, PoseStream, StreamConfig, estimate, open_engine
-from zedo.runtime.cli import main as zedo_infer
-from zedo.runtime.embed import Lifter, Stream, check_output, describe_python, read_input, write_output
+from zedo.runtime.apps.cli import main as zedo_infer
+from zedo.runtime.apps.embed import Lifter, Stream, check_output, describe_python, read_input, write_output
 
 OPTIONS = dict(layout="h36m17", device="cpu", threads=1, iterations=10, start_candidates=0)
 

@@ -141,9 +141,9 @@ def test_unwritable_output_is_found_before_the_run(h36m_dir, tmp_path, capsys, m
 
 
 def test_via_cli_passes_every_loop_option(tmp_path):
-    from zedo.runtime.cli import build_parser
-    from zedo.runtime.commands import loop_config
-    from zedo.runtime.skeleton import IPO_JOINTS
+    from zedo.runtime.apps.cli import build_parser
+    from zedo.runtime.apps.commands import loop_config
+    from zedo.runtime.core.skeleton import IPO_JOINTS
     from zedo.evaluation.via_cli import infer_argv
 
     config = LoopConfig(iterations=7, sampler="sde", step_scale=0.37, warmup_fraction=0.0, start_candidates=1, ipo_joints=IPO_JOINTS)
@@ -156,7 +156,7 @@ def test_via_cli_passes_every_loop_option(tmp_path):
 
 
 def test_via_cli_gives_the_in_process_numbers(h36m_dir, tiny_prior):
-    from zedo.runtime.skeleton import IPO_JOINTS
+    from zedo.runtime.core.skeleton import IPO_JOINTS
 
     config = LoopConfig(iterations=4, sampler="sde", step_scale=0.5, warmup_fraction=0.0, start_candidates=1, ipo_joints=IPO_JOINTS)
     kw = dict(engine=str(tiny_prior), every=3, config=config, progress=False, threads=1, seed=3, batch_size=7)

@@ -11,7 +11,7 @@ from test_cli import fast, zedo_infer
 from test_stream import trajectory
 
 from zedo.runtime import open_engine
-from zedo.runtime.layouts import get_layout
+from zedo.runtime.io.layouts import get_layout
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "webcam.py"
 

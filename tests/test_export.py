@@ -19,10 +19,10 @@ from zedo.export import cli, export_prior, onnx_export
 from zedo.export.onnx_export import export_onnx
 from zedo.export.options import ENGINE, PRECISIONS, REFUSALS, SOURCES, check_options
 from zedo.export.parity import PARITY_TIMES
-from zedo.runtime.compare import ParityError
-from zedo.runtime.onnxruntime_engine import OnnxRuntimeEngine
-from zedo.runtime.prior_file import META_KEY, PriorMeta, sidecar_path
-from zedo.runtime.sde import SDEConfig
+from zedo.runtime.engines.compare import ParityError
+from zedo.runtime.engines.onnxruntime_engine import OnnxRuntimeEngine
+from zedo.runtime.engines.prior_file import META_KEY, PriorMeta, sidecar_path
+from zedo.runtime.core.sde import SDEConfig
 from fake_prior import TINY
 from fake_prior import meta as _meta
 from fake_prior import model as _model

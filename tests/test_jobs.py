@@ -1,4 +1,4 @@
-"""Many inputs into one output folder (zedo.runtime.jobs) in one process, and its command line."""
+"""Many inputs into one output folder (zedo.runtime.pipeline.jobs) in one process, and its command line."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pytest
 from conftest import synthetic_poses
 
 from zedo.runtime import LoopConfig, load_input
-from zedo.runtime.api import estimate_inputs
-from zedo.runtime.cli import main
-from zedo.runtime.jobs import Item, RunOptions, is_complete, plan_job, run_job, run_local
+from zedo.runtime.solve.api import estimate_inputs
+from zedo.runtime.apps.cli import main
+from zedo.runtime.pipeline.jobs import Item, RunOptions, is_complete, plan_job, run_job, run_local
 
 
 def options(prior, **kw) -> RunOptions:

@@ -1,4 +1,4 @@
-"""Keypoint layouts (zedo.runtime.layouts): each table on hand-made poses, and how input in a
+"""Keypoint layouts (zedo.runtime.io.layouts): each table on hand-made poses, and how input in a
 layout goes through validation and estimate."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ import pytest
 from conftest import synthetic_poses
 
 from zedo.runtime import LoopConfig, estimate
-from zedo.runtime.layouts import LAYOUTS, Layout, get_layout, looks_like_coco
-from zedo.runtime.skeleton import JOINT_NAMES
-from zedo.runtime.validation import validate_inputs
+from zedo.runtime.io.layouts import LAYOUTS, Layout, get_layout, looks_like_coco
+from zedo.runtime.core.skeleton import JOINT_NAMES
+from zedo.runtime.io.validation import validate_inputs
 
 # Prior joint -> the name it has in the COCO-style layouts (the joints they share with Human3.6M).
 SHARED = {

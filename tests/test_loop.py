@@ -9,15 +9,15 @@ import numpy as np
 import pytest
 from conftest import TPOSE, project, synthetic_poses
 
-from zedo.runtime import sde as sde_lib
-from zedo.runtime.config import LoopConfig
-from zedo.runtime.geometry import keypoints_to_rays, project_onto_rays, solve_translation, unit, yaw_matrices
-from zedo.runtime import ipo
-from zedo.runtime.ipo import fit_yaw_distance, refine_yaw_distance
-from zedo.runtime.loop import run_loop
-from zedo.runtime.scoring import row_ranks
-from zedo.runtime.sde import ode_step, sde_step
-from zedo.runtime.start import choose_start, choose_starts, place_start, weak_perspective_fit
+from zedo.runtime.core import sde as sde_lib
+from zedo.runtime.core.config import LoopConfig
+from zedo.runtime.core.geometry import keypoints_to_rays, project_onto_rays, solve_translation, unit, yaw_matrices
+from zedo.runtime.solve import ipo
+from zedo.runtime.solve.ipo import fit_yaw_distance, refine_yaw_distance
+from zedo.runtime.solve.loop import run_loop
+from zedo.runtime.solve.scoring import row_ranks
+from zedo.runtime.core.sde import ode_step, sde_step
+from zedo.runtime.solve.start import choose_start, choose_starts, place_start, weak_perspective_fit
 
 DTYPES = [np.float32, np.float64]
 # Tolerances relative to the quantities compared (metres, pixels, unitless).

@@ -1,8 +1,8 @@
-"""The noise model of the data step (zedo.runtime.noise) on planted poses and planted 2D noise.
+"""The noise model of the data step (zedo.runtime.solve.noise) on planted poses and planted 2D noise.
 
 The prior is planted too: an engine whose every pose is the true one (a point mass at the truth,
 eps = (x - mean_coeff(t) pose) / std(t)), so the prior knows the body and the 2D noise is the only
-error. Units as zedo.runtime.geometry.
+error. Units as zedo.runtime.core.geometry.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 from conftest import synthetic_poses
 
-from zedo.runtime import noise
-from zedo.runtime import sde as sde_lib
-from zedo.runtime.config import LoopConfig
-from zedo.runtime.loop import run_loop
-from zedo.runtime.start import place_start
+from zedo.runtime.solve import noise
+from zedo.runtime.core import sde as sde_lib
+from zedo.runtime.core.config import LoopConfig
+from zedo.runtime.solve.loop import run_loop
+from zedo.runtime.solve.start import place_start
 
 SDE = sde_lib.SDEConfig()
 

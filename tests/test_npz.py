@@ -1,4 +1,4 @@
-"""Reading users' .npz files (zedo.runtime.npz): plain arrays only, sizes bounded before loading."""
+"""Reading users' .npz files (zedo.runtime.io.npz): plain arrays only, sizes bounded before loading."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from zedo.runtime.npz import read_npz
+from zedo.runtime.io.npz import read_npz
 
 
 def test_reads_plain_arrays(tmp_path):

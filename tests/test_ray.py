@@ -1,4 +1,4 @@
-"""zedo on Ray (zedo.runtime.ray_data): a local Ray of 2 CPUs, the tiny prior, few iterations.
+"""zedo on Ray (zedo.runtime.pipeline.ray_data): a local Ray of 2 CPUs, the tiny prior, few iterations.
 
 One Ray for the module (starting it takes seconds); every test lifts a handful of small inputs.
 """
@@ -17,9 +17,9 @@ from conftest import synthetic_poses
 ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'zedo[ray]')")
 
 from zedo.runtime import LoopConfig, estimate  # noqa: E402
-from zedo.runtime.cli import main  # noqa: E402
-from zedo.runtime.jobs import RunOptions, is_complete, run_job  # noqa: E402
-from zedo.runtime.ray_data import RayRunner, Workers, lift_dataset, root_cause  # noqa: E402
+from zedo.runtime.apps.cli import main  # noqa: E402
+from zedo.runtime.pipeline.jobs import RunOptions, is_complete, run_job  # noqa: E402
+from zedo.runtime.pipeline.ray_data import RayRunner, Workers, lift_dataset, root_cause  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,8 @@ from test_cli import assert_one_error_line, fast, zedo_infer
 from test_layouts import write_as
 
 from zedo.runtime import load_input
-from zedo.runtime.layouts import get_layout
-from zedo.runtime.readers import read_alphapose_json, read_mmpose_json, read_openpose_folder
+from zedo.runtime.io.layouts import get_layout
+from zedo.runtime.io.readers import read_alphapose_json, read_mmpose_json, read_openpose_folder
 
 
 def people(layout: str, n: int, seed: int = 0):

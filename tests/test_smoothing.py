@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from zedo.runtime.smoothing import SmoothConfig, gaussian_in_time, smooth_track
+from zedo.runtime.video.smoothing import SmoothConfig, gaussian_in_time, smooth_track
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

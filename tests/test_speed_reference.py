@@ -10,7 +10,7 @@ import torch
 from zedo.export.onnx_export import TorchRunner
 from zedo.export.parity import parity_inputs
 from zedo.runtime import open_engine
-from zedo.runtime.compare import compare, require
+from zedo.runtime.engines.compare import compare, require
 from zedo.training.checkpoint import load_onnx_prior
 from fake_prior import meta as _meta
 from fake_prior import model as _model

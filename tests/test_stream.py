@@ -10,8 +10,8 @@ from conftest import K_CAM, TPOSE, project, yaw
 
 from zedo.evaluation.metrics import acceleration_error
 from zedo.runtime import Engine, LoopConfig, PoseStream, estimate, open_engine
-from zedo.runtime.filters import OneEuroConfig
-from zedo.runtime.stream import StreamConfig, Streams
+from zedo.runtime.video.filters import OneEuroConfig
+from zedo.runtime.video.stream import StreamConfig, Streams
 
 FAST = LoopConfig(iterations=20)
 STREAM = StreamConfig(iterations=20)
@@ -140,8 +140,8 @@ def test_refresh_every_restarts_on_schedule(engine):
 def test_a_stream_keeps_the_size_of_its_fresh_start(make_prior):
     """A prior that lets every step inflate the pose (eps = 0): the stream clamps each warm start to
     within SIZE_TOLERANCE of the fresh start's size, so 30 frames cannot compound the growth."""
-    from zedo.runtime.skeleton import bone_lengths
-    from zedo.runtime.stream import SIZE_TOLERANCE
+    from zedo.runtime.core.skeleton import bone_lengths
+    from zedo.runtime.video.stream import SIZE_TOLERANCE
 
     s = trajectory(30)
     stream = PoseStream(open_engine(make_prior("zero"), threads=1), K=K_CAM, config=FAST, stream_config=WARM.unfiltered())
@@ -154,7 +154,7 @@ def test_a_stream_keeps_the_size_of_its_fresh_start(make_prior):
 def test_a_frame_starts_from_its_ranked_start_closest_to_the_previous_pose(engine):
     """Planted: the previous pose is the third-ranked start of this frame's 2D, so of the three best
     starts (continuity 3) that one is taken; with continuity 1 the best, as in per-frame mode."""
-    from zedo.runtime.start import choose_starts
+    from zedo.runtime.solve.start import choose_starts
 
     keypoints = trajectory(1)["keypoints"].astype(np.float32)
     scores, K = np.ones((1, 17), np.float32), K_CAM[None].astype(np.float32)
@@ -171,7 +171,7 @@ def test_a_frame_starts_from_its_ranked_start_closest_to_the_previous_pose(engin
 def test_a_delayed_stream_returns_each_frame_smoothed_on_both_sides(engine):
     """Planted: with a delay that covers the smoothing's reach (3 sigma), the frames a delayed stream
     returns, then flushes, are the undelayed stream's raw frames smoothed as a recorded video is."""
-    from zedo.runtime.smoothing import SmoothConfig, smooth_track
+    from zedo.runtime.video.smoothing import SmoothConfig, smooth_track
 
     s = trajectory(12)
     keypoints = s["keypoints"] + np.random.default_rng(3).normal(0.0, 1.0, s["keypoints"].shape)

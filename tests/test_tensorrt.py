@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 import torch
 
-import zedo.runtime.tensorrt_engine as tensorrt_engine
+import zedo.runtime.engines.tensorrt_engine as tensorrt_engine
 from zedo.export import tensorrt
 from zedo.export.tensorrt import build_engine
-from zedo.runtime.compare import ParityError
-from zedo.runtime.onnxruntime_engine import OnnxRuntimeEngine
-from zedo.runtime.prior_file import INPUT_T, INPUT_X, OUTPUT_EPS, PriorMeta, read_onnx_meta, read_sidecar, sidecar_path, write_sidecar
+from zedo.runtime.engines.compare import ParityError
+from zedo.runtime.engines.onnxruntime_engine import OnnxRuntimeEngine
+from zedo.runtime.engines.prior_file import INPUT_T, INPUT_X, OUTPUT_EPS, PriorMeta, read_onnx_meta, read_sidecar, sidecar_path, write_sidecar
 from fake_prior import write_onnx as _onnx
 
 torch.set_num_threads(1)  # tiny networks; leave the machine's cores to other work

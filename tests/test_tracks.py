@@ -13,10 +13,10 @@ from test_stream import trajectory
 
 from zedo.evaluation.metrics import acceleration_error
 from zedo.runtime import LoopConfig, estimate, open_engine
-from zedo.runtime.filters import OneEuroConfig, OneEuroFilter
-from zedo.runtime.stream import StreamConfig
-from zedo.runtime.tracks import is_video, lift_tracks, track_rows
-from zedo.runtime.validation import validate_inputs
+from zedo.runtime.video.filters import OneEuroConfig, OneEuroFilter
+from zedo.runtime.video.stream import StreamConfig
+from zedo.runtime.video.tracks import is_video, lift_tracks, track_rows
+from zedo.runtime.io.validation import validate_inputs
 
 
 @pytest.fixture(scope="module")
@@ -152,7 +152,7 @@ def test_a_failed_animation_leaves_no_file(tmp_path, monkeypatch):
     pytest.importorskip("matplotlib")
     from matplotlib import animation
 
-    from zedo.runtime.plot import plot_animation
+    from zedo.runtime.apps.plot import plot_animation
 
     s = trajectory(3)
     gif = tmp_path / "a.gif"
@@ -170,8 +170,8 @@ def test_a_failed_animation_leaves_no_file(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("flags, iterations", [([], StreamConfig().iterations), (["--iterations", "40"], 40), (["--preset", "v1"], 1000), (["--preset", "v1", "--iterations", "30"], 30)])
 def test_a_video_runs_the_stream_iterations_unless_a_flag_or_preset_names_a_count(flags, iterations):
-    from zedo.runtime.cli import build_parser, video_config
-    from zedo.runtime.commands import loop_config
+    from zedo.runtime.apps.cli import build_parser, video_config
+    from zedo.runtime.apps.commands import loop_config
 
     args = build_parser().parse_args(["clip.npz", "-o", "out.npz", "--fps", "50", *flags])
     stream = video_config(args, loop_config(args))

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 import torch
 
-from zedo.runtime.sde import SDEConfig, marginal_std, mean_coeff
-from zedo.runtime.skeleton import BONES, bone_lengths
+from zedo.runtime.core.sde import SDEConfig, marginal_std, mean_coeff
+from zedo.runtime.core.skeleton import BONES, bone_lengths
 from zedo.training.clusters import face_camera, kmeans_poses
 from zedo.datasets.h36m import Camera, load_positions, world_to_camera
 from zedo.training.h36m import prepare_h36m

@@ -23,10 +23,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from zedo.runtime.onnx_proto import read_onnx, torch_parameters
-from zedo.runtime.prior_file import META_KEY, PriorMeta, check_clusters
-from zedo.runtime.sde import SDEConfig
-from zedo.runtime.skeleton import NUM_JOINTS
+from zedo.runtime.engines.onnx_proto import read_onnx, torch_parameters
+from zedo.runtime.engines.prior_file import META_KEY, PriorMeta, check_clusters
+from zedo.runtime.core.sde import SDEConfig
+from zedo.runtime.core.skeleton import NUM_JOINTS
 
 from .model import PriorConfig, ScoreNet
 from .train import CHECKPOINT_FORMAT
@@ -55,7 +55,7 @@ class PriorInfo:
     provenance: list  # free-form dicts: training data, then this checkpoint
 
     def to_meta(self, name: str = "prior", precision: str = "fp32") -> PriorMeta:
-        """The exported prior's metadata (``zedo.runtime.prior_file.PriorMeta``)."""
+        """The exported prior's metadata (``zedo.runtime.engines.prior_file.PriorMeta``)."""
         return PriorMeta(
             sde=self.sde,
             clusters=dict(self.clusters),
@@ -104,7 +104,7 @@ def load_onnx_prior(path) -> tuple[ScoreNet, PriorMeta]:
     and its metadata: the weights are the file's initializers, which carry the network's parameter
     names. Lets torch code (the release's loop in ``benchmarks/``) run a shipped prior without its
     checkpoint (parameters that share an initializer are found through the graph's nodes:
-    ``zedo.runtime.onnx_proto.torch_parameters``). FileNotFoundError, or ValueError naming the file
+    ``zedo.runtime.engines.onnx_proto.torch_parameters``). FileNotFoundError, or ValueError naming the file
     for anything else.
     """
     path = Path(path)

@@ -1,7 +1,7 @@
 """``zedo-prepare`` and ``zedo-train``: thin commands over zedo.training.
 
 Each parses its options, makes one library call (``prepare_h36m`` or ``prepare_bvh``;
-``train_prior``) and prints what it wrote. Errors go through ``zedo.runtime.commands.run_command``:
+``train_prior``) and prints what it wrote. Errors go through ``zedo.runtime.apps.commands.run_command``:
 one line ``PROG: error: ...`` on stderr and exit status 2. Neither module imports torch, so
 ``--help`` works without it; ``train_prior`` says how to install it when training starts.
 """
@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from zedo.datasets.h36m import POSITIONS_FILE
-from zedo.runtime.commands import run_command
+from zedo.runtime.apps.commands import run_command
 
 from .config import PriorConfig
 from .h36m import TRAIN_SUBJECTS, prepare_h36m

@@ -10,7 +10,7 @@ import math
 from dataclasses import asdict, dataclass
 from numbers import Integral
 
-from zedo.runtime.config import MAX_SEED, MAX_THREADS
+from zedo.runtime.core.config import MAX_SEED, MAX_THREADS
 
 # Bounds on the work one run may ask for (the shipped recipes: 30k steps, batch 1024, hidden 1024).
 MAX_STEPS = 10_000_000

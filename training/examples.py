@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zedo.runtime.atomic import save_npz_atomic
+from zedo.runtime.io.atomic import save_npz_atomic
 
 # A 1000 x 1000 px camera with Human3.6M-like focal length.
 EXAMPLE_K = np.array([[1145.0, 0.0, 500.0], [0.0, 1145.0, 500.0], [0.0, 0.0, 1.0]])

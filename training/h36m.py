@@ -27,7 +27,7 @@ def camera_frame_poses(npz_path: str | Path, cameras_path: str | Path, subjects=
 def prepare_h36m(data_dir: str | Path, out: str | Path, subjects=TRAIN_SUBJECTS, every: int = 1) -> Path:
     """Write ``out`` (.npz): ``poses`` (M, 17, 3) float32 root-relative camera-frame metres of
     ``subjects`` seen by all four cameras, and ``provenance`` (JSON). Atomic: nothing on failure."""
-    from zedo.runtime.atomic import save_npz_atomic
+    from zedo.runtime.io.atomic import save_npz_atomic
 
     data_dir = Path(data_dir)
     poses = camera_frame_poses(data_dir / POSITIONS_FILE, data_dir / CAMERAS_FILE, subjects, every)

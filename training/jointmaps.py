@@ -37,7 +37,7 @@ from typing import Mapping
 
 import numpy as np
 
-from zedo.runtime.skeleton import JOINT_NAMES, NUM_JOINTS
+from zedo.runtime.core.skeleton import JOINT_NAMES, NUM_JOINTS
 
 from .bvh import BVH, forward_kinematics, scale_offsets
 

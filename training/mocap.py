@@ -21,7 +21,7 @@ from typing import Iterable
 import numpy as np
 from tqdm.auto import tqdm
 
-from zedo.runtime.atomic import save_npz_atomic
+from zedo.runtime.io.atomic import save_npz_atomic
 
 from .bvh import BVH, axis_rotations, parse_bvh
 from .jointmaps import RigMap, map_to_h36m

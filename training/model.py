@@ -2,7 +2,7 @@
 
 Input x: (B, 17, 3) root-relative camera-frame poses in metres (noised); t: (B,) diffusion time in
 [0, 1]. Output: (B, 17, 3), the predicted noise eps of x_t = mean_coeff(t) x_0 + std(t) eps (see
-``zedo.runtime.sde``). Parameter names follow the official ZeDO release (``ScoreModelFC_Adv``) so
+``zedo.runtime.core.sde``). Parameter names follow the official ZeDO release (``ScoreModelFC_Adv``) so
 that its checkpoints load by name; the time label fed to the embedding is t * 999, as there.
 """
 

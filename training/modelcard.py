@@ -7,7 +7,7 @@ from pathlib import Path
 
 import torch
 
-from zedo.runtime.atomic import atomic_path
+from zedo.runtime.io.atomic import atomic_path
 
 from .checkpoint import load_prior
 from .recipes import RECIPES

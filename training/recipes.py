@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zedo.runtime.atomic import save_npz_atomic
+from zedo.runtime.io.atomic import save_npz_atomic
 
 from .config import PriorConfig, TrainConfig
 from .h36m import prepare_h36m

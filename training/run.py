@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from zedo.runtime.atomic import check_writable
+from zedo.runtime.io.atomic import check_writable
 
 from .config import PriorConfig, TrainConfig
 from .recipes import RECIPES, prepare_recipe_data

@@ -18,11 +18,11 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from zedo.runtime.atomic import atomic_path
-from zedo.runtime.npz import read_npz
-from zedo.runtime.prior_file import pose_extent_problem
-from zedo.runtime.sde import SDEConfig, marginal_std, mean_coeff
-from zedo.runtime.skeleton import FLIP_PERMUTATION, JOINT_NAMES, PARENTS
+from zedo.runtime.io.atomic import atomic_path
+from zedo.runtime.io.npz import read_npz
+from zedo.runtime.engines.prior_file import pose_extent_problem
+from zedo.runtime.core.sde import SDEConfig, marginal_std, mean_coeff
+from zedo.runtime.core.skeleton import FLIP_PERMUTATION, JOINT_NAMES, PARENTS
 
 from .clusters import CLUSTER_SIZES, kmeans_poses
 from .config import PriorConfig, TrainConfig

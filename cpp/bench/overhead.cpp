@@ -1,7 +1,7 @@
 // zedo_overhead [CALLS] [ROUNDS] [options]: the wrapper's cost per call at batch 1 against the
 // Python API, in one process, on pose 0 of the bundled example with the same settings.
 //
-// "stubbed": zedo.runtime.estimate is replaced (inside zedo.runtime.embed, and for the Python
+// "stubbed": zedo.runtime.estimate is replaced (inside zedo.runtime.apps.embed, and for the Python
 // side) by a function returning pose 0's precomputed result, so the time left is the wrapper's
 // own: checks, GIL, NumPy views over the caller's buffers, the call, the lock and the copy into
 // the caller's buffer. Per round, 20 x CALLS calls of Lifter::lift on the main thread, the same on
@@ -36,7 +36,7 @@ double us_per_call(int calls, F&& f) {
 
 const char* kPython = R"(
 import time
-import zedo.runtime.embed as embed
+import zedo.runtime.apps.embed as embed
 from zedo.runtime import estimate, open_engine
 
 def python_loop(function, keypoints, scores, K, engine, config):
@@ -96,7 +96,7 @@ void bench(const zedo_app::Args& args) {
         stubbed.python.push_back(python(python_stub, 20 * calls));
     }
     zedo::detail::with_python([&] {
-        py::module_::import("zedo.runtime.embed").attr("estimate") = real;
+        py::module_::import("zedo.runtime.apps.embed").attr("estimate") = real;
         python_full = python_stub = stub = swap = real = py::object();
     });
     const double w = median(stubbed.wrapper), wt = median(stubbed.wrapper_thread), p = median(stubbed.python);

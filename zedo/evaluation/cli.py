@@ -4,7 +4,7 @@
 
 Prints one row (MPJPE, PA-MPJPE in mm, PCK150, AUC in percent); ``-o`` also writes every field as
 JSON (read by benchmarks/tables.py), atomically, its path checked before the run. Errors print one
-line ``zedo-eval: error: ...`` and exit with status 2 (``zedo.runtime.commands``).
+line ``zedo-eval: error: ...`` and exit with status 2 (``zedo.runtime.apps.commands``).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import json
 import sys
 from pathlib import Path
 
-from zedo.runtime.atomic import atomic_path, check_writable
-from zedo.runtime.commands import add_loop_options, loop_config, run_command
-from zedo.runtime.layouts import LAYOUTS
+from zedo.runtime.io.atomic import atomic_path, check_writable
+from zedo.runtime.apps.commands import add_loop_options, loop_config, run_command
+from zedo.runtime.io.layouts import LAYOUTS
 
 from .accuracy import evaluate
 from .evalset import TRACKS

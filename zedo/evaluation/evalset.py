@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 
 from zedo.datasets.h36m import CAMERA_IDS, CAMERAS_FILE, DETECTIONS_FILE, POSITIONS_FILE, iter_takes, load_cameras, load_detections, load_positions
-from zedo.runtime.camera import check_image_size
-from zedo.runtime.geometry import project
-from zedo.runtime.layouts import get_layout
-from zedo.runtime.skeleton import NUM_JOINTS
+from zedo.runtime.core.camera import check_image_size
+from zedo.runtime.core.geometry import project
+from zedo.runtime.io.layouts import get_layout
+from zedo.runtime.core.skeleton import NUM_JOINTS
 
 TRACKS: tuple[str, ...] = ("gt", "detected", "detected-raw")
 NECK_NOSE = 9  # the prior's joint that the detections lack

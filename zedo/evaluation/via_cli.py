@@ -2,7 +2,7 @@
 
 The set is written as a zedo-infer input file (keypoints (M, 17, 2) px, NaN where missing; scores
 (M, 17); K (M, 3, 3)), the command runs in a subprocess with the same loop options
-(``zedo.runtime.commands.loop_argv``), and its output file is read back. Its progress bar passes
+(``zedo.runtime.apps.commands.loop_argv``), and its output file is read back. Its progress bar passes
 through to our stderr; its error line becomes the message of one RuntimeError.
 """
 
@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from zedo.runtime import LoopConfig
-from zedo.runtime.commands import loop_argv
+from zedo.runtime.apps.commands import loop_argv
 
 
 INFER = "zedo-infer"

@@ -83,7 +83,7 @@ struct State {
     std::mutex mutex;
     bool started = false;
     std::string failure;           // why Python could not start; every later call repeats it
-    py::object* module = nullptr;  // zedo.runtime.embed, kept until exit
+    py::object* module = nullptr;  // zedo.runtime.apps.embed, kept until exit
     PyInterpreterState* interpreter = nullptr;
 };
 
@@ -162,18 +162,18 @@ inline void initialize(const std::string& python, const std::string& origin) {
 
 inline void import_zedo(const std::string& origin) {
     try {
-        state().module = new py::object(py::module_::import("zedo.runtime.embed"));
+        state().module = new py::object(py::module_::import("zedo.runtime.apps.embed"));
     } catch (py::error_already_set& e) {
         auto sys = py::module_::import("sys");  // always there once Python runs
         const auto text = [&](const char* name) { return py::str(sys.attr(name)).cast<std::string>(); };
         const std::string used = "Python " + text("version").substr(0, text("version").find(' ')) + " at " + text("executable") + " (chosen by " + origin + "; sys.prefix " + text("prefix") + ")";
-        throw Error("cannot import zedo.runtime.embed in " + used + ": " + brief(e) + "; " + how_to_point());
+        throw Error("cannot import zedo.runtime.apps.embed in " + used + ": " + brief(e) + "; " + how_to_point());
     }
 }
 
 inline py::object& module() { return *state().module; }
 
-// One line for a Python error: the runtime's own wording (zedo.runtime.commands.one_line).
+// One line for a Python error: the runtime's own wording (zedo.runtime.apps.commands.one_line).
 inline std::string message(py::error_already_set& e) {
     if (std::getenv("ZEDO_DEBUG")) return e.what();
     try {
@@ -406,7 +406,7 @@ inline std::vector<long long> ints(const py::handle& a) {
     return std::vector<long long>(arr.data(), arr.data() + arr.size());
 }
 
-// zedo.runtime.embed.read_input's dict as an Input.
+// zedo.runtime.apps.embed.read_input's dict as an Input.
 inline Input to_input(const py::dict& d) {
     Input in;
     in.keypoints = floats(d["keypoints"]);

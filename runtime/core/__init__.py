@@ -1,0 +1,4 @@
+"""The ground floor: the skeleton, pinhole geometry, the camera, the SDE and its samplers, the loop's settings and the result type. Imports nothing of zedo's.
+
+Modules: ``skeleton``, ``geometry``, ``camera``, ``sde``, ``config``, ``result``.
+"""

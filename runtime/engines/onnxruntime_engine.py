@@ -1,0 +1,95 @@
+"""A prior in an ONNX file on ONNX Runtime: CPU (NumPy buffers), CUDA or TensorRT execution
+providers (CuPy buffers, I/O binding, so the loop makes no host-device copies). Shapes as
+``zedo.runtime.engines.open.Engine``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..core.config import MAX_THREADS
+from .prior_file import INPUT_T, INPUT_X, META_KEY, OUTPUT_EPS, PriorMeta, check_contract, read_sidecar
+
+# Device -> ONNX Runtime execution providers, in order of preference. TensorRT's provider hands
+# the nodes it cannot build to CUDA, and CUDA its own to the CPU.
+PROVIDERS: dict[str, list[str]] = {
+    "cpu": ["CPUExecutionProvider"],
+    "cuda": ["CUDAExecutionProvider", "CPUExecutionProvider"],
+    "tensorrt": ["TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"],
+}
+DEVICES: tuple[str, ...] = tuple(PROVIDERS)
+
+
+def session_options(threads: int = 0, log_severity: int | None = None):
+    """ONNX Runtime session options with ``threads`` intra-op threads (0: its default; at most
+    ``MAX_THREADS``, ValueError otherwise) and, if given, ``log_severity`` (0 verbose .. 4 fatal)."""
+    import onnxruntime as ort
+
+    if isinstance(threads, bool) or not isinstance(threads, int) or not 0 <= threads <= MAX_THREADS:
+        raise ValueError(f"threads must be a whole number in [0, {MAX_THREADS}] (0: ONNX Runtime's default), got {threads!r}")
+    opts = ort.SessionOptions()
+    if threads:
+        opts.intra_op_num_threads = threads
+    if log_severity is not None:
+        opts.log_severity_level = log_severity
+    return opts
+
+
+def _providers(device: str) -> list[str]:
+    import onnxruntime as ort
+
+    if device not in PROVIDERS:
+        raise ValueError(f"device must be one of {', '.join(DEVICES)}, got {device!r}")
+    wanted = PROVIDERS[device][0]
+    if wanted not in ort.get_available_providers():
+        raise RuntimeError(
+            f"device {device!r} needs onnxruntime-gpu with the {wanted}; onnxruntime and onnxruntime-gpu cannot be installed together: "
+            "pip uninstall -y onnxruntime && pip install onnxruntime-gpu"
+        )
+    return PROVIDERS[device]
+
+
+class OnnxRuntimeEngine:
+    """An ONNX prior on ONNX Runtime; ``device`` a key of ``PROVIDERS``; ``threads`` and
+    ``log_severity`` as ``session_options`` (default 4: ONNX Runtime logs nothing of its own, so a
+    command's one error line is not buried; its errors still raise, and their text is in it)."""
+
+    def __init__(self, path: str | Path, device: str = "cpu", threads: int = 0, log_severity: int | None = 4):
+        import onnxruntime as ort
+
+        self.path = Path(path)
+        providers, options = _providers(device), session_options(threads, log_severity)
+        try:
+            self.session = ort.InferenceSession(str(self.path), options, providers=providers)
+        except Exception as e:  # onnxruntime raises its own exception types for unreadable models
+            raise ValueError(f"{self.path}: not a readable ONNX model ({str(e).splitlines()[0][:200]})") from None
+        check_contract([i.name for i in self.session.get_inputs()], [o.name for o in self.session.get_outputs()], self.path)
+        custom = self.session.get_modelmeta().custom_metadata_map
+        self.meta = PriorMeta.from_json(custom[META_KEY], source=str(self.path)) if META_KEY in custom else read_sidecar(self.path)
+        self.device = device
+        if device == "cpu":
+            self.xp = np
+        else:
+            import cupy
+
+            self.xp = cupy
+            self._binding = self.session.io_binding()
+
+    def _run_bound(self, x, t):
+        eps = self.xp.empty_like(x)
+        b = self._binding
+        b.bind_input(INPUT_X, "cuda", 0, np.float32, list(x.shape), x.data.ptr)
+        b.bind_input(INPUT_T, "cuda", 0, np.float32, list(t.shape), t.data.ptr)
+        b.bind_output(OUTPUT_EPS, "cuda", 0, np.float32, list(eps.shape), eps.data.ptr)
+        self.session.run_with_iobinding(b)
+        return eps
+
+    def __call__(self, x, t):
+        # ONNX Runtime's exceptions derive from Exception only; callers expect RuntimeError.
+        try:
+            if self.device == "cpu":
+                return self.session.run([OUTPUT_EPS], {INPUT_X: x, INPUT_T: t})[0]
+            return self._run_bound(x, t)
+        except Exception as e:
+            raise RuntimeError(f"{self.path}: ONNX Runtime failed to run the prior ({str(e).splitlines()[0][:300]})") from e

@@ -1,0 +1,280 @@
+"""The one check of what a run is given: keypoints in some layout, scores, and a camera.
+
+Both the file readers (``zedo.runtime.io.formats``, which name the file) and ``estimate`` (which names
+its arguments) call ``validate_inputs`` once; the orchestration after it trusts its ``Inputs``.
+Units: keypoints (N, J, 2) pixels in a layout of ``zedo.runtime.io.layouts`` (MediaPipe's in [0, 1] of
+the image), scores (N, J) in [0, 1] (0: joint missing), K (3, 3) or (N, 3, 3) pixel intrinsics, or
+none and the image size (width, height) in pixels (``camera.default_K``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..core.camera import check_image_size, default_K
+from .layouts import H36M17, LAYOUTS, Layout, get_layout, layouts_with, looks_like_coco
+from ..core.skeleton import IPO_JOINTS, NUM_JOINTS
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Validated inputs of a run, float64 host arrays in the prior's 17-joint order."""
+
+    keypoints: np.ndarray  # (N, 17, 2) pixels; missing joints (score 0) hold 0
+    scores: np.ndarray  # (N, 17) in [0, 1], 0 for a missing joint
+    K: np.ndarray  # (N, 3, 3) pixel intrinsics, given or made from the image size
+    valid: np.ndarray  # (N,) bool: False where the pelvis or a hip is missing (the pose cannot be placed)
+    layout: str = "h36m17"  # the layout the keypoints came in
+    notes: tuple[str, ...] = ()  # what was assumed (the layout, the focal length), for the user
+    frame: np.ndarray | None = None  # (N,) int frame index of each pose, where the input has one
+    track: np.ndarray | None = None  # (N,) int person (track) id of each pose, where the input has one
+
+
+MAX_PIXELS = 1e7  # a keypoint or principal-point coordinate beyond this is a unit mistake (and overflows float32 maths)
+FOCAL_RANGE = (1e-3, 1e7)  # pixels; normalised coordinates (f = 1) are allowed
+MAX_ASPECT = 10.0  # fx / fy within [1 / MAX_ASPECT, MAX_ASPECT]
+# With the image size known, the principal point lies within the image widened by this fraction of
+# its width and height on every side (cropped images move it off centre, not off the image).
+PRINCIPAL_POINT_MARGIN = 0.5
+# A pose whose observed keypoints all lie within this distance of their mean, in normalised image
+# units (K^-1 applied: radians near the axis), gives the translation solve no extent to fit:
+# 1e-4 is a 1 m subject 10 km away.
+MIN_POSE_EXTENT = 1e-4
+CHUNK = 16_384  # poses checked and mapped at once: temporaries stay bounded as the input grows
+COCO_SAMPLE = 4096  # poses, spread over the input, that decide whether 17 keypoints are COCO's
+
+
+def as_numbers(value, source: str, field: str) -> np.ndarray:
+    """``value`` as a float64 array if it holds real numbers (JSON null -> NaN); ValueError naming the
+    field for strings, booleans, complex numbers or ragged lists, which would otherwise convert."""
+    at = f"{source}: " if source else ""
+    try:
+        # Lists (JSON) go through the object path, so booleans and strings are seen before NumPy
+        # would quietly turn them into numbers.
+        arr = np.array(value, dtype=object) if isinstance(value, (list, tuple)) else np.asarray(value)
+    except ValueError as e:  # ragged nested lists
+        raise ValueError(f"{at}{field} is not a rectangular numeric array ({' '.join(str(e).split())[:120]})") from None
+    if arr.dtype.kind == "O":
+        flat = arr.ravel().tolist()
+        if any(isinstance(v, (list, tuple)) for v in flat):
+            raise ValueError(f"{at}{field} is not a rectangular numeric array (nested lists of different lengths)")
+        if not all(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in flat):
+            raise ValueError(f"{at}{field} must hold real numbers (null for missing), got {sorted({type(v).__name__ for v in flat})}")
+        try:
+            return np.array([np.nan if v is None else v for v in flat], dtype=np.float64).reshape(arr.shape)
+        except OverflowError:
+            raise ValueError(f"{at}{field} holds a number too large for float64") from None
+    if arr.dtype.kind not in "iuf":
+        raise ValueError(f"{at}{field} must hold real numbers, got {arr.dtype} values")
+    return arr.astype(np.float64, copy=False)
+
+
+def _first(bad: np.ndarray) -> tuple:
+    return tuple(int(i) for i in np.argwhere(bad)[0])
+
+
+def _as_keypoints(keypoints, scores, source: str):
+    """(N, J, 2) keypoints and (N, J) scores or None; a single pose (J, 2) is N = 1, and a third
+    column (N, J, 3) is the score."""
+    kp = as_numbers(keypoints, source, "keypoints")
+    if kp.ndim == 2:
+        kp = kp[None]
+        if scores is not None and np.ndim(scores) == 1:
+            scores = np.asarray(scores)[None]
+    if kp.ndim != 3 or kp.shape[-1] not in (2, 3) or kp.shape[1] == 0:
+        raise ValueError(f"{source}: keypoints has shape {kp.shape}, expected (N, J, 2) pixels or (N, J, 3) with the score last")
+    if kp.shape[-1] == 3:
+        if scores is not None:
+            raise ValueError(f"{source}: keypoints has a score column (N, J, 3) and scores is given too; give one")
+        kp, scores = kp[..., :2], kp[..., 2]
+    if len(kp) == 0:
+        raise ValueError(f"{source}: keypoints holds no poses")
+    return kp, scores
+
+
+def _resolve_layout(kp: np.ndarray, layout, source: str) -> tuple[Layout, tuple[str, ...]]:
+    J = kp.shape[1]
+    if layout is not None:
+        chosen = layout if isinstance(layout, Layout) else get_layout(str(layout))
+        if len(chosen.joint_names) != J:
+            raise ValueError(f"{source}: layout {chosen.name} has {len(chosen.joint_names)} keypoints, keypoints has {J}")
+        return chosen, ()
+    fits = layouts_with(J)
+    if not fits:
+        counts = sorted({len(known.joint_names) for known in LAYOUTS.values()})
+        raise ValueError(f"{source}: {J} keypoints per pose fit no known layout (counts {', '.join(map(str, counts))}); give --layout")
+    if J == NUM_JOINTS:
+        return H36M17, ()
+    return get_layout(fits[0]), (f"{J} keypoints per pose: taken as layout {fits[0]}",)
+
+
+def _refuse_coco_as_h36m(kp: np.ndarray, sc: np.ndarray, source: str) -> None:
+    step = max(1, len(kp) // COCO_SAMPLE)  # a majority vote: a sample spread over the input decides it
+    if looks_like_coco(kp[::step], sc[::step]):
+        raise ValueError(f"{source}: these 17 keypoints look like COCO's order (nose, eyes, ears first), not Human3.6M's; pass --layout coco17 (or layout='coco17')")
+
+
+def _check_scores(scores, shape: tuple[int, int], source: str) -> np.ndarray:
+    if scores is None:
+        return np.ones(shape)
+    sc = as_numbers(scores, source, "scores")
+    if sc.shape != shape:
+        raise ValueError(f"{source}: scores has shape {sc.shape}, expected {shape}")
+    bad = ~((sc >= 0) & (sc <= 1))  # NaN fails both
+    if bad.any():
+        i, j = _first(bad)
+        raise ValueError(f"{source}: scores[{i}, {j}] = {sc[i, j]} is not in [0, 1]")
+    # The loop runs in float32: a score below its smallest normal number (about 1e-38) would be 0
+    # or a denormal there, which some kernels flush to 0 and others do not; it is a missing joint.
+    sc32 = sc.astype(np.float32)
+    sc32[sc32 < np.finfo(np.float32).tiny] = 0.0
+    return sc32.astype(np.float64)
+
+
+def _check_K(K, n: int, source: str, image_size=None) -> np.ndarray:
+    Km = as_numbers(K, source, "K")
+    if Km.shape == (3, 3):
+        Km = np.broadcast_to(Km, (n, 3, 3))
+    if Km.shape != (n, 3, 3):
+        raise ValueError(f"{source}: K has shape {Km.shape}, expected (3, 3) or ({n}, 3, 3)")
+    if not np.isfinite(Km).all():
+        raise ValueError(f"{source}: K has non-finite entries")
+    _check_camera(Km, source)
+    if image_size is not None:
+        _check_principal_point(Km, check_image_size(image_size, source), source)
+    return np.array(Km)
+
+
+def _check_principal_point(Km: np.ndarray, size: tuple[float, float], source: str) -> None:
+    """The principal point within the image of ``size`` (width, height) px, widened by
+    ``PRINCIPAL_POINT_MARGIN`` of its size on every side."""
+    for axis, name, extent in ((0, "cx", size[0]), (1, "cy", size[1])):
+        c = Km[:, axis, 2]
+        far = (c < -PRINCIPAL_POINT_MARGIN * extent) | (c > (1 + PRINCIPAL_POINT_MARGIN) * extent)
+        if far.any():
+            i = int(np.argmax(far))
+            raise ValueError(f"{source}: K[{i}] principal point {name} = {c[i]:g} px is far outside the {size[0]:g} x {size[1]:g} image; is K for this image size?")
+
+
+def _check_camera(Km: np.ndarray, source: str) -> None:
+    """Pinhole sanity, which also makes K invertible (upper triangular, det fx fy > 0): last row
+    (0, 0, 1) and K[1, 0] = 0; positive focal lengths in a plausible range and ratio (a negative one
+    mirrors the pose, left for right); a skew K[0][1] no larger than fx and a principal point within
+    ``MAX_PIXELS``."""
+    last = np.abs(Km[:, 2] - [0.0, 0.0, 1.0]).max(-1) > 1e-6
+    if last.any():
+        i = int(np.argmax(last))
+        raise ValueError(f"{source}: K[{i}]'s last row is {Km[i, 2].tolist()}, expected [0, 0, 1]; K must be pixel intrinsics [[fx,0,cx],[0,fy,cy],[0,0,1]]")
+    lower = Km[:, 1, 0] != 0
+    if lower.any():
+        i = int(np.argmax(lower))
+        raise ValueError(f"{source}: K[{i}][1][0] = {Km[i, 1, 0]:g}, expected 0; K must be pixel intrinsics [[fx,0,cx],[0,fy,cy],[0,0,1]]")
+    fx, fy = Km[:, 0, 0], Km[:, 1, 1]
+    for name, f in (("fx", fx), ("fy", fy)):
+        bad = ~((f >= FOCAL_RANGE[0]) & (f <= FOCAL_RANGE[1]))
+        if bad.any():
+            i = int(np.argmax(bad))
+            why = "not positive (a negative one mirrors the pose)" if f[i] <= 0 else f"outside [{FOCAL_RANGE[0]:g}, {FOCAL_RANGE[1]:g}] px"
+            raise ValueError(f"{source}: K[{i}] focal length {name} = {f[i]:g} is {why}")
+    aspect = fx / fy
+    odd = (aspect > MAX_ASPECT) | (aspect < 1 / MAX_ASPECT)
+    if odd.any():
+        i = int(np.argmax(odd))
+        raise ValueError(f"{source}: K[{i}] has fx / fy = {aspect[i]:.3g}; pixels that far from square are not a camera's")
+    skewed = np.abs(Km[:, 0, 1]) > fx
+    if skewed.any():
+        i = int(np.argmax(skewed))
+        raise ValueError(f"{source}: K[{i}][0][1] (skew) = {Km[i, 0, 1]:g} is larger than fx = {fx[i]:g}; a camera's skew is 0 or nearly")
+    far = (np.abs(Km[:, :2, 2]) > MAX_PIXELS).any(-1)
+    if far.any():
+        i = int(np.argmax(far))
+        raise ValueError(f"{source}: K[{i}] principal point {Km[i, :2, 2].tolist()} is beyond {MAX_PIXELS:g} px; expected pixel intrinsics")
+
+
+def _camera(K, image_size, n: int, source: str) -> tuple[np.ndarray, tuple[str, ...]]:
+    if K is not None:
+        return _check_K(K, n, source, image_size), ()
+    if image_size is None:
+        raise ValueError(f"{source}: no camera: give K (3, 3) intrinsics or the image size (--image-size W H)")
+    Km = default_K(check_image_size(image_size, source))
+    return np.array(np.broadcast_to(Km, (n, 3, 3))), (f"no K given: focal length {Km[0, 0]:.1f} px from the image size (camera.default_K)",)
+
+
+def _check_finite(kp: np.ndarray, sc: np.ndarray, source: str, first: int = 0) -> np.ndarray:
+    """The keypoints (n, J, 2) with non-finite ones (allowed only at score 0) set to 0; ValueError
+    for a non-finite or too large one of an observed joint. ``first``: the index of the first
+    pose, for messages."""
+    finite = np.isfinite(kp).all(-1)
+    huge = (np.abs(kp) > MAX_PIXELS).any(-1) & finite & (sc > 0)
+    if huge.any():
+        i, j = _first(huge)
+        raise ValueError(f"{source}: keypoints[{first + i}, {j}] = {kp[i, j].tolist()} is beyond {MAX_PIXELS:g} px; expected pixel coordinates")
+    bad = ~finite & (sc > 0)
+    if bad.any():
+        i, j = _first(bad)
+        raise ValueError(f"{source}: keypoints[{first + i}, {j}] = {kp[i, j].tolist()} is not finite (give it score 0 if the joint is missing)")
+    return np.where(finite[..., None], kp, 0.0)
+
+
+def validate_inputs(keypoints, K=None, scores=None, source: str = "input", layout=None, image_size=None) -> Inputs:
+    """Check shapes, values and the camera; map the keypoints onto the prior's 17 joints.
+
+    ``layout``: a name of ``zedo.runtime.io.layouts.LAYOUTS`` (or a ``Layout``); None infers it from
+    the keypoint count (17 stays ``h36m17``, but COCO-looking input is refused). ``image_size``
+    (width, height) px: needed for normalised layouts and, when K is None, for the default camera.
+    A pose whose pelvis or hips are missing is kept with ``valid`` False. Raises ValueError naming
+    ``source``, the field and the offending pose index or value.
+    """
+    kp, scores = _as_keypoints(keypoints, scores, source)
+    chosen, notes = _resolve_layout(kp, layout, source)
+    sc = _check_scores(scores, kp.shape[:2], source)
+    if layout is None and chosen is H36M17:
+        _refuse_coco_as_h36m(kp, sc, source)
+    if chosen.normalised and image_size is None:
+        raise ValueError(f"{source}: layout {chosen.name} gives coordinates in [0, 1] of the image; give the image size (--image-size W H)")
+    n = len(kp)
+    Km, cam_notes = _camera(K, image_size, n, source)
+    out_kp, out_sc, valid, flat = np.empty((n, NUM_JOINTS, 2)), np.empty((n, NUM_JOINTS)), np.empty(n, bool), np.empty(n, bool)
+    for first in range(0, n, CHUNK):
+        part = slice(first, first + CHUNK)
+        out_kp[part], out_sc[part], valid[part], flat[part] = _prior_joints(kp[part], sc[part], Km[part], chosen, image_size, source, first)
+    if flat.any():
+        notes += (f"{int(flat.sum())} pose(s) (first: pose {int(np.argmax(flat))}) have every observed keypoint at one point; they cannot be placed and come back with valid 0",)
+    return Inputs(out_kp, out_sc, Km, valid & ~flat, chosen.name, notes + cam_notes)
+
+
+def check_placeable(inputs: Inputs, source: str = "input") -> Inputs:
+    """``inputs`` if at least one pose can be placed; ValueError naming ``source`` otherwise."""
+    if not inputs.valid.any():
+        raise ValueError(f"{source}: none of the {len(inputs.valid)} poses can be placed: each lacks the pelvis or a hip "
+                         f"(joints {list(IPO_JOINTS)} need score > 0) or has all its keypoints at one point")
+    return inputs
+
+
+def _prior_joints(kp: np.ndarray, sc: np.ndarray, Km: np.ndarray, chosen: Layout, image_size, source: str, first: int):
+    """One chunk of poses, ``first`` the index of its first: keypoints (n, J, 2) and scores (n, J)
+    of ``chosen`` checked and mapped onto the prior's joints (missing ones 0, score 0); returns
+    them with (n,) placeable (pelvis and hips observed) and flat (keypoints at one point)."""
+    kp = _check_finite(kp, sc, source, first)
+    if chosen.normalised:
+        kp = kp * np.asarray(check_image_size(image_size, source), dtype=np.float64)
+    kp, sc = chosen.to_prior(kp, sc)
+    kp = np.where(sc[..., None] > 0, kp, 0.0)
+    valid = (sc[:, list(IPO_JOINTS)] > 0).all(-1)
+    return kp, sc, valid, valid & ~_has_extent(kp, sc, Km)
+
+
+def _has_extent(kp: np.ndarray, sc: np.ndarray, Km: np.ndarray) -> np.ndarray:
+    """(N,) True where the observed keypoints (N, 17, 2) px of a pose spread at least
+    ``MIN_POSE_EXTENT`` from their mean in normalised image units (K (N, 3, 3))."""
+    fx, fy = Km[:, 0, 0, None], Km[:, 1, 1, None]
+    # K is upper triangular: normalised y = (v - cy) / fy, x = (u - cx - skew y) / fx.
+    y = (kp[..., 1] - Km[:, 1, 2, None]) / fy
+    x = (kp[..., 0] - Km[:, 0, 2, None] - Km[:, 0, 1, None] * y) / fx
+    seen = sc > 0
+    count = np.maximum(seen.sum(-1, keepdims=True), 1)
+    cx, cy = (np.where(seen, x, 0).sum(-1, keepdims=True) / count, np.where(seen, y, 0).sum(-1, keepdims=True) / count)
+    spread = np.where(seen, np.hypot(x - cx, y - cy), 0.0).max(-1)
+    return spread >= MIN_POSE_EXTENT

@@ -1,0 +1,4 @@
+"""One input to one output, and many inputs into a folder (locally or on Ray).
+
+Modules: ``jobs``, ``ray_data``.
+"""

@@ -1,0 +1,117 @@
+"""``estimate``: 2D keypoints and intrinsics in, metric camera-frame 3D poses out (host side).
+
+Units and frames as ``zedo.runtime.core.geometry``: keypoints (N, 17, 2) pixels in the Human3.6M
+layout, scores (N, 17) in [0, 1] (0: joint missing), K (3, 3) or (N, 3, 3) pixel intrinsics;
+results in metres in the camera frame. This module validates, cuts the (pose, hypothesis) pairs
+into batches for ``zedo.runtime.solve.lift.lift_batch``, shows progress and selects among hypotheses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from ..core.config import MAX_SEED, LoopConfig
+from ..engines.open import Engine, as_engine
+from .lift import lift_batch
+from ..core.result import Estimate
+from .scoring import SELECTIONS, select_hypotheses
+from ..core.skeleton import NUM_JOINTS
+from .start import start_library
+from ..io.validation import Inputs, check_placeable, validate_inputs
+
+
+def _check_run(hypotheses: int, config: LoopConfig, batch_size: int, selection: str, seed: int) -> None:
+    for name, value, low, high in (("hypotheses", hypotheses, 1, None), ("batch_size", batch_size, 1, None), ("seed", seed, 0, MAX_SEED)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low or (high is not None and value > high):
+            raise ValueError(f"{name} must be a whole number >= {low}{f' and <= {high}' if high else ''}, got {value!r}")
+    if not isinstance(config, LoopConfig):
+        raise ValueError(f"config must be a LoopConfig, got a {type(config).__name__}")
+    if selection not in SELECTIONS:
+        raise ValueError(f"selection must be one of {SELECTIONS}, got {selection!r}")
+    if hypotheses > 1 and config.start_ensemble > 1:
+        raise ValueError(f"config.start_ensemble {config.start_ensemble} runs one hypothesis from several starts; with hypotheses {hypotheses} each starts from its own cluster pose")
+
+
+def estimate(keypoints, K=None, scores=None, engine=None, hypotheses: int = 1, config: LoopConfig = LoopConfig(), batch_size: int = 1024, selection: str = "prior", seed: int = 0, progress: bool = False, layout=None, image_size=None) -> Estimate:
+    """Lift 2D keypoints to 3D with ZeDO.
+
+    keypoints (N, J, 2) px (or (N, J, 3) with the score last, or one pose (J, 2)) in ``layout``
+    (a name of ``zedo.runtime.io.layouts.LAYOUTS``; None: inferred from J, 17 meaning Human3.6M);
+    scores (N, J) in [0, 1]; K (3, 3) or (N, 3, 3), or None with ``image_size`` (width, height) px.
+    rtmlib's ``keypoints, scores`` and ultralytics' ``keypoints.xy`` / ``keypoints.conf`` (as NumPy)
+    go in as they come. ``engine``: an engine object, a bundled prior name or a path
+    (``zedo.runtime.engines.open.open_engine``); None runs the bundled default prior on the CPU.
+
+    Poses are run in batches of ``batch_size`` (pose, hypothesis) pairs, one prior call per batch
+    per iteration. ``seed`` seeds the "sde" sampler's noise (the default "ode" sampler is
+    deterministic). Bad arguments raise ValueError naming the field.
+    """
+    inputs = validate_inputs(keypoints, K, scores, layout=layout, image_size=image_size)
+    return estimate_inputs(inputs, engine, hypotheses, config, batch_size, selection, seed, progress)
+
+
+def _lift_rows(inputs: Inputs, engine: Engine, S: int, config: LoopConfig, batch_size: int, seed: int, progress: bool, out: np.ndarray):
+    """Every (pose, hypothesis) pair of ``inputs`` through ``lift_batch``, one batch at a time:
+    camera-frame poses written to ``out`` (n * S, 17, 3); returns reprojection errors, prior
+    residuals and 2D noise levels (each (n * S,), px, -, px), host arrays."""
+    xp, meta = engine.xp, engine.meta
+    to_host = getattr(xp, "asnumpy", np.asarray)
+    n = len(inputs.keypoints)
+    init = meta.initial_poses(S)
+    init = init - init[:, :1]
+    library = start_library(meta, config) if S == 1 else None
+    # Flatten (pose, hypothesis) pairs: row r is pose r // S started from cluster r % S.
+    rows = np.arange(n * S)
+    pose_of, hyp_of = rows // S, rows % S
+    reproj, residual, noise_px = np.empty(n * S), np.empty(n * S), np.empty(n * S)
+    rng = xp.random.default_rng(seed) if hasattr(xp.random, "default_rng") else None
+    per_call = max(1, batch_size // config.start_ensemble)  # an ensemble runs start_ensemble rows per pose
+    chunks = [rows[i : i + per_call] for i in range(0, n * S, per_call)]
+    f32 = lambda a: xp.asarray(np.ascontiguousarray(a, dtype=np.float32))  # noqa: E731
+    library = None if library is None else f32(library)
+    # The context closes the bar on failure too, so an error message starts on a fresh line.
+    with tqdm(total=len(chunks) * config.iterations, disable=not progress, desc="zedo", unit="it") as bar:
+        for r in chunks:
+            p = pose_of[r]
+            start = None if library is not None else f32(init[hyp_of[r]])
+            got = lift_batch(f32(inputs.keypoints[p]), f32(inputs.scores[p]), f32(inputs.K[p]), engine, config, start, library, rng, lambda state: bar.update(1))
+            reproj[r], residual[r], noise_px[r] = to_host(got.reprojection_px), to_host(got.residual), to_host(got.noise_px)
+            out[r] = to_host(got.x + got.T[:, None, :])
+    return reproj, residual, noise_px
+
+
+def _placed_only(inputs: Inputs) -> Inputs:
+    keep = inputs.valid
+    if keep.all():
+        return inputs
+    return replace(inputs, keypoints=inputs.keypoints[keep], scores=inputs.scores[keep], K=inputs.K[keep], valid=inputs.valid[keep])
+
+
+def estimate_inputs(inputs: Inputs, engine=None, hypotheses: int = 1, config: LoopConfig = LoopConfig(), batch_size: int = 1024, selection: str = "prior", seed: int = 0, progress: bool = False) -> Estimate:
+    """``estimate`` on inputs validated already (``validate_inputs`` or ``formats.load_input``).
+    Poses that cannot be placed (``inputs.valid`` False) are not run: their results are NaN."""
+    _check_run(hypotheses, config, batch_size, selection, seed)
+    n, S, placed = len(inputs.keypoints), hypotheses, check_placeable(inputs).valid
+    engine = as_engine(engine)
+    hyps = np.full((n, S, NUM_JOINTS, 3), np.nan)
+    # Written in place when every pose is placed; memory then grows by the result alone.
+    out = hyps.reshape(n * S, NUM_JOINTS, 3) if placed.all() else np.empty((int(placed.sum()) * S, NUM_JOINTS, 3))
+    lifted = _lift_rows(_placed_only(inputs), engine, S, config, batch_size, seed, progress, out)
+    if not placed.all():
+        hyps[placed] = out.reshape(-1, S, NUM_JOINTS, 3)
+    reproj, residual, noise_px = (np.full((n, S), np.nan) for _ in range(3))
+    for per_hyp, got in zip((reproj, residual, noise_px), lifted):
+        per_hyp[placed] = got.reshape(-1, S)
+    ok = placed & np.isfinite(hyps).all(axis=(1, 2, 3))  # a prior that returned NaN or inf for a pose
+    if not ok.any():
+        raise RuntimeError(f"the prior returned non-finite values for every one of the {n} poses (or every pose was degenerate); check the prior file")
+    for a in (hyps, reproj, residual, noise_px):
+        a[~ok] = np.nan
+    selected = np.zeros(n, dtype=np.int64)
+    selected[ok] = select_hypotheses(reproj[ok], residual[ok], selection, np)
+    rows = np.arange(n)
+    joints = hyps[:, 0] if S == 1 else hyps[rows, selected]
+    return Estimate(joints, joints[:, 0].copy(), hyps, selected, reproj, residual, selection, ok, inputs.K, inputs.layout, noise_px[rows, selected])

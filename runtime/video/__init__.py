@@ -1,0 +1,4 @@
+"""Time: the One-Euro filter, two-sided smoothing, the live stream mode and a recorded video's tracks.
+
+Modules: ``filters``, ``smoothing``, ``stream``, ``tracks``.
+"""
