@@ -28,9 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from settings import SETTINGS, parse_setting, setting_config  # noqa: E402
 
 from zedo.evaluation import load_h36m_eval  # noqa: E402
-from zedo.runtime import estimate, open_engine  # noqa: E402
-from zedo.runtime import ipo, lift, loop, noise, sde, start  # noqa: E402
-
+from zedo.runtime import estimate, ipo, lift, loop, noise, open_engine, sde, start  # noqa: E402  # noqa: E402
 
 CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 
@@ -61,9 +59,13 @@ class Tree:
             depth = key.count("/")
             kids = sum(v for k, v in self.seconds.items() if k.startswith(key + "/") and k.count("/") == depth + 1)
             s = self.seconds[key]
-            out.append(f"{'  ' * depth}{key.rsplit('/', 1)[-1]:<{28 - 2 * depth}} {s:9.3f} s {1e3 * s / poses:9.3f} ms/pose {self.calls[key]:8d} calls {1e6 * s / self.calls[key]:10.1f} us/call")
+            out.append(
+                f"{'  ' * depth}{key.rsplit('/', 1)[-1]:<{28 - 2 * depth}} {s:9.3f} s {1e3 * s / poses:9.3f} ms/pose {self.calls[key]:8d} calls {1e6 * s / self.calls[key]:10.1f} us/call"
+            )
             if kids:
-                out.append(f"{'  ' * (depth + 1)}{'(rest)':<{26 - 2 * depth}} {s - kids:9.3f} s {1e3 * (s - kids) / poses:9.3f} ms/pose")
+                out.append(
+                    f"{'  ' * (depth + 1)}{'(rest)':<{26 - 2 * depth}} {s - kids:9.3f} s {1e3 * (s - kids) / poses:9.3f} ms/pose"
+                )
         return out
 
 
@@ -121,9 +123,19 @@ def main(argv=None) -> int:
     p.add_argument("--data", default="../shared/data/h36m")
     p.add_argument("--batches", type=int, nargs="+", default=[1, 1024])
     p.add_argument("--poses-batch-1", type=int, default=8, help="poses run one at a time at batch 1")
-    p.add_argument("--settings", nargs="+", default=["default"], help=f"names of benchmarks/settings.py's table ({', '.join(SETTINGS)}) or NAME=FLAGS")
+    p.add_argument(
+        "--settings",
+        nargs="+",
+        default=["default"],
+        help=f"names of benchmarks/settings.py's table ({', '.join(SETTINGS)}) or NAME=FLAGS",
+    )
     p.add_argument("--threads", type=int, default=0, help="ONNX Runtime threads above batch 1 (0: its default)")
-    p.add_argument("--clock", choices=sorted(CLOCKS), default="wall", help="wall time, or the process's CPU time (default: %(default)s)")
+    p.add_argument(
+        "--clock",
+        choices=sorted(CLOCKS),
+        default="wall",
+        help="wall time, or the process's CPU time (default: %(default)s)",
+    )
     a = p.parse_args(argv)
     data = load_h36m_eval(a.data, every=16)
     for text in a.settings:

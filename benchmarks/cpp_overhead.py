@@ -21,8 +21,22 @@ REPO = Path(__file__).resolve().parents[1]
 def build(folder: Path) -> None:
     import pybind11
 
-    subprocess.run(["cmake", "-S", str(REPO / "cpp"), "-B", str(folder), f"-Dpybind11_DIR={pybind11.get_cmake_dir()}", f"-DPython_EXECUTABLE={sys.executable}"], check=True, stdout=subprocess.DEVNULL)
-    subprocess.run(["cmake", "--build", str(folder), "--target", "zedo_overhead", "-j", "2"], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [
+            "cmake",
+            "-S",
+            str(REPO / "cpp"),
+            "-B",
+            str(folder),
+            f"-Dpybind11_DIR={pybind11.get_cmake_dir()}",
+            f"-DPython_EXECUTABLE={sys.executable}",
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    subprocess.run(
+        ["cmake", "--build", str(folder), "--target", "zedo_overhead", "-j", "2"], check=True, stdout=subprocess.DEVNULL
+    )
 
 
 def main(argv=None) -> int:
@@ -38,9 +52,23 @@ def main(argv=None) -> int:
         if a.build is None:
             build(folder)
         load = os.getloadavg()[0]
-        args = [str(a.calls), str(a.rounds), "--iterations", str(a.iterations), "--start-candidates", "1", "--threads", "1"]
+        args = [
+            str(a.calls),
+            str(a.rounds),
+            "--iterations",
+            str(a.iterations),
+            "--start-candidates",
+            "1",
+            "--threads",
+            "1",
+        ]
         proc = subprocess.run([str(folder / "zedo_overhead"), *args], check=True, capture_output=True, text=True)
-    result = {**json.loads(proc.stdout), "load_average_at_start": load, "cpus": os.cpu_count(), "command": "python benchmarks/cpp_overhead.py"}
+    result = {
+        **json.loads(proc.stdout),
+        "load_average_at_start": load,
+        "cpus": os.cpu_count(),
+        "command": "python benchmarks/cpp_overhead.py",
+    }
     print(json.dumps(result))
     a.output.write_text(json.dumps(result, indent=1) + "\n")
     return 0

@@ -33,7 +33,9 @@ def write_input(path: Path, n: int, seed: int = 0) -> None:
     with np.load(EXAMPLE) as f:
         keypoints, K = f["keypoints"], f["K"]
     reps = -(-n // len(keypoints))
-    kp = np.tile(keypoints, (reps, 1, 1))[:n] + np.random.default_rng(seed).uniform(-1.0, 1.0, (n, *keypoints.shape[1:]))
+    kp = np.tile(keypoints, (reps, 1, 1))[:n] + np.random.default_rng(seed).uniform(
+        -1.0, 1.0, (n, *keypoints.shape[1:])
+    )
     if path.suffix == ".json":
         path.write_text(json.dumps({"keypoints": kp.tolist(), "K": K.tolist()}))
     else:
@@ -57,8 +59,15 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000], help="input sizes N (poses)")
     p.add_argument("--format", choices=("npz", "json"), default="npz", help="input file format (default: npz)")
-    p.add_argument("--iterations", type=int, default=2, help="loop iterations (default 2: memory does not grow with them)")
-    p.add_argument("--loop", nargs=argparse.REMAINDER, default=[], help="further zedo-infer options, e.g. --loop --start-candidates 1")
+    p.add_argument(
+        "--iterations", type=int, default=2, help="loop iterations (default 2: memory does not grow with them)"
+    )
+    p.add_argument(
+        "--loop",
+        nargs=argparse.REMAINDER,
+        default=[],
+        help="further zedo-infer options, e.g. --loop --start-candidates 1",
+    )
     p.add_argument("-o", "--output", help="write the figures as JSON")
     a = p.parse_args(argv)
     exe = shutil.which("zedo-infer") or shutil.which("zedo-infer", path=str(Path(sys.executable).parent))
@@ -69,16 +78,48 @@ def main(argv=None) -> int:
         for n in [1, *a.sizes]:
             inp, out = Path(tmp) / f"in{n}.{a.format}", Path(tmp) / f"out{n}.npz"
             write_input(inp, n)
-            cmd = [exe, str(inp), "-o", str(out), "--engine", "default", "--threads", "1", "--quiet", "--iterations", str(a.iterations), *a.loop]
+            cmd = [
+                exe,
+                str(inp),
+                "-o",
+                str(out),
+                "--engine",
+                "default",
+                "--threads",
+                "1",
+                "--quiet",
+                "--iterations",
+                str(a.iterations),
+                *a.loop,
+            ]
             rss, wall = peak_rss_mb(cmd)
-            rows.append({"poses": n, "input_mb": inp.stat().st_size / 2**20, "output_mb": out.stat().st_size / 2**20, "peak_rss_mb": rss, "seconds": wall})
-            print(f"{n:>7} poses  input {rows[-1]['input_mb']:7.1f} MiB  output {rows[-1]['output_mb']:6.1f} MiB  peak RSS {rss:7.1f} MiB  {wall:6.1f} s", flush=True)
+            rows.append(
+                {
+                    "poses": n,
+                    "input_mb": inp.stat().st_size / 2**20,
+                    "output_mb": out.stat().st_size / 2**20,
+                    "peak_rss_mb": rss,
+                    "seconds": wall,
+                }
+            )
+            print(
+                f"{n:>7} poses  input {rows[-1]['input_mb']:7.1f} MiB  output {rows[-1]['output_mb']:6.1f} MiB  peak RSS {rss:7.1f} MiB  {wall:6.1f} s",
+                flush=True,
+            )
     small, large = rows[1], rows[-1]
     per_pose = (large["peak_rss_mb"] - small["peak_rss_mb"]) * 2**20 / max(large["poses"] - small["poses"], 1)
-    print(f"baseline (1 pose) {rows[0]['peak_rss_mb']:.1f} MiB; each further pose adds {per_pose:.0f} bytes of peak memory")
+    print(
+        f"baseline (1 pose) {rows[0]['peak_rss_mb']:.1f} MiB; each further pose adds {per_pose:.0f} bytes of peak memory"
+    )
     if a.output:
-        doc = {"command": "python benchmarks/memory.py " + " ".join(argv if argv is not None else sys.argv[1:]), "format": a.format,
-               "iterations": a.iterations, "loop": a.loop, "rows": rows, "bytes_per_pose": per_pose}
+        doc = {
+            "command": "python benchmarks/memory.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+            "format": a.format,
+            "iterations": a.iterations,
+            "loop": a.loop,
+            "rows": rows,
+            "bytes_per_pose": per_pose,
+        }
         Path(a.output).write_text(json.dumps(doc, indent=1))
     return 0
 

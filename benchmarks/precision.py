@@ -47,14 +47,18 @@ def throughput(path: Path, batch: int, x: np.ndarray, t: np.ndarray, threads: in
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--prior", required=True, help="checkpoint (.pt), bundled prior name or FP32 .onnx, as zedo-export --ckpt takes")
+    p.add_argument(
+        "--prior", required=True, help="checkpoint (.pt), bundled prior name or FP32 .onnx, as zedo-export --ckpt takes"
+    )
     p.add_argument("--calibration-set", help="calibration set .npz (default: the shipped one)")
     p.add_argument("--data", default="../shared/data/h36m", help="Human3.6M folder for zedo.evaluation")
     p.add_argument("--subject", default="S9")
     p.add_argument("--every", type=int, default=64, help="every N-th frame per action and camera")
     add_preset_options(p)
     p.add_argument("--limit", type=int, default=0, help="evaluate at most this many poses (0: all)")
-    p.add_argument("--threads", type=int, default=1, help="ONNX Runtime intra-op threads for the throughput and accuracy runs")
+    p.add_argument(
+        "--threads", type=int, default=1, help="ONNX Runtime intra-op threads for the throughput and accuracy runs"
+    )
     p.add_argument("--batches", type=int, nargs="+", default=[1, 1024])
     p.add_argument("--skip-accuracy", action="store_true", help="sizes, throughput and parity only")
     p.add_argument("--sensitivity", action="store_true", help="also print the INT8 per-layer sensitivity table")
@@ -72,9 +76,14 @@ def main(argv=None) -> int:
         for precision in PRECISIONS:
             paths[precision] = work / f"prior-{precision}.onnx"
             calibration = str(calib_path) if precision != "fp32" else None
-            print(f"== export_prior({a.prior!r}, precision={precision!r}, out={str(paths[precision])!r}, calibration_set={calibration!r})", flush=True)
+            print(
+                f"== export_prior({a.prior!r}, precision={precision!r}, out={str(paths[precision])!r}, calibration_set={calibration!r})",
+                flush=True,
+            )
             # fp16/int8 parity: against the FP32 export on the calibration set's held-out samples.
-            checked[precision] = export_prior(a.prior, paths[precision], precision, calibration_set=calibration).precision_parity
+            checked[precision] = export_prior(
+                a.prior, paths[precision], precision, calibration_set=calibration
+            ).precision_parity
         print()
         for precision, path in paths.items():
             row = {"size_mb": path.stat().st_size / 1e6}
@@ -84,7 +93,11 @@ def main(argv=None) -> int:
                 row.update(parity_max=checked[precision].max_error, parity_mean=checked[precision].mean_error)
             out["precisions"][precision] = row
             speed = ", ".join(f"batch {b}: {row[f'calls_per_s_batch_{b}']:8.1f} calls/s" for b in a.batches)
-            parity = f", |eps - fp32| max {row['parity_max']:.2e} mean {row['parity_mean']:.2e}" if precision != "fp32" else ""
+            parity = (
+                f", |eps - fp32| max {row['parity_max']:.2e} mean {row['parity_mean']:.2e}"
+                if precision != "fp32"
+                else ""
+            )
             print(f"{precision}: {row['size_mb']:5.2f} MB, {speed}{parity}", flush=True)
 
         if a.sensitivity:
@@ -100,7 +113,9 @@ def main(argv=None) -> int:
             from zedo.evaluation import evaluate
 
             cfg = preset_of(a)
-            print(f"\naccuracy on {a.subject}, every {a.every}th frame, {cfg.iterations} iterations{f', {a.limit} poses' if a.limit else ''}:")
+            print(
+                f"\naccuracy on {a.subject}, every {a.every}th frame, {cfg.iterations} iterations{f', {a.limit} poses' if a.limit else ''}:"
+            )
             for precision, path in paths.items():
                 engine = open_engine(path, threads=a.threads)
                 r = evaluate(a.data, engine, a.subject, a.every, "gt", 1, cfg, limit=a.limit, progress=False)
@@ -111,7 +126,10 @@ def main(argv=None) -> int:
                     ref = out["precisions"]["fp32"]
                     row.update(mpjpe_delta=r["mpjpe"] - ref["mpjpe"], pa_mpjpe_delta=r["pa_mpjpe"] - ref["pa_mpjpe"])
                     delta = f"  (delta {row['mpjpe_delta']:+.2f} / {row['pa_mpjpe_delta']:+.2f})"
-                print(f"{precision}: MPJPE {r['mpjpe']:6.2f} mm, PA-MPJPE {r['pa_mpjpe']:6.2f} mm{delta}  ({r['poses']} poses, {r['seconds']:.0f} s)", flush=True)
+                print(
+                    f"{precision}: MPJPE {r['mpjpe']:6.2f} mm, PA-MPJPE {r['pa_mpjpe']:6.2f} mm{delta}  ({r['poses']} poses, {r['seconds']:.0f} s)",
+                    flush=True,
+                )
     if a.output:
         Path(a.output).write_text(json.dumps(out, indent=1))
     return 0

@@ -52,7 +52,13 @@ def write_inputs(data_dir, folder: Path, files: int, poses: int) -> list[Path]:
     for i in range(files):
         rows = slice(i * poses, (i + 1) * poses)
         paths.append(folder / f"s9_part{i}.npz")
-        np.savez(paths[-1], keypoints=given["keypoints"][rows], scores=given["scores"][rows], K=given["K"][rows], layout=given["layout"])
+        np.savez(
+            paths[-1],
+            keypoints=given["keypoints"][rows],
+            scores=given["scores"][rows],
+            K=given["K"][rows],
+            layout=given["layout"],
+        )
     return paths
 
 
@@ -119,13 +125,18 @@ def main(argv=None) -> int:
     p.add_argument("--poses", type=int, default=300, help="poses per file")
     p.add_argument("--engine", default="default", help="bundled prior name or .onnx")
     add_preset_options(p)
-    p.add_argument("--device", default="cpu", help="ONNX Runtime execution provider: cpu, cuda or tensorrt (needs onnxruntime-gpu)")
+    p.add_argument(
+        "--device", default="cpu", help="ONNX Runtime execution provider: cpu, cuda or tensorrt (needs onnxruntime-gpu)"
+    )
     p.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts to measure (default: 1 2)")
     p.add_argument("-o", "--output", help="write the numbers as JSON")
     a = p.parse_args(argv)
     options = RunOptions(engine=a.engine, device=a.device, threads=1, config=preset_of(a))
     gpus = 0.0 if a.device == "cpu" else 1.0
-    runs = {"one process": run_local, **{f"ray, {n} worker{'s' if n > 1 else ''}": RayRunner(workers=Workers(n, 1.0, gpus)) for n in a.workers}}
+    runs = {
+        "one process": run_local,
+        **{f"ray, {n} worker{'s' if n > 1 else ''}": RayRunner(workers=Workers(n, 1.0, gpus)) for n in a.workers},
+    }
     with tempfile.TemporaryDirectory() as tmp:
         inputs = write_inputs(a.data, Path(tmp), a.files, a.poses)
         # Ray starts its workers at nice 15; at 0, as the one-process run, they compete equally with
@@ -137,28 +148,54 @@ def main(argv=None) -> int:
         for name, runner in runs.items():
             out = Path(tmp) / name.replace(" ", "_").replace(",", "")
             load, own, busy = os.getloadavg()[0], time.process_time(), []
-            timed = lambda items, opts, on_outcome, runner=runner: runner(items, opts, lambda o: (busy.append(o.seconds), on_outcome(o)))  # noqa: E731
+            timed = lambda items, opts, on_outcome, runner=runner: runner(
+                items, opts, lambda o: (busy.append(o.seconds), on_outcome(o))
+            )  # noqa: E731
             with WorkerCPU() as workers:
                 summary = run_job(inputs, out, options, runner=timed, report=lambda line: print(line, file=sys.stderr))
             if summary.failed:
                 raise SystemExit(f"{name}: {summary.failed}")
             cpu = time.process_time() - own if runner is run_local else workers.seconds
             load = (load, os.getloadavg()[0])
-            results[name] = {"poses": summary.poses, "seconds": summary.seconds, "poses_per_second": summary.poses_per_second, "cpu_seconds": cpu,
-                             "cores_used": cpu / summary.seconds, "poses_per_cpu_second": summary.poses / cpu, "overlap": sum(busy) / summary.seconds,
-                             "load_average_before_after": load, "output": out}
-            print(f"{name:16s} {summary.poses} poses in {summary.seconds:7.1f} s: {summary.poses_per_second:6.2f} poses/s; "
-                  f"{cpu / summary.seconds:.2f} cores used, {summary.poses / cpu:.2f} poses per CPU-second, overlap x{sum(busy) / summary.seconds:.2f} (load average {load[0]:.1f} -> {load[1]:.1f})", flush=True)
+            results[name] = {
+                "poses": summary.poses,
+                "seconds": summary.seconds,
+                "poses_per_second": summary.poses_per_second,
+                "cpu_seconds": cpu,
+                "cores_used": cpu / summary.seconds,
+                "poses_per_cpu_second": summary.poses / cpu,
+                "overlap": sum(busy) / summary.seconds,
+                "load_average_before_after": load,
+                "output": out,
+            }
+            print(
+                f"{name:16s} {summary.poses} poses in {summary.seconds:7.1f} s: {summary.poses_per_second:6.2f} poses/s; "
+                f"{cpu / summary.seconds:.2f} cores used, {summary.poses / cpu:.2f} poses per CPU-second, overlap x{sum(busy) / summary.seconds:.2f} (load average {load[0]:.1f} -> {load[1]:.1f})",
+                flush=True,
+            )
         reference = results["one process"]["output"]
         for r in results.values():
             r["max_difference_m"] = max_difference(reference, r.pop("output"))
     rates = [r["poses_per_second"] for name, r in results.items() if name != "one process"]
     speedup = rates[-1] / rates[0]
-    print(f"{max(a.workers)} workers / {min(a.workers)}: x{speedup:.2f}; max difference from one process: " + ", ".join(f"{k} {v['max_difference_m']:.2g} m" for k, v in results.items()))
+    print(
+        f"{max(a.workers)} workers / {min(a.workers)}: x{speedup:.2f}; max difference from one process: "
+        + ", ".join(f"{k} {v['max_difference_m']:.2g} m" for k, v in results.items())
+    )
     if a.output:
-        doc = {"command": "python benchmarks/ray_scale.py " + " ".join(argv if argv is not None else sys.argv[1:]), "cpus": os.cpu_count(), "ray": ray.__version__,
-               "files": a.files, "poses_per_file": a.poses, "preset": a.preset, "iterations": options.config.iterations, "engine": a.engine, "device": a.device, "runs": results,
-               f"speedup_{max(a.workers)}_over_{min(a.workers)}": speedup}
+        doc = {
+            "command": "python benchmarks/ray_scale.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+            "cpus": os.cpu_count(),
+            "ray": ray.__version__,
+            "files": a.files,
+            "poses_per_file": a.poses,
+            "preset": a.preset,
+            "iterations": options.config.iterations,
+            "engine": a.engine,
+            "device": a.device,
+            "runs": results,
+            f"speedup_{max(a.workers)}_over_{min(a.workers)}": speedup,
+        }
         Path(a.output).write_text(json.dumps(doc, indent=1))
     return 0
 

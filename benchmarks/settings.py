@@ -47,7 +47,12 @@ def setting_config(flags: str):
 
 def add_preset_options(p: argparse.ArgumentParser) -> None:
     """``--preset`` and ``--iterations`` of a benchmark that runs one loop setting (as zedo-infer's)."""
-    p.add_argument("--preset", choices=sorted(PRESETS), default="default", help="loop settings, as zedo-infer's --preset (default: %(default)s)")
+    p.add_argument(
+        "--preset",
+        choices=sorted(PRESETS),
+        default="default",
+        help="loop settings, as zedo-infer's --preset (default: %(default)s)",
+    )
     p.add_argument("--iterations", type=int, default=None, help="loop iterations (default: the preset's)")
 
 

@@ -121,7 +121,9 @@ def prior_rates(model, engines: Engines, data, batches, threads: int) -> dict:
         t = np.full(b, 0.05, np.float32)
         xt, tt = torch.from_numpy(x), torch.from_numpy(t)
         reps = max(3, min(200, 2000 // b))
-        runners = {"torch": lambda: model(xt, tt)} | {device: (lambda d=device: engines.get(d, b)(x, t)) for device in (WHOLE_DEVICE, "cpu", NUMPY_DEVICE)}
+        runners = {"torch": lambda: model(xt, tt)} | {
+            device: (lambda d=device: engines.get(d, b)(x, t)) for device in (WHOLE_DEVICE, "cpu", NUMPY_DEVICE)
+        }
         row = {}
         with threads_for(b, threads), torch.no_grad():
             for name, fn in runners.items():
@@ -141,7 +143,9 @@ def time_estimates(model, engines: Engines, data, batch: int, n: int, settings, 
     with threads_for(batch, threads):
         t0 = time.perf_counter()
         # No torch.no_grad(): the reference's IPO takes gradients (its loop turns them off itself).
-        ref = np.concatenate([reference_loop(model, np.repeat(mean_pose, len(r), 0), kp[r], sc[r], K[r]) for r in _chunks(n, batch)])
+        ref = np.concatenate(
+            [reference_loop(model, np.repeat(mean_pose, len(r), 0), kp[r], sc[r], K[r]) for r in _chunks(n, batch)]
+        )
         rows["release"] = _row(time.perf_counter() - t0, n, ref, gt)
         for name, flags in settings:
             config, device = setting_config(flags)
@@ -172,7 +176,9 @@ def plot_curve(rows: dict, path: Path, title: str) -> None:
     fig, ax = plt.subplots(figsize=(7, 4.5))
     groups = {}
     for name, r in rows.items():
-        groups.setdefault(r.get("start", "release"), []).append((r["iterations"], r["poses_per_s"], r["mpjpe_mm"], name))
+        groups.setdefault(r.get("start", "release"), []).append(
+            (r["iterations"], r["poses_per_s"], r["mpjpe_mm"], name)
+        )
     for start, pts in groups.items():
         pts.sort()
         ax.plot([p[1] for p in pts], [p[2] for p in pts], "o-" if len(pts) > 1 else "s", label=start)
@@ -201,7 +207,11 @@ def curve(model, engines: Engines, data_dir: str, every: int, limit: int, names,
     rows["release"] |= {"iterations": 1000, "start": "release (eager torch)"}
     for name, flags in settings:
         config, device = setting_config(flags)
-        start = f"chosen start ({config.start_shortlist} shortlisted, {config.start_fit} fit)" if config.start_candidates > 1 else "mean-pose start"
+        start = (
+            f"chosen start ({config.start_shortlist} shortlisted, {config.start_fit} fit)"
+            if config.start_candidates > 1
+            else "mean-pose start"
+        )
         rows[name] |= {"iterations": config.iterations, "start": start if device == "cpu" else f"{start}, {device}"}
     return {"poses": len(data.gt), "every": every, "rows": rows}
 
@@ -211,13 +221,31 @@ def main(argv=None) -> int:
     p.add_argument("--engine", default="h36m", help="bundled prior name or FP32 .onnx prior (default: %(default)s)")
     p.add_argument("--data", default="../shared/data/h36m")
     p.add_argument("--batches", type=int, nargs="+", default=[1, 1024])
-    p.add_argument("--poses-batch-1", type=int, default=8, help="poses run one at a time at batch 1 (default: %(default)s)")
-    p.add_argument("--settings", nargs="+", default=list(SETTINGS), help=f"zedo settings to time: names of benchmarks/settings.py ({', '.join(SETTINGS)}) or NAME=FLAGS (zedo-infer flags)")
-    p.add_argument("--threads", type=int, default=0, help="torch and ONNX Runtime threads above batch 1 (0: library defaults); batch 1 runs one")
+    p.add_argument(
+        "--poses-batch-1", type=int, default=8, help="poses run one at a time at batch 1 (default: %(default)s)"
+    )
+    p.add_argument(
+        "--settings",
+        nargs="+",
+        default=list(SETTINGS),
+        help=f"zedo settings to time: names of benchmarks/settings.py ({', '.join(SETTINGS)}) or NAME=FLAGS (zedo-infer flags)",
+    )
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="torch and ONNX Runtime threads above batch 1 (0: library defaults); batch 1 runs one",
+    )
     p.add_argument("--no-curve", action="store_true", help="skip the poses/s-against-MPJPE curve")
-    p.add_argument("--curve-every", type=int, default=64, help="the curve's S9 frames: every N-th (default: %(default)s)")
-    p.add_argument("--curve-limit", type=int, default=0, help="the curve on this many poses spread over those frames (0: all)")
-    p.add_argument("--curve-settings", nargs="+", default=CURVE_SETTINGS, help="settings on the curve (names or NAME=FLAGS)")
+    p.add_argument(
+        "--curve-every", type=int, default=64, help="the curve's S9 frames: every N-th (default: %(default)s)"
+    )
+    p.add_argument(
+        "--curve-limit", type=int, default=0, help="the curve on this many poses spread over those frames (0: all)"
+    )
+    p.add_argument(
+        "--curve-settings", nargs="+", default=CURVE_SETTINGS, help="settings on the curve (names or NAME=FLAGS)"
+    )
     p.add_argument("--curve-png", default="benchmarks/results/speed-curve.png")
     p.add_argument("-o", "--output", help="write the numbers as JSON")
     a = p.parse_args(argv)
@@ -228,21 +256,42 @@ def main(argv=None) -> int:
     engines = Engines(a.engine, a.threads)
     data = load_h36m_eval(a.data, every=16)
     x, t, calls, _ = parity_inputs(np.concatenate([meta.clusters[s] for s in sorted(meta.clusters)]))
-    parity = compare(engines.get(WHOLE_DEVICE, 1024), TorchRunner(model), x, t, PARITY_ATOL, batch=calls, names=("ONNX Runtime", "torch from the ONNX weights"))
-    out = {"engine": a.engine, "threads": a.threads, "params": sum(q.numel() for q in model.parameters()), "matmul_gflops": matmul_gflops(), "parity_max_abs_eps": parity.max_error}
+    parity = compare(
+        engines.get(WHOLE_DEVICE, 1024),
+        TorchRunner(model),
+        x,
+        t,
+        PARITY_ATOL,
+        batch=calls,
+        names=("ONNX Runtime", "torch from the ONNX weights"),
+    )
+    out = {
+        "engine": a.engine,
+        "threads": a.threads,
+        "params": sum(q.numel() for q in model.parameters()),
+        "matmul_gflops": matmul_gflops(),
+        "parity_max_abs_eps": parity.max_error,
+    }
     try:
         import threadpoolctl  # noqa: F401
 
         blas = "NumPy's BLAS one thread at batch 1 too"
     except ImportError:
-        blas = "NumPy's BLAS at its own thread count throughout (pip install threadpoolctl to hold it to one at batch 1)"
-    print(f"CPU float32 matmul (NumPy, 2048^3): {out['matmul_gflops']:.1f} GFLOP/s; torch and ONNX Runtime threads {a.threads or 'default'} (batch 1: one); {blas}")
+        blas = (
+            "NumPy's BLAS at its own thread count throughout (pip install threadpoolctl to hold it to one at batch 1)"
+        )
+    print(
+        f"CPU float32 matmul (NumPy, 2048^3): {out['matmul_gflops']:.1f} GFLOP/s; torch and ONNX Runtime threads {a.threads or 'default'} (batch 1: one); {blas}"
+    )
     print(f"prior {a.engine}: {out['params'] / 1e6:.2f} M parameters; {parity.lines()[0]}")
     if not parity.passed:
         raise SystemExit(f"the torch network read back from {a.engine} disagrees with the engine beyond {PARITY_ATOL}")
     out["prior"] = prior_rates(model, engines, data, a.batches, a.threads)
     for b, row in out["prior"].items():
-        cells = ", ".join(f"{k} {v['calls_per_s']:8.1f} calls/s {v['gflops']:6.1f} GFLOP/s ({100 * v['gflops'] / out['matmul_gflops']:.0f}%)" for k, v in row.items())
+        cells = ", ".join(
+            f"{k} {v['calls_per_s']:8.1f} calls/s {v['gflops']:6.1f} GFLOP/s ({100 * v['gflops'] / out['matmul_gflops']:.0f}%)"
+            for k, v in row.items()
+        )
         print(f"prior alone, batch {b:5}: {cells}")
     out["estimate"] = {}
     for b in a.batches:
@@ -250,13 +299,21 @@ def main(argv=None) -> int:
         rows = time_estimates(model, engines, data, b, n, settings, a.threads)
         out["estimate"][b] = rows
         for name, r in rows.items():
-            print(f"estimate, batch {b:5}, {n} poses: {name:<16} {r['poses_per_s']:9.2f} poses/s  x{r['speedup']:6.2f}  MPJPE {r['mpjpe_mm']:6.1f} mm  {r.get('flags', '(eager torch, 1000 iterations, mean pose)')}")
+            print(
+                f"estimate, batch {b:5}, {n} poses: {name:<16} {r['poses_per_s']:9.2f} poses/s  x{r['speedup']:6.2f}  MPJPE {r['mpjpe_mm']:6.1f} mm  {r.get('flags', '(eager torch, 1000 iterations, mean pose)')}"
+            )
     if not a.no_curve:
         out["curve"] = curve(model, engines, a.data, a.curve_every, a.curve_limit, a.curve_settings, a.threads)
         for name, r in out["curve"]["rows"].items():
-            print(f"curve, S9 every {a.curve_every}, {out['curve']['poses']} poses, batch 1024: {name:<12} {r['poses_per_s']:8.1f} poses/s  MPJPE {r['mpjpe_mm']:6.1f} mm")
+            print(
+                f"curve, S9 every {a.curve_every}, {out['curve']['poses']} poses, batch 1024: {name:<12} {r['poses_per_s']:8.1f} poses/s  MPJPE {r['mpjpe_mm']:6.1f} mm"
+            )
         try:
-            plot_curve(out["curve"]["rows"], Path(a.curve_png), f"{a.engine} prior, Human3.6M S9 every {a.curve_every}th frame ({out['curve']['poses']} poses), ground-truth 2D")
+            plot_curve(
+                out["curve"]["rows"],
+                Path(a.curve_png),
+                f"{a.engine} prior, Human3.6M S9 every {a.curve_every}th frame ({out['curve']['poses']} poses), ground-truth 2D",
+            )
             print(f"wrote {a.curve_png}")
         except ImportError:
             print("the curve's PNG needs matplotlib (pip install matplotlib); numbers above")

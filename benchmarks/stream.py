@@ -44,10 +44,10 @@ import numpy as np
 from zedo.evaluation.clips import ClipSet, load_h36m_clips
 from zedo.evaluation.metrics import acceleration_error, mpjpe, pa_mpjpe
 from zedo.runtime import LoopConfig, PoseStream, estimate, open_engine
+from zedo.runtime.io.validation import validate_inputs
 from zedo.runtime.video.smoothing import SmoothConfig
 from zedo.runtime.video.stream import StreamConfig
 from zedo.runtime.video.tracks import lift_tracks, run_streams, track_rows
-from zedo.runtime.io.validation import validate_inputs
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from settings import add_preset_options, preset_argv, preset_of  # noqa: E402
@@ -75,7 +75,11 @@ def errors(pred: np.ndarray, clips: ClipSet) -> dict:
     """MPJPE, PA-MPJPE (mm) and acceleration error (mm/frame^2) of pred (M, 17, 3) over the clips."""
     gt = clips.data.gt
     accel = np.concatenate([acceleration_error(pred[rows], gt[rows]) for _, rows in clips.clips()])
-    return {"mpjpe": float(mpjpe(pred, gt).mean()), "pa_mpjpe": float(pa_mpjpe(pred, gt).mean()), "accel": float(accel.mean())}
+    return {
+        "mpjpe": float(mpjpe(pred, gt).mean()),
+        "pa_mpjpe": float(pa_mpjpe(pred, gt).mean()),
+        "accel": float(accel.mean()),
+    }
 
 
 def clip_inputs(clips: ClipSet):
@@ -110,13 +114,23 @@ def run_row(inputs, engine, how: str, stream: StreamConfig, clips: ClipSet) -> d
     """One row of ``ROWS`` over every clip, the library's default loop."""
     if how == "delayed":
         chosen = list(clips.clips())
-        got, seconds = timed(lambda: pose_streams(engine, replace(stream, delay=round(DELAY_S * stream.fps)), clips, chosen))
+        got, seconds = timed(
+            lambda: pose_streams(engine, replace(stream, delay=round(DELAY_S * stream.fps)), clips, chosen)
+        )
         order = np.concatenate([r for _, r in chosen])
-        return {**errors(got[np.argsort(order)], clips), "seconds": seconds, "frames_per_s": len(inputs.keypoints) / seconds}
+        return {
+            **errors(got[np.argsort(order)], clips),
+            "seconds": seconds,
+            "frames_per_s": len(inputs.keypoints) / seconds,
+        }
     if how == "live":
-        fn = lambda: run_streams(inputs, track_rows(inputs.frame, inputs.track), engine, LoopConfig(), stream, 1024, False)  # noqa: E731
+        fn = lambda: run_streams(
+            inputs, track_rows(inputs.frame, inputs.track), engine, LoopConfig(), stream, 1024, False
+        )  # noqa: E731
     else:
-        fn = lambda: lift_tracks(inputs, engine, LoopConfig(), stream, smoothing=None if how == "raw" else DEFAULT_SMOOTHING)  # noqa: E731
+        fn = lambda: lift_tracks(
+            inputs, engine, LoopConfig(), stream, smoothing=None if how == "raw" else DEFAULT_SMOOTHING
+        )  # noqa: E731
     got, seconds = timed(fn)
     return {**errors(got.joints_3d, clips), "seconds": seconds, "frames_per_s": len(inputs.keypoints) / seconds}
 
@@ -128,7 +142,12 @@ def one_stream_fps(clips: ClipSet, engine_name: str, stream_config: StreamConfig
     chosen = list(clips.clips())[:n_clips]
     engine = open_engine(engine_name, threads=1)
     out, seconds = timed(lambda: pose_streams(engine, stream_config, clips, chosen))
-    sub = ClipSet(d.take(np.concatenate([r for _, r in chosen])), np.repeat(np.arange(len(chosen)), [len(r) for _, r in chosen]), np.concatenate([clips.frame[r] for _, r in chosen]), clips.names[: len(chosen)])
+    sub = ClipSet(
+        d.take(np.concatenate([r for _, r in chosen])),
+        np.repeat(np.arange(len(chosen)), [len(r) for _, r in chosen]),
+        np.concatenate([clips.frame[r] for _, r in chosen]),
+        clips.names[: len(chosen)],
+    )
     return {"frames": len(out), "seconds": seconds, "frames_per_s": len(out) / seconds, **errors(out, sub)}
 
 
@@ -137,11 +156,23 @@ def throughput(inputs, engine, copies: int) -> dict:
     clip (29 x copies streams advancing together)."""
     n = len(inputs.keypoints)
     tiled = replace(
-        inputs, keypoints=np.tile(inputs.keypoints, (copies, 1, 1)), scores=np.tile(inputs.scores, (copies, 1)), K=np.tile(inputs.K, (copies, 1, 1)),
-        valid=np.tile(inputs.valid, copies), frame=np.tile(inputs.frame, copies), track=np.concatenate([inputs.track + c * (inputs.track.max() + 1) for c in range(copies)]),
+        inputs,
+        keypoints=np.tile(inputs.keypoints, (copies, 1, 1)),
+        scores=np.tile(inputs.scores, (copies, 1)),
+        K=np.tile(inputs.K, (copies, 1, 1)),
+        valid=np.tile(inputs.valid, copies),
+        frame=np.tile(inputs.frame, copies),
+        track=np.concatenate([inputs.track + c * (inputs.track.max() + 1) for c in range(copies)]),
     )
-    _, seconds = timed(lambda: run_streams(tiled, track_rows(tiled.frame, tiled.track), engine, LoopConfig(), DEFAULT, 1024, False))
-    return {"streams": int(len(np.unique(tiled.track))), "frames": n * copies, "seconds": seconds, "frames_per_s": n * copies / seconds}
+    _, seconds = timed(
+        lambda: run_streams(tiled, track_rows(tiled.frame, tiled.track), engine, LoopConfig(), DEFAULT, 1024, False)
+    )
+    return {
+        "streams": int(len(np.unique(tiled.track))),
+        "frames": n * copies,
+        "seconds": seconds,
+        "frames_per_s": n * copies / seconds,
+    }
 
 
 def cli_speed(clips: ClipSet, engine_name: str, loop_flags: list[str], threads: int) -> dict:
@@ -153,17 +184,44 @@ def cli_speed(clips: ClipSet, engine_name: str, loop_flags: list[str], threads: 
         raise SystemExit("zedo-infer is not on PATH: pip install -e .")
     d = clips.data
     out = {}
-    runs = {"video": [], "video_no_filter": ["--no-filter"], "per_frame_preset": ["--per-frame", *loop_flags], "per_frame_default": ["--per-frame"]}
+    runs = {
+        "video": [],
+        "video_no_filter": ["--no-filter"],
+        "per_frame_preset": ["--per-frame", *loop_flags],
+        "per_frame_default": ["--per-frame"],
+    }
     with tempfile.TemporaryDirectory() as tmp:
         inp = Path(tmp) / "clips.npz"
-        np.savez(inp, keypoints=np.where(d.scores[..., None] > 0, d.keypoints, np.nan), scores=d.scores, K=d.K, frame=clips.frame, track=clips.clip)
+        np.savez(
+            inp,
+            keypoints=np.where(d.scores[..., None] > 0, d.keypoints, np.nan),
+            scores=d.scores,
+            K=d.K,
+            frame=clips.frame,
+            track=clips.clip,
+        )
         for mode, extra in runs.items():
-            cmd = [exe, str(inp), "-o", str(Path(tmp) / f"{mode}.npz"), "--engine", engine_name, "--threads", str(threads), "--quiet", *extra]
+            cmd = [
+                exe,
+                str(inp),
+                "-o",
+                str(Path(tmp) / f"{mode}.npz"),
+                "--engine",
+                engine_name,
+                "--threads",
+                str(threads),
+                "--quiet",
+                *extra,
+            ]
             proc, seconds = timed(lambda: subprocess.run(cmd, capture_output=True, text=True))
             if proc.returncode:
                 raise SystemExit(proc.stderr)
             with np.load(Path(tmp) / f"{mode}.npz") as f:
-                out[mode] = {"command": " ".join(["zedo-infer", "clips.npz", *extra]), "seconds": seconds, **errors(f["joints_3d"], clips)}
+                out[mode] = {
+                    "command": " ".join(["zedo-infer", "clips.npz", *extra]),
+                    "seconds": seconds,
+                    **errors(f["joints_3d"], clips),
+                }
     out["speed_up_vs_preset"] = out["per_frame_preset"]["seconds"] / out["video"]["seconds"]
     out["speed_up_vs_default"] = out["per_frame_default"]["seconds"] / out["video"]["seconds"]
     return out
@@ -175,33 +233,75 @@ def main(argv=None) -> int:
     p.add_argument("--data", default="../shared/data/h36m")
     p.add_argument("--tracks", nargs="+", default=["gt", "detected"], choices=["gt", "detected"])
     add_preset_options(p)  # per-frame mode's loop
-    p.add_argument("--threads", type=int, default=0, help="ONNX Runtime threads of the accuracy runs and the throughput (0: its default); one stream always runs on 1")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="ONNX Runtime threads of the accuracy runs and the throughput (0: its default); one stream always runs on 1",
+    )
     p.add_argument("--speed-clips", type=int, default=29, help="clips of the one-stream speed run")
     p.add_argument("--copies", type=int, default=8, help="copies of the clips for the many-streams throughput")
     p.add_argument("--no-speed", action="store_true", help="accuracy only")
     p.add_argument("--no-cli", action="store_true", help="skip the zedo-infer comparison")
-    p.add_argument("--fps", type=int, choices=[25, 50], default=25, help="frame rate of the accuracy clips: every 2nd Human3.6M frame (a webcam's rate) or every one (the rate VideoPose3D and MotionBERT report acceleration at); 3 s each; speed is measured on the 25 fps clips only (default: %(default)s)")
+    p.add_argument(
+        "--fps",
+        type=int,
+        choices=[25, 50],
+        default=25,
+        help="frame rate of the accuracy clips: every 2nd Human3.6M frame (a webcam's rate) or every one (the rate VideoPose3D and MotionBERT report acceleration at); 3 s each; speed is measured on the 25 fps clips only (default: %(default)s)",
+    )
     p.add_argument("-o", "--output", help="write the numbers as JSON")
     a = p.parse_args(argv)
     engine = open_engine(a.engine, threads=a.threads)
     config = preset_of(a)
-    out = {"engine": a.engine, "prior": engine.meta.name, "preset": a.preset, "iterations": config.iterations, "threads": a.threads, "fps": a.fps, "stream_defaults": asdict(DEFAULT), "smoothing": asdict(DEFAULT_SMOOTHING), "tracks": {}}
+    out = {
+        "engine": a.engine,
+        "prior": engine.meta.name,
+        "preset": a.preset,
+        "iterations": config.iterations,
+        "threads": a.threads,
+        "fps": a.fps,
+        "stream_defaults": asdict(DEFAULT),
+        "smoothing": asdict(DEFAULT_SMOOTHING),
+        "tracks": {},
+    }
     for track in a.tracks:
         clips = load_h36m_clips(a.data, track=track, stride=50 // a.fps, frames=3 * a.fps)
         inputs = clip_inputs(clips)
         d = clips.data
         res, seconds = timed(lambda: estimate(d.keypoints, d.K, d.scores, engine=engine, config=config))
-        rows = {f"per-frame ({a.preset}, {config.iterations} iterations)": {**errors(res.joints_3d, clips), "seconds": seconds, "frames_per_s": len(d.gt) / seconds}}
+        rows = {
+            f"per-frame ({a.preset}, {config.iterations} iterations)": {
+                **errors(res.joints_3d, clips),
+                "seconds": seconds,
+                "frames_per_s": len(d.gt) / seconds,
+            }
+        }
         for name, (how, stream) in ROWS.items():
             rows[name] = run_row(inputs, engine, how, replace(stream, fps=float(a.fps)), clips)
-        out["tracks"][track] = {"clips": len(clips.names), "frames": len(d.gt), "dropped_frames": d.dropped, "rows": rows}
+        out["tracks"][track] = {
+            "clips": len(clips.names),
+            "frames": len(d.gt),
+            "dropped_frames": d.dropped,
+            "rows": rows,
+        }
         print(f"\n{track} 2D: {len(clips.names)} clips, {len(d.gt)} frames")
         for name, r in rows.items():
-            print(f"  {name:45s} MPJPE {r['mpjpe']:6.1f}  PA {r['pa_mpjpe']:6.1f}  accel {r['accel']:6.2f}  {r['seconds']:7.1f} s")
+            print(
+                f"  {name:45s} MPJPE {r['mpjpe']:6.1f}  PA {r['pa_mpjpe']:6.1f}  accel {r['accel']:6.2f}  {r['seconds']:7.1f} s"
+            )
     if not a.no_speed and "gt" in a.tracks and a.fps == 25:
         clips = load_h36m_clips(a.data, track="gt")
         inputs = clip_inputs(clips)
-        speed = {name: one_stream_fps(clips, a.engine, stream, a.speed_clips) for name, stream in (("one live stream", DEFAULT), ("one live stream, no filter", DEFAULT.unfiltered()), ("one live stream, 80 ms delay", replace(DEFAULT, delay=round(DELAY_S * 25))), ("one live stream, warm", WARM))}
+        speed = {
+            name: one_stream_fps(clips, a.engine, stream, a.speed_clips)
+            for name, stream in (
+                ("one live stream", DEFAULT),
+                ("one live stream, no filter", DEFAULT.unfiltered()),
+                ("one live stream, 80 ms delay", replace(DEFAULT, delay=round(DELAY_S * 25))),
+                ("one live stream, warm", WARM),
+            )
+        }
         for copies in (1, a.copies):
             speed[f"{len(clips.names) * copies} live streams batched"] = throughput(inputs, engine, copies)
         if not a.no_cli:

@@ -1,6 +1,6 @@
 """Markdown tables for the README from benchmarks/results/*.json (written by benchmarks/accuracy.sh).
 
-    python benchmarks/tables.py > /tmp/tables.md
+python benchmarks/tables.py > /tmp/tables.md
 """
 
 from __future__ import annotations
@@ -80,11 +80,15 @@ def main() -> int:
     for name in ("h36m-gt-s1", "h36m-detected-s1", "default-gt-s1", "default-detected-s1"):
         r = _load(name)
         if r:
-            print(f"| {r['prior']} | {r['track']} | 1 | {r['mpjpe']:.1f} | {r['pa_mpjpe']:.1f} | {r['pck150']:.1f} | {r['auc']:.1f} | {r['poses']} | {_cmd(r)} |")
+            print(
+                f"| {r['prior']} | {r['track']} | 1 | {r['mpjpe']:.1f} | {r['pa_mpjpe']:.1f} | {r['pck150']:.1f} | {r['auc']:.1f} | {r['poses']} | {_cmd(r)} |"
+            )
     for label, track, s, p1, p2 in PAPER:
         print(f"| {label} | {track} | {s} | {p1} | {p2} | | | | |")
     print()
-    print("| prior | 2D | S | selected by reprojection | selected by prior | mean over hypotheses | oracle (min) | poses | command |")
+    print(
+        "| prior | 2D | S | selected by reprojection | selected by prior | mean over hypotheses | oracle (min) | poses | command |"
+    )
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for name in ("h36m-gt-s50", "h36m-detected-s50"):
         r = _load(name)

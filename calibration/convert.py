@@ -24,7 +24,16 @@ from .int8 import DEFAULT_EXCLUDE, DEFAULT_METHOD, quantize_int8
 from .parity import compare_precision
 
 
-def convert_precision(fp32_onnx, out_onnx, precision: str, x: np.ndarray, t: np.ndarray, atol: float | None = None, exclude=DEFAULT_EXCLUDE, method: str = DEFAULT_METHOD) -> CompareReport:
+def convert_precision(
+    fp32_onnx,
+    out_onnx,
+    precision: str,
+    x: np.ndarray,
+    t: np.ndarray,
+    atol: float | None = None,
+    exclude=DEFAULT_EXCLUDE,
+    method: str = DEFAULT_METHOD,
+) -> CompareReport:
     """Write the ``precision`` ("fp16" or "int8") copy of ``fp32_onnx`` to ``out_onnx`` (+ sidecar); return parity.
 
     x (N, 17, 3), t (N,): a calibration set, N >= 2; its last quarter is held out for parity, the
@@ -45,7 +54,11 @@ def convert_precision(fp32_onnx, out_onnx, precision: str, x: np.ndarray, t: np.
         else:
             quantize_int8(fp32_onnx, staged, cx, ct, exclude=exclude, method=method)
         report = compare_precision(staged, fp32_onnx, hx, ht, precision, atol)
-        require(report, f"{out_onnx}: the {precision} prior disagrees with FP32", f" on {report.samples} held-out samples; nothing written")
+        require(
+            report,
+            f"{out_onnx}: the {precision} prior disagrees with FP32",
+            f" on {report.samples} held-out samples; nothing written",
+        )
         # Same folder, so both moves are renames; the sidecar goes last so that a reader never
         # finds a new sidecar beside an old model.
         os.replace(staged, out_onnx)

@@ -26,10 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
-from zedo.runtime.io.atomic import save_npz_atomic
-from zedo.runtime.io.npz import read_npz
 from zedo.runtime.core.sde import SDEConfig, marginal_std, mean_coeff
 from zedo.runtime.core.skeleton import NUM_JOINTS
+from zedo.runtime.io.atomic import save_npz_atomic
+from zedo.runtime.io.npz import read_npz
 
 CALIBRATION_FORMAT = "zedo-calibration-v1"
 # 2048 samples: 1536 calibrate, 512 are held out for parity (holdout_split) at 0.42 MB (float32).
@@ -39,7 +39,9 @@ HOLDOUT_FRACTION = 0.25
 _KEYS = ("x", "t", "provenance")
 
 
-def make_calibration_set(poses, size: int, seed: int = 0, t_range: tuple[float, float] = (0.01, 0.1), sde: SDEConfig = SDEConfig()) -> tuple[np.ndarray, np.ndarray]:
+def make_calibration_set(
+    poses, size: int, seed: int = 0, t_range: tuple[float, float] = (0.01, 0.1), sde: SDEConfig = SDEConfig()
+) -> tuple[np.ndarray, np.ndarray]:
     """Noise ``size`` poses drawn from ``poses`` as the SDE does; return (x (size, 17, 3), t (size,)) float32.
 
     poses: (M, 17, 3) poses in metres, camera frame; made root-relative here (joint 0 subtracted).

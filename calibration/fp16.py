@@ -93,7 +93,9 @@ def convert_fp16(fp32_onnx, out_onnx, keep_fp32=KEEP_FP32) -> Path:
         elif item in node_names:
             nodes.append(item)
         else:
-            raise ValueError(f"cannot keep {item!r} in float32: not a region ({', '.join(REGIONS)}) nor a node of {fp32_onnx}")
+            raise ValueError(
+                f"cannot keep {item!r} in float32: not a region ({', '.join(REGIONS)}) nor a node of {fp32_onnx}"
+            )
     half = convert_float_to_float16(proto, keep_io_types=True, op_block_list=ops, node_block_list=nodes)
     sort_nodes(half)
     return save_prior_model(half, out_onnx, meta, "fp16")

@@ -14,7 +14,9 @@ def stores_fp16(proto) -> bool:
     """Whether any initializer or Constant of the graph is float16 (an FP16-stored prior)."""
     from onnx import TensorProto
 
-    tensors = list(proto.graph.initializer) + [a.t for n in proto.graph.node if n.op_type == "Constant" for a in n.attribute if a.name == "value"]
+    tensors = list(proto.graph.initializer) + [
+        a.t for n in proto.graph.node if n.op_type == "Constant" for a in n.attribute if a.name == "value"
+    ]
     return any(t.data_type == TensorProto.FLOAT16 for t in tensors)
 
 

@@ -83,7 +83,9 @@ def resolve_exclude(proto, exclude) -> list[str]:
         elif item in layers:
             nodes.append(layers[item])
         else:
-            raise ValueError(f"cannot keep {item!r} in float32: not a layer group ({', '.join(GROUPS)}) nor a layer ({', '.join(layers)})")
+            raise ValueError(
+                f"cannot keep {item!r} in float32: not a layer group ({', '.join(GROUPS)}) nor a layer ({', '.join(layers)})"
+            )
     return sorted(set(nodes))
 
 
@@ -112,7 +114,11 @@ def _reader(x: np.ndarray, t: np.ndarray, batch: int):
 def _method_enum(method: str):
     from onnxruntime.quantization import CalibrationMethod
 
-    return {"minmax": CalibrationMethod.MinMax, "entropy": CalibrationMethod.Entropy, "percentile": CalibrationMethod.Percentile}[method]
+    return {
+        "minmax": CalibrationMethod.MinMax,
+        "entropy": CalibrationMethod.Entropy,
+        "percentile": CalibrationMethod.Percentile,
+    }[method]
 
 
 def calibrate_ranges(fp32_onnx, x: np.ndarray, t: np.ndarray, method: str, ops, augmented_path):
@@ -129,7 +135,13 @@ def calibrate_ranges(fp32_onnx, x: np.ndarray, t: np.ndarray, method: str, ops, 
         options.update(num_bins=HISTOGRAM_BINS, num_quantized_bins=QUANTIZED_BINS)
     elif method == "percentile":
         options.update(num_bins=HISTOGRAM_BINS, percentile=PERCENTILE)
-    calibrator = create_calibrator(Path(fp32_onnx), list(ops), augmented_model_path=str(augmented_path), calibrate_method=_method_enum(method), extra_options=options)
+    calibrator = create_calibrator(
+        Path(fp32_onnx),
+        list(ops),
+        augmented_model_path=str(augmented_path),
+        calibrate_method=_method_enum(method),
+        extra_options=options,
+    )
     # The histogram calibrators print progress to stdout; zedo-export's output is its report.
     with contextlib.redirect_stdout(io.StringIO()):
         calibrator.collect_data(_reader(x, t, CALIBRATION_BATCH))
@@ -145,7 +157,14 @@ def check_set(x, t) -> tuple[np.ndarray, np.ndarray]:
 
 
 def quantize_int8(
-    fp32_onnx, out_onnx, calib_x, calib_t, exclude=DEFAULT_EXCLUDE, method: str = DEFAULT_METHOD, quantize_outputs: bool = False, ops: tuple[str, ...] = QUANTIZED_OPS
+    fp32_onnx,
+    out_onnx,
+    calib_x,
+    calib_t,
+    exclude=DEFAULT_EXCLUDE,
+    method: str = DEFAULT_METHOD,
+    quantize_outputs: bool = False,
+    ops: tuple[str, ...] = QUANTIZED_OPS,
 ) -> Path:
     """Write an INT8 (Q/DQ) copy of the FP32 prior ``fp32_onnx`` to ``out_onnx`` (.onnx) plus sidecar.
 
@@ -213,7 +232,11 @@ def quantize_int8(
 def qdq_summary(proto) -> dict[str, bool]:
     """Layer name -> whether its Gemm/MatMul reads its activation through a DequantizeLinear (runs in INT8)."""
     producers = {o: n.op_type for n in proto.graph.node for o in n.output}
-    return {node.input[1].split(".weight")[0]: producers.get(node.input[0]) == "DequantizeLinear" for node in proto.graph.node if node.op_type in QUANTIZED_OPS}
+    return {
+        node.input[1].split(".weight")[0]: producers.get(node.input[0]) == "DequantizeLinear"
+        for node in proto.graph.node
+        if node.op_type in QUANTIZED_OPS
+    }
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,9 @@ def onnx_runner(path) -> OnnxRuntimeEngine:
     return OnnxRuntimeEngine(path, threads=1, log_severity=QUIET)
 
 
-def compare_precision(candidate, reference, x: np.ndarray, t: np.ndarray, precision: str, atol: float | None = None) -> CompareReport:
+def compare_precision(
+    candidate, reference, x: np.ndarray, t: np.ndarray, precision: str, atol: float | None = None
+) -> CompareReport:
     """Run the ``candidate`` (fp16 or int8) and ``reference`` (FP32) ONNX files on held-out x (N,
     17, 3), t (N,) and compare eps per ``T_BINS`` bin; never raises on a mismatch (see
     ``zedo.runtime.engines.compare.require``).
@@ -37,4 +39,13 @@ def compare_precision(candidate, reference, x: np.ndarray, t: np.ndarray, precis
         raise ValueError(f"precision must be one of {', '.join(TOLERANCES)}, got {precision!r}")
     atol = TOLERANCES[precision] if atol is None else atol
     inputs = f"{len(x)} held-out samples"
-    return compare(onnx_runner(reference), onnx_runner(candidate), x, t, atol, bins=T_BINS, names=("fp32", precision), inputs=inputs)
+    return compare(
+        onnx_runner(reference),
+        onnx_runner(candidate),
+        x,
+        t,
+        atol,
+        bins=T_BINS,
+        names=("fp32", precision),
+        inputs=inputs,
+    )

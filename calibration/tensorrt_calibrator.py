@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from zedo.runtime.io.atomic import atomic_path
-from zedo.runtime.engines.prior_file import INPUT_T, INPUT_X
 from zedo.runtime.core.skeleton import NUM_JOINTS
+from zedo.runtime.engines.prior_file import INPUT_T, INPUT_X
+from zedo.runtime.io.atomic import atomic_path
 
 from .int8 import check_set
 
@@ -37,7 +37,9 @@ def tensorrt_calibrator(calib_x, calib_t, cache_file=None, batch_size: int = 256
     except ImportError:
         raise RuntimeError("TensorRT is not installed: pip install tensorrt on a machine with an NVIDIA GPU") from None
     if not hasattr(trt, "IInt8EntropyCalibrator2"):
-        raise RuntimeError(f"TensorRT {trt.__version__} has no calibrators (removed in 11); build the Q/DQ file from quantize_int8")
+        raise RuntimeError(
+            f"TensorRT {trt.__version__} has no calibrators (removed in 11); build the Q/DQ file from quantize_int8"
+        )
     try:
         import cupy
     except ImportError:

@@ -22,9 +22,9 @@ import time
 import numpy as np
 
 from zedo.runtime import PoseStream, open_engine
+from zedo.runtime.core.skeleton import BONES
 from zedo.runtime.io.atomic import save_npz_atomic
 from zedo.runtime.io.npz import read_npz
-from zedo.runtime.core.skeleton import BONES
 
 LAYOUT = "coco17"  # rtmlib's Body and YOLO-pose models give COCO's 17 keypoints
 
@@ -62,7 +62,15 @@ class Lifter:
         if not self.frames:
             raise ValueError(f"{path}: nothing recorded (nobody was in view)")
         frame, kp, sc = (np.array(v) for v in zip(*self.frames))
-        save_npz_atomic(path, keypoints=kp, scores=sc, frame=frame, track=np.zeros(len(frame), np.int64), image_size=np.array(self.image_size), layout=LAYOUT)
+        save_npz_atomic(
+            path,
+            keypoints=kp,
+            scores=sc,
+            frame=frame,
+            track=np.zeros(len(frame), np.int64),
+            image_size=np.array(self.image_size),
+            layout=LAYOUT,
+        )
 
 
 def replay(path):
@@ -101,7 +109,11 @@ class SkeletonWindow:
             plt.show()
 
     def draw(self, joints_3d) -> None:
-        up = (joints_3d - joints_3d[0])[:, [0, 2, 1]] * [1.0, 1.0, -1.0]  # camera (x, y down, z depth) -> (x, depth, up)
+        up = (joints_3d - joints_3d[0])[:, [0, 2, 1]] * [
+            1.0,
+            1.0,
+            -1.0,
+        ]  # camera (x, y down, z depth) -> (x, depth, up)
         for line, (p, c) in zip(self.lines, BONES):
             line.set_data_3d(up[[p, c], 0], up[[p, c], 1], up[[p, c], 2])
         self.fig.canvas.draw_idle()
@@ -144,7 +156,10 @@ def run(image_size, frames, engine, window: SkeletonWindow | None, record=None) 
         pass
     if record is not None:
         lifter.save(record)
-    print(f"{lifted} of {lifter.count} frames lifted, {lifter.count / max(time.perf_counter() - t0, 1e-9):.1f} frames/s", file=sys.stderr)
+    print(
+        f"{lifted} of {lifter.count} frames lifted, {lifter.count / max(time.perf_counter() - t0, 1e-9):.1f} frames/s",
+        file=sys.stderr,
+    )
     return lifted
 
 

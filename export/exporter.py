@@ -63,7 +63,15 @@ def export_prior(
     """
     source = str(source)
     kind = source_kind(source)
-    options = dict(fp16=fp16, engine_atol=engine_atol, calibration_set=calibration_set, precision_atol=precision_atol, clusters=clusters, opset=opset, atol=atol)
+    options = dict(
+        fp16=fp16,
+        engine_atol=engine_atol,
+        calibration_set=calibration_set,
+        precision_atol=precision_atol,
+        clusters=clusters,
+        opset=opset,
+        atol=atol,
+    )
     check_options(source, kind, precision, engine, options)
     out = Path(out) if out else default_out(source, kind, precision)
     check_onnx_suffix(out)
@@ -108,7 +116,9 @@ def _build(out: Path, engine, precision: str, fp16: bool, engine_atol: float | N
         log("parity      TensorRT vs ONNX Runtime not checked: CuPy is missing (pip install 'zedo[gpu]')")
     _log_report(log, "parity", built.parity)
     side = sidecar_path(built.path)
-    log(f"wrote       {built.path} ({_size(built.path)}, {precision}{' + TensorRT fp16 flag' if fp16 else ''}), {side} ({_size(side)})")
+    log(
+        f"wrote       {built.path} ({_size(built.path)}, {precision}{' + TensorRT fp16 flag' if fp16 else ''}), {side} ({_size(side)})"
+    )
     return built
 
 

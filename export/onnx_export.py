@@ -18,11 +18,19 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from zedo.runtime.io.atomic import atomic_path
+from zedo.runtime.core.skeleton import NUM_JOINTS
 from zedo.runtime.engines.compare import CompareReport
 from zedo.runtime.engines.onnxruntime_engine import OnnxRuntimeEngine
-from zedo.runtime.engines.prior_file import INPUT_T, INPUT_X, OUTPUT_EPS, PriorMeta, check_onnx_suffix, embed_meta, write_sidecar
-from zedo.runtime.core.skeleton import NUM_JOINTS
+from zedo.runtime.engines.prior_file import (
+    INPUT_T,
+    INPUT_X,
+    OUTPUT_EPS,
+    PriorMeta,
+    check_onnx_suffix,
+    embed_meta,
+    write_sidecar,
+)
+from zedo.runtime.io.atomic import atomic_path
 
 from .parity import check_parity, clean_poses
 
@@ -71,7 +79,9 @@ def export_onnx(
     if not atol > 0:
         raise ValueError(f"atol must be > 0, got {atol}")
     if not meta.clusters:
-        raise ValueError("the prior's metadata has no initial-pose clusters; pass clusters (zedo-export --clusters FILE)")
+        raise ValueError(
+            "the prior's metadata has no initial-pose clusters; pass clusters (zedo-export --clusters FILE)"
+        )
     dtypes = {p.dtype for p in model.parameters()}
     if dtypes != {torch.float32}:
         raise ValueError(f"the network's parameters must be float32, got {sorted(map(str, dtypes))}")
@@ -85,7 +95,14 @@ def export_onnx(
             _embed(tmp, meta)
             # One thread: parity batches are tiny. The engine also reads the metadata through ONNX
             # Runtime, as the runtime will.
-            report = check_parity(TorchRunner(model), OnnxRuntimeEngine(tmp, threads=1), poses, atol, ("torch", "ONNX Runtime"), f"{out_path}: ONNX Runtime disagrees with torch")
+            report = check_parity(
+                TorchRunner(model),
+                OnnxRuntimeEngine(tmp, threads=1),
+                poses,
+                atol,
+                ("torch", "ONNX Runtime"),
+                f"{out_path}: ONNX Runtime disagrees with torch",
+            )
     finally:
         model.train(was_training)
     write_sidecar(out_path, meta)

@@ -25,19 +25,34 @@ class Row:
 
 
 SOURCES: dict[str, Row] = {
-    "checkpoint": Row("a torch checkpoint (zedo-train's .pt or the ZeDO release), exported and checked against torch",
-                      ("clusters", "opset", "atol"), sources.fp32_from_checkpoint),
-    "bundled": Row("a bundled prior's name (default, h36m): its ONNX file is the source", (), sources.fp32_from_bundled),
-    "onnx": Row("an ONNX prior file (.onnx): the file is the source, made FP32 first if stored in FP16", (), sources.fp32_from_onnx),
+    "checkpoint": Row(
+        "a torch checkpoint (zedo-train's .pt or the ZeDO release), exported and checked against torch",
+        ("clusters", "opset", "atol"),
+        sources.fp32_from_checkpoint,
+    ),
+    "bundled": Row(
+        "a bundled prior's name (default, h36m): its ONNX file is the source", (), sources.fp32_from_bundled
+    ),
+    "onnx": Row(
+        "an ONNX prior file (.onnx): the file is the source, made FP32 first if stored in FP16",
+        (),
+        sources.fp32_from_onnx,
+    ),
 }
 PRECISIONS: dict[str, Row] = {
     "fp32": Row("the FP32 export itself"),
-    "fp16": Row("FP16 converted from the FP32 export, checked against it on held-out calibration samples",
-                ("calibration_set", "precision_atol")),
-    "int8": Row("INT8 (Q/DQ) calibrated on the calibration set, checked against FP32 on its held-out samples",
-                ("calibration_set", "precision_atol")),
+    "fp16": Row(
+        "FP16 converted from the FP32 export, checked against it on held-out calibration samples",
+        ("calibration_set", "precision_atol"),
+    ),
+    "int8": Row(
+        "INT8 (Q/DQ) calibrated on the calibration set, checked against FP32 on its held-out samples",
+        ("calibration_set", "precision_atol"),
+    ),
 }
-ENGINE = Row("a TensorRT engine built from the ONNX file of the chosen precision, checked against it", ("fp16", "engine_atol"))
+ENGINE = Row(
+    "a TensorRT engine built from the ONNX file of the chosen precision, checked against it", ("fp16", "engine_atol")
+)
 
 # Option -> (flag, why it is refused where the request's rows do not take it).
 REFUSALS: dict[str, tuple[str, str]] = {
@@ -47,7 +62,10 @@ REFUSALS: dict[str, tuple[str, str]] = {
     "precision_atol": ("--precision-atol", "applies to --precision fp16 or int8"),
     "clusters": ("--clusters", "applies to checkpoints; {source!r} is an ONNX prior (the file is the source)"),
     "opset": ("--opset", "applies to checkpoints; {source!r} is an ONNX prior (the file is the source)"),
-    "atol": ("--atol", "is the checkpoint export's tolerance (ONNX Runtime vs torch); {source!r} is an ONNX prior (the file is the source)"),
+    "atol": (
+        "--atol",
+        "is the checkpoint export's tolerance (ONNX Runtime vs torch); {source!r} is an ONNX prior (the file is the source)",
+    ),
 }
 # Opsets the exporter writes and ONNX Runtime runs this network at (torch 2.13, onnx 1.23, ONNX
 # Runtime 1.32: 7-23 pass the parity check; below 7 its Sin has no ONNX op, above 23 torch refuses).
@@ -72,9 +90,15 @@ def _check_values(options: dict) -> None:
     """ValueError naming the flag for an opset outside ``OPSET_RANGE`` or a tolerance that is not a
     finite number > 0."""
     opset = options.get("opset")
-    if opset is not None and (isinstance(opset, bool) or not isinstance(opset, int) or not OPSET_RANGE[0] <= opset <= OPSET_RANGE[1]):
-        raise ValueError(f"--opset must be in [{OPSET_RANGE[0]}, {OPSET_RANGE[1]}] (the opsets this network exports and runs at; default 17), got {opset!r}")
+    if opset is not None and (
+        isinstance(opset, bool) or not isinstance(opset, int) or not OPSET_RANGE[0] <= opset <= OPSET_RANGE[1]
+    ):
+        raise ValueError(
+            f"--opset must be in [{OPSET_RANGE[0]}, {OPSET_RANGE[1]}] (the opsets this network exports and runs at; default 17), got {opset!r}"
+        )
     for name, flag in TOLERANCE_FLAGS.items():
         value = options.get(name)
-        if value is not None and not (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0):
+        if value is not None and not (
+            isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
+        ):
             raise ValueError(f"{flag} must be a finite number > 0, got {value!r}")

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from zedo.runtime.engines.compare import CompareReport, Runner, compare, require
-from zedo.runtime.engines.prior_file import PriorMeta
 from zedo.runtime.core.sde import marginal_std, mean_coeff
 from zedo.runtime.core.skeleton import NUM_JOINTS
+from zedo.runtime.engines.compare import CompareReport, Runner, compare, require
+from zedo.runtime.engines.prior_file import PriorMeta
 
 PARITY_TIMES: tuple[float, ...] = (0.01, 0.03, 0.06, 0.1)  # spans ZeDO's loop, t_min to t_max
 PARITY_BATCHES: tuple[int, ...] = (1, 64)
@@ -54,7 +54,15 @@ def parity_inputs(poses: np.ndarray, batches: tuple[int, ...] = PARITY_BATCHES):
     return np.concatenate(xs), np.concatenate(ts), tuple(batches) * len(PARITY_TIMES), len(set(index.tolist()))
 
 
-def check_parity(reference: Runner, candidate: Runner, poses: np.ndarray, atol: float, names: tuple[str, str], failure: str, batches=PARITY_BATCHES) -> CompareReport:
+def check_parity(
+    reference: Runner,
+    candidate: Runner,
+    poses: np.ndarray,
+    atol: float,
+    names: tuple[str, str],
+    failure: str,
+    batches=PARITY_BATCHES,
+) -> CompareReport:
     """Compare ``candidate`` with ``reference`` on ``poses`` noised at each t; ParityError (a
     RuntimeError) "<failure>: max |eps error| ..." above ``atol``, else the report."""
     x, t, calls, distinct = parity_inputs(poses, batches)

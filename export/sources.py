@@ -43,7 +43,9 @@ def _clusters_line(clusters) -> str:
     return f"clusters    S = {', '.join(map(str, sorted(clusters))) or 'none'}"
 
 
-def fp32_from_checkpoint(source: str, fp32_out: Path, log: Log, clusters=None, opset: int | None = None, atol: float | None = None) -> CompareReport:
+def fp32_from_checkpoint(
+    source: str, fp32_out: Path, log: Log, clusters=None, opset: int | None = None, atol: float | None = None
+) -> CompareReport:
     """Torch checkpoint -> FP32 ONNX at ``fp32_out``, parity checked against torch (``export_onnx``).
 
     clusters: a .npy/.npz of (S, 17, 3) initial poses in metres, replacing the checkpoint's.
@@ -64,9 +66,13 @@ def fp32_from_checkpoint(source: str, fp32_out: Path, log: Log, clusters=None, o
     model, info = load_prior(ckpt, clusters=clusters)
     cfg = info.prior_config
     log(f"checkpoint  {ckpt}  ({info.format}, step {info.step}, {info.weights} weights)")
-    log(f"network     hidden {cfg.hidden_dim}, embed {cfg.embed_dim}, {cfg.n_blocks} blocks: {count_parameters(model):,} parameters")
+    log(
+        f"network     hidden {cfg.hidden_dim}, embed {cfg.embed_dim}, {cfg.n_blocks} blocks: {count_parameters(model):,} parameters"
+    )
     log(_clusters_line(info.clusters))
-    return export_onnx(model, info.to_meta(name=ckpt.stem), fp32_out, opset=opset or DEFAULT_OPSET, atol=1e-4 if atol is None else atol)
+    return export_onnx(
+        model, info.to_meta(name=ckpt.stem), fp32_out, opset=opset or DEFAULT_OPSET, atol=1e-4 if atol is None else atol
+    )
 
 
 def fp32_from_bundled(source: str, fp32_out: Path, log: Log) -> None:

@@ -24,9 +24,16 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from zedo.calibration.parity import TOLERANCES, onnx_runner
-from zedo.runtime.engines.compare import CompareReport
-from zedo.runtime.engines.prior_file import INPUT_T, INPUT_X, TENSORRT_SUFFIXES, read_onnx_meta, sidecar_path, write_sidecar
 from zedo.runtime.core.skeleton import NUM_JOINTS
+from zedo.runtime.engines.compare import CompareReport
+from zedo.runtime.engines.prior_file import (
+    INPUT_T,
+    INPUT_X,
+    TENSORRT_SUFFIXES,
+    read_onnx_meta,
+    sidecar_path,
+    write_sidecar,
+)
 
 from .parity import PARITY_BATCHES, check_parity, clean_poses
 
@@ -52,7 +59,9 @@ def require_tensorrt(onnx_path=None):
         import tensorrt as trt
     except ImportError:
         fallback = f"; the ONNX file {onnx_path} runs on ONNX Runtime meanwhile" if onnx_path is not None else ""
-        raise RuntimeError(f"TensorRT is not installed: pip install tensorrt on a machine with an NVIDIA GPU{fallback}") from None
+        raise RuntimeError(
+            f"TensorRT is not installed: pip install tensorrt on a machine with an NVIDIA GPU{fallback}"
+        ) from None
     return trt
 
 
@@ -103,7 +112,9 @@ def build_engine(
     trt = require_tensorrt(onnx_path)
     meta = read_onnx_meta(onnx_path)
     if calibrator is not None and meta.precision == "int8":
-        raise ValueError(f"{onnx_path}: already quantized (Q/DQ); TensorRT takes its scales from the file, pass no calibrator")
+        raise ValueError(
+            f"{onnx_path}: already quantized (Q/DQ); TensorRT takes its scales from the file, pass no calibrator"
+        )
     if int(trt.__version__.split(".")[0]) < 10:
         fp16, int8 = fp16 or meta.precision == "fp16", int8 or meta.precision == "int8"
     plan = _build_plan(trt, onnx_path, fp16, int8, calibrator, (min_batch, opt_batch, max_batch), workspace_gb)
@@ -122,7 +133,9 @@ def build_engine(
     return EngineBuild(engine_path, precision, parity)
 
 
-def _check_build_args(int8: bool, calibrator, min_batch: int, opt_batch: int, max_batch: int, workspace_gb: float) -> None:
+def _check_build_args(
+    int8: bool, calibrator, min_batch: int, opt_batch: int, max_batch: int, workspace_gb: float
+) -> None:
     if not 1 <= min_batch <= opt_batch <= max_batch:
         raise ValueError(f"need 1 <= min_batch <= opt_batch <= max_batch, got {min_batch}, {opt_batch}, {max_batch}")
     if not workspace_gb > 0:
@@ -131,7 +144,9 @@ def _check_build_args(int8: bool, calibrator, min_batch: int, opt_batch: int, ma
         raise ValueError("a calibrator only serves INT8 builds: pass int8=True")
 
 
-def _build_plan(trt, onnx_path: Path, fp16: bool, int8: bool, calibrator, batches: tuple[int, int, int], workspace_gb: float) -> bytes:
+def _build_plan(
+    trt, onnx_path: Path, fp16: bool, int8: bool, calibrator, batches: tuple[int, int, int], workspace_gb: float
+) -> bytes:
     """The serialized plan (TensorRT 10 Python API: parse, configure, build_serialized_network)."""
     logger = trt.Logger(trt.Logger.WARNING)
     builder = trt.Builder(logger)
@@ -172,7 +187,9 @@ def _has_cupy() -> bool:
     return importlib.util.find_spec("cupy") is not None
 
 
-def _check_engine(onnx_path: Path, staged: Path, engine_path: Path, atol: float, batches: tuple[int, ...]) -> CompareReport | None:
+def _check_engine(
+    onnx_path: Path, staged: Path, engine_path: Path, atol: float, batches: tuple[int, ...]
+) -> CompareReport | None:
     """The staged plan (TensorRT, CuPy buffers) vs ``onnx_path`` on ONNX Runtime (CPU); None without CuPy."""
     if not _has_cupy():
         return None
@@ -180,7 +197,15 @@ def _check_engine(onnx_path: Path, staged: Path, engine_path: Path, atol: float,
 
     engine = TensorRTEngine(staged)
     poses = clean_poses(engine.meta)
-    return check_parity(onnx_runner(onnx_path), engine, poses, atol, ("ONNX Runtime", "TensorRT"), f"{engine_path}: TensorRT disagrees with ONNX Runtime", batches)
+    return check_parity(
+        onnx_runner(onnx_path),
+        engine,
+        poses,
+        atol,
+        ("ONNX Runtime", "TensorRT"),
+        f"{engine_path}: TensorRT disagrees with ONNX Runtime",
+        batches,
+    )
 
 
 def _network_flags(trt, reduced_precision: bool) -> int:

@@ -32,16 +32,16 @@ Modules, along the data flow (each states its shapes and units):
 - ``atomic``: atomic writes; ``plot``: the picture (or animation) of ``--plot``
 """
 
-from .solve.api import estimate
 from .core.config import LoopConfig, preset_config
-from .engines.open import Engine, open_engine
-from .io.formats import load_input, save_output
-from .engines.onnxruntime_engine import OnnxRuntimeEngine
-from .engines.prior_file import BUNDLED_PRIORS, PriorMeta
 from .core.result import Estimate
 from .core.sde import SDEConfig
-from .video.stream import PoseStream, StreamConfig
+from .engines.onnxruntime_engine import OnnxRuntimeEngine
+from .engines.open import Engine, open_engine
+from .engines.prior_file import BUNDLED_PRIORS, PriorMeta
 from .engines.tensorrt_engine import TensorRTEngine
+from .io.formats import load_input, save_output
+from .solve.api import estimate
+from .video.stream import PoseStream, StreamConfig
 
 __all__ = [
     "BUNDLED_PRIORS",

@@ -12,8 +12,8 @@ import json
 import numpy as np
 import pytest
 
-from zedo.runtime.engines.prior_file import META_KEY, PriorMeta
 from zedo.runtime.core.sde import SDEConfig
+from zedo.runtime.engines.prior_file import META_KEY, PriorMeta
 
 # Root-relative T-pose, Human3.6M joint order (zedo.runtime.core.skeleton.JOINT_NAMES), metres.
 TPOSE = np.array(
@@ -58,7 +58,9 @@ def project(points_cam: np.ndarray, K: np.ndarray) -> np.ndarray:
     return uvw[..., :2] / uvw[..., 2:3]
 
 
-def synthetic_poses(n: int, seed: int = 0, yaw_deg: float | None = None, noise: float = 0.02, K: np.ndarray = K_CAM) -> dict:
+def synthetic_poses(
+    n: int, seed: int = 0, yaw_deg: float | None = None, noise: float = 0.02, K: np.ndarray = K_CAM
+) -> dict:
     """n perturbed T-poses, yawed and placed 3.5-5 m in front of the camera, and their projections.
 
     Returns dict(pose (n, 17, 3) root-relative metres, translation (n, 3) metres (the pelvis),

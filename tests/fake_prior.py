@@ -7,8 +7,8 @@ from dataclasses import asdict
 import numpy as np
 import torch
 
-from zedo.runtime.engines.prior_file import PriorMeta
 from zedo.runtime.core.sde import SDEConfig
+from zedo.runtime.engines.prior_file import PriorMeta
 from zedo.training.model import PriorConfig, ScoreNet
 from zedo.training.train import CHECKPOINT_FORMAT
 
@@ -28,7 +28,9 @@ def model(seed: int = 0) -> ScoreNet:
 
 
 def meta() -> PriorMeta:
-    return PriorMeta(sde=SDEConfig(), clusters={1: poses(1), 50: poses(50, 1)}, name="tiny", prior_config=TINY.to_dict())
+    return PriorMeta(
+        sde=SDEConfig(), clusters={1: poses(1), 50: poses(50, 1)}, name="tiny", prior_config=TINY.to_dict()
+    )
 
 
 def write_checkpoint(path) -> None:

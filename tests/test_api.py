@@ -62,9 +62,9 @@ def test_single_hypothesis_starts_from_the_best_fitting_cluster(make_prior):
     (PA-MPJPE 0), where the mean pose does not. A prior storing only the mean pose starts from it."""
     from conftest import TPOSE
 
-    from zedo.runtime.engines.prior_file import PriorMeta
     from zedo.evaluation.metrics import pa_mpjpe
     from zedo.runtime.core.sde import SDEConfig
+    from zedo.runtime.engines.prior_file import PriorMeta
 
     s = synthetic_poses(3, seed=3, noise=0.05)
     clusters = cluster_poses(50)
@@ -77,7 +77,14 @@ def test_single_hypothesis_starts_from_the_best_fitting_cluster(make_prior):
     mean = estimate(s["keypoints"], s["K"], engine=zero, config=replace(cfg, start_candidates=1))
     assert pa_mpjpe(chosen.joints_3d, s["pose_cam"]).max() < 0.05  # mm
     assert pa_mpjpe(mean.joints_3d, s["pose_cam"]).min() > 20.0
-    only_mean = open_engine(make_prior("zero", name="mean.onnx", meta=PriorMeta(SDEConfig(), name="mean", clusters={1: TPOSE[None].astype(np.float32)})), threads=1)
+    only_mean = open_engine(
+        make_prior(
+            "zero",
+            name="mean.onnx",
+            meta=PriorMeta(SDEConfig(), name="mean", clusters={1: TPOSE[None].astype(np.float32)}),
+        ),
+        threads=1,
+    )
     a = estimate(s["keypoints"], s["K"], engine=only_mean, config=cfg)
     np.testing.assert_array_equal(a.joints_3d, mean.joints_3d)
 
@@ -348,9 +355,14 @@ def test_an_ensemble_reports_the_mean_of_its_starts_loops(engine):
     T = solve_translation(mean, keypoints_to_rays(kp, np.linalg.inv(K), np), translation_weights(sc, cfg, np), np)
     np.testing.assert_allclose(got.T, T, atol=1e-5)
     plain = estimate(s["keypoints"], s["K"], engine=engine, config=CFG)
-    np.testing.assert_array_equal(estimate(s["keypoints"], s["K"], engine=engine, config=replace(CFG, start_ensemble=1)).joints_3d, plain.joints_3d)
+    np.testing.assert_array_equal(
+        estimate(s["keypoints"], s["K"], engine=engine, config=replace(CFG, start_ensemble=1)).joints_3d,
+        plain.joints_3d,
+    )
     one = estimate(s["keypoints"], s["K"], engine=engine, config=cfg, batch_size=5)  # 5 // 3: one pose per call
-    np.testing.assert_allclose(one.joints_3d, estimate(s["keypoints"], s["K"], engine=engine, config=cfg).joints_3d, atol=1e-6)
+    np.testing.assert_allclose(
+        one.joints_3d, estimate(s["keypoints"], s["K"], engine=engine, config=cfg).joints_3d, atol=1e-6
+    )
 
 
 @pytest.mark.parametrize(

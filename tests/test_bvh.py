@@ -44,12 +44,16 @@ def test_parse_tiny():
 def test_forward_kinematics_hand_computed():
     pos = forward_kinematics(parse_bvh(TINY))
     # Frame 0: rest pose, offsets accumulate.
-    np.testing.assert_allclose(pos[0], [[0, 0, 0], [0, 10, 0], [0, 15, 0], [2, 0, 0], [2, -8, 0], [2, -8, 3]], atol=1e-9)
+    np.testing.assert_allclose(
+        pos[0], [[0, 0, 0], [0, 10, 0], [0, 15, 0], [2, 0, 0], [2, -8, 0], [2, -8, 3]], atol=1e-9
+    )
     # Frame 1: root at (1, 2, 3), Rz(90) maps x -> y and y -> -x for everything below it.
     np.testing.assert_allclose(pos[1], [[1, 2, 3], [-9, 2, 3], [-14, 2, 3], [1, 4, 3], [9, 4, 3], [9, 4, 6]], atol=1e-9)
     # Frame 2: Chest Rz(90) @ Rx(90) sends its (0, 5, 0) end site to +z; Leg Rx(90) @ Ry(90)
     # sends Foot's (0, -8, 0) to -z and the Foot end site's (0, 0, 3) to +x.
-    np.testing.assert_allclose(pos[2], [[0, 0, 0], [0, 10, 0], [0, 10, 5], [2, 0, 0], [2, 0, -8], [5, 0, -8]], atol=1e-9)
+    np.testing.assert_allclose(
+        pos[2], [[0, 0, 0], [0, 10, 0], [0, 10, 5], [2, 0, 0], [2, 0, -8], [5, 0, -8]], atol=1e-9
+    )
 
 
 def test_channel_order_matters():
@@ -196,7 +200,9 @@ def test_prepare_bvh_writes_loadable_file(tmp_path):
     assert poses.shape == (2 * 2 * 3, 17, 3) and poses.dtype == np.float32
     assert prov[0]["files"] == 2 and prov[0]["frames"] == 4 and prov[0]["views"] == 3 and prov[0]["seed"] == 5
     assert prov[0]["rig"] == ["bandai_namco"] and "CC BY-NC 4.0" in prov[0]["licence"]
-    again = prepare_bvh([data / "a.bvh", data / "b.bvh"], tmp_path / "again.npz", views=3, every=1, seed=5, progress=False)
+    again = prepare_bvh(
+        [data / "a.bvh", data / "b.bvh"], tmp_path / "again.npz", views=3, every=1, seed=5, progress=False
+    )
     np.testing.assert_array_equal(load_pose_files([again])[0], poses)
 
 

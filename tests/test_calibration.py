@@ -16,10 +16,12 @@ import numpy as np
 import onnx
 import pytest
 import torch
+from fake_prior import poses as _poses
+from fake_prior import write_checkpoint as _checkpoint
+from fake_prior import write_onnx as _onnx
 from onnx import TensorProto
 
 from zedo.calibration import dataset, fp16, int8
-from zedo.calibration.tensorrt_calibrator import tensorrt_calibrator
 from zedo.calibration.convert import convert_precision
 from zedo.calibration.dataset import (
     build_shipped_calibration_set,
@@ -31,15 +33,13 @@ from zedo.calibration.dataset import (
 )
 from zedo.calibration.graph import stores_fp16, to_fp32
 from zedo.calibration.parity import TOLERANCES, compare_precision, onnx_runner
+from zedo.calibration.tensorrt_calibrator import tensorrt_calibrator
 from zedo.export import cli
 from zedo.export.tensorrt import build_engine
 from zedo.runtime import open_engine
+from zedo.runtime.core.sde import SDEConfig, marginal_std, mean_coeff
 from zedo.runtime.engines.compare import ParityError, run
 from zedo.runtime.engines.prior_file import PriorMeta, load_prior_model, sidecar_path
-from zedo.runtime.core.sde import SDEConfig, marginal_std, mean_coeff
-from fake_prior import poses as _poses
-from fake_prior import write_checkpoint as _checkpoint
-from fake_prior import write_onnx as _onnx
 
 torch.set_num_threads(1)  # tiny networks; leave the machine's cores to other work
 
@@ -90,7 +90,9 @@ def test_noise_follows_the_sde_marginal():
     pose = _poses(1, 5) + 0.7  # not root-relative on purpose: the pelvis is subtracted
     x, t = make_calibration_set(pose, 4000, seed=0, t_range=(0.02, 0.08))
     x0 = (pose - pose[:, :1]).astype(np.float64)
-    z = (x - mean_coeff(t.astype(np.float64), SDEConfig(), np)[:, None, None] * x0) / marginal_std(t.astype(np.float64), SDEConfig(), np)[:, None, None]
+    z = (x - mean_coeff(t.astype(np.float64), SDEConfig(), np)[:, None, None] * x0) / marginal_std(
+        t.astype(np.float64), SDEConfig(), np
+    )[:, None, None]
     assert abs(z.mean()) < 0.01 and abs(z.std() - 1.0) < 0.01
     assert 0.02 <= t.min() and t.max() <= 0.08
 
@@ -160,7 +162,9 @@ def test_holdout_split(calib):
 
 def test_build_shipped_set_keeps_provenance_and_refuses_h36m(tmp_path):
     src = tmp_path / "mocap_train.npz"
-    np.savez(src, poses=_poses(300, 6), provenance=np.array(json.dumps({"source": "open mocap", "licence": "CC BY-NC 4.0"})))
+    np.savez(
+        src, poses=_poses(300, 6), provenance=np.array(json.dumps({"source": "open mocap", "licence": "CC BY-NC 4.0"}))
+    )
     out = build_shipped_calibration_set(src, tmp_path / "calibration.npz", size=256)
     x, t, prov = load_calibration_set(out)
     assert x.shape == (256, 17, 3) and prov["licence"] == "CC BY-NC 4.0" and prov["source_poses"] == 300
@@ -191,7 +195,10 @@ def test_int8_graph_is_qdq_with_excluded_layers_float(int8_prior):
     assert not layers["pre_dense"] and not layers["post_dense"]  # DEFAULT_EXCLUDE
     assert all(q for name, q in layers.items() if name not in ("pre_dense", "post_dense"))
     inits = {i.name: i for i in proto.graph.initializer}
-    assert inits["pre_dense.weight"].data_type == TensorProto.FLOAT and inits["post_dense.weight"].data_type == TensorProto.FLOAT
+    assert (
+        inits["pre_dense.weight"].data_type == TensorProto.FLOAT
+        and inits["post_dense.weight"].data_type == TensorProto.FLOAT
+    )
     # What TensorRT needs: INT8 tensors with zero point 0 only (symmetric), no INT32 (bias) DQ.
     for node in (n for n in proto.graph.node if n.op_type == "DequantizeLinear"):
         if node.input[0] in inits:  # a weight
@@ -270,7 +277,10 @@ def test_fp16_and_int8_parity_within_tolerance(fp32_prior, calib):
 
 def test_parity_failure_raises_and_writes_nothing(tmp_path, fp32_prior, calib):
     out = tmp_path / "q.onnx"
-    with pytest.raises(ParityError, match=r"q\.onnx: the int8 prior disagrees with FP32: .* at t in \[.*\) > atol 1e-09 on 256 held-out samples; nothing written") as info:
+    with pytest.raises(
+        ParityError,
+        match=r"q\.onnx: the int8 prior disagrees with FP32: .* at t in \[.*\) > atol 1e-09 on 256 held-out samples; nothing written",
+    ) as info:
         convert_precision(fp32_prior, out, "int8", *calib, atol=1e-9)
     assert not info.value.report.passed
     assert list(tmp_path.iterdir()) == []
@@ -332,7 +342,15 @@ def test_tensorrt_builds_qdq_file_and_calibrated_fp32(tmp_path, fp32_prior, int8
     assert PriorMeta.from_json(sidecar_path(built.path).read_text()).precision == "int8" and built.parity.passed
     cache = tmp_path / "calib.cache"
     calibrator = tensorrt_calibrator(*calib, cache_file=cache, batch_size=64)
-    engine = build_engine(fp32_prior, tmp_path / "implicit.trt", int8=True, calibrator=calibrator, opt_batch=8, max_batch=64, workspace_gb=1).path
+    engine = build_engine(
+        fp32_prior,
+        tmp_path / "implicit.trt",
+        int8=True,
+        calibrator=calibrator,
+        opt_batch=8,
+        max_batch=64,
+        workspace_gb=1,
+    ).path
     assert engine.exists() and cache.exists()
     # A second calibrator finds the cache and TensorRT reads it instead of calibrating.
     again = tensorrt_calibrator(*calib, cache_file=cache, batch_size=64)
@@ -369,7 +387,19 @@ def test_cli_int8_with_shipped_set_then_zedo_infer_runs_it(tmp_path):
     cam = _poses(3, 8) * 0.5 + np.array([0.0, 0.0, 4.0])
     uvw = cam @ K.T
     np.savez(tmp_path / "kp.npz", keypoints=uvw[..., :2] / uvw[..., 2:], K=K)
-    done = _run("zedo-infer", tmp_path / "kp.npz", "-o", tmp_path / "res.npz", "--engine", out, "--iterations", "20", "--quiet", "--threads", "1")
+    done = _run(
+        "zedo-infer",
+        tmp_path / "kp.npz",
+        "-o",
+        tmp_path / "res.npz",
+        "--engine",
+        out,
+        "--iterations",
+        "20",
+        "--quiet",
+        "--threads",
+        "1",
+    )
     assert done.returncode == 0, done.stderr
     assert np.load(tmp_path / "res.npz")["joints_3d"].shape == (3, 17, 3)
 
@@ -395,7 +425,17 @@ def test_cli_errors(tmp_path, calib_file):
     np.savez(bad, x=np.zeros((4, 16, 3)), t=np.full(4, 0.05), provenance=np.array("{}"))
     done = _run("zedo-export", "--ckpt", ckpt, "--precision", "int8", "--calibration-set", bad)
     assert done.returncode == 2 and done.stderr.startswith(f"zedo-export: error: {bad}: x has shape (4, 16, 3)")
-    done = _run("zedo-export", "--ckpt", ckpt, "--precision", "int8", "--calibration-set", calib_file, "--precision-atol", "1e-9")
+    done = _run(
+        "zedo-export",
+        "--ckpt",
+        ckpt,
+        "--precision",
+        "int8",
+        "--calibration-set",
+        calib_file,
+        "--precision-atol",
+        "1e-9",
+    )
     assert done.returncode == 2 and "int8 prior disagrees with FP32" in done.stderr and "nothing written" in done.stderr
     assert not (tmp_path / "tiny-int8.onnx").exists()
 
@@ -406,7 +446,10 @@ def test_cli_engine_without_tensorrt_fails_before_writing(tmp_path, monkeypatch,
     monkeypatch.setitem(sys.modules, "tensorrt", None)
     assert cli.main(["--ckpt", str(ckpt), "--precision", "int8", "--engine", str(tmp_path / "p.trt")]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("zedo-export: error: TensorRT is not installed: pip install tensorrt") and "tiny-int8.onnx runs on ONNX Runtime" in err
+    assert (
+        err.startswith("zedo-export: error: TensorRT is not installed: pip install tensorrt")
+        and "tiny-int8.onnx runs on ONNX Runtime" in err
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.pt"]
 
 
@@ -421,6 +464,9 @@ def test_cli_bundled_fp16_prior_as_source(tmp_path, monkeypatch, capsys, fp16_pr
     assert "bundled prior 'default'" in out and "stored fp16; made FP32 exactly" in out and "int8 vs fp32" in out
     assert (tmp_path / "default-int8.onnx").exists()
     assert cli.main(["--ckpt", "default", "-o", "full.onnx"]) == 0
-    assert not stores_fp16(onnx.load("full.onnx")) and PriorMeta.from_json(sidecar_path(tmp_path / "full.onnx").read_text()).precision == "fp32"
+    assert (
+        not stores_fp16(onnx.load("full.onnx"))
+        and PriorMeta.from_json(sidecar_path(tmp_path / "full.onnx").read_text()).precision == "fp32"
+    )
     assert cli.main(["--ckpt", "default", "--clusters", "c.npy"]) == 2
     assert "--clusters applies to checkpoints" in capsys.readouterr().err

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from zedo.runtime.engines.prior_file import PriorMeta
 from zedo.runtime.core.sde import SDEConfig
+from zedo.runtime.engines.prior_file import PriorMeta
 from zedo.training.checkpoint import RELEASE_FORMAT, RELEASE_SDE, load_clusters, load_prior
 from zedo.training.model import PriorConfig, ScoreNet
 from zedo.training.train import CHECKPOINT_FORMAT, skeleton_dict
@@ -158,7 +158,9 @@ def test_bad_files_raise_value_error_naming_the_file(tmp_path):
 
     wide = tmp_path / "wide.pt"
     torch.save({**_ours(raw, ema), "prior_config": PriorConfig(hidden_dim=128, embed_dim=32, groups=8).to_dict()}, wide)
-    with pytest.raises(ValueError, match=r"wide\.pt: ema\['pre_dense\.weight'\] has shape \(64, 51\), expected \(128, 51\)"):
+    with pytest.raises(
+        ValueError, match=r"wide\.pt: ema\['pre_dense\.weight'\] has shape \(64, 51\), expected \(128, 51\)"
+    ):
         load_prior(wide)
 
     rel = _release(_net(PriorConfig(hidden_dim=64, embed_dim=32), 0), _net(PriorConfig(hidden_dim=64, embed_dim=32), 1))

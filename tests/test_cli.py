@@ -45,7 +45,17 @@ def assert_one_error_line(proc, *names):
 
 def test_help():
     proc = zedo_infer("--help", check_rc=0)
-    for option in ("--engine", "--hypotheses", "--iterations", "--batch-size", "--selection", "--sampler", "--no-ipo", "--initial-candidates", "--quiet"):
+    for option in (
+        "--engine",
+        "--hypotheses",
+        "--iterations",
+        "--batch-size",
+        "--selection",
+        "--sampler",
+        "--no-ipo",
+        "--initial-candidates",
+        "--quiet",
+    ):
         assert option in proc.stdout
 
 
@@ -89,7 +99,19 @@ def test_start_candidates_recorded(tmp_path, npz_input, tiny_prior):
 
 def test_hypotheses_written_to_npz(tmp_path, npz_input, tiny_prior):
     out = tmp_path / "poses.npz"
-    zedo_infer(npz_input, "-o", out, *fast(tiny_prior), "--hypotheses", 3, "--selection", "prior", "--batch-size", 5, check_rc=0)
+    zedo_infer(
+        npz_input,
+        "-o",
+        out,
+        *fast(tiny_prior),
+        "--hypotheses",
+        3,
+        "--selection",
+        "prior",
+        "--batch-size",
+        5,
+        check_rc=0,
+    )
     with np.load(out) as f:
         assert f["hypotheses"].shape == (4, 3, 17, 3)
         assert f["selected"].shape == (4,) and str(f["selection"]) == "prior"
@@ -119,7 +141,14 @@ def _bad_input(tmp_path, kind):
 
 @pytest.mark.parametrize(
     "kind, field",
-    [("nan_keypoint", "keypoints[1, 3]"), ("missing_K", "give K"), ("unknown_key", "'score'"), ("K_shape", "K has shape"), ("not_npz", ".npz"), ("json_syntax", ".json")],
+    [
+        ("nan_keypoint", "keypoints[1, 3]"),
+        ("missing_K", "give K"),
+        ("unknown_key", "'score'"),
+        ("K_shape", "K has shape"),
+        ("not_npz", ".npz"),
+        ("json_syntax", ".json"),
+    ],
 )
 def test_bad_input_exits_2_with_one_line_naming_the_file(tmp_path, tiny_prior, kind, field):
     inp = _bad_input(tmp_path, kind)
@@ -129,7 +158,9 @@ def test_bad_input_exits_2_with_one_line_naming_the_file(tmp_path, tiny_prior, k
     assert not out.exists()
 
 
-@pytest.mark.parametrize("problem", ["missing_input", "output_suffix", "missing_engine", "bad_option_value", "bad_candidates"])
+@pytest.mark.parametrize(
+    "problem", ["missing_input", "output_suffix", "missing_engine", "bad_option_value", "bad_candidates"]
+)
 def test_other_errors_exit_2_with_one_line(tmp_path, npz_input, tiny_prior, problem):
     out = tmp_path / "out.npz"
     args = {
@@ -192,11 +223,27 @@ def test_load_input_formats(tmp_path):
     [
         ("in.txt", "", r"in.txt: unknown input format '.txt'"),
         ("in.json", "[1, 2]", r"in.json: expected a JSON object \(zedo.s input\)"),
-        ("in.json", '{"keypoints": "abc", "K": [[1, 0, 0], [0, 1, 0], [0, 0, 1]]}', r"in.json: keypoints must hold real numbers, got <U3"),
-        ("in.json", '{"keypoints": [[1, 2], [3]], "K": [[1, 0, 0], [0, 1, 0], [0, 0, 1]]}', r"in.json: keypoints is not a rectangular numeric array"),
+        (
+            "in.json",
+            '{"keypoints": "abc", "K": [[1, 0, 0], [0, 1, 0], [0, 0, 1]]}',
+            r"in.json: keypoints must hold real numbers, got <U3",
+        ),
+        (
+            "in.json",
+            '{"keypoints": [[1, 2], [3]], "K": [[1, 0, 0], [0, 1, 0], [0, 0, 1]]}',
+            r"in.json: keypoints is not a rectangular numeric array",
+        ),
         ("in.json", '{"K": [[1, 0, 0], [0, 1, 0], [0, 0, 1]]}', r"in.json: missing key 'keypoints'"),
-        ("in.json", json.dumps({"keypoints": [[1.0, 2.0]] * 17, "K": [[True, 0, 0], [0, 1, 0], [0, 0, 1]]}), r"in.json: K must hold real numbers \(null for missing\), got \['bool', 'int'\]"),
-        ("in.json", json.dumps({"keypoints": [["１２", 2.0]] * 17, "K": [[1, 0, 0], [0, 1, 0], [0, 0, 1]]}), r"in.json: keypoints must hold real numbers"),
+        (
+            "in.json",
+            json.dumps({"keypoints": [[1.0, 2.0]] * 17, "K": [[True, 0, 0], [0, 1, 0], [0, 0, 1]]}),
+            r"in.json: K must hold real numbers \(null for missing\), got \['bool', 'int'\]",
+        ),
+        (
+            "in.json",
+            json.dumps({"keypoints": [["１２", 2.0]] * 17, "K": [[1, 0, 0], [0, 1, 0], [0, 0, 1]]}),
+            r"in.json: keypoints must hold real numbers",
+        ),
     ],
 )
 def test_load_input_errors_name_file_and_field(tmp_path, name, content, match):
@@ -268,7 +315,23 @@ def test_plot_writes_png(tiny_prior, tmp_path, synth):
     inp = tmp_path / "in.npz"
     np.savez(inp, keypoints=s["keypoints"], K=s["K"])
     png = tmp_path / "poses.png"
-    r = subprocess.run([EXE, str(inp), "-o", str(tmp_path / "out.npz"), "--engine", str(tiny_prior), "--iterations", "5", "--quiet", "--plot", str(png)], capture_output=True, text=True)
+    r = subprocess.run(
+        [
+            EXE,
+            str(inp),
+            "-o",
+            str(tmp_path / "out.npz"),
+            "--engine",
+            str(tiny_prior),
+            "--iterations",
+            "5",
+            "--quiet",
+            "--plot",
+            str(png),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 0, r.stderr
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -280,8 +343,24 @@ def test_ctrl_c_exits_130_with_one_line_and_writes_nothing(tmp_path, tiny_prior)
     s = synthetic_poses(256, seed=14)
     inp, out = tmp_path / "in.npz", tmp_path / "out.npz"
     np.savez(inp, keypoints=s["keypoints"], K=s["K"])
-    proc = subprocess.Popen([EXE, str(inp), "-o", str(out), "--engine", str(tiny_prior), "--iterations", "100000", "--threads", "1", "--quiet"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            EXE,
+            str(inp),
+            "-o",
+            str(out),
+            "--engine",
+            str(tiny_prior),
+            "--iterations",
+            "100000",
+            "--threads",
+            "1",
+            "--quiet",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     time.sleep(3.0)
     proc.send_signal(signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=60)

@@ -80,18 +80,26 @@ def test_loop_argv_inverts_loop_config(argv):
 
 
 def test_loop_options_reach_the_config():
-    c = loop_config(_parser().parse_args(["--iterations", "7", "--no-warmup", "--initial-candidates", "1", "--ipo-joints", "paper"]))
+    c = loop_config(
+        _parser().parse_args(["--iterations", "7", "--no-warmup", "--initial-candidates", "1", "--ipo-joints", "paper"])
+    )
     assert c == LoopConfig(iterations=7, warmup_fraction=0.0, start_candidates=1, ipo_joints=IPO_JOINTS)
 
 
 def test_presets_are_their_flags_and_flags_change_them():
     parse = lambda *argv: loop_config(_parser().parse_args(list(argv)))  # noqa: E731
     assert parse() == LoopConfig()
-    assert parse("--preset", "v1") == parse("--iterations", "1000", "--step-scale", "1", "--start-shortlist", "50", "--start-fit", "grid")
+    assert parse("--preset", "v1") == parse(
+        "--iterations", "1000", "--step-scale", "1", "--start-shortlist", "50", "--start-fit", "grid"
+    )
     assert parse("--preset", "paper") == parse("--iterations", "1000", "--step-scale", "1", "--start-candidates", "1")
     assert parse("--preset", "noisy") == parse("--iterations", "100", "--start-ensemble", "8")
-    assert parse("--preset", "v1", "--iterations", "7") == LoopConfig(iterations=7, step_scale=1.0, start_shortlist=50, start_fit="grid")
-    assert parse("--preset", "paper", "--ipo-joints", "paper").start_candidates == 1  # the preset's single candidate allows it
+    assert parse("--preset", "v1", "--iterations", "7") == LoopConfig(
+        iterations=7, step_scale=1.0, start_shortlist=50, start_fit="grid"
+    )
+    assert (
+        parse("--preset", "paper", "--ipo-joints", "paper").start_candidates == 1
+    )  # the preset's single candidate allows it
 
 
 @pytest.mark.parametrize(

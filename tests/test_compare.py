@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import EPS_GAIN, EPS_T_GAIN
 
 from zedo.runtime.engines.compare import ParityError, compare, eps_errors, require, run
 from zedo.runtime.engines.onnxruntime_engine import OnnxRuntimeEngine
-
-from conftest import EPS_GAIN, EPS_T_GAIN
 
 T_VALUES = (0.01, 0.05, 0.1)
 
@@ -52,7 +51,9 @@ def test_planted_difference_found_at_its_t():
     assert by_t[0.05][0] == pytest.approx(0.25, rel=1e-6) and by_t[0.01][0] == by_t[0.1][0] == 0.0
     assert all(n == 4 for _, n in by_t.values())
     assert report.lines()[0].startswith("int8 vs fp32 on 12 samples: max |eps error| 2.50e-01")
-    with pytest.raises(ParityError, match=r"^p\.onnx: int8 disagrees: max \|eps error\| 0\.25 at t=0\.05 > atol 0\.1; nothing$") as info:
+    with pytest.raises(
+        ParityError, match=r"^p\.onnx: int8 disagrees: max \|eps error\| 0\.25 at t=0\.05 > atol 0\.1; nothing$"
+    ) as info:
         require(report, "p.onnx: int8 disagrees", "; nothing")
     assert info.value.report is report
 
@@ -60,7 +61,10 @@ def test_planted_difference_found_at_its_t():
 def test_bins_half_open_and_last_closed():
     x, t = _inputs()
     report = compare(reference, planted(1e-3, at_t=0.1), x, t, 1.0, bins=(0.01, 0.05, 0.1))
-    assert [(lo, hi, n) for lo, hi, _, n in report.rows] == [(0.01, 0.05, 4), (0.05, 0.1, 8)]  # 0.05 and 0.1 in the last
+    assert [(lo, hi, n) for lo, hi, _, n in report.rows] == [
+        (0.01, 0.05, 4),
+        (0.05, 0.1, 8),
+    ]  # 0.05 and 0.1 in the last
     assert report.rows[1][2] == pytest.approx(1e-3, rel=1e-3) and report.rows[0][2] == 0.0
     assert "t in [0.0500, 0.1000): max" in report.lines()[2]
     empty = compare(reference, reference, x[:4], t[:4], 1.0, bins=(0.01, 0.05, 0.1))

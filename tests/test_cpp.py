@@ -36,7 +36,9 @@ def _missing() -> str | None:
     return None
 
 
-pytestmark = pytest.mark.skipif(_missing() is not None, reason=f"needs CMake, a C and C++ compiler and pybind11: {_missing()}")
+pytestmark = pytest.mark.skipif(
+    _missing() is not None, reason=f"needs CMake, a C and C++ compiler and pybind11: {_missing()}"
+)
 
 
 def environment(**extra) -> dict:
@@ -51,7 +53,15 @@ def build(tmp_path_factory) -> Path:
     import pybind11
 
     out = tmp_path_factory.mktemp("cpp-build")
-    configure = ["cmake", "-S", str(REPO / "cpp"), "-B", str(out), f"-Dpybind11_DIR={pybind11.get_cmake_dir()}", f"-DPython_EXECUTABLE={sys.executable}"]
+    configure = [
+        "cmake",
+        "-S",
+        str(REPO / "cpp"),
+        "-B",
+        str(out),
+        f"-Dpybind11_DIR={pybind11.get_cmake_dir()}",
+        f"-DPython_EXECUTABLE={sys.executable}",
+    ]
     for command in (configure, ["cmake", "--build", str(out), "-j", "2"]):
         proc = subprocess.run(command, capture_output=True, text=True, timeout=600, env=environment())
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -59,7 +69,14 @@ def build(tmp_path_factory) -> Path:
 
 
 def run(build: Path, program: str, *args, stdin: str | None = None, **env) -> subprocess.CompletedProcess:
-    return subprocess.run([str(build / program), *map(str, args)], input=stdin, capture_output=True, text=True, timeout=300, env=environment(**env))
+    return subprocess.run(
+        [str(build / program), *map(str, args)],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=environment(**env),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +104,9 @@ def assert_errors(lines: dict, expected: dict) -> None:
 
 def python_pose0(example: dict) -> np.ndarray:
     config = LoopConfig(iterations=10)
-    return estimate(example["keypoints"][:1], example["K"], example["scores"][:1], engine="default", config=config, layout="h36m17").joints_3d[0]
+    return estimate(
+        example["keypoints"][:1], example["K"], example["scores"][:1], engine="default", config=config, layout="h36m17"
+    ).joints_3d[0]
 
 
 def test_zedo_lift_gives_zedo_infers_joints(build, example, tmp_path):
@@ -105,7 +124,9 @@ def test_zedo_lift_gives_zedo_infers_joints(build, example, tmp_path):
 
 def test_zedo_lift_errors_are_one_line(build, tmp_path):
     proc = run(build, "zedo_lift", tmp_path / "missing.json", tmp_path / "out.json", *FAST)
-    assert proc.returncode == 2 and proc.stderr.strip().splitlines() == [f"zedo_lift: error: {tmp_path / 'missing.json'}: no such input file"]
+    assert proc.returncode == 2 and proc.stderr.strip().splitlines() == [
+        f"zedo_lift: error: {tmp_path / 'missing.json'}: no such input file"
+    ]
     proc = run(build, "zedo_lift", EXAMPLE, tmp_path / "out.json", "--iterations", "many")
     assert proc.returncode == 2 and "--iterations takes a number, got 'many'" in proc.stderr
     proc = run(build, "zedo_lift", EXAMPLE, tmp_path / "out.json", "--engine", "no-such-prior", *FAST)
@@ -178,16 +199,23 @@ def test_bad_inputs_are_exceptions_naming_the_field(build):
 
 def test_arrays_handed_to_python_are_the_callers_memory(build):
     proc = run(build, "zedo_selftest", "views")
-    assert proc.returncode == 0 and "same memory 1, input read-only and output writable 1, written through 1" in proc.stdout, proc.stdout + proc.stderr
+    assert (
+        proc.returncode == 0
+        and "same memory 1, input read-only and output writable 1, written through 1" in proc.stdout
+    ), proc.stdout + proc.stderr
 
 
 def make_venv(path: Path, zedo_from: list[str] | None = None) -> Path:
     """A venv without pip or system packages; ``zedo_from``: site folders its .pth adds (as an
     install there would), so zedo imports in it. Returns its python."""
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(path)], check=True, timeout=120, env=environment())
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(path)], check=True, timeout=120, env=environment()
+    )
     if zedo_from:
         (site,) = path.glob("lib/python3*/site-packages")
-        (site / "zedo-test.pth").write_text("import site; " + "; ".join(f"site.addsitedir({d!r})" for d in zedo_from) + "\n")
+        (site / "zedo-test.pth").write_text(
+            "import site; " + "; ".join(f"site.addsitedir({d!r})" for d in zedo_from) + "\n"
+        )
     return path / "bin" / "python"
 
 
@@ -205,7 +233,11 @@ def test_a_python_without_zedo_says_which_and_how_to_point(build, tmp_path):
     proc = run(build, "zedo_lift", EXAMPLE, tmp_path / "out.json", ZEDO_PYTHON=str(python))
     assert proc.returncode == 2
     (line,) = proc.stderr.strip().splitlines()
-    for words in (f"at {python} (chosen by ZEDO_PYTHON; sys.prefix {tmp_path / 'empty'})", "No module named 'zedo'", "set ZEDO_PYTHON to the python of the environment"):
+    for words in (
+        f"at {python} (chosen by ZEDO_PYTHON; sys.prefix {tmp_path / 'empty'})",
+        "No module named 'zedo'",
+        "set ZEDO_PYTHON to the python of the environment",
+    ):
         assert words in line
     proc = run(build, "zedo_lift", EXAMPLE, tmp_path / "out.json", ZEDO_PYTHON=str(tmp_path / "nowhere" / "python"))
     assert proc.returncode == 2 and f"no Python at {tmp_path / 'nowhere' / 'python'} (from ZEDO_PYTHON)" in proc.stderr
@@ -214,4 +246,7 @@ def test_a_python_without_zedo_says_which_and_how_to_point(build, tmp_path):
     (other / "bin" / "python").write_text("")
     (other / "pyvenv.cfg").write_text("home = /usr/bin\nversion = 3.99.0\n")
     proc = run(build, "zedo_lift", EXAMPLE, tmp_path / "out.json", ZEDO_PYTHON=str(other / "bin" / "python"))
-    assert proc.returncode == 2 and "is in a Python 3.99.0 environment but this program was built against Python 3." in proc.stderr
+    assert (
+        proc.returncode == 2
+        and "is in a Python 3.99.0 environment but this program was built against Python 3." in proc.stderr
+    )

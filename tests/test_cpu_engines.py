@@ -8,6 +8,9 @@ import numpy as np
 import onnx
 import pytest
 import torch
+from fake_prior import model as _model
+from fake_prior import poses as _poses
+from fake_prior import write_onnx as _onnx
 from onnx import numpy_helper
 
 from zedo.export.parity import parity_inputs
@@ -15,12 +18,9 @@ from zedo.runtime import LoopConfig, OnnxRuntimeEngine, estimate, open_engine
 from zedo.runtime.engines import numpy_engine
 from zedo.runtime.engines.compare import compare, require
 from zedo.runtime.engines.numpy_engine import NumpyEngine
-from zedo.runtime.engines.split_engine import SplitEngine
 from zedo.runtime.engines.onnx_proto import read_onnx, torch_parameters
 from zedo.runtime.engines.prior_file import META_KEY
-from fake_prior import model as _model
-from fake_prior import poses as _poses
-from fake_prior import write_onnx as _onnx
+from zedo.runtime.engines.split_engine import SplitEngine
 
 torch.set_num_threads(1)  # tiny networks; leave the machine's cores to other work
 ATOL = 1e-5  # float32 rounding of eps (about unit size) through a few dense layers
@@ -71,7 +71,10 @@ def test_engine_names_a_weight_that_is_not_float32(tmp_path, scorenet_prior):
     path = tmp_path / "f64.onnx"
     onnx.save(proto, str(path))
     assert read_onnx(path).other_types == {"b1_dense1.weight": 11}
-    with pytest.raises(ValueError, match="f64.onnx: not a zedo FP32 ScoreNet prior \\('b1_dense1.weight' stored as ONNX data type 11, not float32\\)"):
+    with pytest.raises(
+        ValueError,
+        match="f64.onnx: not a zedo FP32 ScoreNet prior \\('b1_dense1.weight' stored as ONNX data type 11, not float32\\)",
+    ):
         NumpyEngine(path)
 
 
@@ -95,7 +98,9 @@ def test_split_graphs(scorenet_prior):
     assert [i.name for i in eng.of_x.get_inputs()] == ["x", *eng.terms] and len(eng.terms) == 5
     assert [o.name for o in eng.of_x.get_outputs()] == ["eps"]
     proto = onnx.load(str(scorenet_prior))
-    proto.graph.output.extend([onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, ["B", 64]) for name in eng.terms])
+    proto.graph.output.extend(
+        [onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, ["B", 64]) for name in eng.terms]
+    )
     import onnxruntime as ort
 
     whole = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
@@ -126,7 +131,7 @@ def test_estimate_on_it_matches_onnx_runtime(scorenet_prior, synth, device):
 
 
 def test_cpu_splits_the_graph_where_it_can(scorenet_prior, tiny_prior):
-    """"cpu" is the split engine on a ScoreNet, the same eps bit for bit as the whole graph, and the
+    """ "cpu" is the split engine on a ScoreNet, the same eps bit for bit as the whole graph, and the
     whole graph where the graph does not split (the tiny prior)."""
     split, whole = open_engine(scorenet_prior), open_engine(scorenet_prior, device="cpu-whole")
     assert isinstance(split, SplitEngine) and isinstance(whole, OnnxRuntimeEngine)
@@ -137,7 +142,10 @@ def test_cpu_splits_the_graph_where_it_can(scorenet_prior, tiny_prior):
 
 
 def test_refusals(scorenet_prior, tiny_prior, tmp_path):
-    with pytest.raises(ValueError, match="tiny.onnx: the prior's metadata does not give its network's widths .* the cpu-numpy engine needs them"):
+    with pytest.raises(
+        ValueError,
+        match="tiny.onnx: the prior's metadata does not give its network's widths .* the cpu-numpy engine needs them",
+    ):
         NumpyEngine(tiny_prior)  # conftest's eps = x * (a + c t): no ScoreNet, no widths
     with pytest.raises(ValueError, match="--threads sets ONNX Runtime's threads"):
         open_engine(scorenet_prior, device="cpu-numpy", threads=2)
@@ -147,9 +155,14 @@ def test_refusals(scorenet_prior, tiny_prior, tmp_path):
     proto.graph.initializer.remove(next(i for i in proto.graph.initializer if i.name == "post_dense.bias"))
     path = tmp_path / "no-bias.onnx"
     onnx.save(proto, str(path))
-    with pytest.raises(ValueError, match=r"no-bias.onnx: not a zedo FP32 ScoreNet prior \('post_dense.bias' missing or not of shape \(51,\)\); the cpu-split engine"):
+    with pytest.raises(
+        ValueError,
+        match=r"no-bias.onnx: not a zedo FP32 ScoreNet prior \('post_dense.bias' missing or not of shape \(51,\)\); the cpu-split engine",
+    ):
         open_engine(path, device="cpu-split")
-    with pytest.raises(ValueError, match="device must be one of cpu, cuda, tensorrt, cpu-split, cpu-whole, cpu-numpy, got 'gpu'"):
+    with pytest.raises(
+        ValueError, match="device must be one of cpu, cuda, tensorrt, cpu-split, cpu-whole, cpu-numpy, got 'gpu'"
+    ):
         open_engine(scorenet_prior, device="gpu")
     proto = onnx.load(str(scorenet_prior))
     for p in proto.metadata_props:

@@ -57,7 +57,9 @@ def test_bad_options_name_the_field(tiny_prior, change, words):
 def test_stream_fills_one_frame_as_posestream(tiny_prior):
     s = synthetic_poses(2, seed=33)
     stream = Stream(f32(s["K"]), engine=str(tiny_prior), **OPTIONS)
-    want = PoseStream(open_engine(tiny_prior), K=s["K"], config=LoopConfig(iterations=10), stream_config=StreamConfig(iterations=10))  # each frame at the options' iterations
+    want = PoseStream(
+        open_engine(tiny_prior), K=s["K"], config=LoopConfig(iterations=10), stream_config=StreamConfig(iterations=10)
+    )  # each frame at the options' iterations
     out = np.zeros((17, 3), np.float32)
     for kp in s["keypoints"]:
         assert stream.update(f32(kp), None, out) is True
@@ -81,7 +83,24 @@ def test_read_lift_write_gives_zedo_infers_file(tiny_prior, tmp_path):
     out = np.zeros((3, 17, 3), np.float32)
     Lifter(engine=str(tiny_prior), **OPTIONS).lift(d["keypoints"], d["scores"], d["K"], out)
     write_output(str(tmp_path / "ours.json"), out, d["K"], d["layout"], d["frame"], d["track"], str(tiny_prior), 10, 0)
-    assert zedo_infer([str(source), "-o", str(tmp_path / "theirs.json"), "--engine", str(tiny_prior), "--iterations", "10", "--threads", "1", "--per-frame", "--quiet"]) == 0
+    assert (
+        zedo_infer(
+            [
+                str(source),
+                "-o",
+                str(tmp_path / "theirs.json"),
+                "--engine",
+                str(tiny_prior),
+                "--iterations",
+                "10",
+                "--threads",
+                "1",
+                "--per-frame",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     ours, theirs = (json.loads((tmp_path / f"{name}.json").read_text()) for name in ("ours", "theirs"))
     theirs.pop("noise_px", None)  # the C++ API returns poses only
     assert sorted(ours) == sorted(theirs) and ours["frame"] == [4, 5, 6]

@@ -12,6 +12,7 @@ from zedo.evaluation import evaluate, load_h36m_eval, score
 from zedo.evaluation.scoring import action_mean
 from zedo.runtime import LoopConfig
 
+
 def test_load_tracks(h36m_dir):
     gt = load_h36m_eval(h36m_dir, every=1, track="gt")
     assert gt.gt.shape == (40, 17, 3) and gt.dropped == 0 and set(gt.actions) == {"Walking", "Eating"}
@@ -66,10 +67,15 @@ def test_files_of_the_wrong_structure_are_named(h36m_dir):
     with pytest.raises(ValueError, match="cameras.json: camera S9/54138969 lacks field 'f'"):
         load_h36m_eval(h36m_dir)
     np.savez(h36m_dir / "data_3d_h36m.npz", positions_3d={"S9": {"Walking 1": np.zeros((3, 17, 3))}})
-    with pytest.raises(ValueError, match=r"data_3d_h36m.npz: positions_3d\['S9'\]\['Walking 1'\] has shape \(3, 17, 3\)"):
+    with pytest.raises(
+        ValueError, match=r"data_3d_h36m.npz: positions_3d\['S9'\]\['Walking 1'\] has shape \(3, 17, 3\)"
+    ):
         load_h36m_eval(h36m_dir)
     np.savez(h36m_dir / "data_3d_h36m.npz", positions_3d=np.zeros((2, 32, 3)))
-    with pytest.raises(ValueError, match="data_3d_h36m.npz: 'positions_3d' is a float64 array of shape \\(2, 32, 3\\), not the pickled dict"):
+    with pytest.raises(
+        ValueError,
+        match="data_3d_h36m.npz: 'positions_3d' is a float64 array of shape \\(2, 32, 3\\), not the pickled dict",
+    ):
         load_h36m_eval(h36m_dir)
     (h36m_dir / "data_3d_h36m.npz").write_text("not a zip")
     with pytest.raises(ValueError, match="data_3d_h36m.npz: not a readable .npz"):
@@ -79,7 +85,10 @@ def test_files_of_the_wrong_structure_are_named(h36m_dir):
 def test_detections_of_the_wrong_structure_are_named(h36m_dir):
     path = h36m_dir / "data_2d_h36m_sh_pt_mpii.npz"
     np.savez(path, positions_2d={"S9": {"Walking 1": [np.zeros((6, 17, 2))] * 4, "Eating": [np.zeros((4, 16, 2))] * 4}})
-    with pytest.raises(ValueError, match=r"mpii.npz: positions_2d\['S9'\]\['Walking 1'\]\[0\] has shape \(6, 17, 2\), expected \(N, 16, 2\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"mpii.npz: positions_2d\['S9'\]\['Walking 1'\]\[0\] has shape \(6, 17, 2\), expected \(N, 16, 2\)",
+    ):
         load_h36m_eval(h36m_dir, track="detected")
     np.savez(path, positions_2d={"S9": {"Walking 1": [np.zeros((6, 16, 2))] * 4}})
     with pytest.raises(ValueError, match="mpii.npz: no detections of action 'Eating'"):
@@ -97,27 +106,65 @@ def test_detections_of_the_wrong_structure_are_named(h36m_dir):
 
 # ---- the command ------------------------------------------------------------------------------
 
-FIELDS = {"poses", "mpjpe", "pa_mpjpe", "pck150", "auc", "per_action_mpjpe", "engine", "prior", "subject", "every", "track",
-          "hypotheses", "selection", "dropped_frames", "seconds", "loop", "via", "layout", "image_size", "focal_scale",
-          "added_noise_px", "estimated_noise_px_median"}
+FIELDS = {
+    "poses",
+    "mpjpe",
+    "pa_mpjpe",
+    "pck150",
+    "auc",
+    "per_action_mpjpe",
+    "engine",
+    "prior",
+    "subject",
+    "every",
+    "track",
+    "hypotheses",
+    "selection",
+    "dropped_frames",
+    "seconds",
+    "loop",
+    "via",
+    "layout",
+    "image_size",
+    "focal_scale",
+    "added_noise_px",
+    "estimated_noise_px_median",
+}
 
 
 def test_command_prints_a_row_and_writes_the_json(h36m_dir, tiny_prior, tmp_path, capsys):
     from zedo.evaluation.cli import main
 
     out = tmp_path / "new" / "r.json"
-    argv = ["--data", str(h36m_dir), "--engine", str(tiny_prior), "--every", "3", "--iterations", "3", "--track", "detected", "--quiet", "-o", str(out)]
+    argv = [
+        "--data",
+        str(h36m_dir),
+        "--engine",
+        str(tiny_prior),
+        "--every",
+        "3",
+        "--iterations",
+        "3",
+        "--track",
+        "detected",
+        "--quiet",
+        "-o",
+        str(out),
+    ]
     assert main(argv) == 0
     r = json.loads(out.read_text())
     assert set(r) == FIELDS and r["track"] == "detected" and r["loop"]["iterations"] == 3 and r["via"] == "estimate"
     assert capsys.readouterr().out.startswith("    tiny     detected S=1   MPJPE")
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--every", "0"], "every must be a whole number >= 1, got 0"),
-    (["--no-ipo", "--start-candidates", "5"], "--start-candidates"),
-    (["--ipo-joints", "paper"], "--ipo-joints paper"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--every", "0"], "every must be a whole number >= 1, got 0"),
+        (["--no-ipo", "--start-candidates", "5"], "--start-candidates"),
+        (["--ipo-joints", "paper"], "--ipo-joints paper"),
+    ],
+)
 def test_command_bad_options_give_one_line(h36m_dir, tiny_prior, capsys, argv, message):
     from zedo.evaluation.cli import main
 
@@ -141,16 +188,26 @@ def test_unwritable_output_is_found_before_the_run(h36m_dir, tmp_path, capsys, m
 
 
 def test_via_cli_passes_every_loop_option(tmp_path):
+    from zedo.evaluation.via_cli import infer_argv
     from zedo.runtime.apps.cli import build_parser
     from zedo.runtime.apps.commands import loop_config
     from zedo.runtime.core.skeleton import IPO_JOINTS
-    from zedo.evaluation.via_cli import infer_argv
 
-    config = LoopConfig(iterations=7, sampler="sde", step_scale=0.37, warmup_fraction=0.0, start_candidates=1, ipo_joints=IPO_JOINTS)
+    config = LoopConfig(
+        iterations=7, sampler="sde", step_scale=0.37, warmup_fraction=0.0, start_candidates=1, ipo_joints=IPO_JOINTS
+    )
     argv = infer_argv("in.npz", "out.npz", "h36m", 1, config, 64, "reprojection", seed=5, threads=2, progress=False)
     args = build_parser().parse_args(argv)
     assert loop_config(args) == config
-    assert (args.engine, args.hypotheses, args.batch_size, args.selection, args.seed, args.threads, args.quiet) == ("h36m", 1, 64, "reprojection", 5, 2, True)
+    assert (args.engine, args.hypotheses, args.batch_size, args.selection, args.seed, args.threads, args.quiet) == (
+        "h36m",
+        1,
+        64,
+        "reprojection",
+        5,
+        2,
+        True,
+    )
     no_ipo = LoopConfig(ipo=False)
     assert loop_config(build_parser().parse_args(infer_argv("i.npz", "o.npz", "h36m", 2, no_ipo, 8, "prior"))) == no_ipo
 
@@ -158,7 +215,9 @@ def test_via_cli_passes_every_loop_option(tmp_path):
 def test_via_cli_gives_the_in_process_numbers(h36m_dir, tiny_prior):
     from zedo.runtime.core.skeleton import IPO_JOINTS
 
-    config = LoopConfig(iterations=4, sampler="sde", step_scale=0.5, warmup_fraction=0.0, start_candidates=1, ipo_joints=IPO_JOINTS)
+    config = LoopConfig(
+        iterations=4, sampler="sde", step_scale=0.5, warmup_fraction=0.0, start_candidates=1, ipo_joints=IPO_JOINTS
+    )
     kw = dict(engine=str(tiny_prior), every=3, config=config, progress=False, threads=1, seed=3, batch_size=7)
     here, there = evaluate(h36m_dir, **kw), evaluate(h36m_dir, via_cli=True, **kw)
     assert there["via"] == "zedo-infer" and here["poses"] == there["poses"] == 16
@@ -172,9 +231,14 @@ def test_a_failing_zedo_infer_is_one_line(h36m_dir, tiny_prior, capsys):
     with pytest.raises(RuntimeError, match=r"^zedo-infer failed \(exit status 2\): --batch-size must be"):
         evaluate(h36m_dir, engine=str(tiny_prior), every=3, via_cli=True, batch_size=0, progress=False)
     capsys.readouterr()
-    assert main(["--data", str(h36m_dir), "--engine", str(tiny_prior), "--every", "3", "--via-cli", "--batch-size", "0"]) == 2
+    assert (
+        main(["--data", str(h36m_dir), "--engine", str(tiny_prior), "--every", "3", "--via-cli", "--batch-size", "0"])
+        == 2
+    )
     err = capsys.readouterr().err
-    assert err.startswith("zedo-eval: error: --batch-size must be >= 1") and err.count("\n") == 1, err  # checked before the run
+    assert err.startswith("zedo-eval: error: --batch-size must be >= 1") and err.count("\n") == 1, (
+        err
+    )  # checked before the run
 
 
 def test_relay_passes_the_progress_bar_and_holds_the_error():
@@ -209,9 +273,18 @@ def test_layouts_and_cameras_as_a_user_would_give_them(h36m_dir, tiny_prior, via
     cfg = LoopConfig(iterations=3)
     runs = {
         key: evaluate(h36m_dir, str(tiny_prior), every=3, config=cfg, progress=False, via_cli=via_cli, **kw)
-        for key, kw in {"coco": {"layout": "coco17"}, "op": {"layout": "openpose25"}, "size": {"image_size": (1000, 1002)}, "f": {"focal_scale": 1.4}}.items()
+        for key, kw in {
+            "coco": {"layout": "coco17"},
+            "op": {"layout": "openpose25"},
+            "size": {"image_size": (1000, 1002)},
+            "f": {"focal_scale": 1.4},
+        }.items()
     }
-    assert runs["coco"]["layout"] == "coco17" and runs["size"]["image_size"] == [1000, 1002] and runs["f"]["focal_scale"] == 1.4
+    assert (
+        runs["coco"]["layout"] == "coco17"
+        and runs["size"]["image_size"] == [1000, 1002]
+        and runs["f"]["focal_scale"] == 1.4
+    )
     assert all(np.isfinite(r["mpjpe"]) for r in runs.values())
     with pytest.raises(ValueError, match="focal_scale"):
         evaluate(h36m_dir, str(tiny_prior), every=3, config=cfg, image_size=(1000, 1002), focal_scale=2.0)
@@ -228,7 +301,23 @@ def test_raw_detections_keep_the_spine_and_added_noise_is_seeded(h36m_dir, tiny_
     assert not np.allclose(noisy[0].keypoints, noisy[2].keypoints)
     assert 3.0 < np.nanstd(noisy[0].keypoints - raw.keypoints) < 7.0
     out = tmp_path / "r.json"
-    argv = ["--data", str(h36m_dir), "--engine", str(tiny_prior), "--every", "3", "--iterations", "3", "--track", "detected-raw", "--add-noise", "5", "--quiet", "-o", str(out)]
+    argv = [
+        "--data",
+        str(h36m_dir),
+        "--engine",
+        str(tiny_prior),
+        "--every",
+        "3",
+        "--iterations",
+        "3",
+        "--track",
+        "detected-raw",
+        "--add-noise",
+        "5",
+        "--quiet",
+        "-o",
+        str(out),
+    ]
     assert main(argv) == 0
     r = json.loads(out.read_text())
     assert r["added_noise_px"] == 5.0 and r["estimated_noise_px_median"] >= 0

@@ -35,7 +35,9 @@ def coco_people(frames: int = 6):
             out.append((np.zeros((0, 17, 2)), np.zeros((0, 17))))
             continue
         other = kp[f] + [200.0, 0.0]
-        out.append((np.stack([other, kp[f]]), np.stack([np.full(17, 0.3), np.where(np.isfinite(kp[f, :, 0]), 0.9, 0.0)])))
+        out.append(
+            (np.stack([other, kp[f]]), np.stack([np.full(17, 0.3), np.where(np.isfinite(kp[f, :, 0]), 0.9, 0.0)]))
+        )
     return out
 
 

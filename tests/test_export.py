@@ -3,31 +3,30 @@ and the zedo-export command."""
 
 from __future__ import annotations
 
+import inspect
 import os
+import re
 import shutil
 import subprocess
-
-import inspect
-import re
 
 import numpy as np
 import onnx
 import pytest
 import torch
-
-from zedo.export import cli, export_prior, onnx_export
-from zedo.export.onnx_export import export_onnx
-from zedo.export.options import ENGINE, PRECISIONS, REFUSALS, SOURCES, check_options
-from zedo.export.parity import PARITY_TIMES
-from zedo.runtime.engines.compare import ParityError
-from zedo.runtime.engines.onnxruntime_engine import OnnxRuntimeEngine
-from zedo.runtime.engines.prior_file import META_KEY, PriorMeta, sidecar_path
-from zedo.runtime.core.sde import SDEConfig
 from fake_prior import TINY
 from fake_prior import meta as _meta
 from fake_prior import model as _model
 from fake_prior import poses as _poses
 from fake_prior import write_checkpoint as _checkpoint
+
+from zedo.export import cli, export_prior, onnx_export
+from zedo.export.onnx_export import export_onnx
+from zedo.export.options import ENGINE, PRECISIONS, REFUSALS, SOURCES, check_options
+from zedo.export.parity import PARITY_TIMES
+from zedo.runtime.core.sde import SDEConfig
+from zedo.runtime.engines.compare import ParityError
+from zedo.runtime.engines.onnxruntime_engine import OnnxRuntimeEngine
+from zedo.runtime.engines.prior_file import META_KEY, PriorMeta, sidecar_path
 
 torch.set_num_threads(1)  # tiny networks; leave the machine's cores to other work
 
@@ -75,7 +74,9 @@ def test_parity_report(exported):
     assert [(lo, hi) for lo, hi, _, _ in report.rows] == [(float(np.float32(t)),) * 2 for t in PARITY_TIMES]  # t as fed
     assert report.inputs == "51 poses noised at each t, batch 1 and 64"
     assert report.samples == 4 * 65 and all(n == 65 for *_, n in report.rows)  # each t: batch 1, then batch 64
-    assert report.passed and report.max_error <= 1e-4 and (report.candidate, report.reference) == ("ONNX Runtime", "torch")
+    assert (
+        report.passed and report.max_error <= 1e-4 and (report.candidate, report.reference) == ("ONNX Runtime", "torch")
+    )
 
 
 def test_caller_parity_poses_and_training_mode_restored(tmp_path):
@@ -89,7 +90,10 @@ def test_parity_failure_raises_and_writes_nothing(tmp_path, monkeypatch):
     real = onnx_export.TorchRunner.__call__
     monkeypatch.setattr(onnx_export.TorchRunner, "__call__", lambda self, x, t: real(self, x, t) + 1e-2)
     out = tmp_path / "bad.onnx"
-    with pytest.raises(ParityError, match=r"bad\.onnx: ONNX Runtime disagrees with torch: max \|eps error\| 0\.01 at t=0\.01 > atol 0\.0001") as info:
+    with pytest.raises(
+        ParityError,
+        match=r"bad\.onnx: ONNX Runtime disagrees with torch: max \|eps error\| 0\.01 at t=0\.01 > atol 0\.0001",
+    ) as info:
         export_onnx(_model(), _meta(), out)
     assert not info.value.report.passed
     assert list(tmp_path.iterdir()) == []  # no file, no sidecar, no temporary left behind
@@ -117,10 +121,28 @@ def test_bad_arguments(tmp_path):
     "source, precision, engine, options, message",
     [
         ("p.pt", "fp32", None, {"fp16": True}, "--fp16 sets the TensorRT FP16 flag; pass --engine"),
-        ("p.pt", "int8", None, {"engine_atol": 0.1}, "--engine-atol is the TensorRT engine's parity tolerance; pass --engine"),
-        ("p.pt", "fp32", "p.trt", {"calibration_set": "c.npz"}, "--calibration-set applies to --precision fp16 or int8"),
+        (
+            "p.pt",
+            "int8",
+            None,
+            {"engine_atol": 0.1},
+            "--engine-atol is the TensorRT engine's parity tolerance; pass --engine",
+        ),
+        (
+            "p.pt",
+            "fp32",
+            "p.trt",
+            {"calibration_set": "c.npz"},
+            "--calibration-set applies to --precision fp16 or int8",
+        ),
         ("p.pt", "fp32", None, {"precision_atol": 0.0}, "--precision-atol applies to --precision fp16 or int8"),
-        ("default", "fp16", None, {"clusters": "c.npy"}, "--clusters applies to checkpoints; 'default' is an ONNX prior (the file is the source)"),
+        (
+            "default",
+            "fp16",
+            None,
+            {"clusters": "c.npy"},
+            "--clusters applies to checkpoints; 'default' is an ONNX prior (the file is the source)",
+        ),
         ("p.onnx", "int8", "p.trt", {"opset": 17}, "--opset applies to checkpoints; 'p.onnx' is an ONNX prior"),
         ("p.pt", "int4", None, {}, "precision must be one of fp32, fp16, int8, got 'int4'"),
     ],
@@ -135,8 +157,23 @@ def test_option_table_refuses_each_bad_combination(source, precision, engine, op
 
 
 def test_option_table_accepts_what_its_rows_take():
-    check_options("p.pt", "checkpoint", "int8", "p.trt", {"fp16": True, "engine_atol": 0.1, "calibration_set": "c.npz", "precision_atol": 0.5, "clusters": "c.npy", "opset": 17})
-    check_options("default", "bundled", "fp16", None, {"calibration_set": "c.npz", "atol": None, "fp16": False, "opset": None})
+    check_options(
+        "p.pt",
+        "checkpoint",
+        "int8",
+        "p.trt",
+        {
+            "fp16": True,
+            "engine_atol": 0.1,
+            "calibration_set": "c.npz",
+            "precision_atol": 0.5,
+            "clusters": "c.npy",
+            "opset": 17,
+        },
+    )
+    check_options(
+        "default", "bundled", "fp16", None, {"calibration_set": "c.npz", "atol": None, "fp16": False, "opset": None}
+    )
     # Every option of a row, and every refused one, is a keyword of export_prior.
     keywords = set(inspect.signature(export_prior).parameters)
     rows = [*SOURCES.values(), *PRECISIONS.values(), ENGINE]
@@ -161,7 +198,12 @@ def test_export_prior_library_call(tmp_path):
     lines = []
     report = export_prior(ckpt, log=lines.append)
     assert report.out == tmp_path / "tiny.onnx" and report.out.exists() and sidecar_path(report.out).exists()
-    assert (report.source, report.precision, report.precision_parity, report.engine) == ("checkpoint", "fp32", None, None)
+    assert (report.source, report.precision, report.precision_parity, report.engine) == (
+        "checkpoint",
+        "fp32",
+        None,
+        None,
+    )
     assert report.parity.passed and lines[0].startswith("checkpoint  ") and lines[-1].startswith("wrote       ")
     assert lines[3] == "parity      " + report.parity.lines()[0]
 
@@ -180,7 +222,9 @@ def test_cli_command_success(tmp_path):
     done = _zedo_export("--ckpt", ckpt)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "tiny.onnx").exists() and (tmp_path / "tiny.onnx.json").exists()
-    assert "parity      ONNX Runtime vs torch on 51 poses noised at each t, batch 1 and 64: max |eps error|" in done.stdout
+    assert (
+        "parity      ONNX Runtime vs torch on 51 poses noised at each t, batch 1 and 64: max |eps error|" in done.stdout
+    )
     for t in PARITY_TIMES:
         assert f"              t = {t:<5g} max " in done.stdout
     assert "parameters" in done.stdout

@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from zedo.runtime import LoopConfig, estimate
-from zedo.runtime import OnnxRuntimeEngine
+from zedo.runtime import LoopConfig, OnnxRuntimeEngine, estimate
 
 cupy = pytest.importorskip("cupy")
 pytestmark = pytest.mark.gpu

@@ -9,9 +9,9 @@ import pytest
 from conftest import synthetic_poses
 
 from zedo.runtime import LoopConfig, load_input
-from zedo.runtime.solve.api import estimate_inputs
 from zedo.runtime.apps.cli import main
 from zedo.runtime.pipeline.jobs import Item, RunOptions, is_complete, plan_job, run_job, run_local
+from zedo.runtime.solve.api import estimate_inputs
 
 
 def options(prior, **kw) -> RunOptions:
@@ -40,7 +40,11 @@ def lifted(path, prior):
 def test_outputs_named_after_inputs_equal_one_run_each(tmp_path, inputs, tiny_prior):
     summary = run_job(inputs, tmp_path / "out", options(tiny_prior))
     assert summary.inputs == 3 and summary.poses == 15 and not summary.failed
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["part0.npz", "part1.npz", "part2.npz"]  # nothing else left
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "part0.npz",
+        "part1.npz",
+        "part2.npz",
+    ]  # nothing else left
     for path in inputs:
         with np.load(tmp_path / "out" / path.name) as f:
             np.testing.assert_array_equal(f["joints_3d"], lifted(path, tiny_prior).joints_3d)
@@ -55,7 +59,11 @@ def test_a_failing_input_is_named_and_the_others_go_on(tmp_path, inputs, tiny_pr
     lines = []
     summary = run_job([inputs[0], bad, unplaced, inputs[1]], tmp_path / "out", options(tiny_prior), report=lines.append)
     assert [s for s, _ in summary.failed] == [str(bad), str(unplaced)]
-    assert len(lines) == 2 and lines[0].startswith(f"{bad}: keypoints[0, 0]") and lines[1].startswith(f"{unplaced}: none of the 2 poses can be placed")
+    assert (
+        len(lines) == 2
+        and lines[0].startswith(f"{bad}: keypoints[0, 0]")
+        and lines[1].startswith(f"{unplaced}: none of the 2 poses can be placed")
+    )
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["part0.npz", "part1.npz"]
     assert summary.poses == 12 and "2 failed" in summary.line()
 
@@ -76,7 +84,9 @@ def test_chunks_are_joined_into_the_output_of_one_run(tmp_path, tiny_prior, outp
             for key in a.files:
                 np.testing.assert_array_equal(a[key], b[key])
     else:
-        assert json.loads((tmp_path / "whole" / name).read_text()) == json.loads((tmp_path / "chunked" / name).read_text())
+        assert json.loads((tmp_path / "whole" / name).read_text()) == json.loads(
+            (tmp_path / "chunked" / name).read_text()
+        )
 
 
 def test_resume_skips_complete_outputs_and_redoes_the_rest(tmp_path, inputs, tiny_prior):
@@ -149,7 +159,17 @@ def fast_argv(prior):
 def test_command_output_dir_exit_status_and_lines(tmp_path, inputs, tiny_prior, capsys):
     bad = tmp_path / "in" / "bad.json"
     bad.write_text("{not json")
-    rc = main([*map(str, inputs), str(bad), "--output-dir", str(tmp_path / "out"), "--output-format", "json", *fast_argv(tiny_prior)])
+    rc = main(
+        [
+            *map(str, inputs),
+            str(bad),
+            "--output-dir",
+            str(tmp_path / "out"),
+            "--output-format",
+            "json",
+            *fast_argv(tiny_prior),
+        ]
+    )
     out, err = capsys.readouterr()
     assert rc == 2
     assert out.strip().startswith("4 inputs: 15 poses lifted") and "1 failed" in out

@@ -8,17 +8,30 @@ import pytest
 from conftest import synthetic_poses
 
 from zedo.runtime import LoopConfig, estimate
-from zedo.runtime.io.layouts import LAYOUTS, Layout, get_layout, looks_like_coco
 from zedo.runtime.core.skeleton import JOINT_NAMES
+from zedo.runtime.io.layouts import LAYOUTS, Layout, get_layout, looks_like_coco
 from zedo.runtime.io.validation import validate_inputs
 
 # Prior joint -> the name it has in the COCO-style layouts (the joints they share with Human3.6M).
 SHARED = {
-    "r_hip": "right_hip", "r_knee": "right_knee", "r_ankle": "right_ankle", "l_hip": "left_hip", "l_knee": "left_knee",
-    "l_ankle": "left_ankle", "neck_nose": "nose", "l_shoulder": "left_shoulder", "l_elbow": "left_elbow",
-    "l_wrist": "left_wrist", "r_shoulder": "right_shoulder", "r_elbow": "right_elbow", "r_wrist": "right_wrist",
+    "r_hip": "right_hip",
+    "r_knee": "right_knee",
+    "r_ankle": "right_ankle",
+    "l_hip": "left_hip",
+    "l_knee": "left_knee",
+    "l_ankle": "left_ankle",
+    "neck_nose": "nose",
+    "l_shoulder": "left_shoulder",
+    "l_elbow": "left_elbow",
+    "l_wrist": "left_wrist",
+    "r_shoulder": "right_shoulder",
+    "r_elbow": "right_elbow",
+    "r_wrist": "right_wrist",
 }
-OWN_NAMES = {"halpe26": {"pelvis": "hip", "thorax": "neck", "head": "head"}, "openpose25": {"pelvis": "mid_hip", "thorax": "neck"}}
+OWN_NAMES = {
+    "halpe26": {"pelvis": "hip", "thorax": "neck", "head": "head"},
+    "openpose25": {"pelvis": "mid_hip", "thorax": "neck"},
+}
 
 
 def write_as(layout: Layout, kp17: np.ndarray, face: bool = True) -> tuple[np.ndarray, np.ndarray]:
@@ -92,7 +105,10 @@ def test_coco_order_given_as_human36m_is_refused_but_human36m_is_not():
         ({"layout": "coco18"}, "unknown keypoint layout 'coco18'"),
         ({"layout": "halpe26"}, "layout halpe26 has 26 keypoints, keypoints has 17"),
         ({"keypoints": np.ones((2, 19, 2))}, "19 keypoints per pose fit no known layout"),
-        ({"keypoints": np.full((2, 33, 2), 0.5), "image_size": None, "K": None}, "layout mediapipe33 gives coordinates in \\[0, 1\\]"),
+        (
+            {"keypoints": np.full((2, 33, 2), 0.5), "image_size": None, "K": None},
+            "layout mediapipe33 gives coordinates in \\[0, 1\\]",
+        ),
         ({"K": None}, "no camera: give K"),
         ({"K": None, "image_size": (0, 100)}, "image_size must be"),
         ({"keypoints": np.ones((2, 17, 3)), "scores": np.ones((2, 17))}, "score column"),
@@ -109,8 +125,14 @@ def test_a_count_that_fits_one_layout_is_taken_and_said(tiny_prior):
     s = synthetic_poses(3, seed=6)
     kp, sc = write_as(get_layout("halpe26"), s["keypoints"])
     inputs = validate_inputs(np.concatenate([kp, sc[..., None]], -1), None, None, image_size=(1000, 1000))
-    assert inputs.layout == "halpe26" and any("halpe26" in n for n in inputs.notes) and any("focal" in n for n in inputs.notes)
+    assert (
+        inputs.layout == "halpe26"
+        and any("halpe26" in n for n in inputs.notes)
+        and any("focal" in n for n in inputs.notes)
+    )
     np.testing.assert_allclose(inputs.K[0], [[1200, 0, 500], [0, 1200, 500], [0, 0, 1]])
-    r = estimate(kp, scores=sc, layout="halpe26", image_size=(1000, 1000), engine=tiny_prior, config=LoopConfig(iterations=5))
+    r = estimate(
+        kp, scores=sc, layout="halpe26", image_size=(1000, 1000), engine=tiny_prior, config=LoopConfig(iterations=5)
+    )
     assert r.layout == "halpe26" and r.joints_3d.shape == (3, 17, 3) and np.isfinite(r.joints_3d).all()
     np.testing.assert_allclose(r.K, inputs.K)

@@ -12,11 +12,11 @@ from conftest import TPOSE, project, synthetic_poses
 from zedo.runtime.core import sde as sde_lib
 from zedo.runtime.core.config import LoopConfig
 from zedo.runtime.core.geometry import keypoints_to_rays, project_onto_rays, solve_translation, unit, yaw_matrices
+from zedo.runtime.core.sde import ode_step, sde_step
 from zedo.runtime.solve import ipo
 from zedo.runtime.solve.ipo import fit_yaw_distance, refine_yaw_distance
 from zedo.runtime.solve.loop import run_loop
 from zedo.runtime.solve.scoring import row_ranks
-from zedo.runtime.core.sde import ode_step, sde_step
 from zedo.runtime.solve.start import choose_start, choose_starts, place_start, weak_perspective_fit
 
 DTYPES = [np.float32, np.float64]
@@ -74,7 +74,11 @@ def test_solve_translation_recovers_planted_translation(dtype, weighting):
     s, kp, K, K_inv = scene(n=6, seed=2, dtype=dtype)
     rays = keypoints_to_rays(kp, K_inv, np)
     rng = np.random.default_rng(3)
-    w = {"ones": np.ones((6, 17)), "random": rng.uniform(0.05, 1.0, (6, 17)), "some_zero": (rng.uniform(size=(6, 17)) > 0.4) * 1.0}[weighting]
+    w = {
+        "ones": np.ones((6, 17)),
+        "random": rng.uniform(0.05, 1.0, (6, 17)),
+        "some_zero": (rng.uniform(size=(6, 17)) > 0.4) * 1.0,
+    }[weighting]
     w[:, :3] = 1.0  # keep the problem well posed when weights are zeroed
     T = solve_translation(s["pose"].astype(dtype), rays, w.astype(dtype), np)
     assert T.shape == (6, 3) and T.dtype == dtype
@@ -95,8 +99,12 @@ def test_solve_translation_is_the_least_squares_solution_of_the_releases_system(
     r = rays.astype(np.float64)
     for b in range(6):
         zero = np.zeros(17)
-        A = np.concatenate([np.stack([-w[b], zero, w[b] * r[b, :, 0]], -1), np.stack([zero, -w[b], w[b] * r[b, :, 1]], -1)])
-        rhs = np.concatenate([w[b] * (pose[b, :, 0] - r[b, :, 0] * pose[b, :, 2]), w[b] * (pose[b, :, 1] - r[b, :, 1] * pose[b, :, 2])])
+        A = np.concatenate(
+            [np.stack([-w[b], zero, w[b] * r[b, :, 0]], -1), np.stack([zero, -w[b], w[b] * r[b, :, 1]], -1)]
+        )
+        rhs = np.concatenate(
+            [w[b] * (pose[b, :, 0] - r[b, :, 0] * pose[b, :, 2]), w[b] * (pose[b, :, 1] - r[b, :, 1] * pose[b, :, 2])]
+        )
         want = np.linalg.lstsq(A, rhs, rcond=None)[0]
         np.testing.assert_allclose(T[b], want * np.sign(want[2]), atol=TOL[dtype])
 
@@ -167,7 +175,9 @@ def test_yaw_matrices_are_rotations_about_y(dtype):
     eye = np.broadcast_to(np.eye(3), R.shape)
     np.testing.assert_allclose(R @ np.swapaxes(R, -1, -2), eye, atol=10 * TOL[dtype])
     np.testing.assert_allclose(np.linalg.det(R), 1.0, atol=10 * TOL[dtype])
-    np.testing.assert_allclose(R @ np.array([0, 1, 0], dtype), np.broadcast_to(np.array([0, 1, 0]), (2, 5, 3)), atol=10 * TOL[dtype])
+    np.testing.assert_allclose(
+        R @ np.array([0, 1, 0], dtype), np.broadcast_to(np.array([0, 1, 0]), (2, 5, 3)), atol=10 * TOL[dtype]
+    )
     # Angles add: R(a) R(b) = R(a + b).
     np.testing.assert_allclose(R[0] @ R[1], yaw_matrices(a[0] + a[1], np), atol=10 * TOL[dtype])
 
@@ -243,12 +253,22 @@ def test_choose_start_finds_the_planted_pose(dtype, rows, shortlist, fit):
     scores = np.ones((4, 17))
     scores[2, 13], kp[2, 13] = 0.0, 0.0  # a missing wrist, its keypoint garbage
     zero = lambda x, t: np.zeros_like(x)  # noqa: E731
-    args = (candidates.astype(dtype), kp.astype(dtype), scores.astype(dtype), K.astype(dtype), zero, LoopConfig(start_shortlist=shortlist, start_fit=fit), np)
+    args = (
+        candidates.astype(dtype),
+        kp.astype(dtype),
+        scores.astype(dtype),
+        K.astype(dtype),
+        zero,
+        LoopConfig(start_shortlist=shortlist, start_fit=fit),
+        np,
+    )
     index, pose, T = choose_start(*args, rows=rows)
     np.testing.assert_array_equal(index, planted)
     # choose_starts gives the same one first, then others of the shortlist, each once.
     many, poses, Ts = choose_starts(*args, count=3, rows=rows)
-    assert many.shape == (4, min(3, shortlist)) and poses.shape == many.shape + (17, 3) and Ts.shape == many.shape + (3,)
+    assert (
+        many.shape == (4, min(3, shortlist)) and poses.shape == many.shape + (17, 3) and Ts.shape == many.shape + (3,)
+    )
     np.testing.assert_array_equal(many[:, 0], planted)
     np.testing.assert_array_equal(poses[:, 0], pose)
     assert all(len(set(row)) == len(row) for row in many.tolist())
@@ -272,7 +292,9 @@ def test_weak_perspective_fit_vanishes_for_the_true_pose_far_away(dtype):
     kp = project(cam, K[0])
     w = np.ones((2, 17))
     w[1, 3], kp[1, 3] = 0.0, -1e4  # a missing ankle, its keypoint garbage
-    r, yaw, distance = weak_perspective_fit(poses.astype(dtype), kp.astype(dtype), np.linalg.inv(K).astype(dtype), w.astype(dtype), np)
+    r, yaw, distance = weak_perspective_fit(
+        poses.astype(dtype), kp.astype(dtype), np.linalg.inv(K).astype(dtype), w.astype(dtype), np
+    )
     assert r.shape == yaw.shape == distance.shape == (2, 6) and r.dtype == yaw.dtype == distance.dtype == dtype
     np.testing.assert_allclose(np.degrees(yaw[[0, 1], [2, 4]]), [75.0, -140.0], atol=0.5)
     np.testing.assert_allclose(distance[[0, 1], [2, 4]], np.linalg.norm(T, axis=-1), rtol=0.01)
@@ -319,7 +341,10 @@ def test_run_loop_leaves_missing_joints_to_the_prior_and_uses_the_sde_sampler():
     init = np.broadcast_to(TPOSE, (4, 17, 3)).astype(np.float64)
     cfg = LoopConfig(iterations=10, sampler="sde")
     x, T = place_start(init, kp, scores, K, cfg, np)
-    runs = [run_loop(x, T, kp, scores, K, engine, sde_lib.SDEConfig(), cfg, np, np.random.default_rng(seed)) for seed in (0, 0, 1)]
+    runs = [
+        run_loop(x, T, kp, scores, K, engine, sde_lib.SDEConfig(), cfg, np, np.random.default_rng(seed))
+        for seed in (0, 0, 1)
+    ]
     np.testing.assert_array_equal(runs[0][0], runs[1][0])
     assert not np.allclose(runs[0][0], runs[2][0])
     assert np.isfinite(runs[0][0]).all() and np.isfinite(runs[0][1]).all()

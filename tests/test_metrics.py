@@ -74,7 +74,9 @@ def test_pck_and_auc_bounds(poses):
 
 
 @pytest.mark.parametrize("fn", [mpjpe, pa_mpjpe, joint_errors, pck, auc, procrustes_align])
-@pytest.mark.parametrize("shapes", [((2, 17, 3), (2, 16, 3)), ((17, 3), (17, 2)), ((3,), (3,)), ((2, 17, 3), (3, 17, 3))])
+@pytest.mark.parametrize(
+    "shapes", [((2, 17, 3), (2, 16, 3)), ((17, 3), (17, 2)), ((3,), (3,)), ((2, 17, 3), (3, 17, 3))]
+)
 def test_metrics_reject_mismatched_shapes(fn, shapes):
     with pytest.raises(ValueError, match="pred"):
         fn(np.zeros(shapes[0]), np.zeros(shapes[1]))

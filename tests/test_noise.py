@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from conftest import synthetic_poses
 
-from zedo.runtime.solve import noise
 from zedo.runtime.core import sde as sde_lib
 from zedo.runtime.core.config import LoopConfig
+from zedo.runtime.solve import noise
 from zedo.runtime.solve.loop import run_loop
 from zedo.runtime.solve.start import place_start
 
@@ -84,7 +84,9 @@ def test_the_estimate_follows_the_planted_noise_level():
     s = synthetic_poses(32, seed=4)
     rng = np.random.default_rng(2)
     levels = (0.0, 10.0, 20.0, 30.0)
-    medians = [np.median(lift(s["keypoints"] + rng.normal(0, sd, s["keypoints"].shape), s, np.float64)[1]) for sd in levels]
+    medians = [
+        np.median(lift(s["keypoints"] + rng.normal(0, sd, s["keypoints"].shape), s, np.float64)[1]) for sd in levels
+    ]
     assert medians[0] == 0 and all(a < b for a, b in zip(medians, medians[1:]))
     for got, planted in zip(medians[1:], levels[1:]):
         assert got == pytest.approx(planted, rel=0.35)

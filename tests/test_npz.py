@@ -35,7 +35,10 @@ def test_a_file_claiming_a_huge_array_is_refused_before_loading(tmp_path):
     [
         (lambda p: np.savez(p, o=np.array([{"a": 1}], dtype=object)), "member o.npy holds Python objects"),
         (lambda p: p.write_bytes(b"not a zip"), "not a readable .npz file"),
-        (lambda p: np.save(p.with_suffix(".npy"), np.ones(2)) or p.with_suffix(".npy").rename(p), "not a readable .npz file"),
+        (
+            lambda p: np.save(p.with_suffix(".npy"), np.ones(2)) or p.with_suffix(".npy").rename(p),
+            "not a readable .npz file",
+        ),
     ],
 )
 def test_bad_files_are_one_line_naming_the_file(tmp_path, make, match):

@@ -58,11 +58,23 @@ def test_ray_command_gives_the_one_process_results(local_ray, tmp_path, tiny_pri
     bad = tmp_path / "in" / "bad.npz"
     bad.write_bytes(b"not an npz")
     run_job(inputs, tmp_path / "one", options(tiny_prior))
-    argv = [*map(str, [*inputs, bad]), "--output-dir", str(tmp_path / "ray"), "--engine", str(tiny_prior), "--iterations", "20", "--quiet"]
+    argv = [
+        *map(str, [*inputs, bad]),
+        "--output-dir",
+        str(tmp_path / "ray"),
+        "--engine",
+        str(tiny_prior),
+        "--iterations",
+        "20",
+        "--quiet",
+    ]
     assert main([*argv, "--ray", "--workers", "2"]) == 2  # Ray is running already: the command joins it
     out, err = capsys.readouterr()
     assert out.startswith("5 inputs: 18 poses lifted") and "1 failed" in out
-    assert f"zedo-infer: {bad}: not a readable zedo input .npz file" in err and f"1 of 5 inputs failed (each named above): {bad}" in err
+    assert (
+        f"zedo-infer: {bad}: not a readable zedo input .npz file" in err
+        and f"1 of 5 inputs failed (each named above): {bad}" in err
+    )
     assert_same_outputs(tmp_path / "one", tmp_path / "ray")
 
 
@@ -73,7 +85,11 @@ def test_a_killed_worker_is_restarted_and_every_output_is_complete(local_ray, tm
     inputs = write_inputs(tmp_path / "in", sizes)
     out = tmp_path / "out"
     done = {}
-    job = threading.Thread(target=lambda: done.update(summary=run_job(inputs, out, options(tiny_prior, 300), runner=RayRunner(workers=Workers(2)))))
+    job = threading.Thread(
+        target=lambda: done.update(
+            summary=run_job(inputs, out, options(tiny_prior, 300), runner=RayRunner(workers=Workers(2)))
+        )
+    )
     job.start()
     deadline = time.monotonic() + 60
     while not any(out.glob("part*.npz")) and job.is_alive() and time.monotonic() < deadline:
@@ -107,7 +123,14 @@ def test_lift_dataset_adds_poses_and_reports_a_bad_row(local_ray, tiny_prior):
     np.testing.assert_allclose(np.stack([rows[i]["translation"] for i in good]), ref.translation, atol=1e-9)
 
 
-@pytest.mark.parametrize("kw, message", [({"count": 0}, "workers must be"), ({"cpus": -1}, "cpus per worker"), ({"cpus": 0, "gpus": 0}, "some CPUs or GPUs")])
+@pytest.mark.parametrize(
+    "kw, message",
+    [
+        ({"count": 0}, "workers must be"),
+        ({"cpus": -1}, "cpus per worker"),
+        ({"cpus": 0, "gpus": 0}, "some CPUs or GPUs"),
+    ],
+)
 def test_workers_are_checked(kw, message):
     with pytest.raises(ValueError, match=message):
         Workers(**kw)

@@ -52,8 +52,14 @@ def test_zedo_infer_on_an_openpose_folder(tmp_path, openpose_folder, tiny_prior)
     assert "1 frames with nobody in them skipped" in proc.stderr and "1 of 3 poses could not be lifted" in proc.stderr
     assert "focal length 1200.0 px" in proc.stderr
     with np.load(out) as f:
-        assert f["valid"].tolist() == [1, 1, 0] and f["frame"].tolist() == [0, 0, 2] and f["track"].tolist() == [0, 1, 0]
-        assert np.isnan(f["joints_3d"][2]).all() and np.isfinite(f["joints_3d"][:2]).all() and str(f["layout"]) == "openpose25"
+        assert (
+            f["valid"].tolist() == [1, 1, 0] and f["frame"].tolist() == [0, 0, 2] and f["track"].tolist() == [0, 1, 0]
+        )
+        assert (
+            np.isnan(f["joints_3d"][2]).all()
+            and np.isfinite(f["joints_3d"][:2]).all()
+            and str(f["layout"]) == "openpose25"
+        )
 
 
 @pytest.mark.parametrize(
@@ -62,8 +68,14 @@ def test_zedo_infer_on_an_openpose_folder(tmp_path, openpose_folder, tiny_prior)
         ({}, "no OpenPose \\*_keypoints.json files"),
         ({"a_keypoints.json": "{"}, "a_keypoints.json: not a readable .json file"),
         ({"a_keypoints.json": '{"version": 1}'}, "a_keypoints.json: not an OpenPose frame"),
-        ({"a_keypoints.json": '{"people": [{"face": []}]}'}, "a_keypoints.json: people\\[0\\] has no pose_keypoints_2d"),
-        ({"a_keypoints.json": '{"people": [{"pose_keypoints_2d": [1, 2]}]}'}, "a_keypoints.json: people\\[0\\].pose_keypoints_2d must be"),
+        (
+            {"a_keypoints.json": '{"people": [{"face": []}]}'},
+            "a_keypoints.json: people\\[0\\] has no pose_keypoints_2d",
+        ),
+        (
+            {"a_keypoints.json": '{"people": [{"pose_keypoints_2d": [1, 2]}]}'},
+            "a_keypoints.json: people\\[0\\].pose_keypoints_2d must be",
+        ),
         ({"a_keypoints.json": '{"people": []}'}, "no people in any of its frames"),
     ],
 )
@@ -80,9 +92,22 @@ def test_mmpose_video_and_image_files(tmp_path):
     kp, sc = people("coco17", 3, seed=2)
     inst = [{"keypoints": kp[i].tolist(), "keypoint_scores": sc[i].tolist(), "track_id": 7 + i} for i in range(3)]
     video = tmp_path / "video.json"
-    video.write_text(json.dumps([{"frame_id": 0, "instances": inst[:2]}, {"frame_id": 1, "instances": []}, {"frame_id": 2, "instances": inst[2:]}]))
+    video.write_text(
+        json.dumps(
+            [
+                {"frame_id": 0, "instances": inst[:2]},
+                {"frame_id": 1, "instances": []},
+                {"frame_id": 2, "instances": inst[2:]},
+            ]
+        )
+    )
     det = read_mmpose_json(video)
-    assert det.layout == "coco17" and det.frame.tolist() == [0, 0, 2] and det.track.tolist() == [7, 8, 9] and det.skipped_frames == 1
+    assert (
+        det.layout == "coco17"
+        and det.frame.tolist() == [0, 0, 2]
+        and det.track.tolist() == [7, 8, 9]
+        and det.skipped_frames == 1
+    )
     image = tmp_path / "image.json"
     image.write_text(json.dumps([{k: v for k, v in i.items() if k != "track_id"} for i in inst]))
     det = read_mmpose_json(image)
@@ -94,7 +119,10 @@ def test_mmpose_video_and_image_files(tmp_path):
 
 def test_alphapose_results(tmp_path):
     kp, sc = people("halpe26", 3, seed=3)
-    doc = [{"image_id": name, "category_id": 1, "keypoints": flat(kp[i], sc[i]), "score": 2.5, "idx": i + 1} for i, name in enumerate(["0.jpg", "0.jpg", "1.jpg"])]
+    doc = [
+        {"image_id": name, "category_id": 1, "keypoints": flat(kp[i], sc[i]), "score": 2.5, "idx": i + 1}
+        for i, name in enumerate(["0.jpg", "0.jpg", "1.jpg"])
+    ]
     path = tmp_path / "alphapose-results.json"
     path.write_text(json.dumps(doc))
     det = read_alphapose_json(path)
@@ -106,7 +134,9 @@ def test_arrays_with_the_score_as_third_column_and_mmpose_output(tmp_path, tiny_
     kp, sc = people("coco17", 2, seed=4)
     s = synthetic_poses(2, seed=4)
     inp = tmp_path / "coco.npz"
-    np.savez(inp, keypoints=np.concatenate([kp, sc[..., None]], -1), K=s["K"], layout="coco17", frame=[3, 4], track=[1, 1])
+    np.savez(
+        inp, keypoints=np.concatenate([kp, sc[..., None]], -1), K=s["K"], layout="coco17", frame=[3, 4], track=[1, 1]
+    )
     out = tmp_path / "out.json"
     zedo_infer(inp, "-o", out, "--output-format", "mmpose", *fast(tiny_prior), check_rc=0)
     doc = json.loads(out.read_text())

@@ -49,7 +49,9 @@ def test_smooth_track_treats_plane_depth_and_translation_apart():
     assert np.isnan(smooth_track(nan, t)[7]).all() and np.isfinite(np.delete(smooth_track(nan, t), 7, axis=0)).all()
 
 
-@pytest.mark.parametrize("field, value", [("plane_s", -0.1), ("depth_s", float("nan")), ("translation_s", True), ("depth_s", 11.0)])
+@pytest.mark.parametrize(
+    "field, value", [("plane_s", -0.1), ("depth_s", float("nan")), ("translation_s", True), ("depth_s", 11.0)]
+)
 def test_smooth_config_names_a_bad_field(field, value):
     with pytest.raises(ValueError, match=field):
         SmoothConfig(**{field: value})

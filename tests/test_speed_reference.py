@@ -3,19 +3,18 @@ benchmarks/speed.py runs the release's eager-torch loop with: the same eps as th
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import torch
+from fake_prior import meta as _meta
+from fake_prior import model as _model
+from fake_prior import poses as _poses
+from fake_prior import write_onnx as _onnx
 
 from zedo.export.onnx_export import TorchRunner
 from zedo.export.parity import parity_inputs
 from zedo.runtime import open_engine
 from zedo.runtime.engines.compare import compare, require
 from zedo.training.checkpoint import load_onnx_prior
-from fake_prior import meta as _meta
-from fake_prior import model as _model
-from fake_prior import poses as _poses
-from fake_prior import write_onnx as _onnx
 
 torch.set_num_threads(1)  # tiny networks; leave the machine's cores to other work
 
@@ -31,7 +30,10 @@ def test_weights_and_eps_of_the_onnx_prior(scorenet_prior):
     for name, value in _model().state_dict().items():
         torch.testing.assert_close(model.state_dict()[name], value, rtol=0, atol=0, msg=name)
     x, t, calls, _ = parity_inputs(_poses(64, 3))
-    report = require(compare(open_engine(scorenet_prior), TorchRunner(model), x, t, 1e-5, batch=calls), "torch from ONNX vs ONNX Runtime")
+    report = require(
+        compare(open_engine(scorenet_prior), TorchRunner(model), x, t, 1e-5, batch=calls),
+        "torch from ONNX vs ONNX Runtime",
+    )
     assert report.max_error < 1e-5
 
 

@@ -46,8 +46,12 @@ def test_first_frame_is_estimate_and_later_frames_continue(engine, stream_config
     s = trajectory(4)
     stream = PoseStream(engine, K=K_CAM, config=LoopConfig(iterations=3), stream_config=stream_config)
     frames = [stream.update(kp) for kp in s["keypoints"]]
-    first = estimate(s["keypoints"][:1], K_CAM, engine=engine, config=FAST)  # at the stream's iterations, not the config's
-    np.testing.assert_allclose(frames[0].joints_3d, first.joints_3d[0], atol=1e-5)  # the filter passes a first value through
+    first = estimate(
+        s["keypoints"][:1], K_CAM, engine=engine, config=FAST
+    )  # at the stream's iterations, not the config's
+    np.testing.assert_allclose(
+        frames[0].joints_3d, first.joints_3d[0], atol=1e-5
+    )  # the filter passes a first value through
     assert [f.continued for f in frames] == [False, True, True, True] and all(f.valid for f in frames)
     for f in frames:
         assert f.joints_3d.shape == (17, 3) and f.translation.shape == (3,)
@@ -63,7 +67,10 @@ def test_a_planted_smooth_trajectory_is_smoother_than_per_frame(engine, stream_c
     stream = PoseStream(engine, K=K_CAM, config=FAST, stream_config=stream_config)
     streamed = np.stack([stream.update(kp).joints_3d for kp in keypoints])
     per_frame = estimate(keypoints, K_CAM, engine=engine, config=FAST).joints_3d
-    smooth, jittery = acceleration_error(streamed, s["pose_cam"]).mean(), acceleration_error(per_frame, s["pose_cam"]).mean()
+    smooth, jittery = (
+        acceleration_error(streamed, s["pose_cam"]).mean(),
+        acceleration_error(per_frame, s["pose_cam"]).mean(),
+    )
     assert smooth < 0.5 * jittery, (smooth, jittery)
 
 
@@ -97,7 +104,9 @@ def test_bad_frames_are_one_clear_error(engine):
         stream.update(np.stack([trajectory(1)["keypoints"][0]] * 2))
 
 
-@pytest.mark.parametrize("stream_config, iterations", [(STREAM, STREAM.iterations), (WARM, WARM.warm_iterations)], ids=["stream", "warm"])
+@pytest.mark.parametrize(
+    "stream_config, iterations", [(STREAM, STREAM.iterations), (WARM, WARM.warm_iterations)], ids=["stream", "warm"]
+)
 def test_streams_advance_together_in_one_prior_call_per_iteration(engine, stream_config, iterations):
     s = trajectory(3)
     calls = []
@@ -111,20 +120,48 @@ def test_streams_advance_together_in_one_prior_call_per_iteration(engine, stream
 
     offsets = np.array([[0.0, 0.0], [40.0, 10.0], [-30.0, 5.0]])
     batched = Streams(Counting(), 3, FAST, stream_config)
-    together = [batched.step(np.arange(3), s["keypoints"][k] + offsets[:, None], np.ones((3, 17)), np.broadcast_to(K_CAM, (3, 3, 3)), np.ones(3, bool), [k] * 3) for k in range(3)]
+    together = [
+        batched.step(
+            np.arange(3),
+            s["keypoints"][k] + offsets[:, None],
+            np.ones((3, 17)),
+            np.broadcast_to(K_CAM, (3, 3, 3)),
+            np.ones(3, bool),
+            [k] * 3,
+        )
+        for k in range(3)
+    ]
     # The last frame: one call per iteration for all three streams, plus the final plausibility call.
-    assert calls[-(iterations + 1):] == [3] * (iterations + 1)
+    assert calls[-(iterations + 1) :] == [3] * (iterations + 1)
     with pytest.raises(ValueError, match="distinct"):
-        batched.step([0, 0], s["keypoints"][:2], np.ones((2, 17)), np.broadcast_to(K_CAM, (2, 3, 3)), np.ones(2, bool), [3, 3])
+        batched.step(
+            [0, 0], s["keypoints"][:2], np.ones((2, 17)), np.broadcast_to(K_CAM, (2, 3, 3)), np.ones(2, bool), [3, 3]
+        )
     for i in range(3):
         alone = PoseStream(engine, K=K_CAM, config=FAST, stream_config=stream_config)
         for k in range(3):
-            np.testing.assert_allclose(alone.update(s["keypoints"][k] + offsets[i]).joints_3d, together[k].joints_3d[i], atol=1e-4)
+            np.testing.assert_allclose(
+                alone.update(s["keypoints"][k] + offsets[i]).joints_3d, together[k].joints_3d[i], atol=1e-4
+            )
 
 
 @pytest.mark.parametrize(
     "field, value",
-    [("iterations", 0), ("continuity", 0), ("warm", "yes"), ("warm_iterations", 0), ("warm_t_start", 0.0), ("warm_step_scale", -1.0), ("lost_fit", 0.0), ("fps", 0.0), ("refresh_every", -1), ("plane_filter", "strong"), ("depth_filter", 1.0), ("delay", -1), ("smoothing", "wide")],
+    [
+        ("iterations", 0),
+        ("continuity", 0),
+        ("warm", "yes"),
+        ("warm_iterations", 0),
+        ("warm_t_start", 0.0),
+        ("warm_step_scale", -1.0),
+        ("lost_fit", 0.0),
+        ("fps", 0.0),
+        ("refresh_every", -1),
+        ("plane_filter", "strong"),
+        ("depth_filter", 1.0),
+        ("delay", -1),
+        ("smoothing", "wide"),
+    ],
 )
 def test_stream_config_names_a_bad_field(field, value):
     with pytest.raises(ValueError, match=field):
@@ -133,7 +170,12 @@ def test_stream_config_names_a_bad_field(field, value):
 
 def test_refresh_every_restarts_on_schedule(engine):
     s = trajectory(5)
-    stream = PoseStream(engine, K=K_CAM, config=FAST, stream_config=replace(WARM, refresh_every=2, plane_filter=OneEuroConfig(min_cutoff=3.0)))
+    stream = PoseStream(
+        engine,
+        K=K_CAM,
+        config=FAST,
+        stream_config=replace(WARM, refresh_every=2, plane_filter=OneEuroConfig(min_cutoff=3.0)),
+    )
     assert [stream.update(kp).continued for kp in s["keypoints"]] == [False, True, False, True, False]
 
 
@@ -144,7 +186,9 @@ def test_a_stream_keeps_the_size_of_its_fresh_start(make_prior):
     from zedo.runtime.video.stream import SIZE_TOLERANCE
 
     s = trajectory(30)
-    stream = PoseStream(open_engine(make_prior("zero"), threads=1), K=K_CAM, config=FAST, stream_config=WARM.unfiltered())
+    stream = PoseStream(
+        open_engine(make_prior("zero"), threads=1), K=K_CAM, config=FAST, stream_config=WARM.unfiltered()
+    )
     sizes = [bone_lengths(stream.update(kp).joints_3d).sum() for kp in s["keypoints"]]
     one_frame = sizes[1] / sizes[0]
     assert one_frame > 1.05  # the prior does inflate a warm frame
@@ -163,7 +207,9 @@ def test_a_frame_starts_from_its_ranked_start_closest_to_the_previous_pose(engin
     assert not np.allclose(x[:, 0], x[:, 2])
     x0, _ = streams._start(keypoints, scores, K, x[:, 2])
     np.testing.assert_array_equal(x0, x[:, 2])
-    assert streams._start(keypoints, scores, K, np.full((1, 17, 3), np.nan)) is None  # no previous pose: the library's best
+    assert (
+        streams._start(keypoints, scores, K, np.full((1, 17, 3), np.nan)) is None
+    )  # no previous pose: the library's best
     first = Streams(engine, 1, FAST, replace(STREAM, continuity=1))
     assert first._start(keypoints, scores, K, x[:, 2]) is None
 
@@ -183,9 +229,10 @@ def test_a_delayed_stream_returns_each_frame_smoothed_on_both_sides(engine):
     assert all(not f.valid and f.index == -1 and np.isnan(f.joints_3d).all() for f in early)
     out = [delayed.update(kp) for kp in keypoints[6:]] + delayed.flush()
     assert [f.index for f in out] == list(range(12)) and all(f.valid for f in out)
-    np.testing.assert_allclose(np.stack([f.joints_3d for f in out]), smooth_track(raw, np.arange(12) / 25.0, widths), atol=1e-9)
+    np.testing.assert_allclose(
+        np.stack([f.joints_3d for f in out]), smooth_track(raw, np.arange(12) / 25.0, widths), atol=1e-9
+    )
     assert delayed.flush() == [] and delayed.update(keypoints[0]).index == -1  # flushed: the delay fills again
-
 
 
 def test_a_stream_keeps_the_layout_of_its_first_frame(engine):

@@ -8,14 +8,23 @@ import sys
 import numpy as np
 import pytest
 import torch
+from fake_prior import write_onnx as _onnx
 
 import zedo.runtime.engines.tensorrt_engine as tensorrt_engine
 from zedo.export import tensorrt
 from zedo.export.tensorrt import build_engine
 from zedo.runtime.engines.compare import ParityError
 from zedo.runtime.engines.onnxruntime_engine import OnnxRuntimeEngine
-from zedo.runtime.engines.prior_file import INPUT_T, INPUT_X, OUTPUT_EPS, PriorMeta, read_onnx_meta, read_sidecar, sidecar_path, write_sidecar
-from fake_prior import write_onnx as _onnx
+from zedo.runtime.engines.prior_file import (
+    INPUT_T,
+    INPUT_X,
+    OUTPUT_EPS,
+    PriorMeta,
+    read_onnx_meta,
+    read_sidecar,
+    sidecar_path,
+    write_sidecar,
+)
 
 torch.set_num_threads(1)  # tiny networks; leave the machine's cores to other work
 
@@ -29,7 +38,9 @@ def test_missing_tensorrt_gives_clear_error(tmp_path, monkeypatch):
     onnx_path = tmp_path / "prior.onnx"
     onnx_path.write_bytes(b"stand-in: TensorRT's absence is reported before the file is read")
     monkeypatch.setitem(sys.modules, "tensorrt", None)  # makes `import tensorrt` raise ImportError
-    with pytest.raises(RuntimeError, match=r"TensorRT is not installed: pip install tensorrt .*prior\.onnx runs on ONNX Runtime"):
+    with pytest.raises(
+        RuntimeError, match=r"TensorRT is not installed: pip install tensorrt .*prior\.onnx runs on ONNX Runtime"
+    ):
         build_engine(onnx_path, tmp_path / "prior.trt")
     assert not (tmp_path / "prior.trt").exists()
 
@@ -66,9 +77,15 @@ def test_engine_parity_runs_the_plan_against_onnxruntime(tmp_path, monkeypatch, 
     check = lambda: tensorrt._check_engine(tiny_onnx, staged, tmp_path / "prior.trt", 1e-3, (1, 64))  # noqa: E731
     if passes:
         report = check()
-        assert report.passed and report.max_error == 0.0 and (report.candidate, report.reference) == ("TensorRT", "ONNX Runtime")
+        assert (
+            report.passed
+            and report.max_error == 0.0
+            and (report.candidate, report.reference) == ("TensorRT", "ONNX Runtime")
+        )
     else:
-        with pytest.raises(ParityError, match=r"prior\.trt: TensorRT disagrees with ONNX Runtime: max \|eps error\| 0\.01 at t="):
+        with pytest.raises(
+            ParityError, match=r"prior\.trt: TensorRT disagrees with ONNX Runtime: max \|eps error\| 0\.01 at t="
+        ):
             check()
     monkeypatch.setattr(tensorrt, "_has_cupy", lambda: False)
     assert check() is None  # without CuPy the plan cannot be run here: not checked

@@ -13,10 +13,10 @@ from test_stream import trajectory
 
 from zedo.evaluation.metrics import acceleration_error
 from zedo.runtime import LoopConfig, estimate, open_engine
+from zedo.runtime.io.validation import validate_inputs
 from zedo.runtime.video.filters import OneEuroConfig, OneEuroFilter
 from zedo.runtime.video.stream import StreamConfig
 from zedo.runtime.video.tracks import is_video, lift_tracks, track_rows
-from zedo.runtime.io.validation import validate_inputs
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +61,11 @@ def test_a_track_of_one_frame_and_a_frame_without_hips(engine, stream_config):
     scores[1, 4] = 0.0  # the second frame of track 1 lacks its left hip
     inputs = inputs.__class__(**{**inputs.__dict__, "scores": scores, "valid": np.array([True, False, True])})
     got = lift_tracks(inputs, engine, LoopConfig(iterations=20), stream_config)
-    assert got.valid.tolist() == [True, False, True] and np.isnan(got.joints_3d[1]).all() and np.isfinite(got.joints_3d[[0, 2]]).all()
+    assert (
+        got.valid.tolist() == [True, False, True]
+        and np.isnan(got.joints_3d[1]).all()
+        and np.isfinite(got.joints_3d[[0, 2]]).all()
+    )
     assert is_video(inputs) and not is_video(video(frames=(0, 0), track=(1, 2)))
 
 
@@ -125,7 +129,9 @@ def test_zedo_infer_runs_a_video_in_the_stream_mode(tmp_path, video_npz, tiny_pr
     proc = zedo_infer(video_npz, "-o", tmp_path / "h.npz", *fast(tiny_prior), "--hypotheses", 2)
     assert_one_error_line(proc, "clip.npz", "stream mode", "--per-frame")
     for fps in ("0", "nan", "-25"):
-        assert_one_error_line(zedo_infer(video_npz, "-o", tmp_path / "f.npz", *fast(tiny_prior), "--fps", fps), "--fps", fps)
+        assert_one_error_line(
+            zedo_infer(video_npz, "-o", tmp_path / "f.npz", *fast(tiny_prior), "--fps", fps), "--fps", fps
+        )
     assert not (tmp_path / "f.npz").exists()
 
 
@@ -133,7 +139,9 @@ def test_zedo_infer_names_the_track_and_frame_of_out_of_order_rows(tmp_path, tin
     s = trajectory(3)
     inp, out = tmp_path / "bad.npz", tmp_path / "out.npz"
     np.savez(inp, keypoints=s["keypoints"], K=K_CAM, frame=[0, 2, 1], track=[4, 4, 4])
-    assert_one_error_line(zedo_infer(inp, "-o", out, *fast(tiny_prior)), "bad.npz", "track 4", "frame 1 comes after frame 2")
+    assert_one_error_line(
+        zedo_infer(inp, "-o", out, *fast(tiny_prior)), "bad.npz", "track 4", "frame 1 comes after frame 2"
+    )
     assert not out.exists()
 
 
@@ -145,7 +153,11 @@ def test_plot_animates_the_first_track(tmp_path, video_npz, tiny_prior):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.gif", "clip.npz", "out.npz"]  # no temporary file left
     single = tmp_path / "single.npz"
     np.savez(single, keypoints=trajectory(2)["keypoints"], K=K_CAM)
-    assert_one_error_line(zedo_infer(single, "-o", tmp_path / "o2.npz", *fast(tiny_prior), "--plot", tmp_path / "x.gif"), "x.gif", "video input")
+    assert_one_error_line(
+        zedo_infer(single, "-o", tmp_path / "o2.npz", *fast(tiny_prior), "--plot", tmp_path / "x.gif"),
+        "x.gif",
+        "video input",
+    )
 
 
 def test_a_failed_animation_leaves_no_file(tmp_path, monkeypatch):
@@ -168,7 +180,15 @@ def test_a_failed_animation_leaves_no_file(tmp_path, monkeypatch):
     assert gif.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["a.gif"]
 
 
-@pytest.mark.parametrize("flags, iterations", [([], StreamConfig().iterations), (["--iterations", "40"], 40), (["--preset", "v1"], 1000), (["--preset", "v1", "--iterations", "30"], 30)])
+@pytest.mark.parametrize(
+    "flags, iterations",
+    [
+        ([], StreamConfig().iterations),
+        (["--iterations", "40"], 40),
+        (["--preset", "v1"], 1000),
+        (["--preset", "v1", "--iterations", "30"], 30),
+    ],
+)
 def test_a_video_runs_the_stream_iterations_unless_a_flag_or_preset_names_a_count(flags, iterations):
     from zedo.runtime.apps.cli import build_parser, video_config
     from zedo.runtime.apps.commands import loop_config

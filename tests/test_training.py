@@ -12,13 +12,13 @@ import numpy as np
 import pytest
 import torch
 
+from zedo.datasets.h36m import Camera, load_positions, world_to_camera
 from zedo.runtime.core.sde import SDEConfig, marginal_std, mean_coeff
 from zedo.runtime.core.skeleton import BONES, bone_lengths
+from zedo.training import cli
 from zedo.training.clusters import face_camera, kmeans_poses
-from zedo.datasets.h36m import Camera, load_positions, world_to_camera
 from zedo.training.h36m import prepare_h36m
 from zedo.training.model import PriorConfig, ScoreNet, count_parameters
-from zedo.training import cli
 from zedo.training.train import TrainConfig, augment_bone_lengths, dsm_loss, load_pose_files, train
 
 torch.set_num_threads(1)
@@ -217,7 +217,9 @@ def test_train_command_writes_what_the_library_writes(tmp_path, pose_file, capsy
     assert cli.train_main(["--data", str(pose_file), "-o", str(out), "--steps", "2", *TINY_FLAGS]) == 0
     assert capsys.readouterr().out.startswith(f"wrote {out} (2 steps)")
     cfg = TrainConfig(steps=2, batch_size=8, threads=1)
-    ref = train([pose_file], tmp_path / "lib.pt", cfg, PriorConfig(hidden_dim=32, embed_dim=16, n_blocks=1), progress=False)
+    ref = train(
+        [pose_file], tmp_path / "lib.pt", cfg, PriorConfig(hidden_dim=32, embed_dim=16, n_blocks=1), progress=False
+    )
     a, b = torch.load(out, weights_only=False), torch.load(ref, weights_only=False)
     assert a["train_config"] == b["train_config"]
     for k in a["ema"]:
@@ -235,7 +237,9 @@ def test_train_command_errors_are_one_line(tmp_path, pose_file, capsys, monkeypa
     # Checked before training: an output whose folder cannot be made.
     (tmp_path / "a_file").write_text("")
     assert cli.train_main(["--data", str(pose_file), "-o", str(tmp_path / "a_file" / "x.pt"), *TINY_FLAGS]) == 2
-    assert _error_line(capsys).startswith(f"zedo-train: error: {tmp_path / 'a_file' / 'x.pt'}: cannot write the checkpoint here")
+    assert _error_line(capsys).startswith(
+        f"zedo-train: error: {tmp_path / 'a_file' / 'x.pt'}: cannot write the checkpoint here"
+    )
     assert cli.train_main(["--data", str(pose_file), "-o", str(tmp_path / "x.pt"), "--steps", "-1"]) == 2
     assert "TrainConfig.steps must be a whole number in [1, 10000000], got -1" in _error_line(capsys)
     assert cli.train_main(["--recipe", "h36m", "--data", str(pose_file), "-o", str(tmp_path / "x.pt")]) == 2
@@ -276,9 +280,16 @@ def test_train_without_torch_says_what_to_install(pose_file, tmp_path):
 
 @pytest.mark.parametrize(
     "field, value, message",
-    [("batch_size", 0, r"batch_size must be a whole number in \[1, 1048576\]"), ("ema_decay", 1.0, r"ema_decay must be in \[0, 1\)"),
-     ("t_lo", 0.2, "t_lo and t_hi"), ("warmup", -1, r"warmup must be a whole number in \[0, "), ("threads", 100000, r"threads must be a whole number in \[0, 1024\]"),
-     ("steps", 0, r"steps must be a whole number in \[1, "), ("lr", float("inf"), r"lr must be a number in \(0, 1\]"), ("seed", -1, "seed must be")],
+    [
+        ("batch_size", 0, r"batch_size must be a whole number in \[1, 1048576\]"),
+        ("ema_decay", 1.0, r"ema_decay must be in \[0, 1\)"),
+        ("t_lo", 0.2, "t_lo and t_hi"),
+        ("warmup", -1, r"warmup must be a whole number in \[0, "),
+        ("threads", 100000, r"threads must be a whole number in \[0, 1024\]"),
+        ("steps", 0, r"steps must be a whole number in \[1, "),
+        ("lr", float("inf"), r"lr must be a number in \(0, 1\]"),
+        ("seed", -1, "seed must be"),
+    ],
 )
 def test_train_config_names_the_bad_field(field, value, message):
     with pytest.raises(ValueError, match=f"TrainConfig.{message}"):

@@ -122,13 +122,17 @@ class _Hierarchy:
             raise ValueError(f"{path}:{line}: expected ROOT, got {tok!r}")
         self.joint(-1, False, *self.take())
         if self.pos != len(toks):
-            raise ValueError(f"{path}:{toks[self.pos][1]}: unexpected {toks[self.pos][0]!r} after the ROOT joint (only one ROOT is supported)")
+            raise ValueError(
+                f"{path}:{toks[self.pos][1]}: unexpected {toks[self.pos][0]!r} after the ROOT joint (only one ROOT is supported)"
+            )
 
     def take(self, expected: str | None = None) -> tuple[str, int]:
         """The next (token, line); ValueError if there is none or it is not ``expected``."""
         if self.pos >= len(self.toks):
             last = self.toks[-1][1] if self.toks else 1
-            raise ValueError(f"{self.path}:{last}: hierarchy ends early" + (f" (expected {expected!r})" if expected else ""))
+            raise ValueError(
+                f"{self.path}:{last}: hierarchy ends early" + (f" (expected {expected!r})" if expected else "")
+            )
         tok, line = self.toks[self.pos]
         if expected is not None and tok != expected:
             raise ValueError(f"{self.path}:{line}: expected {expected!r}, got {tok!r}")
@@ -205,7 +209,9 @@ def _motion_values(lines: list[str], start: int, frames: int, num_channels: int,
         raise ValueError(f"{path}:{rows[frames][0]}: more motion lines than the {frames} frames the header declares")
     for line, values in rows:
         if len(values) != num_channels:
-            raise ValueError(f"{path}:{line}: {len(values)} channel values in this frame, the hierarchy declares {num_channels}")
+            raise ValueError(
+                f"{path}:{line}: {len(values)} channel values in this frame, the hierarchy declares {num_channels}"
+            )
     try:
         motion = np.array([values for _, values in rows], dtype=np.float64).reshape(frames, num_channels)
     except ValueError:

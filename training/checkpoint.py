@@ -23,10 +23,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from zedo.runtime.engines.onnx_proto import read_onnx, torch_parameters
-from zedo.runtime.engines.prior_file import META_KEY, PriorMeta, check_clusters
 from zedo.runtime.core.sde import SDEConfig
 from zedo.runtime.core.skeleton import NUM_JOINTS
+from zedo.runtime.engines.onnx_proto import read_onnx, torch_parameters
+from zedo.runtime.engines.prior_file import META_KEY, PriorMeta, check_clusters
 
 from .model import PriorConfig, ScoreNet
 from .train import CHECKPOINT_FORMAT
@@ -190,7 +190,9 @@ def _load_ours(ck: dict, source: str, use_ema: bool) -> tuple[ScoreNet, PriorInf
     cfg = _dataclass_from(PriorConfig, ck["prior_config"], source, "prior_config")
     sde = _dataclass_from(SDEConfig, ck["sde_config"], source, "sde_config")
     if (cfg.n_joints, cfg.joint_dim) != (NUM_JOINTS, 3):
-        raise ValueError(f"{source}: prior_config is for {cfg.n_joints} joints x {cfg.joint_dim}, expected {NUM_JOINTS} x 3")
+        raise ValueError(
+            f"{source}: prior_config is for {cfg.n_joints} joints x {cfg.joint_dim}, expected {NUM_JOINTS} x 3"
+        )
     model = _new_model(cfg, source)
     which = "ema" if use_ema else "model"
     _load_state(model, ck[which], source, which)
@@ -200,7 +202,9 @@ def _load_ours(ck: dict, source: str, use_ema: bool) -> tuple[ScoreNet, PriorInf
         if m:
             clusters[int(m.group(1))] = np.asarray(value, dtype=np.float32)
     if any(len(v) != s for s, v in clusters.items()):
-        raise ValueError(f"{source}: a clusters_S entry does not hold S poses ({ {s: tuple(v.shape) for s, v in clusters.items()} })")
+        raise ValueError(
+            f"{source}: a clusters_S entry does not hold S poses ({ {s: tuple(v.shape) for s, v in clusters.items()} })"
+        )
     step = int(ck["step"])
     record = {"checkpoint": Path(source).name, "format": CHECKPOINT_FORMAT, "step": step, "weights": which}
     if "train_config" in ck:
@@ -233,7 +237,9 @@ def _load_release(ck: dict, source: str, use_ema: bool) -> tuple[ScoreNet, Prior
     if use_ema:
         ema = ck.get("ema")
         if not isinstance(ema, dict) or "shadow_params" not in ema:
-            raise ValueError(f"{source}: release checkpoint is missing keys ['ema']['shadow_params'] (pass use_ema=False for the raw weights)")
+            raise ValueError(
+                f"{source}: release checkpoint is missing keys ['ema']['shadow_params'] (pass use_ema=False for the raw weights)"
+            )
         _load_shadow(model, ema["shadow_params"], source)
     step = int(ck.get("step", 0))
     which = "ema" if use_ema else "model"
@@ -245,7 +251,15 @@ def _load_release(ck: dict, source: str, use_ema: bool) -> tuple[ScoreNet, Prior
         prior_config=cfg,
         sde=RELEASE_SDE,
         clusters={},
-        provenance=[{"checkpoint": Path(source).name, "format": RELEASE_FORMAT, "source": "official ZeDO release", "step": step, "weights": which}],
+        provenance=[
+            {
+                "checkpoint": Path(source).name,
+                "format": RELEASE_FORMAT,
+                "source": "official ZeDO release",
+                "step": step,
+                "weights": which,
+            }
+        ],
     )
     return model, info
 
@@ -260,7 +274,9 @@ def _infer_config(state: dict, source: str) -> PriorConfig:
             raise ValueError(f"{source}: model_state_dict is missing keys ['{key}'] (a 2-D tensor)")
     hidden, d_in = state["pre_dense.weight"].shape
     if d_in != NUM_JOINTS * 3:
-        raise ValueError(f"{source}: pre_dense.weight has shape {tuple(state['pre_dense.weight'].shape)}, expected (hidden, {NUM_JOINTS * 3})")
+        raise ValueError(
+            f"{source}: pre_dense.weight has shape {tuple(state['pre_dense.weight'].shape)}, expected (hidden, {NUM_JOINTS * 3})"
+        )
     embed = state["pre_dense_t.weight"].shape[1]
     blocks = sorted(int(m.group(1)) for k in state if (m := _BLOCK_KEY.match(k)))
     if blocks != list(range(1, len(blocks) + 1)):
@@ -284,7 +300,9 @@ def _load_state(model: ScoreNet, state, source: str, what: str) -> None:
     missing = sorted(set(expected) - set(state))
     unexpected = sorted(set(state) - set(expected))
     if missing or unexpected:
-        raise ValueError(f"{source}: {what} does not match the network: missing keys {missing[:6]}, unexpected keys {unexpected[:6]}")
+        raise ValueError(
+            f"{source}: {what} does not match the network: missing keys {missing[:6]}, unexpected keys {unexpected[:6]}"
+        )
     for key, ref in expected.items():
         value = state[key]
         if not torch.is_tensor(value) or value.shape != ref.shape:
@@ -310,7 +328,9 @@ def _load_shadow(model: ScoreNet, shadow, source: str) -> None:
         for (name, p), s in zip(params, shadow):
             if not torch.is_tensor(s) or s.shape != p.shape:
                 got = tuple(s.shape) if torch.is_tensor(s) else type(s).__name__
-                raise ValueError(f"{source}: ema shadow_params entry for {name!r} has shape {got}, expected {tuple(p.shape)}")
+                raise ValueError(
+                    f"{source}: ema shadow_params entry for {name!r} has shape {got}, expected {tuple(p.shape)}"
+                )
             _check_finite(s, f"{source}: ema shadow_params entry for {name!r}")
             p.copy_(s.float())
 
@@ -325,4 +345,3 @@ def _dataclass_from(cls, value, source: str, what: str):
         return cls(**value)
     except (ValueError, TypeError) as e:
         raise ValueError(f"{source}: {what}: {e}") from None
-

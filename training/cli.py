@@ -41,7 +41,9 @@ def _positive_int(text: str) -> int:
 
 def prepare_parser() -> argparse.ArgumentParser:
     """``zedo-prepare``'s options: a subcommand per source (h36m, bvh)."""
-    p = argparse.ArgumentParser(prog=PREPARE, description="Make a training pose file (poses (M,17,3) metres, camera frame).")
+    p = argparse.ArgumentParser(
+        prog=PREPARE, description="Make a training pose file (poses (M,17,3) metres, camera frame)."
+    )
     sub = p.add_subparsers(dest="source", required=True)
     h = sub.add_parser("h36m", help="Human3.6M, VideoPose3D layout")
     h.add_argument("--data", required=True, help="folder with data_3d_h36m.npz and cameras.json")
@@ -75,7 +77,9 @@ def _prepare(args: argparse.Namespace) -> None:
     if args.source == "h36m":
         out = prepare_h36m(args.data, args.output, tuple(args.subjects), args.every)
     else:
-        out = prepare_bvh(args.inputs, args.output, views=args.views, every=args.every, seed=args.seed, progress=not args.quiet)
+        out = prepare_bvh(
+            args.inputs, args.output, views=args.views, every=args.every, seed=args.seed, progress=not args.quiet
+        )
     print(f"wrote {out} in {time.time() - t0:.0f} s")
 
 
@@ -86,12 +90,19 @@ def prepare_main(argv=None) -> int:
 
 def train_parser() -> argparse.ArgumentParser:
     """``zedo-train``'s options (config overrides left None when not given)."""
-    p = argparse.ArgumentParser(prog=TRAIN, description="Train a ZeDO pose prior (writes a resumable .pt checkpoint with clusters).")
+    p = argparse.ArgumentParser(
+        prog=TRAIN, description="Train a ZeDO pose prior (writes a resumable .pt checkpoint with clusters)."
+    )
     p.add_argument("--recipe", choices=sorted(RECIPES), help="a shipped prior's recipe (data and settings)")
     p.add_argument("--data-root", help=f"with --recipe: folder holding h36m/ and bandai/ (default: {DATA_ROOT})")
     p.add_argument("--data", action="append", default=[], help="prepared pose file (zedo-prepare); repeat to mix")
-    p.add_argument("-o", "--output", required=True, help="checkpoint to write, .pt; if it exists and zedo-train wrote it with the same settings, "
-                   "training resumes from it (read as tensors only, never code); any other file is refused")
+    p.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help="checkpoint to write, .pt; if it exists and zedo-train wrote it with the same settings, "
+        "training resumes from it (read as tensors only, never code); any other file is refused",
+    )
     dp = PriorConfig()
     p.add_argument("--steps", type=int)
     p.add_argument("--batch-size", type=int)
@@ -130,4 +141,10 @@ def _train(args: argparse.Namespace) -> None:
 
 def train_main(argv=None) -> int:
     """``zedo-train``; returns the exit status."""
-    return run_command(TRAIN, train_parser(), _train, argv, interrupted="the last periodic checkpoint, if any, is kept: the same command resumes from it")
+    return run_command(
+        TRAIN,
+        train_parser(),
+        _train,
+        argv,
+        interrupted="the last periodic checkpoint, if any, is kept: the same command resumes from it",
+    )

@@ -29,7 +29,9 @@ def face_camera(poses: np.ndarray) -> np.ndarray:
     return poses @ np.swapaxes(R, 1, 2)
 
 
-def kmeans_poses(poses: np.ndarray, k: int, seed: int = 0, iterations: int = 50, max_points: int = 100_000) -> np.ndarray:
+def kmeans_poses(
+    poses: np.ndarray, k: int, seed: int = 0, iterations: int = 50, max_points: int = 100_000
+) -> np.ndarray:
     """k-means (k-means++ seeding, Lloyd iterations) of camera-facing poses (M, 17, 3) metres; (k, 17, 3).
 
     Centres are sorted by cluster size, largest first, so the first S of them are the S most

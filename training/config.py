@@ -29,7 +29,9 @@ def _real(owner: str, name: str, value, low: float, high: float, low_open: bool 
     """ValueError naming ``owner.name`` unless ``value`` is a finite real number in the range."""
     ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
     if not (ok and (low < value if low_open else low <= value) and value <= high):
-        raise ValueError(f"{owner}.{name} must be a number in {'(' if low_open else '['}{low:g}, {high:g}], got {value!r}")
+        raise ValueError(
+            f"{owner}.{name} must be a number in {'(' if low_open else '['}{low:g}, {high:g}], got {value!r}"
+        )
 
 
 @dataclass(frozen=True)
@@ -45,8 +47,14 @@ class PriorConfig:
     dropout: float = 0.0  # dropout after each activation (the release used 0.25)
 
     def __post_init__(self) -> None:
-        for name, low, high in (("n_joints", 1, 1024), ("joint_dim", 1, 16), ("hidden_dim", 1, MAX_WIDTH), ("embed_dim", 4, MAX_WIDTH),
-                                ("n_blocks", 0, MAX_BLOCKS), ("groups", 1, MAX_WIDTH)):
+        for name, low, high in (
+            ("n_joints", 1, 1024),
+            ("joint_dim", 1, 16),
+            ("hidden_dim", 1, MAX_WIDTH),
+            ("embed_dim", 4, MAX_WIDTH),
+            ("n_blocks", 0, MAX_BLOCKS),
+            ("groups", 1, MAX_WIDTH),
+        ):
             _whole("PriorConfig", name, getattr(self, name), low, high)
         if self.hidden_dim % self.groups:
             raise ValueError(f"PriorConfig.hidden_dim {self.hidden_dim} must be a multiple of groups {self.groups}")
@@ -79,8 +87,14 @@ class TrainConfig:
     checkpoint_every: int = 1000  # steps between resumable checkpoints
 
     def __post_init__(self) -> None:
-        for name, low, high in (("steps", 1, MAX_STEPS), ("batch_size", 1, MAX_BATCH), ("warmup", 0, MAX_STEPS), ("seed", 0, MAX_SEED),
-                                ("threads", 0, MAX_THREADS), ("checkpoint_every", 1, MAX_STEPS)):
+        for name, low, high in (
+            ("steps", 1, MAX_STEPS),
+            ("batch_size", 1, MAX_BATCH),
+            ("warmup", 0, MAX_STEPS),
+            ("seed", 0, MAX_SEED),
+            ("threads", 0, MAX_THREADS),
+            ("checkpoint_every", 1, MAX_STEPS),
+        ):
             _whole("TrainConfig", name, getattr(self, name), low, high)
         for name, low, high in (("lr", 0.0, 1.0), ("grad_clip", 0.0, 1e6)):
             _real("TrainConfig", name, getattr(self, name), low, high, low_open=True)
@@ -91,6 +105,8 @@ class TrainConfig:
         _real("TrainConfig", "t_lo", self.t_lo, 0.0, 1.0)
         _real("TrainConfig", "t_hi", self.t_hi, 0.0, 1.0)
         if not self.t_lo < self.t_hi:
-            raise ValueError(f"TrainConfig.t_lo and t_hi must satisfy 0 <= t_lo < t_hi <= 1, got {self.t_lo!r} and {self.t_hi!r}")
+            raise ValueError(
+                f"TrainConfig.t_lo and t_hi must satisfy 0 <= t_lo < t_hi <= 1, got {self.t_lo!r} and {self.t_hi!r}"
+            )
         if not isinstance(self.flip, bool):
             raise ValueError(f"TrainConfig.flip must be True or False, got {self.flip!r}")

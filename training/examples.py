@@ -39,6 +39,8 @@ def make_example(poses_npz: str | Path, out: str | Path, n: int = 32, seed: int 
         scores=np.ones((n, 17), np.float32),
         K=EXAMPLE_K.astype(np.float32),
         joints_3d=joints.astype(np.float32),
-        provenance=json.dumps({"made_from": provenance, "seed": seed, "licence": "CC BY-NC 4.0 (Bandai Namco Research Inc.)"}),
+        provenance=json.dumps(
+            {"made_from": provenance, "seed": seed, "licence": "CC BY-NC 4.0 (Bandai Namco Research Inc.)"}
+        ),
     )
     return Path(out)

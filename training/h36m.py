@@ -16,11 +16,15 @@ from zedo.datasets.h36m import CAMERA_IDS, CAMERAS_FILE, POSITIONS_FILE, iter_ta
 TRAIN_SUBJECTS: tuple[str, ...] = ("S1", "S5", "S6", "S7", "S8")
 
 
-def camera_frame_poses(npz_path: str | Path, cameras_path: str | Path, subjects=TRAIN_SUBJECTS, every: int = 1) -> np.ndarray:
+def camera_frame_poses(
+    npz_path: str | Path, cameras_path: str | Path, subjects=TRAIN_SUBJECTS, every: int = 1
+) -> np.ndarray:
     """Root-relative camera-frame 17-joint poses (M, 17, 3) float32 metres, all four cameras."""
     positions = load_positions(npz_path)
     cameras = load_cameras(cameras_path)
-    out = [cam_pose[::every] - cam_pose[::every, :1] for *_, cam_pose in iter_takes(positions, cameras, subjects, npz_path)]
+    out = [
+        cam_pose[::every] - cam_pose[::every, :1] for *_, cam_pose in iter_takes(positions, cameras, subjects, npz_path)
+    ]
     return np.concatenate(out).astype(np.float32)
 
 

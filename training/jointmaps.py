@@ -63,7 +63,9 @@ class RigMap:
                 raise ValueError(f"rig map {self.name!r}: weights of {h36m_name!r} must sum to 1, got {dict(weights)}")
             for point in weights:
                 if point not in self.sites and point not in self.rig_joints:
-                    raise ValueError(f"rig map {self.name!r}: {h36m_name!r} uses {point!r}, neither a rig joint nor a site")
+                    raise ValueError(
+                        f"rig map {self.name!r}: {h36m_name!r} uses {point!r}, neither a rig joint nor a site"
+                    )
         for site, (joint, _) in self.sites.items():
             if joint not in self.rig_joints:
                 raise ValueError(f"rig map {self.name!r}: site {site!r} is attached to unknown joint {joint!r}")
@@ -84,7 +86,12 @@ BANDAI_NAMCO = RigMap(
     name="bandai_namco",
     units_to_m=0.01,
     rig_joints=(
-        "joint_Root", "Hips", "Spine", "Chest", "Neck", "Head",
+        "joint_Root",
+        "Hips",
+        "Spine",
+        "Chest",
+        "Neck",
+        "Head",
         *(f"{j}_{s}" for s in "LR" for j in ("Shoulder", "UpperArm", "LowerArm", "Hand")),
         *(f"{j}_{s}" for s in "LR" for j in ("UpperLeg", "LowerLeg", "Foot", "Toes")),
     ),
@@ -126,7 +133,9 @@ def detect_rig(bvh: BVH) -> RigMap:
     score, best = max(((len(present & set(r.rig_joints)) / len(r.rig_joints), r) for r in RIGS), key=lambda t: t[0])
     if score < 0.5:
         shown = ", ".join(n for n, end in zip(bvh.names, bvh.end_site) if not end)
-        raise ValueError(f"{bvh.path}: no joint map for this rig (joints: {shown}); known rigs: {[r.name for r in RIGS]}")
+        raise ValueError(
+            f"{bvh.path}: no joint map for this rig (joints: {shown}); known rigs: {[r.name for r in RIGS]}"
+        )
     return best
 
 
@@ -139,7 +148,9 @@ def map_to_h36m(bvh: BVH, rig: RigMap | None = None) -> tuple[np.ndarray, RigMap
     rig = rig or detect_rig(bvh)
     missing = [j for j in rig.required_joints() if j not in bvh.names]
     if missing:
-        raise ValueError(f"{bvh.path}: rig {rig.name!r} needs joint {missing[0]!r}, which the file lacks (missing: {missing})")
+        raise ValueError(
+            f"{bvh.path}: rig {rig.name!r} needs joint {missing[0]!r}, which the file lacks (missing: {missing})"
+        )
     scaled = scale_offsets(bvh, rig.offset_scales)
     pos, rot = forward_kinematics(scaled, with_rotations=True)
     points = {name: pos[:, i] for i, name in enumerate(bvh.names)}

@@ -55,7 +55,9 @@ def _check_counts(views: int, every: int) -> None:
     """ValueError unless ``views`` is an integer in [1, MAX_VIEWS] and ``every`` one >= 1."""
     ok = all(isinstance(v, int) and not isinstance(v, bool) for v in (views, every))
     if not (ok and 1 <= views <= MAX_VIEWS and every >= 1):
-        raise ValueError(f"views must be an integer in [1, {MAX_VIEWS}] and every one >= 1, got views={views!r}, every={every!r}")
+        raise ValueError(
+            f"views must be an integer in [1, {MAX_VIEWS}] and every one >= 1, got views={views!r}, every={every!r}"
+        )
 
 
 def camera_rotations(
@@ -157,13 +159,19 @@ def prepare_bvh(
             # Seeded by the file's name, not its position in the list, so that adding, removing
             # or skipping files leaves every other file's views unchanged.
             rng = np.random.default_rng([seed, zlib.crc32(path.name.encode())])
-            chunks.append(camera_views(world, rig.units_to_m, views, every, rng, pitch_deg, roll_deg).astype(np.float32))
+            chunks.append(
+                camera_views(world, rig.units_to_m, views, every, rng, pitch_deg, roll_deg).astype(np.float32)
+            )
             tally.add(bvh, rig, every)
     if not chunks:
         raise ValueError(f"prepare_bvh: none of the {len(files)} files gave poses; nothing written")
     poses = np.concatenate(chunks)
     settings = {"every": every, "views": views, "seed": seed, "pitch_deg": list(pitch_deg), "roll_deg": list(roll_deg)}
-    save_npz_atomic(Path(out_npz), poses=poses, provenance=np.array(json.dumps(tally.provenance(items, len(files), settings, len(poses)))))
+    save_npz_atomic(
+        Path(out_npz),
+        poses=poses,
+        provenance=np.array(json.dumps(tally.provenance(items, len(files), settings, len(poses)))),
+    )
     return Path(out_npz)
 
 

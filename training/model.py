@@ -19,7 +19,9 @@ from .config import PriorConfig
 def timestep_embedding(labels: torch.Tensor, dim: int, max_positions: float = 10000.0) -> torch.Tensor:
     """Transformer sinusoidal embedding of (B,) labels into (B, dim): [sin(l w_k), cos(l w_k)]."""
     half = dim // 2
-    freq = torch.exp(torch.arange(half, dtype=torch.float32, device=labels.device) * (-math.log(max_positions) / (half - 1)))
+    freq = torch.exp(
+        torch.arange(half, dtype=torch.float32, device=labels.device) * (-math.log(max_positions) / (half - 1))
+    )
     arg = labels.float()[:, None] * freq[None, :]
     emb = torch.cat([torch.sin(arg), torch.cos(arg)], dim=1)
     if dim % 2 == 1:

@@ -23,7 +23,14 @@ def _data_line(p: dict) -> str:
     return f"- `{p.get('file', '?')}`: {p.get('poses', '?')} poses; {json.dumps({k: v for k, v in p.items() if k not in ('file', 'poses')})}"
 
 
-def write_model_card(name: str, ckpt: str | Path, evals: list[str | Path], out: str | Path, onnx_path: str | Path | None = None, reproduced: str = "") -> Path:
+def write_model_card(
+    name: str,
+    ckpt: str | Path,
+    evals: list[str | Path],
+    out: str | Path,
+    onnx_path: str | Path | None = None,
+    reproduced: str = "",
+) -> Path:
     """Markdown card for bundled prior ``name``: data and its licence, network, training time and
     command, S9 accuracy from each zedo-eval JSON in ``evals``; ``reproduced``: how a re-run of the
     command compared (one line), if one was made."""

@@ -68,7 +68,13 @@ def prepare_recipe_data(recipe: Recipe, data_root: Path, cache: Path) -> list[Pa
             if source == "h36m":
                 prepare_h36m(data_root / "h36m", path)
             elif source == "bandai":
-                prepare_bvh(_bvh_folder(data_root / "bandai", cache), path, views=recipe.bvh_views, every=recipe.bvh_every, seed=recipe.train.seed)
+                prepare_bvh(
+                    _bvh_folder(data_root / "bandai", cache),
+                    path,
+                    views=recipe.bvh_views,
+                    every=recipe.bvh_every,
+                    seed=recipe.train.seed,
+                )
             else:
                 raise ValueError(f"recipe {recipe.name}: unknown source {source!r}")
         if source == "bandai" and recipe.bvh_scale != 1.0:
@@ -97,5 +103,7 @@ def _scaled(path: Path, scale: float) -> Path:
     if not out.exists():
         with np.load(path) as d:
             provenance = {**json.loads(str(d["provenance"])), "scale": scale}
-            save_npz_atomic(out, poses=(d["poses"] * np.float32(scale)).astype(np.float32), provenance=json.dumps(provenance))
+            save_npz_atomic(
+                out, poses=(d["poses"] * np.float32(scale)).astype(np.float32), provenance=json.dumps(provenance)
+            )
     return out

@@ -18,7 +18,9 @@ from .config import PriorConfig, TrainConfig
 from .recipes import RECIPES, prepare_recipe_data
 
 CHECKPOINT_SUFFIXES = (".pt", ".pth")
-TORCH_MISSING = 'training needs torch, which is not installed: pip install torch==2.13.0, then pip install -e ".[train]"'
+TORCH_MISSING = (
+    'training needs torch, which is not installed: pip install torch==2.13.0, then pip install -e ".[train]"'
+)
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,9 @@ def _check_output(out: Path, data: Sequence) -> Path:
     return out
 
 
-def _settings(recipe: str | None, data: Sequence, train_overrides: dict, prior_overrides: dict) -> tuple[TrainConfig, PriorConfig]:
+def _settings(
+    recipe: str | None, data: Sequence, train_overrides: dict, prior_overrides: dict
+) -> tuple[TrainConfig, PriorConfig]:
     """The run's (TrainConfig, PriorConfig): the recipe's or the defaults, with the overrides."""
     if recipe is None:
         if not data:

@@ -18,11 +18,11 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from zedo.runtime.io.atomic import atomic_path
-from zedo.runtime.io.npz import read_npz
-from zedo.runtime.engines.prior_file import pose_extent_problem
 from zedo.runtime.core.sde import SDEConfig, marginal_std, mean_coeff
 from zedo.runtime.core.skeleton import FLIP_PERMUTATION, JOINT_NAMES, PARENTS
+from zedo.runtime.engines.prior_file import pose_extent_problem
+from zedo.runtime.io.atomic import atomic_path
+from zedo.runtime.io.npz import read_npz
 
 from .clusters import CLUSTER_SIZES, kmeans_poses
 from .config import PriorConfig, TrainConfig
@@ -39,7 +39,9 @@ def _lr_at(step: int, cfg: TrainConfig) -> float:
     return cfg.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
 
 
-def dsm_loss(model: torch.nn.Module, x0: torch.Tensor, t: torch.Tensor, eps: torch.Tensor, sde: SDEConfig) -> torch.Tensor:
+def dsm_loss(
+    model: torch.nn.Module, x0: torch.Tensor, t: torch.Tensor, eps: torch.Tensor, sde: SDEConfig
+) -> torch.Tensor:
     """Mean squared noise-prediction error; x0, eps (B, 17, 3) metres and unit noise, t (B,)."""
     m = mean_coeff(t, sde, torch)[:, None, None]
     s = marginal_std(t, sde, torch)[:, None, None]
@@ -110,7 +112,9 @@ def _check_poses(arr: np.ndarray, path: Path) -> np.ndarray:
     pelvis = np.abs(arr[:, 0]).max(-1)
     if (pelvis > 1e-3).any():
         i = int(np.argmax(pelvis > 1e-3))
-        raise ValueError(f"{path}: 'poses'[{i}] has its pelvis at {arr[i, 0].tolist()}; poses must be root-relative (pelvis at 0)")
+        raise ValueError(
+            f"{path}: 'poses'[{i}] has its pelvis at {arr[i, 0].tolist()}; poses must be root-relative (pelvis at 0)"
+        )
     problem = pose_extent_problem(arr)
     if problem:
         raise ValueError(f"{path}: 'poses'{problem}")
@@ -138,7 +142,9 @@ def skeleton_dict() -> dict:
 def start_clusters(poses: np.ndarray, seed: int) -> dict[str, torch.Tensor]:
     """The checkpoint's ``clusters_S`` entries: k-means centres (S, 17, 3) float32 metres of the
     training poses (M, 17, 3), the candidate start poses, for each S in CLUSTER_SIZES up to M."""
-    return {f"clusters_{k}": torch.from_numpy(kmeans_poses(poses, k, seed=seed)) for k in CLUSTER_SIZES if k <= len(poses)}
+    return {
+        f"clusters_{k}": torch.from_numpy(kmeans_poses(poses, k, seed=seed)) for k in CLUSTER_SIZES if k <= len(poses)
+    }
 
 
 def train(
@@ -165,7 +171,13 @@ def train(
     run = _new_run(cfg, prior)
     if resume and out.exists():
         _resume(run, out, cfg, prior)
-    settings = {"prior_config": prior.to_dict(), "sde_config": asdict(sde), "train_config": asdict(cfg), "skeleton": skeleton_dict(), "provenance": provenance}
+    settings = {
+        "prior_config": prior.to_dict(),
+        "sde_config": asdict(sde),
+        "train_config": asdict(cfg),
+        "skeleton": skeleton_dict(),
+        "provenance": provenance,
+    }
     _optimise(run, torch.from_numpy(poses), cfg, sde, progress, checkpoint=lambda: _save(out, run, settings, {}))
     _save(out, run, settings, start_clusters(poses, cfg.seed))
     return out
@@ -208,7 +220,9 @@ def _resume(run: _Run, out: Path, cfg: TrainConfig, prior: PriorConfig) -> None:
             warnings.simplefilter("ignore")
             ck = torch.load(out, map_location="cpu", weights_only=True)
     except Exception as e:  # a foreign file fails as UnpicklingError, RuntimeError, EOFError, ...
-        raise ValueError(f"{out}: exists and is not a checkpoint zedo-train wrote ({type(e).__name__}); {replace_it}") from None
+        raise ValueError(
+            f"{out}: exists and is not a checkpoint zedo-train wrote ({type(e).__name__}); {replace_it}"
+        ) from None
     if not isinstance(ck, dict) or ck.get("format") != CHECKPOINT_FORMAT or any(k not in ck for k in RESUME_KEYS):
         raise ValueError(f"{out}: exists and is not a resumable {CHECKPOINT_FORMAT} checkpoint; {replace_it}")
     if ck["train_config"] != asdict(cfg) or ck["prior_config"] != prior.to_dict():
@@ -250,7 +264,9 @@ def _optimise(run: _Run, data: torch.Tensor, cfg: TrainConfig, sde: SDEConfig, p
         loss = _step(run, *_batch(data, cfg, run.gen), cfg, sde)
         if not torch.isfinite(loss):
             bar.close()
-            raise RuntimeError(f"training diverged at step {run.step}: the loss is {loss.item()}; lower the learning rate (lr {cfg.lr:g})")
+            raise RuntimeError(
+                f"training diverged at step {run.step}: the loss is {loss.item()}; lower the learning rate (lr {cfg.lr:g})"
+            )
         bar.update(1)
         if run.step % 50 == 0:
             bar.set_postfix(loss=f"{loss.item():.4f}")
@@ -264,7 +280,9 @@ _FLIP = torch.tensor(FLIP_PERMUTATION)  # joint order of the mirrored pose
 _MIRROR_X = torch.tensor([-1.0, 1.0, 1.0])  # mirroring negates x (camera right)
 
 
-def _batch(data: torch.Tensor, cfg: TrainConfig, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def _batch(
+    data: torch.Tensor, cfg: TrainConfig, gen: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """One step's draws from ``gen``, in a fixed order: poses x0 (B, 17, 3) metres from ``data``
     (mirrored at random and re-proportioned as ``cfg`` says), t (B,) in [t_lo, t_hi], unit noise
     eps (B, 17, 3)."""
@@ -280,7 +298,9 @@ def _batch(data: torch.Tensor, cfg: TrainConfig, gen: torch.Generator) -> tuple[
     return x0, t, eps
 
 
-def _step(run: _Run, x0: torch.Tensor, t: torch.Tensor, eps: torch.Tensor, cfg: TrainConfig, sde: SDEConfig) -> torch.Tensor:
+def _step(
+    run: _Run, x0: torch.Tensor, t: torch.Tensor, eps: torch.Tensor, cfg: TrainConfig, sde: SDEConfig
+) -> torch.Tensor:
     """One Adam step on the noise-prediction loss at this step's learning rate (clipped gradients),
     then the EMA update; returns the loss."""
     for g in run.opt.param_groups:

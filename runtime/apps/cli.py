@@ -19,37 +19,84 @@ from pathlib import Path
 
 import numpy as np
 
-from ..io.atomic import atomic_path, check_writable
-from .commands import add_loop_options, run_command
 from ..core.config import PRESETS, LoopConfig
 from ..engines.open import DEVICES, open_engine
+from ..io.atomic import atomic_path, check_writable
 from ..io.formats import check_output_path, load_input
-from ..pipeline.jobs import FORMAT_SUFFIX, write_result
-from .jobs_cli import add_job_options, many_inputs, run_job_command, run_options
 from ..io.layouts import LAYOUTS
-from .plot import ANIMATION_SUFFIXES, animation_writer, plot_inputs
+from ..pipeline.jobs import FORMAT_SUFFIX, write_result
 from ..video.stream import StreamConfig
 from ..video.tracks import is_video, lift_inputs
+from .commands import add_loop_options, run_command
+from .jobs_cli import add_job_options, many_inputs, run_job_command, run_options
+from .plot import ANIMATION_SUFFIXES, animation_writer, plot_inputs
 
 PROG = "zedo-infer"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog=PROG, description="Lift 2D keypoints to metric 3D poses in the camera frame with ZeDO.")
-    p.add_argument("input", nargs="+", help="keypoints (one, or several with --output-dir): zedo's .npz/.json (keypoints (N,J,2) px, K or image_size, optional scores, layout, frame, track), "
-                   "an OpenPose output folder, MMPose's prediction .json or AlphaPose's result .json")
-    p.add_argument("-o", "--output", help="result file, .npz or .json (joints_3d (N,17,3) metres, translation (N,3), valid (N,), K, ...)")
-    p.add_argument("--output-format", choices=tuple(FORMAT_SUFFIX), default="zedo", help="zedo's fields (.npz, or .json by -o's suffix), zedo's fields as JSON, or MMPose's per-frame JSON with keypoints_3d (default: %(default)s)")
-    p.add_argument("--layout", choices=sorted(LAYOUTS), help="keypoint layout of the input (default: the file's, else inferred from the keypoint count; 17 means h36m17)")
-    p.add_argument("--image-size", nargs=2, type=float, metavar=("W", "H"), help="image width and height in pixels: the camera when the input has no K, and the scale of mediapipe33's [0, 1] coordinates")
-    p.add_argument("--device", choices=DEVICES, default="cpu", help="where an .onnx prior runs: ONNX Runtime's cpu, cuda or tensorrt execution provider (cpu: "
-                   "the layers of t alone once per t where the graph allows, the same result); cpu-split (that, or an error); cpu-whole (the whole graph "
-                   "each call); cpu-numpy (its weights as NumPy matrix products) (default: %(default)s)")
+    p = argparse.ArgumentParser(
+        prog=PROG, description="Lift 2D keypoints to metric 3D poses in the camera frame with ZeDO."
+    )
+    p.add_argument(
+        "input",
+        nargs="+",
+        help="keypoints (one, or several with --output-dir): zedo's .npz/.json (keypoints (N,J,2) px, K or image_size, optional scores, layout, frame, track), "
+        "an OpenPose output folder, MMPose's prediction .json or AlphaPose's result .json",
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        help="result file, .npz or .json (joints_3d (N,17,3) metres, translation (N,3), valid (N,), K, ...)",
+    )
+    p.add_argument(
+        "--output-format",
+        choices=tuple(FORMAT_SUFFIX),
+        default="zedo",
+        help="zedo's fields (.npz, or .json by -o's suffix), zedo's fields as JSON, or MMPose's per-frame JSON with keypoints_3d (default: %(default)s)",
+    )
+    p.add_argument(
+        "--layout",
+        choices=sorted(LAYOUTS),
+        help="keypoint layout of the input (default: the file's, else inferred from the keypoint count; 17 means h36m17)",
+    )
+    p.add_argument(
+        "--image-size",
+        nargs=2,
+        type=float,
+        metavar=("W", "H"),
+        help="image width and height in pixels: the camera when the input has no K, and the scale of mediapipe33's [0, 1] coordinates",
+    )
+    p.add_argument(
+        "--device",
+        choices=DEVICES,
+        default="cpu",
+        help="where an .onnx prior runs: ONNX Runtime's cpu, cuda or tensorrt execution provider (cpu: "
+        "the layers of t alone once per t where the graph allows, the same result); cpu-split (that, or an error); cpu-whole (the whole graph "
+        "each call); cpu-numpy (its weights as NumPy matrix products) (default: %(default)s)",
+    )
     add_loop_options(p)
-    p.add_argument("--per-frame", action="store_true", help="lift every pose on its own, unsmoothed, even when the input has frame indices (default: such a video input is lifted as a recorded video, each track smoothed)")
-    p.add_argument("--no-filter", action="store_true", help="a video input unsmoothed: each frame as lifted (default: each track smoothed over time in both directions, zedo.runtime.video.smoothing)")
-    p.add_argument("--fps", type=float, default=25.0, help="frames per second of a video input: the smoothing's clock and the animation's rate (default: %(default)s)")
-    p.add_argument("--plot", metavar="FILE", help="also draw the first poses (input 2D, reprojection, 3D front and side) to this PNG, or a video input's first track to a .gif or .mp4 (needs matplotlib)")
+    p.add_argument(
+        "--per-frame",
+        action="store_true",
+        help="lift every pose on its own, unsmoothed, even when the input has frame indices (default: such a video input is lifted as a recorded video, each track smoothed)",
+    )
+    p.add_argument(
+        "--no-filter",
+        action="store_true",
+        help="a video input unsmoothed: each frame as lifted (default: each track smoothed over time in both directions, zedo.runtime.video.smoothing)",
+    )
+    p.add_argument(
+        "--fps",
+        type=float,
+        default=25.0,
+        help="frames per second of a video input: the smoothing's clock and the animation's rate (default: %(default)s)",
+    )
+    p.add_argument(
+        "--plot",
+        metavar="FILE",
+        help="also draw the first poses (input 2D, reprojection, 3D front and side) to this PNG, or a video input's first track to a .gif or .mp4 (needs matplotlib)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_job_options(p)
     return p
@@ -61,7 +108,9 @@ def check_plot_path(path, output: Path) -> Path:
     naming what is wrong."""
     path = Path(path)
     if path.suffix.lower() not in (".png",) + ANIMATION_SUFFIXES:
-        raise ValueError(f"{path}: --plot writes a PNG (.png), or a {' or '.join(ANIMATION_SUFFIXES)} animation of a video input")
+        raise ValueError(
+            f"{path}: --plot writes a PNG (.png), or a {' or '.join(ANIMATION_SUFFIXES)} animation of a video input"
+        )
     if path.resolve() == output.resolve():
         raise ValueError(f"{path}: --plot and -o name the same file")
     try:
@@ -99,10 +148,27 @@ def run(args: argparse.Namespace) -> str:
     engine = open_engine(args.engine, device=args.device, threads=args.threads)
     start = time.perf_counter()
     stream = video_config(args, config)
-    result = lift_inputs(inputs, engine, args.hypotheses, config, args.batch_size, args.selection, args.seed, not args.quiet, args.per_frame, plot, str(source), args.no_filter, stream)
+    result = lift_inputs(
+        inputs,
+        engine,
+        args.hypotheses,
+        config,
+        args.batch_size,
+        args.selection,
+        args.seed,
+        not args.quiet,
+        args.per_frame,
+        plot,
+        str(source),
+        args.no_filter,
+        stream,
+    )
     wall = time.perf_counter() - start
     if not result.valid.all():
-        print(f"{PROG}: {int((~result.valid).sum())} of {len(result.valid)} poses could not be lifted (pelvis or a hip missing, keypoints all at one point, or the prior's output not finite): written with valid = 0 and NaN joints", file=sys.stderr)
+        print(
+            f"{PROG}: {int((~result.valid).sum())} of {len(result.valid)} poses could not be lifted (pelvis or a hip missing, keypoints all at one point, or the prior's output not finite): written with valid = 0 and NaN joints",
+            file=sys.stderr,
+        )
     # The picture is drawn first and moved into place only once the output is written: a failure in
     # either leaves neither.
     with atomic_path(plot) if plot else nullcontext() as plot_tmp:

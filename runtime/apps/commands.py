@@ -75,7 +75,13 @@ def parse_one_line(parser: argparse.ArgumentParser, argv) -> argparse.Namespace:
         raise
 
 
-def run_command(prog: str, parser: argparse.ArgumentParser, body: Callable[[argparse.Namespace], None], argv=None, interrupted: str = "nothing was written") -> int:
+def run_command(
+    prog: str,
+    parser: argparse.ArgumentParser,
+    body: Callable[[argparse.Namespace], None],
+    argv=None,
+    interrupted: str = "nothing was written",
+) -> int:
     """Parse ``argv``, run ``body(args)`` inside the error boundary; returns the exit status.
     ``interrupted`` says, after Ctrl-C, what the command leaves behind (unless the interrupt says it)."""
     try:
@@ -101,29 +107,113 @@ def add_loop_options(parser: argparse.ArgumentParser) -> None:
     """The options of a ZeDO run, shared by ``zedo-infer`` and ``zedo-eval`` (``loop_config`` reads them)."""
     d = LoopConfig()
     g = parser.add_argument_group("loop")
-    g.add_argument("--engine", default="default", help="bundled prior name (default, h36m) or engine file (.onnx, .trt/.engine/.plan); default: %(default)s")
-    g.add_argument("--hypotheses", type=int, default=1, metavar="S", help="hypotheses per pose, started from S cluster poses (default: %(default)s)")
-    g.add_argument("--selection", choices=SELECTIONS, default="prior", help="how the reported hypothesis is chosen among S > 1 (one hypothesis has nothing to choose; default: %(default)s)")
-    g.add_argument("--preset", choices=sorted(PRESETS), default="default",
-                   help="named settings the other loop options change: default; v1, zedo's default before the fast start (--iterations 1000 --step-scale 1 --start-shortlist 50 --start-fit grid); paper, the release's (--iterations 1000 --step-scale 1 --start-candidates 1); noisy, for detector 2D (--iterations 100 --start-ensemble 8) (default: %(default)s)")
-    g.add_argument("--iterations", type=int, default=None, metavar="N", help=f"loop iterations, one prior call each (default: {d.iterations})")
-    g.add_argument("--sampler", choices=sorted(SAMPLERS), default=d.sampler, help="reverse-time step (default: %(default)s)")
-    g.add_argument("--step-scale", type=float, default=None, metavar="X", help=f"reverse-time step x iterations, for either sampler; the release's is 1 (default: {d.step_scale})")
-    g.add_argument("--no-ipo", action="store_true", help="skip the initial yaw and distance fit (the start is then the mean pose)")
+    g.add_argument(
+        "--engine",
+        default="default",
+        help="bundled prior name (default, h36m) or engine file (.onnx, .trt/.engine/.plan); default: %(default)s",
+    )
+    g.add_argument(
+        "--hypotheses",
+        type=int,
+        default=1,
+        metavar="S",
+        help="hypotheses per pose, started from S cluster poses (default: %(default)s)",
+    )
+    g.add_argument(
+        "--selection",
+        choices=SELECTIONS,
+        default="prior",
+        help="how the reported hypothesis is chosen among S > 1 (one hypothesis has nothing to choose; default: %(default)s)",
+    )
+    g.add_argument(
+        "--preset",
+        choices=sorted(PRESETS),
+        default="default",
+        help="named settings the other loop options change: default; v1, zedo's default before the fast start (--iterations 1000 --step-scale 1 --start-shortlist 50 --start-fit grid); paper, the release's (--iterations 1000 --step-scale 1 --start-candidates 1); noisy, for detector 2D (--iterations 100 --start-ensemble 8) (default: %(default)s)",
+    )
+    g.add_argument(
+        "--iterations",
+        type=int,
+        default=None,
+        metavar="N",
+        help=f"loop iterations, one prior call each (default: {d.iterations})",
+    )
+    g.add_argument(
+        "--sampler", choices=sorted(SAMPLERS), default=d.sampler, help="reverse-time step (default: %(default)s)"
+    )
+    g.add_argument(
+        "--step-scale",
+        type=float,
+        default=None,
+        metavar="X",
+        help=f"reverse-time step x iterations, for either sampler; the release's is 1 (default: {d.step_scale})",
+    )
+    g.add_argument(
+        "--no-ipo", action="store_true", help="skip the initial yaw and distance fit (the start is then the mean pose)"
+    )
     g.add_argument("--no-warmup", action="store_true", help="solve the translation from the first iteration")
-    g.add_argument("--start-candidates", "--initial-candidates", dest="start_candidates", type=int, default=None, metavar="C",
-                   help=f"with one hypothesis and the IPO, start from the best of C cluster poses; 1: the mean pose, as the release (default: {d.start_candidates})")
-    g.add_argument("--start-shortlist", type=int, default=None, metavar="K",
-                   help=f"of the C cluster poses, place this many (the closest under weak perspective) and judge them by the prior (default: {d.start_shortlist})")
-    g.add_argument("--start-fit", choices=START_FITS, default=None,
-                   help=f"how the shortlisted poses are placed: a local search from their weak-perspective fit, or the IPO's global grid (default: {d.start_fit})")
-    g.add_argument("--start-ensemble", type=int, default=None, metavar="E",
-                   help=f"run the loop from the E best-ranked starts and report their mean pose: E times the work, and several mm better on noisy 2D and detections (default: {d.start_ensemble})")
-    g.add_argument("--ipo-joints", choices=sorted(IPO_JOINT_SETS), default=None, help="joints the IPO fits a mean-pose start (or each of S > 1 cluster starts) on: the torso or the release's pelvis and hips (default: torso)")
-    g.add_argument("--noise-px", type=float, default=None, metavar="SIGMA", help="2D noise of the keypoints, px per coordinate (a Gaussian sigma): the loop moves joints towards their rays as far as this trusts them; 0: exactly onto them, the release's step (default: estimated per pose and written to the output as noise_px)")
-    g.add_argument("--batch-size", type=int, default=1024, metavar="B", help="(pose, hypothesis) pairs per prior call (default: %(default)s)")
-    g.add_argument("--seed", type=int, default=0, help="seed of the sde sampler's noise; the ode sampler draws none (default: %(default)s)")
-    g.add_argument("--threads", type=int, default=0, metavar="N", help=f"ONNX Runtime intra-op threads, at most {MAX_THREADS}; 0: its default (default: %(default)s)")
+    g.add_argument(
+        "--start-candidates",
+        "--initial-candidates",
+        dest="start_candidates",
+        type=int,
+        default=None,
+        metavar="C",
+        help=f"with one hypothesis and the IPO, start from the best of C cluster poses; 1: the mean pose, as the release (default: {d.start_candidates})",
+    )
+    g.add_argument(
+        "--start-shortlist",
+        type=int,
+        default=None,
+        metavar="K",
+        help=f"of the C cluster poses, place this many (the closest under weak perspective) and judge them by the prior (default: {d.start_shortlist})",
+    )
+    g.add_argument(
+        "--start-fit",
+        choices=START_FITS,
+        default=None,
+        help=f"how the shortlisted poses are placed: a local search from their weak-perspective fit, or the IPO's global grid (default: {d.start_fit})",
+    )
+    g.add_argument(
+        "--start-ensemble",
+        type=int,
+        default=None,
+        metavar="E",
+        help=f"run the loop from the E best-ranked starts and report their mean pose: E times the work, and several mm better on noisy 2D and detections (default: {d.start_ensemble})",
+    )
+    g.add_argument(
+        "--ipo-joints",
+        choices=sorted(IPO_JOINT_SETS),
+        default=None,
+        help="joints the IPO fits a mean-pose start (or each of S > 1 cluster starts) on: the torso or the release's pelvis and hips (default: torso)",
+    )
+    g.add_argument(
+        "--noise-px",
+        type=float,
+        default=None,
+        metavar="SIGMA",
+        help="2D noise of the keypoints, px per coordinate (a Gaussian sigma): the loop moves joints towards their rays as far as this trusts them; 0: exactly onto them, the release's step (default: estimated per pose and written to the output as noise_px)",
+    )
+    g.add_argument(
+        "--batch-size",
+        type=int,
+        default=1024,
+        metavar="B",
+        help="(pose, hypothesis) pairs per prior call (default: %(default)s)",
+    )
+    g.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of the sde sampler's noise; the ode sampler draws none (default: %(default)s)",
+    )
+    g.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        metavar="N",
+        help=f"ONNX Runtime intra-op threads, at most {MAX_THREADS}; 0: its default (default: %(default)s)",
+    )
 
 
 def _check_run_options(args: argparse.Namespace) -> None:
@@ -143,15 +233,31 @@ def _refuse_idle_options(args: argparse.Namespace) -> None:
         raise ValueError("--start-candidates chooses a start by the IPO's fit; it does nothing with --no-ipo")
     if args.no_ipo and args.ipo_joints is not None:
         raise ValueError("--ipo-joints sets the joints of the IPO; it does nothing with --no-ipo")
-    chosen = [f for f, v in (("--start-shortlist", args.start_shortlist), ("--start-fit", args.start_fit), ("--start-ensemble", args.start_ensemble)) if v is not None]
+    chosen = [
+        f
+        for f, v in (
+            ("--start-shortlist", args.start_shortlist),
+            ("--start-fit", args.start_fit),
+            ("--start-ensemble", args.start_ensemble),
+        )
+        if v is not None
+    ]
     if chosen and (args.no_ipo or args.hypotheses > 1 or _given(args, "start_candidates") == 1):
-        raise ValueError(f"{chosen[0]} sets how a start is chosen among cluster poses; it does nothing with --no-ipo, --hypotheses > 1 or --start-candidates 1")
+        raise ValueError(
+            f"{chosen[0]} sets how a start is chosen among cluster poses; it does nothing with --no-ipo, --hypotheses > 1 or --start-candidates 1"
+        )
     if args.hypotheses > 1 and _given(args, "start_ensemble") > 1:
-        raise ValueError(f"--preset {args.preset} runs one hypothesis from {_given(args, 'start_ensemble')} starts; it does nothing with --hypotheses {args.hypotheses}")
+        raise ValueError(
+            f"--preset {args.preset} runs one hypothesis from {_given(args, 'start_ensemble')} starts; it does nothing with --hypotheses {args.hypotheses}"
+        )
     if args.hypotheses > 1 and args.start_candidates is not None:
-        raise ValueError(f"--start-candidates chooses the start of a single hypothesis; with --hypotheses {args.hypotheses} each starts from its own cluster pose")
+        raise ValueError(
+            f"--start-candidates chooses the start of a single hypothesis; with --hypotheses {args.hypotheses} each starts from its own cluster pose"
+        )
     if args.ipo_joints == "paper" and args.hypotheses == 1 and _given(args, "start_candidates") > 1 and not args.no_ipo:
-        raise ValueError("--ipo-joints paper sets the IPO of the mean-pose start (a chosen start is fitted on every joint); add --start-candidates 1")
+        raise ValueError(
+            "--ipo-joints paper sets the IPO of the mean-pose start (a chosen start is fitted on every joint); add --start-candidates 1"
+        )
 
 
 def _given(args: argparse.Namespace, field: str):
@@ -166,7 +272,11 @@ def loop_config(args: argparse.Namespace) -> LoopConfig:
     (``--threads``, ``--hypotheses``, ``--batch-size``, ``--seed``)."""
     _check_run_options(args)
     _refuse_idle_options(args)
-    given = {f: getattr(args, f) for f in ("iterations", "step_scale", "start_candidates", "start_shortlist", "start_fit", "start_ensemble") if getattr(args, f) is not None}
+    given = {
+        f: getattr(args, f)
+        for f in ("iterations", "step_scale", "start_candidates", "start_shortlist", "start_fit", "start_ensemble")
+        if getattr(args, f) is not None
+    }
     return preset_config(
         args.preset,
         **given,
@@ -185,15 +295,34 @@ def loop_argv(config: LoopConfig, hypotheses: int = 1) -> list[str]:
     joints = {v: k for k, v in IPO_JOINT_SETS.items()}.get(tuple(config.ipo_joints))
     if joints is None or config.warmup_fraction not in (0.0, LoopConfig.warmup_fraction):
         raise ValueError("these loop settings have no command-line form (ipo_joints or warmup_fraction)")
-    argv = ["--iterations", str(config.iterations), "--sampler", config.sampler, "--step-scale", repr(config.step_scale)]
+    argv = [
+        "--iterations",
+        str(config.iterations),
+        "--sampler",
+        config.sampler,
+        "--step-scale",
+        repr(config.step_scale),
+    ]
     if not config.ipo:
         argv += ["--no-ipo"]
     else:
         argv += ["--ipo-joints", joints] if joints != "torso" else []
-        argv += ["--start-candidates", str(config.start_candidates)] if hypotheses == 1 and config.start_candidates != LoopConfig.start_candidates else []
+        argv += (
+            ["--start-candidates", str(config.start_candidates)]
+            if hypotheses == 1 and config.start_candidates != LoopConfig.start_candidates
+            else []
+        )
         if hypotheses == 1 and config.start_candidates > 1:
-            argv += [] if config.start_shortlist == LoopConfig.start_shortlist else ["--start-shortlist", str(config.start_shortlist)]
+            argv += (
+                []
+                if config.start_shortlist == LoopConfig.start_shortlist
+                else ["--start-shortlist", str(config.start_shortlist)]
+            )
             argv += [] if config.start_fit == LoopConfig.start_fit else ["--start-fit", config.start_fit]
-            argv += [] if config.start_ensemble == LoopConfig.start_ensemble else ["--start-ensemble", str(config.start_ensemble)]
+            argv += (
+                []
+                if config.start_ensemble == LoopConfig.start_ensemble
+                else ["--start-ensemble", str(config.start_ensemble)]
+            )
     argv += [] if config.noise_px is None else ["--noise-px", repr(config.noise_px)]
     return argv + (["--no-warmup"] if config.warmup_fraction == 0.0 else [])

@@ -17,15 +17,15 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from ..solve.api import estimate
-from .commands import MAX_THREADS, one_line
 from ..core.config import LoopConfig
+from ..core.result import Estimate
 from ..engines.open import open_engine
 from ..io.formats import check_output_path, load_input, save_output
-from ..pipeline.jobs import run_fields
 from ..io.layouts import get_layout
-from ..core.result import Estimate
+from ..pipeline.jobs import run_fields
+from ..solve.api import estimate
 from ..video.stream import PoseStream, StreamConfig
+from .commands import MAX_THREADS, one_line
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "example.npz"  # the bundled example (32 poses)
 
@@ -73,7 +73,13 @@ class Stream(_Runner):
     def __init__(self, K: np.ndarray, **options):
         super().__init__(**options)
         stream_config = StreamConfig(iterations=self.config.iterations)
-        self.stream = PoseStream(self.engine, K=np.array(K, dtype=np.float64), layout=self.layout, config=self.config, stream_config=stream_config)
+        self.stream = PoseStream(
+            self.engine,
+            K=np.array(K, dtype=np.float64),
+            layout=self.layout,
+            config=self.config,
+            stream_config=stream_config,
+        )
 
     def update(self, keypoints: np.ndarray, scores, out: np.ndarray) -> bool:
         """keypoints (J, 2) px, scores (J,) or None; fills ``out`` (17, 3) metres; returns whether the frame was placed."""
@@ -95,8 +101,13 @@ def read_input(path: str, layout: str = "", image_size=None) -> dict:
     inputs = load_input(path, layout=layout or None, image_size=image_size)
     f32 = lambda a: np.ascontiguousarray(a, dtype=np.float32)  # noqa: E731
     return {
-        "keypoints": f32(inputs.keypoints), "scores": f32(inputs.scores), "K": f32(inputs.K), "layout": inputs.layout,
-        "frame": inputs.frame, "track": inputs.track, "notes": list(inputs.notes),
+        "keypoints": f32(inputs.keypoints),
+        "scores": f32(inputs.scores),
+        "K": f32(inputs.K),
+        "layout": inputs.layout,
+        "frame": inputs.frame,
+        "track": inputs.track,
+        "notes": list(inputs.notes),
     }
 
 
@@ -105,13 +116,34 @@ def check_output(path: str, input_path: str) -> None:
     check_output_path(path, inputs=[input_path])
 
 
-def write_output(path: str, joints_3d: np.ndarray, K: np.ndarray, layout: str, frame, track, engine: str, iterations: int, start_candidates: int) -> None:
+def write_output(
+    path: str,
+    joints_3d: np.ndarray,
+    K: np.ndarray,
+    layout: str,
+    frame,
+    track,
+    engine: str,
+    iterations: int,
+    start_candidates: int,
+) -> None:
     """Write ``zedo-infer``'s output (``save_output``, atomically) for joints_3d (n, 17, 3) metres
     lifted with these settings; ``valid`` is where the joints are finite."""
     joints = np.asarray(joints_3d, dtype=np.float64)
     n = len(joints)
     nan = np.full((n, 1), np.nan)
     valid = np.isfinite(joints).all(axis=(1, 2))
-    result = Estimate(joints, joints[:, 0].copy(), joints[:, None], np.zeros(n, np.int64), nan, nan, "prior", valid, np.asarray(K, np.float64), layout)
+    result = Estimate(
+        joints,
+        joints[:, 0].copy(),
+        joints[:, None],
+        np.zeros(n, np.int64),
+        nan,
+        nan,
+        "prior",
+        valid,
+        np.asarray(K, np.float64),
+        layout,
+    )
     config = loop_config(iterations, start_candidates)
     save_output(path, result, SimpleNamespace(frame=frame, track=track), **run_fields(engine, config, 0))

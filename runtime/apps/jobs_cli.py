@@ -8,28 +8,68 @@ import argparse
 import sys
 from pathlib import Path
 
-from .commands import loop_config
-from ..pipeline.jobs import RunOptions, run_job, run_local
 from ..engines.prior_file import TENSORRT_SUFFIXES
+from ..pipeline.jobs import RunOptions, run_job, run_local
+from .commands import loop_config
 
 MANY_ONLY = (("resume", "--resume"), ("chunk_size", "--chunk-size"), ("ray", "--ray"))
-RAY_ONLY = (("workers", "--workers"), ("cpus_per_worker", "--cpus-per-worker"), ("gpus_per_worker", "--gpus-per-worker"))
+RAY_ONLY = (
+    ("workers", "--workers"),
+    ("cpus_per_worker", "--cpus-per-worker"),
+    ("gpus_per_worker", "--gpus-per-worker"),
+)
 
 
 def add_job_options(parser: argparse.ArgumentParser) -> None:
     """The many-inputs and Ray options (``run_job_command`` reads them)."""
-    g = parser.add_argument_group("many inputs", "An input that fails is named on stderr and the others go on; the exit status is then 2.")
-    g.add_argument("--output-dir", metavar="DIR", help="one output per input, named after it (part0.npz or an OpenPose folder part0/ -> DIR/part0.npz; "
-                   ".json with --output-format json or mmpose), each written when its input is done; instead of -o")
-    g.add_argument("--resume", action="store_true", help="skip inputs (and chunks) whose output in DIR is complete already: a re-run finishes an interrupted job")
-    g.add_argument("--chunk-size", type=int, metavar="N", help="cut inputs of more than N poses into chunks of N, each its own piece of work (N x --hypotheses a multiple "
-                   "of --batch-size keeps the prior's batches those of one run); an input's output is joined from its chunks")
-    g = parser.add_argument_group("Ray", "Run the inputs on Ray (pip install 'zedo[ray]'): one actor per worker opens the engine once; an actor that dies is restarted and its input redone.")
-    g.add_argument("--ray", nargs="?", const="", metavar="ADDRESS", help="start a local Ray on this machine, or join the cluster at ADDRESS (auto, HOST:PORT, ray://HOST:PORT); "
-                   "inputs and DIR must be on storage every node sees")
-    g.add_argument("--workers", type=int, metavar="N", help="Ray actors (default: as many as the cluster's CPUs, or GPUs, allow)")
-    g.add_argument("--cpus-per-worker", type=float, metavar="C", help="CPUs each actor reserves, and its ONNX Runtime and BLAS threads unless --threads (default 1)")
-    g.add_argument("--gpus-per-worker", type=float, metavar="G", help="GPUs each actor reserves (default 1 with --device cuda or tensorrt or a TensorRT plan: one actor per GPU; else 0)")
+    g = parser.add_argument_group(
+        "many inputs", "An input that fails is named on stderr and the others go on; the exit status is then 2."
+    )
+    g.add_argument(
+        "--output-dir",
+        metavar="DIR",
+        help="one output per input, named after it (part0.npz or an OpenPose folder part0/ -> DIR/part0.npz; "
+        ".json with --output-format json or mmpose), each written when its input is done; instead of -o",
+    )
+    g.add_argument(
+        "--resume",
+        action="store_true",
+        help="skip inputs (and chunks) whose output in DIR is complete already: a re-run finishes an interrupted job",
+    )
+    g.add_argument(
+        "--chunk-size",
+        type=int,
+        metavar="N",
+        help="cut inputs of more than N poses into chunks of N, each its own piece of work (N x --hypotheses a multiple "
+        "of --batch-size keeps the prior's batches those of one run); an input's output is joined from its chunks",
+    )
+    g = parser.add_argument_group(
+        "Ray",
+        "Run the inputs on Ray (pip install 'zedo[ray]'): one actor per worker opens the engine once; an actor that dies is restarted and its input redone.",
+    )
+    g.add_argument(
+        "--ray",
+        nargs="?",
+        const="",
+        metavar="ADDRESS",
+        help="start a local Ray on this machine, or join the cluster at ADDRESS (auto, HOST:PORT, ray://HOST:PORT); "
+        "inputs and DIR must be on storage every node sees",
+    )
+    g.add_argument(
+        "--workers", type=int, metavar="N", help="Ray actors (default: as many as the cluster's CPUs, or GPUs, allow)"
+    )
+    g.add_argument(
+        "--cpus-per-worker",
+        type=float,
+        metavar="C",
+        help="CPUs each actor reserves, and its ONNX Runtime and BLAS threads unless --threads (default 1)",
+    )
+    g.add_argument(
+        "--gpus-per-worker",
+        type=float,
+        metavar="G",
+        help="GPUs each actor reserves (default 1 with --device cuda or tensorrt or a TensorRT plan: one actor per GPU; else 0)",
+    )
 
 
 def _given(args, pairs) -> list[str]:
@@ -67,7 +107,9 @@ def _ray_address(text: str) -> str | None:
         return None
     if text == "auto" or text.startswith("ray://") or (":" in text and not Path(text).exists()):
         return text
-    raise ValueError(f"--ray {text!r} is not a Ray address (auto, HOST:PORT, ray://HOST:PORT); if it is an input, put --ray after the inputs or write --ray=ADDRESS")
+    raise ValueError(
+        f"--ray {text!r} is not a Ray address (auto, HOST:PORT, ray://HOST:PORT); if it is an input, put --ray after the inputs or write --ray=ADDRESS"
+    )
 
 
 def ray_runner(args: argparse.Namespace):
@@ -86,7 +128,19 @@ def ray_runner(args: argparse.Namespace):
 def run_options(args: argparse.Namespace) -> RunOptions:
     """The ``RunOptions`` of parsed ``zedo-infer`` options."""
     image_size = None if args.image_size is None else tuple(args.image_size)
-    return RunOptions(str(args.engine), args.device, args.threads, args.hypotheses, loop_config(args), args.batch_size, args.selection, args.seed, args.layout, image_size, args.output_format)
+    return RunOptions(
+        str(args.engine),
+        args.device,
+        args.threads,
+        args.hypotheses,
+        loop_config(args),
+        args.batch_size,
+        args.selection,
+        args.seed,
+        args.layout,
+        image_size,
+        args.output_format,
+    )
 
 
 def run_job_command(args: argparse.Namespace, prog: str) -> str:
@@ -97,12 +151,22 @@ def run_job_command(args: argparse.Namespace, prog: str) -> str:
     runner = ray_runner(args) if args.ray is not None else run_local
     report = lambda line: print(f"{prog}: {line}", file=sys.stderr)  # noqa: E731
     try:
-        summary = run_job(args.input, args.output_dir, options, args.chunk_size, args.resume, runner, progress=not args.quiet, report=report)
+        summary = run_job(
+            args.input,
+            args.output_dir,
+            options,
+            args.chunk_size,
+            args.resume,
+            runner,
+            progress=not args.quiet,
+            report=report,
+        )
     except KeyboardInterrupt:
         raise KeyboardInterrupt("the outputs written so far are complete; run again with --resume to finish") from None
     if summary.failed:
         print(summary.line())
         names = [s for s, _ in summary.failed]
-        raise RuntimeError(f"{len(names)} of {summary.inputs} inputs failed (each named above): {', '.join(names[:3])}{', ...' if len(names) > 3 else ''}")
+        raise RuntimeError(
+            f"{len(names)} of {summary.inputs} inputs failed (each named above): {', '.join(names[:3])}{', ...' if len(names) > 3 else ''}"
+        )
     return summary.line()
-

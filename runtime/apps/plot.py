@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..io.atomic import atomic_path
 from ..core.skeleton import BONES, LEFT_JOINTS
+from ..io.atomic import atomic_path
 
 
 def _bone_colour(child: int) -> str:
@@ -45,7 +45,9 @@ def animation_writer(path) -> str:
 
     name = ANIMATION_WRITERS[suffix]
     if not animation.writers.is_available(name):
-        raise RuntimeError(f"{path}: matplotlib's {name} writer is not available here (install {'Pillow' if name == 'pillow' else 'ffmpeg'}, or write a .gif)")
+        raise RuntimeError(
+            f"{path}: matplotlib's {name} writer is not available here (install {'Pillow' if name == 'pillow' else 'ffmpeg'}, or write a .gif)"
+        )
     return name
 
 

@@ -23,7 +23,9 @@ def check_image_size(image_size, source: str = "input") -> tuple[float, float]:
     # Booleans, strings and complex numbers are not sizes, though NumPy would convert them.
     size = size.astype(np.float64) if size.dtype.kind in "iuf" else np.array([])
     if size.shape != (2,) or not np.isfinite(size).all() or (size < 1).any() or (size > MAX_IMAGE_SIDE).any():
-        raise ValueError(f"{source}: image_size must be (width, height) in pixels, each in [1, {MAX_IMAGE_SIDE}], got {image_size!r}")
+        raise ValueError(
+            f"{source}: image_size must be (width, height) in pixels, each in [1, {MAX_IMAGE_SIDE}], got {image_size!r}"
+        )
     return float(size[0]), float(size[1])
 
 

@@ -15,7 +15,9 @@ from .skeleton import NUM_JOINTS, TORSO_JOINTS
 
 # Bounds on the work one call may ask for, shared by every command and the library.
 MAX_ITERATIONS = 100_000  # loop iterations (the paper runs 1000)
-MAX_THREADS = 1024  # intra-op threads (ONNX Runtime and torch crash or hang on absurd counts; no machine here has more cores)
+MAX_THREADS = (
+    1024  # intra-op threads (ONNX Runtime and torch crash or hang on absurd counts; no machine here has more cores)
+)
 MAX_SEED = 2**63 - 1  # seeds are stored as int64
 START_FITS = ("local", "grid")  # LoopConfig.start_fit
 
@@ -27,7 +29,13 @@ def _check_int(name: str, value, low: int, high: int | None = None) -> None:
 
 
 def _check_float(name: str, value, low: float, high: float, low_open: bool = False) -> None:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and (low < value if low_open else low <= value) and value <= high
+    ok = (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and (low < value if low_open else low <= value)
+        and value <= high
+    )
     if not ok:
         raise ValueError(f"{name} must be a number in {'(' if low_open else '['}{low}, {high}], got {value!r}")
 
@@ -43,16 +51,22 @@ class LoopConfig:
     ipo: bool = True  # fit yaw and distance before the loop; off: identity yaw, distance ipo_distance
     ipo_distance: float = 3.0  # nominal pelvis distance in metres (release: IPO_T = 3)
     ipo_scale_range: tuple[float, float] = (0.5, 2.0)  # distance search range as multiples of ipo_distance
-    ipo_joints: tuple[int, ...] = TORSO_JOINTS  # joints the IPO fits a mean-pose start on (release: skeleton.IPO_JOINTS); a chosen start is fitted on every joint
+    ipo_joints: tuple[int, ...] = (
+        TORSO_JOINTS  # joints the IPO fits a mean-pose start on (release: skeleton.IPO_JOINTS); a chosen start is fitted on every joint
+    )
     ipo_yaw_steps: int = 36  # yaw grid over a full turn (10 degrees apart)
     ipo_scale_steps: int = 16  # distance grid, log-spaced over ipo_scale_range
     ipo_search_steps: int = 30  # pattern-search iterations after the grid (each evaluates 9 candidates)
     min_score: float = 1e-4  # scores are clipped to [min_score, 1] in the translation solve (release)
     start_candidates: int = 1000  # one hypothesis starts from the best of this many cluster poses (start.choose_start; 1: the mean pose, the release's)
-    start_shortlist: int = 20  # of those, the closest this many under weak perspective are placed by the IPO and judged by the prior
+    start_shortlist: int = (
+        20  # of those, the closest this many under weak perspective are placed by the IPO and judged by the prior
+    )
     start_fit: str = "local"  # how the shortlisted are placed: "local" search from the weak-perspective guess, or the IPO's global "grid"
     start_ensemble: int = 1  # the single hypothesis runs the loop from this many of the best-ranked starts and reports their mean pose (noisy 2D: docs/decisions.md, "An ensemble of starts")
-    noise_px: float | None = None  # 2D noise sigma per coordinate, px, of the soft data step (zedo.runtime.solve.noise); None: estimated per pose; 0: the release's exact step
+    noise_px: float | None = (
+        None  # 2D noise sigma per coordinate, px, of the soft data step (zedo.runtime.solve.noise); None: estimated per pose; 0: the release's exact step
+    )
 
     def __post_init__(self):
         _check_int("iterations", self.iterations, 1, MAX_ITERATIONS)
@@ -62,10 +76,16 @@ class LoopConfig:
         _check_float("step_scale", self.step_scale, 0.0, 10.0, low_open=True)
         _check_float("ipo_distance", self.ipo_distance, 0.0, 1000.0, low_open=True)
         scale = self.ipo_scale_range
-        ok = isinstance(scale, tuple) and len(scale) == 2 and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in scale)
+        ok = (
+            isinstance(scale, tuple)
+            and len(scale) == 2
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in scale)
+        )
         if not (ok and 0 < scale[0] <= scale[1] <= 100):
             raise ValueError(f"ipo_scale_range must be (low, high) with 0 < low <= high <= 100, got {scale!r}")
-        if not self.ipo_joints or any(isinstance(j, bool) or not isinstance(j, int) or not 0 <= j < NUM_JOINTS for j in self.ipo_joints):
+        if not self.ipo_joints or any(
+            isinstance(j, bool) or not isinstance(j, int) or not 0 <= j < NUM_JOINTS for j in self.ipo_joints
+        ):
             raise ValueError(f"ipo_joints must be joint indices in [0, {NUM_JOINTS}), got {self.ipo_joints!r}")
         _check_int("ipo_yaw_steps", self.ipo_yaw_steps, 1, 3600)
         _check_int("ipo_scale_steps", self.ipo_scale_steps, 2, 1000)
@@ -77,7 +97,9 @@ class LoopConfig:
             raise ValueError(f"start_fit must be one of {', '.join(START_FITS)}, got {self.start_fit!r}")
         _check_int("start_ensemble", self.start_ensemble, 1, self.start_shortlist)
         if self.start_ensemble > 1 and (not self.ipo or self.start_candidates < 2):
-            raise ValueError(f"start_ensemble {self.start_ensemble} needs starts chosen among cluster poses (ipo on and start_candidates > 1)")
+            raise ValueError(
+                f"start_ensemble {self.start_ensemble} needs starts chosen among cluster poses (ipo on and start_candidates > 1)"
+            )
         if self.noise_px is not None:
             _check_float("noise_px", self.noise_px, 0.0, 1000.0)
 

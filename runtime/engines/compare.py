@@ -46,7 +46,9 @@ class CompareReport:
     def lines(self) -> list[str]:
         """Human-readable summary: one line overall, then one per row of t (indented by two)."""
         inputs = self.inputs or f"{self.samples} samples"
-        out = [f"{self.candidate} vs {self.reference} on {inputs}: max |eps error| {self.max_error:.2e}, mean {self.mean_error:.2e} (atol {self.atol:g})"]
+        out = [
+            f"{self.candidate} vs {self.reference} on {inputs}: max |eps error| {self.max_error:.2e}, mean {self.mean_error:.2e} (atol {self.atol:g})"
+        ]
         return out + [f"  {_row(lo, hi)} max {err:.2e} ({n} samples)" for lo, hi, err, n in self.rows]
 
 
@@ -107,11 +109,24 @@ def eps_errors(reference: np.ndarray, candidate: np.ndarray, t: np.ndarray, bins
     else:
         last = float(bins[-1])
         edges = [(lo, hi, (t >= lo) & ((t <= hi) if hi == last else (t < hi))) for lo, hi in zip(bins[:-1], bins[1:])]
-    rows = tuple((float(lo), float(hi), float(err[sel].max()) if sel.any() else 0.0, int(sel.sum())) for lo, hi, sel in edges)
+    rows = tuple(
+        (float(lo), float(hi), float(err[sel].max()) if sel.any() else 0.0, int(sel.sum())) for lo, hi, sel in edges
+    )
     return float(err.max()), float(err.mean()), rows
 
 
-def compare(reference: Runner, candidate: Runner, x, t, atol: float, *, batch=BATCH, bins=None, names=("reference", "candidate"), inputs: str = "") -> CompareReport:
+def compare(
+    reference: Runner,
+    candidate: Runner,
+    x,
+    t,
+    atol: float,
+    *,
+    batch=BATCH,
+    bins=None,
+    names=("reference", "candidate"),
+    inputs: str = "",
+) -> CompareReport:
     """Run ``reference`` and ``candidate`` on x (N, 17, 3), t (N,) and compare their eps; never raises on a mismatch.
 
     atol: the tolerance (> 0) on max |eps error|. batch: rows per call, or the call sizes in
@@ -125,7 +140,16 @@ def compare(reference: Runner, candidate: Runner, x, t, atol: float, *, batch=BA
     x, t = check_inputs(x, t)
     want, got = run(reference, x, t, batch), run(candidate, x, t, batch)
     worst, mean, rows = eps_errors(want, got, t, bins)
-    return CompareReport(candidate=names[1], reference=names[0], max_error=worst, mean_error=mean, rows=rows, samples=len(x), atol=atol, inputs=inputs)
+    return CompareReport(
+        candidate=names[1],
+        reference=names[0],
+        max_error=worst,
+        mean_error=mean,
+        rows=rows,
+        samples=len(x),
+        atol=atol,
+        inputs=inputs,
+    )
 
 
 def require(report: CompareReport, failure: str, note: str = "") -> CompareReport:

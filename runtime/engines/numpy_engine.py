@@ -22,9 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core.skeleton import NUM_JOINTS
 from .onnx_proto import read_onnx, torch_parameters
 from .prior_file import META_KEY, PriorMeta, read_sidecar
-from ..core.skeleton import NUM_JOINTS
 
 # ScoreNet's constants (zedo.training.model): the time label fed to the embedding is t * 999, the
 # embedding's frequencies span 1 .. 1 / 10000, and GroupNorm divides by sqrt(var + 1e-5).
@@ -35,8 +35,18 @@ CACHE_BYTES = 16 * 2**20  # memory the per-t terms may take; cleared when full
 def scorenet_shapes(hidden: int, embed: int, blocks: int) -> dict[str, tuple[int, ...]]:
     """Parameter name -> shape of a ScoreNet of these widths (its state dict, in order)."""
     d_in = NUM_JOINTS * 3
-    shapes = {"pre_dense.weight": (hidden, d_in), "pre_dense.bias": (hidden,), "pre_dense_t.weight": (hidden, embed), "pre_dense_t.bias": (hidden,)}
-    shapes |= {"pre_gnorm.weight": (hidden,), "pre_gnorm.bias": (hidden,), "shared_time_embed.0.weight": (embed, embed), "shared_time_embed.0.bias": (embed,)}
+    shapes = {
+        "pre_dense.weight": (hidden, d_in),
+        "pre_dense.bias": (hidden,),
+        "pre_dense_t.weight": (hidden, embed),
+        "pre_dense_t.bias": (hidden,),
+    }
+    shapes |= {
+        "pre_gnorm.weight": (hidden,),
+        "pre_gnorm.bias": (hidden,),
+        "shared_time_embed.0.weight": (embed, embed),
+        "shared_time_embed.0.bias": (embed,),
+    }
     for i in range(1, blocks + 1):
         for j in (1, 2):
             shapes |= {f"b{i}_dense{j}.weight": (hidden, hidden), f"b{i}_dense{j}.bias": (hidden,)}
@@ -52,13 +62,21 @@ def scorenet_weights(contents, config: dict, source: str, device: str) -> dict[s
     try:
         want = scorenet_shapes(int(config["hidden_dim"]), int(config["embed_dim"]), int(config["n_blocks"]))
     except (KeyError, TypeError, ValueError):
-        raise ValueError(f"{source}: the prior's metadata does not give its network's widths (prior_config {config!r}); the {device} engine needs them") from None
+        raise ValueError(
+            f"{source}: the prior's metadata does not give its network's widths (prior_config {config!r}); the {device} engine needs them"
+        ) from None
     got = torch_parameters(contents, want)
     wrong = [k for k in want if k not in got or got[k].shape != want[k]]
     if wrong:
         k = wrong[0]
-        why = f"stored as ONNX data type {contents.other_types[k]}, not float32" if k in contents.other_types else f"missing or not of shape {want[k]}"
-        raise ValueError(f"{source}: not a zedo FP32 ScoreNet prior ({k!r} {why}); the {device} engine runs the FP32 priors zedo-export writes")
+        why = (
+            f"stored as ONNX data type {contents.other_types[k]}, not float32"
+            if k in contents.other_types
+            else f"missing or not of shape {want[k]}"
+        )
+        raise ValueError(
+            f"{source}: not a zedo FP32 ScoreNet prior ({k!r} {why}); the {device} engine runs the FP32 priors zedo-export writes"
+        )
     return got
 
 
@@ -69,12 +87,16 @@ def open_scorenet(path: Path, device: str) -> tuple[PriorMeta, dict[str, np.ndar
     props = contents.metadata
     meta = PriorMeta.from_json(props[META_KEY], source=str(path)) if META_KEY in props else read_sidecar(path)
     if meta.precision != "fp32":
-        raise ValueError(f"{path}: the {device} engine runs FP32 priors; this one is {meta.precision} (use --device cpu)")
+        raise ValueError(
+            f"{path}: the {device} engine runs FP32 priors; this one is {meta.precision} (use --device cpu)"
+        )
     weights = scorenet_weights(contents, meta.prior_config, str(path), device)
     hidden = weights["pre_dense_t.weight"].shape[0]
     groups = meta.prior_config.get("groups")
     if not isinstance(groups, int) or groups < 1 or hidden % groups:
-        raise ValueError(f"{path}: the prior's metadata gives no GroupNorm group count dividing its width {hidden} (prior_config.groups {groups!r})")
+        raise ValueError(
+            f"{path}: the prior's metadata gives no GroupNorm group count dividing its width {hidden} (prior_config.groups {groups!r})"
+        )
     blocks = int(meta.prior_config["n_blocks"])
     return meta, weights, ["pre_dense"] + [f"b{i}_dense{j}" for i in range(1, blocks + 1) for j in (1, 2)], groups
 
@@ -94,7 +116,9 @@ class TimeTerms:
         self.embed_b = weights["shared_time_embed.0.bias"]
         # Layer k's weights are columns k * hidden ... of one (embed, layers * hidden) matrix.
         self.dense = np.concatenate([weights[f"{n}_t.weight"].T for n in layers], axis=1)
-        self.bias = np.concatenate([weights[f"{n}_t.bias"] + (weights[f"{n}.bias"] if fold_bias else 0) for n in layers])
+        self.bias = np.concatenate(
+            [weights[f"{n}_t.bias"] + (weights[f"{n}.bias"] if fold_bias else 0) for n in layers]
+        )
         self._cache: dict[float, np.ndarray] = {}
         self.cache_size = max(1, CACHE_BYTES // (4 * self.bias.size))
 
@@ -135,12 +159,17 @@ class NumpyEngine:
     def __init__(self, path: str | Path, threads: int = 0):
         self.path = Path(path)
         if threads:
-            raise ValueError("--threads sets ONNX Runtime's threads; the cpu-numpy engine uses NumPy's BLAS threads (set OPENBLAS_NUM_THREADS or OMP_NUM_THREADS)")
+            raise ValueError(
+                "--threads sets ONNX Runtime's threads; the cpu-numpy engine uses NumPy's BLAS threads (set OPENBLAS_NUM_THREADS or OMP_NUM_THREADS)"
+            )
         self.meta, weights, layers, self.groups = open_scorenet(self.path, self.device)
         self.terms = TimeTerms(weights, layers, fold_bias=True)
         # The dense layers of x as (in, out) matrices; their biases are in the time terms.
         self.dense = [weights[f"{n}.weight"].T.copy() for n in layers]
-        self.norms = [(weights[f"{n.replace('dense', 'gnorm')}.weight"], weights[f"{n.replace('dense', 'gnorm')}.bias"]) for n in layers]
+        self.norms = [
+            (weights[f"{n.replace('dense', 'gnorm')}.weight"], weights[f"{n.replace('dense', 'gnorm')}.bias"])
+            for n in layers
+        ]
         self.post = (weights["post_dense.weight"].T.copy(), weights["post_dense.bias"])
         self.layers = len(layers)
 

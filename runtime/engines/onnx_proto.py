@@ -133,7 +133,9 @@ class OnnxContents:
     initializers: dict[str, np.ndarray]  # name -> float32 array
     other_types: dict[str, int]  # name -> ONNX data type of the initializers that are not float32
     metadata: dict[str, str]  # metadata_props
-    nodes: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...]  # (name, op_type, inputs, outputs), in graph order
+    nodes: tuple[
+        tuple[str, str, tuple[str, ...], tuple[str, ...]], ...
+    ]  # (name, op_type, inputs, outputs), in graph order
 
 
 def node_fields(buf: memoryview) -> tuple[str, str, tuple[str, ...], tuple[str, ...]]:
@@ -187,7 +189,9 @@ def torch_parameters(contents: OnnxContents, names) -> dict[str, np.ndarray]:
     initializer of that name, or, where the exporter stored parameters of equal value once, the
     initializer that an Identity node named after the parameter copies. Parameters found neither
     way are left out."""
-    copy_of = {outputs[0]: inputs[0] for _, op, inputs, outputs in contents.nodes if op == "Identity" and inputs and outputs}
+    copy_of = {
+        outputs[0]: inputs[0] for _, op, inputs, outputs in contents.nodes if op == "Identity" and inputs and outputs
+    }
     out = {}
     for name in names:
         source, seen = name, set()

@@ -27,7 +27,9 @@ def session_options(threads: int = 0, log_severity: int | None = None):
     import onnxruntime as ort
 
     if isinstance(threads, bool) or not isinstance(threads, int) or not 0 <= threads <= MAX_THREADS:
-        raise ValueError(f"threads must be a whole number in [0, {MAX_THREADS}] (0: ONNX Runtime's default), got {threads!r}")
+        raise ValueError(
+            f"threads must be a whole number in [0, {MAX_THREADS}] (0: ONNX Runtime's default), got {threads!r}"
+        )
     opts = ort.SessionOptions()
     if threads:
         opts.intra_op_num_threads = threads
@@ -64,9 +66,15 @@ class OnnxRuntimeEngine:
             self.session = ort.InferenceSession(str(self.path), options, providers=providers)
         except Exception as e:  # onnxruntime raises its own exception types for unreadable models
             raise ValueError(f"{self.path}: not a readable ONNX model ({str(e).splitlines()[0][:200]})") from None
-        check_contract([i.name for i in self.session.get_inputs()], [o.name for o in self.session.get_outputs()], self.path)
+        check_contract(
+            [i.name for i in self.session.get_inputs()], [o.name for o in self.session.get_outputs()], self.path
+        )
         custom = self.session.get_modelmeta().custom_metadata_map
-        self.meta = PriorMeta.from_json(custom[META_KEY], source=str(self.path)) if META_KEY in custom else read_sidecar(self.path)
+        self.meta = (
+            PriorMeta.from_json(custom[META_KEY], source=str(self.path))
+            if META_KEY in custom
+            else read_sidecar(self.path)
+        )
         self.device = device
         if device == "cpu":
             self.xp = np
@@ -92,4 +100,6 @@ class OnnxRuntimeEngine:
                 return self.session.run([OUTPUT_EPS], {INPUT_X: x, INPUT_T: t})[0]
             return self._run_bound(x, t)
         except Exception as e:
-            raise RuntimeError(f"{self.path}: ONNX Runtime failed to run the prior ({str(e).splitlines()[0][:300]})") from e
+            raise RuntimeError(
+                f"{self.path}: ONNX Runtime failed to run the prior ({str(e).splitlines()[0][:300]})"
+            ) from e

@@ -14,7 +14,6 @@ from typing import Any, Protocol, runtime_checkable
 from .onnxruntime_engine import PROVIDERS
 from .prior_file import BUNDLED_PRIORS, ONNX_SUFFIXES, TENSORRT_SUFFIXES, PriorMeta, bundled_prior_path
 
-
 NUMPY_DEVICE, SPLIT_DEVICE, WHOLE_DEVICE = "cpu-numpy", "cpu-split", "cpu-whole"
 DEVICES: tuple[str, ...] = (*PROVIDERS, SPLIT_DEVICE, WHOLE_DEVICE, NUMPY_DEVICE)  # what --device takes
 
@@ -31,7 +30,7 @@ class Engine(Protocol):
 
 
 def _open_onnx(path: Path, device: str, threads: int) -> Engine:
-    """"cpu" is the split engine where the graph splits (zedo-export's ScoreNet: the same eps bit
+    """ "cpu" is the split engine where the graph splits (zedo-export's ScoreNet: the same eps bit
     for bit, a third less work; docs/decisions.md, "A quarter of the time"), else the whole graph;
     "cpu-split" insists on the split, "cpu-whole" on the whole graph."""
     if device == NUMPY_DEVICE:
@@ -58,7 +57,9 @@ def _open_tensorrt(path: Path, device: str, threads: int) -> Engine:
     if device != "cpu":
         raise ValueError(f"{path}: a TensorRT plan always runs on the GPU; device {device!r} applies to .onnx priors")
     if threads:
-        raise ValueError(f"{path}: threads set ONNX Runtime's CPU threads; a TensorRT plan runs on the GPU (leave them 0)")
+        raise ValueError(
+            f"{path}: threads set ONNX Runtime's CPU threads; a TensorRT plan runs on the GPU (leave them 0)"
+        )
     return TensorRTEngine(path)
 
 
@@ -87,7 +88,9 @@ def open_engine(engine: str | Path | None = None, device: str = "cpu", threads: 
     path = Path(text)
     opener = OPENERS.get(path.suffix.lower())
     if opener is None:
-        raise ValueError(f"engine {text!r} is neither a bundled prior ({', '.join(BUNDLED_PRIORS)}) nor a file ending in {', '.join(OPENERS)}")
+        raise ValueError(
+            f"engine {text!r} is neither a bundled prior ({', '.join(BUNDLED_PRIORS)}) nor a file ending in {', '.join(OPENERS)}"
+        )
     if not path.exists():
         raise FileNotFoundError(f"engine file {path} does not exist")
     return opener(path, device, threads)
@@ -99,5 +102,7 @@ def as_engine(engine) -> Engine:
     if engine is None or isinstance(engine, str) or hasattr(engine, "__fspath__"):
         return open_engine(engine)
     if not (callable(engine) and hasattr(engine, "xp") and isinstance(getattr(engine, "meta", None), PriorMeta)):
-        raise ValueError(f"engine must be a bundled prior's name, a prior file or an Engine (callable, with xp and meta), got a {type(engine).__name__}")
+        raise ValueError(
+            f"engine must be a bundled prior's name, a prior file or an Engine (callable, with xp and meta), got a {type(engine).__name__}"
+        )
     return engine

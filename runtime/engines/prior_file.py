@@ -22,9 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..io.atomic import atomic_path
 from ..core.sde import SDEConfig
 from ..core.skeleton import JOINT_NAMES, NUM_JOINTS, PARENTS
+from ..io.atomic import atomic_path
 from ..io.validation import as_numbers
 
 META_KEY = "zedo"
@@ -41,7 +41,17 @@ BUNDLED_PRIORS: tuple[str, ...] = ("default", "h36m")
 # minimum is not a human pose (its joints all at one point, say).
 MAX_POSE_EXTENT_M = 3.0
 MIN_POSE_EXTENT_M = 0.1
-META_FIELDS: tuple[str, ...] = ("format", "name", "precision", "sde", "skeleton", "contract", "clusters", "provenance", "prior_config")
+META_FIELDS: tuple[str, ...] = (
+    "format",
+    "name",
+    "precision",
+    "sde",
+    "skeleton",
+    "contract",
+    "clusters",
+    "provenance",
+    "prior_config",
+)
 
 
 def _cluster_size(key) -> int:
@@ -112,7 +122,9 @@ class PriorMeta:
             raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
         for name, kind in (("provenance", list), ("prior_config", dict)):
             if not isinstance(getattr(self, name), kind):
-                raise ValueError(f"{name} must be a JSON {'list' if kind is list else 'object'}, got a {type(getattr(self, name)).__name__}")
+                raise ValueError(
+                    f"{name} must be a JSON {'list' if kind is list else 'object'}, got a {type(getattr(self, name)).__name__}"
+                )
         object.__setattr__(self, "clusters", check_clusters(self.clusters))
 
     def initial_poses(self, hypotheses: int) -> np.ndarray:
@@ -124,7 +136,9 @@ class PriorMeta:
             return self.clusters[hypotheses]
         larger = [k for k in self.clusters if k > hypotheses]
         if not larger:
-            raise ValueError(f"prior {self.name!r} has initial-pose clusters for S in {sorted(self.clusters)}; cannot start {hypotheses} hypotheses")
+            raise ValueError(
+                f"prior {self.name!r} has initial-pose clusters for S in {sorted(self.clusters)}; cannot start {hypotheses} hypotheses"
+            )
         return self.clusters[min(larger)][:hypotheses]
 
     def to_json(self) -> str:
@@ -135,7 +149,10 @@ class PriorMeta:
                 "precision": self.precision,
                 "sde": asdict(self.sde),
                 "skeleton": {"layout": "h36m17", "joint_names": list(JOINT_NAMES), "parents": list(PARENTS)},
-                "contract": {"inputs": {INPUT_X: "(B,17,3) float32 metres", INPUT_T: "(B,) float32"}, "output": {OUTPUT_EPS: "(B,17,3) float32 noise"}},
+                "contract": {
+                    "inputs": {INPUT_X: "(B,17,3) float32 metres", INPUT_T: "(B,) float32"},
+                    "output": {OUTPUT_EPS: "(B,17,3) float32 noise"},
+                },
                 "clusters": {str(k): np.round(v.astype(np.float64), 6).tolist() for k, v in self.clusters.items()},
                 "provenance": self.provenance,
                 "prior_config": self.prior_config,
@@ -151,10 +168,14 @@ class PriorMeta:
         except (json.JSONDecodeError, RecursionError) as e:
             raise ValueError(f"{source}: prior metadata is not valid JSON ({' '.join(str(e).split())[:120]})") from None
         if not isinstance(d, dict) or d.get("format") != META_FORMAT:
-            raise ValueError(f"{source}: not zedo prior metadata (format {d.get('format') if isinstance(d, dict) else None!r}, expected {META_FORMAT!r})")
+            raise ValueError(
+                f"{source}: not zedo prior metadata (format {d.get('format') if isinstance(d, dict) else None!r}, expected {META_FORMAT!r})"
+            )
         unknown = sorted(set(d) - set(META_FIELDS))
         if unknown:
-            raise ValueError(f"{source}: prior metadata has unknown field(s) {', '.join(map(repr, unknown))}; expected {', '.join(META_FIELDS)}")
+            raise ValueError(
+                f"{source}: prior metadata has unknown field(s) {', '.join(map(repr, unknown))}; expected {', '.join(META_FIELDS)}"
+            )
         skeleton = d.get("skeleton")
         if not isinstance(skeleton, dict) or skeleton.get("joint_names") != list(JOINT_NAMES):
             raise ValueError(f"{source}: prior metadata's skeleton is not the Human3.6M 17-joint layout")

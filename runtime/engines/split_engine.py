@@ -34,8 +34,12 @@ from .prior_file import INPUT_T, INPUT_X, OUTPUT_EPS
 
 def _float_tensor(name: str, dims) -> bytes:
     """A ValueInfoProto of a float32 tensor; dims are ints or symbolic names."""
-    shape = b"".join(encode_field(1, encode_field(2, d.encode()) if isinstance(d, str) else encode_field(1, d)) for d in dims)
-    return encode_field(1, name.encode()) + encode_field(2, encode_field(1, encode_field(1, 1) + encode_field(2, shape)))
+    shape = b"".join(
+        encode_field(1, encode_field(2, d.encode()) if isinstance(d, str) else encode_field(1, d)) for d in dims
+    )
+    return encode_field(1, name.encode()) + encode_field(
+        2, encode_field(1, encode_field(1, 1) + encode_field(2, shape))
+    )
 
 
 def _name_of(message, number: int) -> str:
@@ -51,7 +55,9 @@ def edit_graph(model: bytes, remove=(), inputs=(), outputs=None) -> bytes:
     top = list(raw_fields(memoryview(model)))
     parts = list(raw_fields(next(v for n, w, v, _ in top if n == 7 and w == BYTES)))
     nodes = [(node_fields(v), bytes(raw)) for n, w, v, raw in parts if n == 1 and node_fields(v)[0] not in remove]
-    out_msgs = [bytes(raw) for n, _, _, raw in parts if n == 12] if outputs is None else [encode_field(12, o) for o in outputs]
+    out_msgs = (
+        [bytes(raw) for n, _, _, raw in parts if n == 12] if outputs is None else [encode_field(12, o) for o in outputs]
+    )
     wanted = {_name_of(next(raw_fields(memoryview(m)))[2], 1) for m in out_msgs}
     while True:
         read = {i for node, _ in nodes for i in node[2]} | wanted
@@ -61,10 +67,17 @@ def edit_graph(model: bytes, remove=(), inputs=(), outputs=None) -> bytes:
         nodes = alive
     read = {i for node, _ in nodes for i in node[2]}
     made = {o for node, _ in nodes for o in node[3]}
-    keep = {5: lambda v: _name_of(v, 8) in read, 11: lambda v: _name_of(v, 1) in read, 13: lambda v: _name_of(v, 1) in made, 12: lambda v: outputs is None}
+    keep = {
+        5: lambda v: _name_of(v, 8) in read,
+        11: lambda v: _name_of(v, 1) in read,
+        13: lambda v: _name_of(v, 1) in made,
+        12: lambda v: outputs is None,
+    }
     body = [bytes(raw) for n, w, v, raw in parts if n != 1 and keep.get(n, lambda v: True)(v)]
     # Repeated fields keep their order among themselves: nodes stay topologically sorted.
-    body += [raw for _, raw in nodes] + [encode_field(11, i) for i in inputs] + (out_msgs if outputs is not None else [])
+    body += (
+        [raw for _, raw in nodes] + [encode_field(11, i) for i in inputs] + (out_msgs if outputs is not None else [])
+    )
     graph = b"".join(body)
     return b"".join(encode_field(7, graph) if n == 7 and w == BYTES else bytes(raw) for n, w, v, raw in top)
 
@@ -106,10 +119,14 @@ class SplitEngine:
             self.of_t = ort.InferenceSession(of_t, session_options(1, log_severity), providers=cpu)
             self.of_x = ort.InferenceSession(of_x, session_options(threads, log_severity), providers=cpu)
         except Exception as e:  # a graph zedo-export did not write: ValueError or ONNX Runtime's own
-            raise ValueError(f"{self.path}: cannot split this graph at its t-only layers ({str(e).splitlines()[0][:200]}); use --device cpu") from None
+            raise ValueError(
+                f"{self.path}: cannot split this graph at its t-only layers ({str(e).splitlines()[0][:200]}); use --device cpu"
+            ) from None
         got = ({i.name for i in self.of_t.get_inputs()}, {i.name for i in self.of_x.get_inputs()})
         if got != ({INPUT_T}, {INPUT_X, *self.terms}):
-            raise ValueError(f"{self.path}: the split graphs read {sorted(got[0])} and {sorted(got[1])}, not t, and x with the t-only terms; use --device cpu")
+            raise ValueError(
+                f"{self.path}: the split graphs read {sorted(got[0])} and {sorted(got[1])}, not t, and x with the t-only terms; use --device cpu"
+            )
         self._kept: dict[float, list[np.ndarray]] = {}
         self._kept_size = max(1, CACHE_BYTES // (4 * hidden * len(layers)))
 
@@ -133,4 +150,6 @@ class SplitEngine:
             terms = self._terms(np.asarray(t, dtype=np.float32).reshape(x.shape[0]))
             return self.of_x.run([OUTPUT_EPS], {INPUT_X: x, **dict(zip(self.terms, terms))})[0]
         except Exception as e:
-            raise RuntimeError(f"{self.path}: ONNX Runtime failed to run the prior ({str(e).splitlines()[0][:300]})") from e
+            raise RuntimeError(
+                f"{self.path}: ONNX Runtime failed to run the prior ({str(e).splitlines()[0][:300]})"
+            ) from e

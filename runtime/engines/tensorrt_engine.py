@@ -17,7 +17,9 @@ class TensorRTEngine:
         try:
             import tensorrt as trt
         except ImportError:
-            raise RuntimeError(f"{self.path}: TensorRT is not installed; run the .onnx prior on ONNX Runtime instead") from None
+            raise RuntimeError(
+                f"{self.path}: TensorRT is not installed; run the .onnx prior on ONNX Runtime instead"
+            ) from None
         import cupy
 
         self.xp = cupy
@@ -25,7 +27,9 @@ class TensorRTEngine:
         runtime = trt.Runtime(self._logger)
         engine = runtime.deserialize_cuda_engine(self.path.read_bytes())
         if engine is None:
-            raise ValueError(f"{self.path}: TensorRT could not deserialize the engine (built by another TensorRT version or GPU?)")
+            raise ValueError(
+                f"{self.path}: TensorRT could not deserialize the engine (built by another TensorRT version or GPU?)"
+            )
         names = {engine.get_tensor_name(i) for i in range(engine.num_io_tensors)}
         if names != {INPUT_X, INPUT_T, OUTPUT_EPS}:
             raise ValueError(f"{self.path}: engine tensors {sorted(names)} are not a zedo prior's (x, t -> eps)")

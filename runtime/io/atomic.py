@@ -22,7 +22,9 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".part{path.suffix}", dir=path.parent)
     except OSError as e:
-        raise OSError(e.errno, f"{path}: cannot write here ({e.strerror or e}{': ' + str(e.filename) if e.filename else ''})") from None
+        raise OSError(
+            e.errno, f"{path}: cannot write here ({e.strerror or e}{': ' + str(e.filename) if e.filename else ''})"
+        ) from None
     os.close(fd)
     tmp_path = Path(tmp)
     # mkstemp creates 0600 files; give the result the permissions an ordinary open() would.

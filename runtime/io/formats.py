@@ -21,16 +21,15 @@ Outputs are written atomically: a failed write leaves no file.
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
+from ..core.result import Estimate
 from .atomic import check_writable, save_npz_atomic, write_json_atomic
 from .npz import read_npz
 from .readers import Detections, read_detector_json, read_json, read_openpose_folder
-from ..core.result import Estimate
 from .validation import Inputs, as_numbers, check_placeable, validate_inputs
 
 ARRAY_KEYS = ("keypoints", "K", "scores", "image_size", "frame", "track")
@@ -41,7 +40,21 @@ SUFFIXES = (".npz", ".json")
 # An input's arrays are refused (from the .npz headers, before loading) beyond this: about 3.9 M
 # poses of float64 keypoints; the run's peak memory is about 1.3 kB a pose (benchmarks/memory.py).
 MAX_INPUT_BYTES = 1 << 30
-RESULT_FIELDS = ("joints_3d", "translation", "valid", "K", "layout", "frame", "track", "hypotheses", "selected", "selection", "reprojection_px", "prior_residual", "noise_px")
+RESULT_FIELDS = (
+    "joints_3d",
+    "translation",
+    "valid",
+    "K",
+    "layout",
+    "frame",
+    "track",
+    "hypotheses",
+    "selected",
+    "selection",
+    "reprojection_px",
+    "prior_residual",
+    "noise_px",
+)
 
 
 def _suffix(path: Path, role: str) -> str:
@@ -70,7 +83,9 @@ def _zedo_fields(data: dict, path: Path) -> dict:
         # Strict on purpose: a misspelt "score" would otherwise silently mean all scores 1.
         raise ValueError(f"{path}: unknown key(s) {', '.join(map(repr, unknown))}; expected {', '.join(INPUT_KEYS)}")
     if "keypoints" not in data:
-        raise ValueError(f"{path}: missing key 'keypoints' (expected keypoints (N, J, 2) pixels and K (3, 3) or image_size)")
+        raise ValueError(
+            f"{path}: missing key 'keypoints' (expected keypoints (N, J, 2) pixels and K (3, 3) or image_size)"
+        )
     out = {k: None if data.get(k) is None else as_numbers(data[k], str(path), k) for k in ARRAY_KEYS}
     layout = data.get("layout")
     if layout is not None and (np.ndim(layout) != 0 or np.asarray(layout).dtype.kind not in "US"):
@@ -82,7 +97,12 @@ def _zedo_fields(data: dict, path: Path) -> dict:
 def _index(values, n: int, path: Path, key: str):
     if values is None:
         return None
-    if values.shape != (n,) or not np.isfinite(values).all() or (values != np.round(values)).any() or (np.abs(values) > 2**53).any():
+    if (
+        values.shape != (n,)
+        or not np.isfinite(values).all()
+        or (values != np.round(values)).any()
+        or (np.abs(values) > 2**53).any()
+    ):
         raise ValueError(f"{path}: {key} must be ({n},) whole numbers (below 2^53), got shape {values.shape}")
     return values.astype(np.int64)
 
@@ -91,12 +111,22 @@ def _merge(path: Path, key: str, in_file, given):
     """A setting from the file or the caller; both must agree when both are there."""
     a, b = np.asarray(in_file, dtype=object), np.asarray(given, dtype=object)
     if in_file is not None and given is not None and (a.shape != b.shape or np.any(a != b)):
-        raise ValueError(f"{path}: the file's {key} {np.asarray(in_file).tolist()} differs from the one given ({np.asarray(given).tolist()})")
+        raise ValueError(
+            f"{path}: the file's {key} {np.asarray(in_file).tolist()} differs from the one given ({np.asarray(given).tolist()})"
+        )
     return given if in_file is None else in_file
 
 
 def _detections_fields(det: Detections) -> dict:
-    return {"keypoints": det.keypoints, "scores": det.scores, "K": None, "image_size": None, "frame": det.frame, "track": det.track, "layout": det.layout}
+    return {
+        "keypoints": det.keypoints,
+        "scores": det.scores,
+        "K": None,
+        "image_size": None,
+        "frame": det.frame,
+        "track": det.track,
+        "layout": det.layout,
+    }
 
 
 def load_input(path, layout=None, image_size=None, K=None) -> Inputs:
@@ -122,8 +152,12 @@ def load_input(path, layout=None, image_size=None, K=None) -> Inputs:
     if det is not None and det.skipped_frames:
         notes = (f"{det.skipped_frames} frames with nobody in them skipped",)
     inputs = validate_inputs(
-        fields["keypoints"], _merge(path, "K", fields["K"], K), fields["scores"], source=str(path),
-        layout=_merge(path, "layout", fields["layout"], layout), image_size=_merge(path, "image_size", fields["image_size"], image_size),
+        fields["keypoints"],
+        _merge(path, "K", fields["K"], K),
+        fields["scores"],
+        source=str(path),
+        layout=_merge(path, "layout", fields["layout"], layout),
+        image_size=_merge(path, "image_size", fields["image_size"], image_size),
     )
     n = len(check_placeable(inputs, str(path)).keypoints)
     frame, track = _index(fields["frame"], n, path, "frame"), _index(fields["track"], n, path, "track")
@@ -131,7 +165,13 @@ def load_input(path, layout=None, image_size=None, K=None) -> Inputs:
 
 
 def _fields(result: Estimate, inputs: Inputs | None, extra: dict) -> dict:
-    fields = {"joints_3d": result.joints_3d, "translation": result.translation, "valid": result.valid, "K": result.K, "layout": result.layout}
+    fields = {
+        "joints_3d": result.joints_3d,
+        "translation": result.translation,
+        "valid": result.valid,
+        "K": result.K,
+        "layout": result.layout,
+    }
     if result.noise_px is not None:
         fields["noise_px"] = result.noise_px
     for key in ("frame", "track"):

@@ -99,14 +99,22 @@ def _coco_like(name: str, names: tuple[str, ...], used_by: str, normalised: bool
     pelvis = mid(*hp)
     rules = {
         "pelvis": pelvis,
-        "r_hip": point(ix["right_hip"]), "r_knee": point(ix["right_knee"]), "r_ankle": point(ix["right_ankle"]),
-        "l_hip": point(ix["left_hip"]), "l_knee": point(ix["left_knee"]), "l_ankle": point(ix["left_ankle"]),
+        "r_hip": point(ix["right_hip"]),
+        "r_knee": point(ix["right_knee"]),
+        "r_ankle": point(ix["right_ankle"]),
+        "l_hip": point(ix["left_hip"]),
+        "l_knee": point(ix["left_knee"]),
+        "l_ankle": point(ix["left_ankle"]),
         "spine": _torso(pelvis, SPINE_ALONG_TORSO, sh, hp),
         "thorax": _torso(mid(*sh), THORAX_ABOVE_SHOULDERS, sh, hp),
         "neck_nose": point(ix["nose"]),
         "head": _torso(point(ix["nose"]), HEAD_ABOVE_NOSE, sh, hp),
-        "l_shoulder": point(ix["left_shoulder"]), "l_elbow": point(ix["left_elbow"]), "l_wrist": point(ix["left_wrist"]),
-        "r_shoulder": point(ix["right_shoulder"]), "r_elbow": point(ix["right_elbow"]), "r_wrist": point(ix["right_wrist"]),
+        "l_shoulder": point(ix["left_shoulder"]),
+        "l_elbow": point(ix["left_elbow"]),
+        "l_wrist": point(ix["left_wrist"]),
+        "r_shoulder": point(ix["right_shoulder"]),
+        "r_elbow": point(ix["right_elbow"]),
+        "r_wrist": point(ix["right_wrist"]),
     }
     return Layout(name, names, tuple(rules[j] for j in JOINT_NAMES), normalised, used_by)
 
@@ -125,26 +133,113 @@ def _named(name: str, names: tuple[str, ...], given: dict[str, str], used_by: st
 
 
 COCO17_NAMES = (
-    "nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder", "left_elbow",
-    "right_elbow", "left_wrist", "right_wrist", "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle",
+    "nose",
+    "left_eye",
+    "right_eye",
+    "left_ear",
+    "right_ear",
+    "left_shoulder",
+    "right_shoulder",
+    "left_elbow",
+    "right_elbow",
+    "left_wrist",
+    "right_wrist",
+    "left_hip",
+    "right_hip",
+    "left_knee",
+    "right_knee",
+    "left_ankle",
+    "right_ankle",
 )
 FEET6 = ("left_big_toe", "left_small_toe", "left_heel", "right_big_toe", "right_small_toe", "right_heel")
-HALPE26_NAMES = COCO17_NAMES + ("head", "neck", "hip", "left_big_toe", "right_big_toe", "left_small_toe", "right_small_toe", "left_heel", "right_heel")
-WHOLEBODY133_NAMES = COCO17_NAMES + FEET6 + tuple(f"face_{i}" for i in range(68)) + tuple(f"left_hand_{i}" for i in range(21)) + tuple(f"right_hand_{i}" for i in range(21))
+HALPE26_NAMES = COCO17_NAMES + (
+    "head",
+    "neck",
+    "hip",
+    "left_big_toe",
+    "right_big_toe",
+    "left_small_toe",
+    "right_small_toe",
+    "left_heel",
+    "right_heel",
+)
+WHOLEBODY133_NAMES = (
+    COCO17_NAMES
+    + FEET6
+    + tuple(f"face_{i}" for i in range(68))
+    + tuple(f"left_hand_{i}" for i in range(21))
+    + tuple(f"right_hand_{i}" for i in range(21))
+)
 OPENPOSE25_NAMES = (
-    "nose", "neck", "right_shoulder", "right_elbow", "right_wrist", "left_shoulder", "left_elbow", "left_wrist", "mid_hip",
-    "right_hip", "right_knee", "right_ankle", "left_hip", "left_knee", "left_ankle", "right_eye", "left_eye", "right_ear",
-    "left_ear", "left_big_toe", "left_small_toe", "left_heel", "right_big_toe", "right_small_toe", "right_heel",
+    "nose",
+    "neck",
+    "right_shoulder",
+    "right_elbow",
+    "right_wrist",
+    "left_shoulder",
+    "left_elbow",
+    "left_wrist",
+    "mid_hip",
+    "right_hip",
+    "right_knee",
+    "right_ankle",
+    "left_hip",
+    "left_knee",
+    "left_ankle",
+    "right_eye",
+    "left_eye",
+    "right_ear",
+    "left_ear",
+    "left_big_toe",
+    "left_small_toe",
+    "left_heel",
+    "right_big_toe",
+    "right_small_toe",
+    "right_heel",
 )
 MEDIAPIPE33_NAMES = (
-    "nose", "left_eye_inner", "left_eye", "left_eye_outer", "right_eye_inner", "right_eye", "right_eye_outer", "left_ear",
-    "right_ear", "mouth_left", "mouth_right", "left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist",
-    "right_wrist", "left_pinky", "right_pinky", "left_index", "right_index", "left_thumb", "right_thumb", "left_hip",
-    "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle", "left_heel", "right_heel", "left_foot_index", "right_foot_index",
+    "nose",
+    "left_eye_inner",
+    "left_eye",
+    "left_eye_outer",
+    "right_eye_inner",
+    "right_eye",
+    "right_eye_outer",
+    "left_ear",
+    "right_ear",
+    "mouth_left",
+    "mouth_right",
+    "left_shoulder",
+    "right_shoulder",
+    "left_elbow",
+    "right_elbow",
+    "left_wrist",
+    "right_wrist",
+    "left_pinky",
+    "right_pinky",
+    "left_index",
+    "right_index",
+    "left_thumb",
+    "right_thumb",
+    "left_hip",
+    "right_hip",
+    "left_knee",
+    "right_knee",
+    "left_ankle",
+    "right_ankle",
+    "left_heel",
+    "right_heel",
+    "left_foot_index",
+    "right_foot_index",
 )
 
 # Human3.6M's 17-joint layout is the prior's own.
-H36M17 = Layout("h36m17", JOINT_NAMES, tuple(point(j) for j in range(NUM_JOINTS)), used_by="Human3.6M, VideoPose3D, MotionBERT, zedo")
+H36M17 = Layout(
+    "h36m17",
+    JOINT_NAMES,
+    tuple(point(j) for j in range(NUM_JOINTS)),
+    used_by="Human3.6M, VideoPose3D, MotionBERT, zedo",
+)
 # The 32-joint motion-capture layout of Human3.6M (VideoPose3D ``positions_3d``): its 17 joints.
 H36M32_TO_17: tuple[int, ...] = (0, 1, 2, 3, 6, 7, 8, 12, 13, 14, 15, 17, 18, 19, 25, 26, 27)
 
@@ -153,10 +248,17 @@ LAYOUTS: dict[str, Layout] = {
     for layout in (
         H36M17,
         _coco_like("coco17", COCO17_NAMES, "RTMPose (rtmlib, MMPose), YOLO-pose (ultralytics), ViTPose, Detectron2"),
-        _named("halpe26", HALPE26_NAMES, {"pelvis": "hip", "thorax": "neck", "head": "head"}, "AlphaPose, RTMPose Halpe models"),
+        _named(
+            "halpe26",
+            HALPE26_NAMES,
+            {"pelvis": "hip", "thorax": "neck", "head": "head"},
+            "AlphaPose, RTMPose Halpe models",
+        ),
         _coco_like("coco_wholebody133", WHOLEBODY133_NAMES, "RTMW / DWPose (rtmlib, MMPose wholebody models)"),
         _named("openpose25", OPENPOSE25_NAMES, {"pelvis": "mid_hip", "thorax": "neck"}, "OpenPose BODY_25"),
-        _coco_like("mediapipe33", MEDIAPIPE33_NAMES, "MediaPipe Pose (BlazePose), coordinates in [0, 1]", normalised=True),
+        _coco_like(
+            "mediapipe33", MEDIAPIPE33_NAMES, "MediaPipe Pose (BlazePose), coordinates in [0, 1]", normalised=True
+        ),
     )
 }
 

@@ -23,7 +23,9 @@ def _header_bytes(archive: zipfile.ZipFile, name: str, path: Path) -> int:
             read_header = npy_format.read_array_header_1_0 if major == 1 else npy_format.read_array_header_2_0
             shape, _, dtype = read_header(f)
         except (ValueError, OSError) as e:
-            raise ValueError(f"{path}: member {name} is not a readable .npy array ({' '.join(str(e).split())[:200]})") from None
+            raise ValueError(
+                f"{path}: member {name} is not a readable .npy array ({' '.join(str(e).split())[:200]})"
+            ) from None
     if dtype.hasobject:
         raise ValueError(f"{path}: member {name} holds Python objects (a pickle); zedo reads plain arrays only")
     return int(np.prod(shape, dtype=np.float64) * dtype.itemsize)

@@ -42,10 +42,14 @@ def read_json(path: Path, limit: int = MAX_JSON_BYTES):
     try:
         size = path.stat().st_size
         if size > limit:
-            raise ValueError(f"{path}: {size / 2**20:.0f} MiB of JSON is more than the {limit / 2**20:.0f} MiB zedo reads as JSON; split it, or give zedo's .npz")
+            raise ValueError(
+                f"{path}: {size / 2**20:.0f} MiB of JSON is more than the {limit / 2**20:.0f} MiB zedo reads as JSON; split it, or give zedo's .npz"
+            )
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
-        raise ValueError(f"{path}: not a readable .json file ({' '.join(str(e).split())[:200] or type(e).__name__})") from None
+        raise ValueError(
+            f"{path}: not a readable .json file ({' '.join(str(e).split())[:200] or type(e).__name__})"
+        ) from None
 
 
 def _flat_xys(values, path: Path, what: str) -> np.ndarray:
@@ -90,14 +94,21 @@ def read_openpose_folder(folder) -> Detections:
             pid = person.get("person_id", [-1])
             pid = pid[0] if isinstance(pid, list) and pid else pid
             track = pid if isinstance(pid, int) and pid >= 0 else p_index
-            rows.append((f_index, track, _flat_xys(person["pose_keypoints_2d"], path, f"people[{p_index}].pose_keypoints_2d")))
+            rows.append(
+                (f_index, track, _flat_xys(person["pose_keypoints_2d"], path, f"people[{p_index}].pose_keypoints_2d"))
+            )
     return _rows(rows, folder, skipped, "openpose25" if len(rows) and len(rows[0][2]) == 25 else None)
 
 
 def _whole(value, path: Path, where: str) -> int:
     """A frame or track index as written in a detector file: a whole number (3 or 3.0), never a
     boolean or string; ValueError naming the file and field otherwise."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not float(value).is_integer() or abs(value) > 2**53:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not float(value).is_integer()
+        or abs(value) > 2**53
+    ):
         raise ValueError(f"{path}: {where} must be a whole number, got {value!r}")
     return int(value)
 
@@ -106,9 +117,15 @@ def _mmpose_instance(inst, path: Path, where: str) -> np.ndarray:
     if not isinstance(inst, dict) or "keypoints" not in inst:
         raise ValueError(f"{path}: {where} has no keypoints")
     kp = as_numbers(inst["keypoints"], str(path), f"{where}.keypoints")
-    sc = as_numbers(inst["keypoint_scores"], str(path), f"{where}.keypoint_scores") if "keypoint_scores" in inst else np.ones(len(kp))
+    sc = (
+        as_numbers(inst["keypoint_scores"], str(path), f"{where}.keypoint_scores")
+        if "keypoint_scores" in inst
+        else np.ones(len(kp))
+    )
     if kp.ndim != 2 or kp.shape[1] != 2 or sc.shape != (len(kp),):
-        raise ValueError(f"{path}: {where}.keypoints has shape {kp.shape} and keypoint_scores {sc.shape}, expected (J, 2) and (J,)")
+        raise ValueError(
+            f"{path}: {where}.keypoints has shape {kp.shape} and keypoint_scores {sc.shape}, expected (J, 2) and (J,)"
+        )
     return np.concatenate([kp, sc[:, None]], axis=1)
 
 
@@ -124,7 +141,9 @@ def read_mmpose_json(path, doc=None) -> Detections:
     path = Path(path)
     doc = read_json(path) if doc is None else doc
     if not isinstance(doc, list) or not all(isinstance(d, dict) for d in doc):
-        raise ValueError(f"{path}: expected a JSON object (zedo's input) or a detector's list of objects (MMPose, AlphaPose)")
+        raise ValueError(
+            f"{path}: expected a JSON object (zedo's input) or a detector's list of objects (MMPose, AlphaPose)"
+        )
     frames = doc if all(isinstance(d, dict) and "instances" in d for d in doc) else [{"frame_id": 0, "instances": doc}]
     rows, skipped = [], 0
     for k, fr in enumerate(frames):
@@ -147,7 +166,9 @@ def read_alphapose_json(path, doc=None) -> Detections:
     path = Path(path)
     doc = read_json(path) if doc is None else doc
     if not isinstance(doc, list) or not all(isinstance(d, dict) and "image_id" in d and "keypoints" in d for d in doc):
-        raise ValueError(f"{path}: not an AlphaPose result file (expected a list of objects with image_id and keypoints)")
+        raise ValueError(
+            f"{path}: not an AlphaPose result file (expected a list of objects with image_id and keypoints)"
+        )
     order: dict = {}
     rows = []
     for i, d in enumerate(doc):

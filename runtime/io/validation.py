@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..core.camera import check_image_size, default_K
-from .layouts import H36M17, LAYOUTS, Layout, get_layout, layouts_with, looks_like_coco
 from ..core.skeleton import IPO_JOINTS, NUM_JOINTS
+from .layouts import H36M17, LAYOUTS, Layout, get_layout, layouts_with, looks_like_coco
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,9 @@ def as_numbers(value, source: str, field: str) -> np.ndarray:
         if any(isinstance(v, (list, tuple)) for v in flat):
             raise ValueError(f"{at}{field} is not a rectangular numeric array (nested lists of different lengths)")
         if not all(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in flat):
-            raise ValueError(f"{at}{field} must hold real numbers (null for missing), got {sorted({type(v).__name__ for v in flat})}")
+            raise ValueError(
+                f"{at}{field} must hold real numbers (null for missing), got {sorted({type(v).__name__ for v in flat})}"
+            )
         try:
             return np.array([np.nan if v is None else v for v in flat], dtype=np.float64).reshape(arr.shape)
         except OverflowError:
@@ -84,7 +86,9 @@ def _as_keypoints(keypoints, scores, source: str):
         if scores is not None and np.ndim(scores) == 1:
             scores = np.asarray(scores)[None]
     if kp.ndim != 3 or kp.shape[-1] not in (2, 3) or kp.shape[1] == 0:
-        raise ValueError(f"{source}: keypoints has shape {kp.shape}, expected (N, J, 2) pixels or (N, J, 3) with the score last")
+        raise ValueError(
+            f"{source}: keypoints has shape {kp.shape}, expected (N, J, 2) pixels or (N, J, 3) with the score last"
+        )
     if kp.shape[-1] == 3:
         if scores is not None:
             raise ValueError(f"{source}: keypoints has a score column (N, J, 3) and scores is given too; give one")
@@ -99,12 +103,16 @@ def _resolve_layout(kp: np.ndarray, layout, source: str) -> tuple[Layout, tuple[
     if layout is not None:
         chosen = layout if isinstance(layout, Layout) else get_layout(str(layout))
         if len(chosen.joint_names) != J:
-            raise ValueError(f"{source}: layout {chosen.name} has {len(chosen.joint_names)} keypoints, keypoints has {J}")
+            raise ValueError(
+                f"{source}: layout {chosen.name} has {len(chosen.joint_names)} keypoints, keypoints has {J}"
+            )
         return chosen, ()
     fits = layouts_with(J)
     if not fits:
         counts = sorted({len(known.joint_names) for known in LAYOUTS.values()})
-        raise ValueError(f"{source}: {J} keypoints per pose fit no known layout (counts {', '.join(map(str, counts))}); give --layout")
+        raise ValueError(
+            f"{source}: {J} keypoints per pose fit no known layout (counts {', '.join(map(str, counts))}); give --layout"
+        )
     if J == NUM_JOINTS:
         return H36M17, ()
     return get_layout(fits[0]), (f"{J} keypoints per pose: taken as layout {fits[0]}",)
@@ -113,7 +121,9 @@ def _resolve_layout(kp: np.ndarray, layout, source: str) -> tuple[Layout, tuple[
 def _refuse_coco_as_h36m(kp: np.ndarray, sc: np.ndarray, source: str) -> None:
     step = max(1, len(kp) // COCO_SAMPLE)  # a majority vote: a sample spread over the input decides it
     if looks_like_coco(kp[::step], sc[::step]):
-        raise ValueError(f"{source}: these 17 keypoints look like COCO's order (nose, eyes, ears first), not Human3.6M's; pass --layout coco17 (or layout='coco17')")
+        raise ValueError(
+            f"{source}: these 17 keypoints look like COCO's order (nose, eyes, ears first), not Human3.6M's; pass --layout coco17 (or layout='coco17')"
+        )
 
 
 def _check_scores(scores, shape: tuple[int, int], source: str) -> np.ndarray:
@@ -155,7 +165,9 @@ def _check_principal_point(Km: np.ndarray, size: tuple[float, float], source: st
         far = (c < -PRINCIPAL_POINT_MARGIN * extent) | (c > (1 + PRINCIPAL_POINT_MARGIN) * extent)
         if far.any():
             i = int(np.argmax(far))
-            raise ValueError(f"{source}: K[{i}] principal point {name} = {c[i]:g} px is far outside the {size[0]:g} x {size[1]:g} image; is K for this image size?")
+            raise ValueError(
+                f"{source}: K[{i}] principal point {name} = {c[i]:g} px is far outside the {size[0]:g} x {size[1]:g} image; is K for this image size?"
+            )
 
 
 def _check_camera(Km: np.ndarray, source: str) -> None:
@@ -166,31 +178,45 @@ def _check_camera(Km: np.ndarray, source: str) -> None:
     last = np.abs(Km[:, 2] - [0.0, 0.0, 1.0]).max(-1) > 1e-6
     if last.any():
         i = int(np.argmax(last))
-        raise ValueError(f"{source}: K[{i}]'s last row is {Km[i, 2].tolist()}, expected [0, 0, 1]; K must be pixel intrinsics [[fx,0,cx],[0,fy,cy],[0,0,1]]")
+        raise ValueError(
+            f"{source}: K[{i}]'s last row is {Km[i, 2].tolist()}, expected [0, 0, 1]; K must be pixel intrinsics [[fx,0,cx],[0,fy,cy],[0,0,1]]"
+        )
     lower = Km[:, 1, 0] != 0
     if lower.any():
         i = int(np.argmax(lower))
-        raise ValueError(f"{source}: K[{i}][1][0] = {Km[i, 1, 0]:g}, expected 0; K must be pixel intrinsics [[fx,0,cx],[0,fy,cy],[0,0,1]]")
+        raise ValueError(
+            f"{source}: K[{i}][1][0] = {Km[i, 1, 0]:g}, expected 0; K must be pixel intrinsics [[fx,0,cx],[0,fy,cy],[0,0,1]]"
+        )
     fx, fy = Km[:, 0, 0], Km[:, 1, 1]
     for name, f in (("fx", fx), ("fy", fy)):
         bad = ~((f >= FOCAL_RANGE[0]) & (f <= FOCAL_RANGE[1]))
         if bad.any():
             i = int(np.argmax(bad))
-            why = "not positive (a negative one mirrors the pose)" if f[i] <= 0 else f"outside [{FOCAL_RANGE[0]:g}, {FOCAL_RANGE[1]:g}] px"
+            why = (
+                "not positive (a negative one mirrors the pose)"
+                if f[i] <= 0
+                else f"outside [{FOCAL_RANGE[0]:g}, {FOCAL_RANGE[1]:g}] px"
+            )
             raise ValueError(f"{source}: K[{i}] focal length {name} = {f[i]:g} is {why}")
     aspect = fx / fy
     odd = (aspect > MAX_ASPECT) | (aspect < 1 / MAX_ASPECT)
     if odd.any():
         i = int(np.argmax(odd))
-        raise ValueError(f"{source}: K[{i}] has fx / fy = {aspect[i]:.3g}; pixels that far from square are not a camera's")
+        raise ValueError(
+            f"{source}: K[{i}] has fx / fy = {aspect[i]:.3g}; pixels that far from square are not a camera's"
+        )
     skewed = np.abs(Km[:, 0, 1]) > fx
     if skewed.any():
         i = int(np.argmax(skewed))
-        raise ValueError(f"{source}: K[{i}][0][1] (skew) = {Km[i, 0, 1]:g} is larger than fx = {fx[i]:g}; a camera's skew is 0 or nearly")
+        raise ValueError(
+            f"{source}: K[{i}][0][1] (skew) = {Km[i, 0, 1]:g} is larger than fx = {fx[i]:g}; a camera's skew is 0 or nearly"
+        )
     far = (np.abs(Km[:, :2, 2]) > MAX_PIXELS).any(-1)
     if far.any():
         i = int(np.argmax(far))
-        raise ValueError(f"{source}: K[{i}] principal point {Km[i, :2, 2].tolist()} is beyond {MAX_PIXELS:g} px; expected pixel intrinsics")
+        raise ValueError(
+            f"{source}: K[{i}] principal point {Km[i, :2, 2].tolist()} is beyond {MAX_PIXELS:g} px; expected pixel intrinsics"
+        )
 
 
 def _camera(K, image_size, n: int, source: str) -> tuple[np.ndarray, tuple[str, ...]]:
@@ -199,7 +225,9 @@ def _camera(K, image_size, n: int, source: str) -> tuple[np.ndarray, tuple[str, 
     if image_size is None:
         raise ValueError(f"{source}: no camera: give K (3, 3) intrinsics or the image size (--image-size W H)")
     Km = default_K(check_image_size(image_size, source))
-    return np.array(np.broadcast_to(Km, (n, 3, 3))), (f"no K given: focal length {Km[0, 0]:.1f} px from the image size (camera.default_K)",)
+    return np.array(np.broadcast_to(Km, (n, 3, 3))), (
+        f"no K given: focal length {Km[0, 0]:.1f} px from the image size (camera.default_K)",
+    )
 
 
 def _check_finite(kp: np.ndarray, sc: np.ndarray, source: str, first: int = 0) -> np.ndarray:
@@ -210,11 +238,15 @@ def _check_finite(kp: np.ndarray, sc: np.ndarray, source: str, first: int = 0) -
     huge = (np.abs(kp) > MAX_PIXELS).any(-1) & finite & (sc > 0)
     if huge.any():
         i, j = _first(huge)
-        raise ValueError(f"{source}: keypoints[{first + i}, {j}] = {kp[i, j].tolist()} is beyond {MAX_PIXELS:g} px; expected pixel coordinates")
+        raise ValueError(
+            f"{source}: keypoints[{first + i}, {j}] = {kp[i, j].tolist()} is beyond {MAX_PIXELS:g} px; expected pixel coordinates"
+        )
     bad = ~finite & (sc > 0)
     if bad.any():
         i, j = _first(bad)
-        raise ValueError(f"{source}: keypoints[{first + i}, {j}] = {kp[i, j].tolist()} is not finite (give it score 0 if the joint is missing)")
+        raise ValueError(
+            f"{source}: keypoints[{first + i}, {j}] = {kp[i, j].tolist()} is not finite (give it score 0 if the joint is missing)"
+        )
     return np.where(finite[..., None], kp, 0.0)
 
 
@@ -233,23 +265,36 @@ def validate_inputs(keypoints, K=None, scores=None, source: str = "input", layou
     if layout is None and chosen is H36M17:
         _refuse_coco_as_h36m(kp, sc, source)
     if chosen.normalised and image_size is None:
-        raise ValueError(f"{source}: layout {chosen.name} gives coordinates in [0, 1] of the image; give the image size (--image-size W H)")
+        raise ValueError(
+            f"{source}: layout {chosen.name} gives coordinates in [0, 1] of the image; give the image size (--image-size W H)"
+        )
     n = len(kp)
     Km, cam_notes = _camera(K, image_size, n, source)
-    out_kp, out_sc, valid, flat = np.empty((n, NUM_JOINTS, 2)), np.empty((n, NUM_JOINTS)), np.empty(n, bool), np.empty(n, bool)
+    out_kp, out_sc, valid, flat = (
+        np.empty((n, NUM_JOINTS, 2)),
+        np.empty((n, NUM_JOINTS)),
+        np.empty(n, bool),
+        np.empty(n, bool),
+    )
     for first in range(0, n, CHUNK):
         part = slice(first, first + CHUNK)
-        out_kp[part], out_sc[part], valid[part], flat[part] = _prior_joints(kp[part], sc[part], Km[part], chosen, image_size, source, first)
+        out_kp[part], out_sc[part], valid[part], flat[part] = _prior_joints(
+            kp[part], sc[part], Km[part], chosen, image_size, source, first
+        )
     if flat.any():
-        notes += (f"{int(flat.sum())} pose(s) (first: pose {int(np.argmax(flat))}) have every observed keypoint at one point; they cannot be placed and come back with valid 0",)
+        notes += (
+            f"{int(flat.sum())} pose(s) (first: pose {int(np.argmax(flat))}) have every observed keypoint at one point; they cannot be placed and come back with valid 0",
+        )
     return Inputs(out_kp, out_sc, Km, valid & ~flat, chosen.name, notes + cam_notes)
 
 
 def check_placeable(inputs: Inputs, source: str = "input") -> Inputs:
     """``inputs`` if at least one pose can be placed; ValueError naming ``source`` otherwise."""
     if not inputs.valid.any():
-        raise ValueError(f"{source}: none of the {len(inputs.valid)} poses can be placed: each lacks the pelvis or a hip "
-                         f"(joints {list(IPO_JOINTS)} need score > 0) or has all its keypoints at one point")
+        raise ValueError(
+            f"{source}: none of the {len(inputs.valid)} poses can be placed: each lacks the pelvis or a hip "
+            f"(joints {list(IPO_JOINTS)} need score > 0) or has all its keypoints at one point"
+        )
     return inputs
 
 

@@ -26,17 +26,17 @@ from typing import Callable
 import numpy as np
 from tqdm.auto import tqdm
 
-from ..solve.api import estimate_inputs
 from ..apps.commands import one_line
 from ..core.config import LoopConfig
+from ..core.result import Estimate
 from ..engines.open import Engine, open_engine
+from ..engines.prior_file import TENSORRT_SUFFIXES
 from ..io.formats import check_output_path, load_input, save_output, write_mmpose_json
 from ..io.npz import read_npz
-from ..engines.prior_file import TENSORRT_SUFFIXES
 from ..io.readers import read_json
-from ..core.result import Estimate
-from ..solve.scoring import SELECTIONS
 from ..io.validation import Inputs, as_numbers
+from ..solve.api import estimate_inputs
+from ..solve.scoring import SELECTIONS
 
 # --output-format -> the suffix of its files; "zedo" and "json" hold the same fields.
 FORMAT_SUFFIX = {"zedo": ".npz", "json": ".json", "mmpose": ".json"}
@@ -80,7 +80,6 @@ class RunOptions:
                 raise FileNotFoundError(f"engine file {self.engine} does not exist")
             return
         open_engine(self.engine, device="cpu", threads=1)
-
 
 
 @dataclass(frozen=True)
@@ -202,7 +201,9 @@ def _check_chunk_size(chunk_size) -> None:
         raise ValueError(f"chunk_size must be a whole number >= 1, got {chunk_size!r}")
 
 
-def plan_job(sources: list, output_dir, options: RunOptions, chunk_size: int | None = None, resume: bool = False) -> Plan:
+def plan_job(
+    sources: list, output_dir, options: RunOptions, chunk_size: int | None = None, resume: bool = False
+) -> Plan:
     """Read every input (``load_input``; a bad one is recorded with its one-line error, not raised)
     and make the items: one per input, or chunks of ``chunk_size`` poses for a longer input;
     ``resume`` leaves out outputs and parts that are complete already. ValueError for a job that
@@ -236,12 +237,27 @@ def take_poses(inputs: Inputs, start: int, stop: int) -> Inputs:
     """Poses [start, stop) of ``inputs``."""
     rows = slice(start, stop)
     cut = lambda a: None if a is None else a[rows]  # noqa: E731
-    return replace(inputs, keypoints=inputs.keypoints[rows], scores=inputs.scores[rows], K=inputs.K[rows], valid=inputs.valid[rows], frame=cut(inputs.frame), track=cut(inputs.track))
+    return replace(
+        inputs,
+        keypoints=inputs.keypoints[rows],
+        scores=inputs.scores[rows],
+        K=inputs.K[rows],
+        valid=inputs.valid[rows],
+        frame=cut(inputs.frame),
+        track=cut(inputs.track),
+    )
 
 
 def run_fields(engine, config: LoopConfig, seed: int) -> dict:
     """The run's settings written beside a zedo-format result (``save_output``'s extra fields)."""
-    return dict(engine=str(engine), iterations=config.iterations, sampler=config.sampler, ipo=config.ipo, start_candidates=config.start_candidates, seed=seed)
+    return dict(
+        engine=str(engine),
+        iterations=config.iterations,
+        sampler=config.sampler,
+        ipo=config.ipo,
+        start_candidates=config.start_candidates,
+        seed=seed,
+    )
 
 
 def write_result(path, result: Estimate, indices, options: RunOptions, output_format: str) -> None:
@@ -257,8 +273,12 @@ def run_item(item: Item, engine: Engine, options: RunOptions) -> Outcome:
     """Read, lift and write one item; any failure comes back as the outcome's one-line error."""
     start = time.perf_counter()
     try:
-        inputs = take_poses(load_input(item.source, layout=options.layout, image_size=options.image_size), item.start, item.stop)
-        result = estimate_inputs(inputs, engine, options.hypotheses, options.config, options.batch_size, options.selection, options.seed)
+        inputs = take_poses(
+            load_input(item.source, layout=options.layout, image_size=options.image_size), item.start, item.stop
+        )
+        result = estimate_inputs(
+            inputs, engine, options.hypotheses, options.config, options.batch_size, options.selection, options.seed
+        )
         write_result(item.output, result, inputs, options, item.output_format)
     except Exception as e:  # the item's failure is reported by the job, which goes on
         return Outcome(item.source, item.name, 0, 0, time.perf_counter() - start, one_line(e))
@@ -271,8 +291,19 @@ def _estimate_of_fields(f: dict, selection: str) -> Estimate:
     n = len(joints)
     hyps = f.get("hypotheses", joints[:, None])
     nan = np.full(hyps.shape[:2], np.nan)
-    return Estimate(joints, f["translation"], hyps, f.get("selected", np.zeros(n, np.int64)), f.get("reprojection_px", nan), f.get("prior_residual", nan),
-                    str(f.get("selection", selection)), f["valid"].astype(bool), f["K"], str(f["layout"]), f.get("noise_px"))
+    return Estimate(
+        joints,
+        f["translation"],
+        hyps,
+        f.get("selected", np.zeros(n, np.int64)),
+        f.get("reprojection_px", nan),
+        f.get("prior_residual", nan),
+        str(f.get("selection", selection)),
+        f["valid"].astype(bool),
+        f["K"],
+        str(f["layout"]),
+        f.get("noise_px"),
+    )
 
 
 def join_parts(output, parts: tuple[Item, ...], options: RunOptions) -> None:
@@ -298,7 +329,7 @@ def run_local(items: tuple[Item, ...], options: RunOptions, on_outcome: Callable
 def named(name: str, source: str, error: str) -> str:
     """``error`` as a line that names the item ``name`` once (errors that name ``source`` already
     have it replaced by ``name``)."""
-    return name + error[len(source):] if error.startswith(f"{source}:") else f"{name}: {error}"
+    return name + error[len(source) :] if error.startswith(f"{source}:") else f"{name}: {error}"
 
 
 @dataclass
@@ -336,8 +367,16 @@ def _join_all(plan: Plan, options: RunOptions, tally: _Tally) -> None:
             tally.fail(source, source, one_line(e))
 
 
-def run_job(sources, output_dir, options: RunOptions = RunOptions(), chunk_size: int | None = None, resume: bool = False,
-            runner: Runner = run_local, progress: bool = False, report: Callable[[str], None] = print) -> JobSummary:
+def run_job(
+    sources,
+    output_dir,
+    options: RunOptions = RunOptions(),
+    chunk_size: int | None = None,
+    resume: bool = False,
+    runner: Runner = run_local,
+    progress: bool = False,
+    report: Callable[[str], None] = print,
+) -> JobSummary:
     """Lift every input in ``sources`` (paths) into ``output_dir`` (see the module docstring).
 
     ``runner`` runs the items (``run_local``, or a ``ray_data.RayRunner``); ``report`` gets one
@@ -357,4 +396,6 @@ def run_job(sources, output_dir, options: RunOptions = RunOptions(), chunk_size:
             runner(plan.items, options, tally)
     _join_all(plan, options, tally)
     failed = plan.failed + tuple(tally.failed.items())
-    return JobSummary(len(sources), tally.poses, tally.invalid, time.perf_counter() - start, Path(output_dir), failed, plan.skipped)
+    return JobSummary(
+        len(sources), tally.poses, tally.invalid, time.perf_counter() - start, Path(output_dir), failed, plan.skipped
+    )

@@ -28,11 +28,11 @@ import numpy as np
 import ray
 import ray.data
 
-from ..solve.api import estimate_inputs
 from ..apps.commands import one_line
 from ..engines.open import Engine
-from .jobs import Item, Outcome, RunOptions, run_item
 from ..io.validation import validate_inputs
+from ..solve.api import estimate_inputs
+from .jobs import Item, Outcome, RunOptions, run_item
 
 
 def connect(address: str | None = None) -> bool:
@@ -58,7 +58,9 @@ def _workers_that_fit(cpus: float, gpus: float) -> int:
     fits = [resources.get("CPU", 0) / cpus] if cpus else []
     fits += [resources.get("GPU", 0) / gpus] if gpus else []
     if min(fits) < 1:
-        raise ValueError(f"the Ray cluster has {resources.get('CPU', 0):g} CPUs and {resources.get('GPU', 0):g} GPUs: not one worker with {cpus:g} CPUs and {gpus:g} GPUs fits")
+        raise ValueError(
+            f"the Ray cluster has {resources.get('CPU', 0):g} CPUs and {resources.get('GPU', 0):g} GPUs: not one worker with {cpus:g} CPUs and {gpus:g} GPUs fits"
+        )
     return int(min(fits))
 
 
@@ -72,7 +74,9 @@ class Workers:
     gpus: float = 0.0
 
     def __post_init__(self):
-        if self.count is not None and (isinstance(self.count, bool) or not isinstance(self.count, int) or self.count < 1):
+        if self.count is not None and (
+            isinstance(self.count, bool) or not isinstance(self.count, int) or self.count < 1
+        ):
             raise ValueError(f"workers must be a whole number >= 1, got {self.count!r}")
         for name in ("cpus", "gpus"):
             value = getattr(self, name)
@@ -105,14 +109,18 @@ class Workers:
         size = self.size(at_most)
         self.check_engine(options)
         return ds.map_batches(
-            fn, batch_size=batch_size, compute=ray.data.ActorPoolStrategy(size=size),
-            num_cpus=self.cpus, num_gpus=self.gpus, fn_constructor_kwargs={"options": replace(options, threads=self.threads(options))},
+            fn,
+            batch_size=batch_size,
+            compute=ray.data.ActorPoolStrategy(size=size),
+            num_cpus=self.cpus,
+            num_gpus=self.gpus,
+            fn_constructor_kwargs={"options": replace(options, threads=self.threads(options))},
         )
 
 
 @ray.remote(max_retries=0)
 def _engine_error(options: RunOptions) -> str:
-    """"" where the engine opens on this worker, else its error on one line."""
+    """ "" where the engine opens on this worker, else its error on one line."""
     try:
         options.open_engine()
     except Exception as e:  # reported to the driver as a line, not raised through Ray
@@ -153,7 +161,9 @@ class RayRunner:
             for row in self.workers.map_batches(ds, ItemWorker, options, batch_size=1, at_most=len(items)).iter_rows():
                 on_outcome(Outcome(**row))
         except ray.exceptions.RayError as e:
-            raise RuntimeError(f"Ray stopped the job: {root_cause(e)}; the outputs written so far are complete (--resume)") from e
+            raise RuntimeError(
+                f"Ray stopped the job: {root_cause(e)}; the outputs written so far are complete (--resume)"
+            ) from e
         finally:
             if started:  # here, not at exit, so that Ctrl-C while Ray stops is the command's one line too
                 ray.shutdown()
@@ -179,12 +189,23 @@ class PoseLifter(_EngineActor):
     def _lift(self, batch: dict[str, np.ndarray], rows: slice) -> dict[str, np.ndarray]:
         o = self.options
         column = lambda key: batch[key][rows] if key in batch else None  # noqa: E731
-        inputs = validate_inputs(batch["keypoints"][rows], column("K"), column("scores"), source="pose row", layout=o.layout, image_size=o.image_size)
+        inputs = validate_inputs(
+            batch["keypoints"][rows],
+            column("K"),
+            column("scores"),
+            source="pose row",
+            layout=o.layout,
+            image_size=o.image_size,
+        )
         r = estimate_inputs(inputs, self.engine, o.hypotheses, o.config, o.batch_size, o.selection, o.seed)
         return {"joints_3d": r.joints_3d, "translation": r.translation, "valid": r.valid}
 
     def _row_by_row(self, batch: dict[str, np.ndarray], n: int) -> tuple[dict[str, np.ndarray], list[str]]:
-        out = {"joints_3d": np.full((n, 17, 3), np.nan), "translation": np.full((n, 3), np.nan), "valid": np.zeros(n, bool)}
+        out = {
+            "joints_3d": np.full((n, 17, 3), np.nan),
+            "translation": np.full((n, 3), np.nan),
+            "valid": np.zeros(n, bool),
+        }
         errors = [""] * n
         for i in range(n):
             try:

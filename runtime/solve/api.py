@@ -14,28 +14,54 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..core.config import MAX_SEED, LoopConfig
-from ..engines.open import Engine, as_engine
-from .lift import lift_batch
 from ..core.result import Estimate
-from .scoring import SELECTIONS, select_hypotheses
 from ..core.skeleton import NUM_JOINTS
-from .start import start_library
+from ..engines.open import Engine, as_engine
 from ..io.validation import Inputs, check_placeable, validate_inputs
+from .lift import lift_batch
+from .scoring import SELECTIONS, select_hypotheses
+from .start import start_library
 
 
 def _check_run(hypotheses: int, config: LoopConfig, batch_size: int, selection: str, seed: int) -> None:
-    for name, value, low, high in (("hypotheses", hypotheses, 1, None), ("batch_size", batch_size, 1, None), ("seed", seed, 0, MAX_SEED)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low or (high is not None and value > high):
-            raise ValueError(f"{name} must be a whole number >= {low}{f' and <= {high}' if high else ''}, got {value!r}")
+    for name, value, low, high in (
+        ("hypotheses", hypotheses, 1, None),
+        ("batch_size", batch_size, 1, None),
+        ("seed", seed, 0, MAX_SEED),
+    ):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, np.integer))
+            or value < low
+            or (high is not None and value > high)
+        ):
+            raise ValueError(
+                f"{name} must be a whole number >= {low}{f' and <= {high}' if high else ''}, got {value!r}"
+            )
     if not isinstance(config, LoopConfig):
         raise ValueError(f"config must be a LoopConfig, got a {type(config).__name__}")
     if selection not in SELECTIONS:
         raise ValueError(f"selection must be one of {SELECTIONS}, got {selection!r}")
     if hypotheses > 1 and config.start_ensemble > 1:
-        raise ValueError(f"config.start_ensemble {config.start_ensemble} runs one hypothesis from several starts; with hypotheses {hypotheses} each starts from its own cluster pose")
+        raise ValueError(
+            f"config.start_ensemble {config.start_ensemble} runs one hypothesis from several starts; with hypotheses {hypotheses} each starts from its own cluster pose"
+        )
 
 
-def estimate(keypoints, K=None, scores=None, engine=None, hypotheses: int = 1, config: LoopConfig = LoopConfig(), batch_size: int = 1024, selection: str = "prior", seed: int = 0, progress: bool = False, layout=None, image_size=None) -> Estimate:
+def estimate(
+    keypoints,
+    K=None,
+    scores=None,
+    engine=None,
+    hypotheses: int = 1,
+    config: LoopConfig = LoopConfig(),
+    batch_size: int = 1024,
+    selection: str = "prior",
+    seed: int = 0,
+    progress: bool = False,
+    layout=None,
+    image_size=None,
+) -> Estimate:
     """Lift 2D keypoints to 3D with ZeDO.
 
     keypoints (N, J, 2) px (or (N, J, 3) with the score last, or one pose (J, 2)) in ``layout``
@@ -53,7 +79,16 @@ def estimate(keypoints, K=None, scores=None, engine=None, hypotheses: int = 1, c
     return estimate_inputs(inputs, engine, hypotheses, config, batch_size, selection, seed, progress)
 
 
-def _lift_rows(inputs: Inputs, engine: Engine, S: int, config: LoopConfig, batch_size: int, seed: int, progress: bool, out: np.ndarray):
+def _lift_rows(
+    inputs: Inputs,
+    engine: Engine,
+    S: int,
+    config: LoopConfig,
+    batch_size: int,
+    seed: int,
+    progress: bool,
+    out: np.ndarray,
+):
     """Every (pose, hypothesis) pair of ``inputs`` through ``lift_batch``, one batch at a time:
     camera-frame poses written to ``out`` (n * S, 17, 3); returns reprojection errors, prior
     residuals and 2D noise levels (each (n * S,), px, -, px), host arrays."""
@@ -77,8 +112,22 @@ def _lift_rows(inputs: Inputs, engine: Engine, S: int, config: LoopConfig, batch
         for r in chunks:
             p = pose_of[r]
             start = None if library is not None else f32(init[hyp_of[r]])
-            got = lift_batch(f32(inputs.keypoints[p]), f32(inputs.scores[p]), f32(inputs.K[p]), engine, config, start, library, rng, lambda state: bar.update(1))
-            reproj[r], residual[r], noise_px[r] = to_host(got.reprojection_px), to_host(got.residual), to_host(got.noise_px)
+            got = lift_batch(
+                f32(inputs.keypoints[p]),
+                f32(inputs.scores[p]),
+                f32(inputs.K[p]),
+                engine,
+                config,
+                start,
+                library,
+                rng,
+                lambda state: bar.update(1),
+            )
+            reproj[r], residual[r], noise_px[r] = (
+                to_host(got.reprojection_px),
+                to_host(got.residual),
+                to_host(got.noise_px),
+            )
             out[r] = to_host(got.x + got.T[:, None, :])
     return reproj, residual, noise_px
 
@@ -87,10 +136,21 @@ def _placed_only(inputs: Inputs) -> Inputs:
     keep = inputs.valid
     if keep.all():
         return inputs
-    return replace(inputs, keypoints=inputs.keypoints[keep], scores=inputs.scores[keep], K=inputs.K[keep], valid=inputs.valid[keep])
+    return replace(
+        inputs, keypoints=inputs.keypoints[keep], scores=inputs.scores[keep], K=inputs.K[keep], valid=inputs.valid[keep]
+    )
 
 
-def estimate_inputs(inputs: Inputs, engine=None, hypotheses: int = 1, config: LoopConfig = LoopConfig(), batch_size: int = 1024, selection: str = "prior", seed: int = 0, progress: bool = False) -> Estimate:
+def estimate_inputs(
+    inputs: Inputs,
+    engine=None,
+    hypotheses: int = 1,
+    config: LoopConfig = LoopConfig(),
+    batch_size: int = 1024,
+    selection: str = "prior",
+    seed: int = 0,
+    progress: bool = False,
+) -> Estimate:
     """``estimate`` on inputs validated already (``validate_inputs`` or ``formats.load_input``).
     Poses that cannot be placed (``inputs.valid`` False) are not run: their results are NaN."""
     _check_run(hypotheses, config, batch_size, selection, seed)
@@ -107,11 +167,25 @@ def estimate_inputs(inputs: Inputs, engine=None, hypotheses: int = 1, config: Lo
         per_hyp[placed] = got.reshape(-1, S)
     ok = placed & np.isfinite(hyps).all(axis=(1, 2, 3))  # a prior that returned NaN or inf for a pose
     if not ok.any():
-        raise RuntimeError(f"the prior returned non-finite values for every one of the {n} poses (or every pose was degenerate); check the prior file")
+        raise RuntimeError(
+            f"the prior returned non-finite values for every one of the {n} poses (or every pose was degenerate); check the prior file"
+        )
     for a in (hyps, reproj, residual, noise_px):
         a[~ok] = np.nan
     selected = np.zeros(n, dtype=np.int64)
     selected[ok] = select_hypotheses(reproj[ok], residual[ok], selection, np)
     rows = np.arange(n)
     joints = hyps[:, 0] if S == 1 else hyps[rows, selected]
-    return Estimate(joints, joints[:, 0].copy(), hyps, selected, reproj, residual, selection, ok, inputs.K, inputs.layout, noise_px[rows, selected])
+    return Estimate(
+        joints,
+        joints[:, 0].copy(),
+        hyps,
+        selected,
+        reproj,
+        residual,
+        selection,
+        ok,
+        inputs.K,
+        inputs.layout,
+        noise_px[rows, selected],
+    )

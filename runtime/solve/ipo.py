@@ -77,7 +77,16 @@ def _loss_and_range(pose, keypoints, K, K_inv, cfg: LoopConfig, xp, weights):
     pelvis_dir = unit(keypoints_to_rays(keypoints[:, :1], K_inv, xp)[:, 0], xp)
 
     def loss_at(y, log_d, rows=slice(None)):
-        return ipo_loss(pose_k[rows], y, xp.exp(log_d), pelvis_dir[rows], kp_k[rows], K[rows], xp, None if w_k is None else w_k[rows])
+        return ipo_loss(
+            pose_k[rows],
+            y,
+            xp.exp(log_d),
+            pelvis_dir[rows],
+            kp_k[rows],
+            K[rows],
+            xp,
+            None if w_k is None else w_k[rows],
+        )
 
     return loss_at, pelvis_dir, tuple(math.log(cfg.ipo_distance * s) for s in cfg.ipo_scale_range)
 
@@ -97,10 +106,14 @@ def fit_yaw_distance(pose, keypoints, K, K_inv, cfg: LoopConfig, xp, weights=Non
     """
     loss_at, pelvis_dir, (lo, hi) = _loss_and_range(pose, keypoints, K, K_inv, cfg, xp, weights)
     B = pose.shape[0]
-    grid_y = xp.broadcast_to(xp.linspace(-math.pi, math.pi, cfg.ipo_yaw_steps, endpoint=False, dtype=pose.dtype), (B, cfg.ipo_yaw_steps))
+    grid_y = xp.broadcast_to(
+        xp.linspace(-math.pi, math.pi, cfg.ipo_yaw_steps, endpoint=False, dtype=pose.dtype), (B, cfg.ipo_yaw_steps)
+    )
     grid_d = xp.broadcast_to(xp.linspace(lo, hi, cfg.ipo_scale_steps, dtype=pose.dtype), (B, cfg.ipo_scale_steps))
     step = GRID_ROWS if xp is np else B  # a GPU takes the whole batch at once
-    loss = xp.concatenate([loss_at(grid_y[i : i + step], grid_d[i : i + step], slice(i, i + step)) for i in range(0, B, step)]).reshape(B, -1)
+    loss = xp.concatenate(
+        [loss_at(grid_y[i : i + step], grid_d[i : i + step], slice(i, i + step)) for i in range(0, B, step)]
+    ).reshape(B, -1)
     best = xp.argmin(loss, axis=1)[:, None]
     yaw = xp.take_along_axis(grid_y, best // cfg.ipo_scale_steps, 1)
     log_d = xp.take_along_axis(grid_d, best % cfg.ipo_scale_steps, 1)
@@ -111,7 +124,9 @@ def fit_yaw_distance(pose, keypoints, K, K_inv, cfg: LoopConfig, xp, weights=Non
     return _placed(pose, yaw, log_d, pelvis_dir, xp)
 
 
-def refine_yaw_distance(pose, keypoints, K, K_inv, yaw, distance, cfg: LoopConfig, xp, weights=None, steps: int = LOCAL_STEPS):
+def refine_yaw_distance(
+    pose, keypoints, K, K_inv, yaw, distance, cfg: LoopConfig, xp, weights=None, steps: int = LOCAL_STEPS
+):
     """Fit yaw and pelvis distance as ``fit_yaw_distance`` does, by a local pattern search of
     ``steps`` moves from a guess, yaw (B,) radians and distance (B,) metres (the weak-perspective
     fit of ``zedo.runtime.solve.start``), instead of the global grid: about a tenth of the loss

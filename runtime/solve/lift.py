@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..core.config import LoopConfig
-from ..engines.open import Engine
 from ..core.geometry import keypoints_to_rays, reprojection_error, solve_translation
+from ..engines.open import Engine
 from .loop import run_loop
 from .scoring import PLAUSIBILITY_T, prior_residual
 from .start import choose_starts, place_start
@@ -35,7 +35,9 @@ def place(start, library, keypoints, scores, K, engine: Engine, config: LoopConf
     are shortlisted) are chosen among the candidate poses ``library`` (L, 17, 3) by ``choose_starts``.
     E is 1 but in the last case."""
     if start is None:
-        _, x, T = choose_starts(library, keypoints, scores, K, engine, config, engine.xp, config.start_ensemble, sde=engine.meta.sde)
+        _, x, T = choose_starts(
+            library, keypoints, scores, K, engine, config, engine.xp, config.start_ensemble, sde=engine.meta.sde
+        )
         return x.reshape((-1,) + x.shape[2:]), T.reshape(-1, 3)
     if isinstance(start, tuple):
         return start
@@ -54,7 +56,9 @@ class CheckedEngine:
         eps = self.engine(x, t)
         if getattr(eps, "shape", None) != x.shape:
             name = getattr(self.engine, "path", type(self.engine).__name__)
-            raise RuntimeError(f"{name}: the prior returned eps of shape {getattr(eps, 'shape', None)} for x of shape {tuple(x.shape)}; not a zedo prior (x, t -> eps)")
+            raise RuntimeError(
+                f"{name}: the prior returned eps of shape {getattr(eps, 'shape', None)} for x of shape {tuple(x.shape)}; not a zedo prior (x, t -> eps)"
+            )
         return eps
 
 
@@ -70,7 +74,18 @@ def fuse(x, noise_px, weights, E: int, keypoints, K, xp):
     return x, T, noise_px.reshape(-1, E).mean(axis=1)
 
 
-def lift_batch(keypoints, scores, K, engine: Engine, config: LoopConfig, start=None, library=None, rng=None, callback=None, t_start=None) -> Lifted:
+def lift_batch(
+    keypoints,
+    scores,
+    K,
+    engine: Engine,
+    config: LoopConfig,
+    start=None,
+    library=None,
+    rng=None,
+    callback=None,
+    t_start=None,
+) -> Lifted:
     """Lift B poses: keypoints (B, 17, 2) px, scores (B, 17) (0: missing), K (B, 3, 3), float32 arrays
     of ``engine.xp``. ``start`` and ``library`` as ``place``; ``rng``, ``callback`` and ``t_start``
     as ``loop.run_loop``. With E > 1 starts per pose, each runs the loop and the pose reports
@@ -79,7 +94,9 @@ def lift_batch(keypoints, scores, K, engine: Engine, config: LoopConfig, start=N
     x, T = place(start, library, keypoints, scores, K, engine, config)
     E = x.shape[0] // keypoints.shape[0]
     each = (lambda a: xp.repeat(a, E, axis=0)) if E > 1 else (lambda a: a)  # noqa: E731
-    x, T, noise_px, w = run_loop(x, T, each(keypoints), each(scores), each(K), engine, engine.meta.sde, config, xp, rng, callback, t_start)
+    x, T, noise_px, w = run_loop(
+        x, T, each(keypoints), each(scores), each(K), engine, engine.meta.sde, config, xp, rng, callback, t_start
+    )
     if E > 1:
         x, T, noise_px = fuse(x, noise_px, w, E, keypoints, K, xp)
     weights = scores * (scores > 0)

@@ -11,11 +11,11 @@ projection onto the ray while the pose's 2D noise is estimated, then the soft st
 
 from __future__ import annotations
 
-from . import noise
 from ..core import sde as sde_lib
 from ..core.config import LoopConfig
-from ..engines.open import Engine
 from ..core.geometry import keypoints_to_rays, project_onto_rays, solve_translation, unit
+from ..engines.open import Engine
+from . import noise
 
 
 def translation_weights(scores, cfg: LoopConfig, xp):
@@ -25,7 +25,20 @@ def translation_weights(scores, cfg: LoopConfig, xp):
     return xp.clip(scores, cfg.min_score, 1.0) ** 2 * mask
 
 
-def run_loop(x, T, keypoints, scores, K, engine: Engine, sde: sde_lib.SDEConfig, cfg: LoopConfig, xp, rng=None, callback=None, t_start=None):
+def run_loop(
+    x,
+    T,
+    keypoints,
+    scores,
+    K,
+    engine: Engine,
+    sde: sde_lib.SDEConfig,
+    cfg: LoopConfig,
+    xp,
+    rng=None,
+    callback=None,
+    t_start=None,
+):
     """Iterate the ZeDO loop on one batch from the placed start (x (B, 17, 3) root-relative, T (B, 3)).
 
     keypoints (B, 17, 2) px, scores (B, 17) in [0, 1] (0: missing), K (B, 3, 3), all arrays of
@@ -55,7 +68,13 @@ def run_loop(x, T, keypoints, scores, K, engine: Engine, sde: sde_lib.SDEConfig,
             T = solve_translation(x, rays, w, xp)
         on_rays = project_onto_rays(x, T, unit_rays, mask)
         soft = sigma is not None and cfg.noise_px != 0
-        x = noise.data_step(x, on_rays, T, scores, K[:, 0, 0], keypoint_sigma, sde_lib.marginal_std(t, sde), xp, cfg.iterations) if soft else on_rays
+        x = (
+            noise.data_step(
+                x, on_rays, T, scores, K[:, 0, 0], keypoint_sigma, sde_lib.marginal_std(t, sde), xp, cfg.iterations
+            )
+            if soft
+            else on_rays
+        )
         eps = engine(x, xp.full((B,), t, dtype=x.dtype))
         if sigma is None and i >= first:
             residual += noise.denoised_residual_px(x, eps, T, keypoints, K, t, sde, xp)

@@ -23,7 +23,9 @@ from __future__ import annotations
 from ..core import sde as sde_lib
 from ..core.geometry import project
 
-BASE_PX = 6.0  # median denoised residual on exact 2D over the window: below it, the pose is exact (7 before "A shorter step")
+BASE_PX = (
+    6.0  # median denoised residual on exact 2D over the window: below it, the pose is exact (7 before "A shorter step")
+)
 GAIN = 1.1  # pixels of noise per pixel of excess residual (2D distance -> per-coordinate sigma)
 WINDOW = (0.4, 0.6)  # the estimate averages these fractions of the iterations; the soft step follows
 REF_ITERATIONS = 200  # lambda is the pull of one step of a 200-iteration loop; longer loops pull less per step

@@ -16,14 +16,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from . import noise
 from ..core.config import LoopConfig
-from ..engines.open import Engine
 from ..core.geometry import keypoints_to_rays, project_onto_rays, reprojection_error, unit
-from .ipo import fit_yaw_distance, refine_yaw_distance
 from ..core.sde import SDEConfig, marginal_std
-from .scoring import PLAUSIBILITY_T, prior_residual, row_ranks
 from ..core.skeleton import NUM_JOINTS
+from ..engines.open import Engine
+from . import noise
+from .ipo import fit_yaw_distance, refine_yaw_distance
+from .scoring import PLAUSIBILITY_T, prior_residual, row_ranks
 
 
 def start_library(meta, config: LoopConfig):
@@ -95,14 +95,37 @@ def fill_group(a, G: int, xp):
     return xp.concatenate([a, pad], axis=1).reshape((-1,) + a.shape[2:])
 
 
-def choose_start(candidates, keypoints, scores, K, engine: Engine, cfg: LoopConfig, xp, t: float = PLAUSIBILITY_T, rows: int = 1024, sde: SDEConfig = SDEConfig()):
+def choose_start(
+    candidates,
+    keypoints,
+    scores,
+    K,
+    engine: Engine,
+    cfg: LoopConfig,
+    xp,
+    t: float = PLAUSIBILITY_T,
+    rows: int = 1024,
+    sde: SDEConfig = SDEConfig(),
+):
     """The candidate (L, 17, 3) root-relative pose each of B poses starts from, placed:
     (index (B,), x (B, 17, 3) turned by the IPO, T (B, 3)); ``choose_starts`` with count 1."""
     index, x, T = choose_starts(candidates, keypoints, scores, K, engine, cfg, xp, 1, t, rows, sde)
     return index[:, 0], x[:, 0], T[:, 0]
 
 
-def choose_starts(candidates, keypoints, scores, K, engine: Engine, cfg: LoopConfig, xp, count: int = 1, t: float = PLAUSIBILITY_T, rows: int = 1024, sde: SDEConfig = SDEConfig()):
+def choose_starts(
+    candidates,
+    keypoints,
+    scores,
+    K,
+    engine: Engine,
+    cfg: LoopConfig,
+    xp,
+    count: int = 1,
+    t: float = PLAUSIBILITY_T,
+    rows: int = 1024,
+    sde: SDEConfig = SDEConfig(),
+):
     """The ``count`` best candidates (L, 17, 3) of each of B poses, placed and best first: (index
     (B, c), x (B, c, 17, 3) turned by the IPO, T (B, c, 3)), c = min(count, shortlisted).
 

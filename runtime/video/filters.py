@@ -27,7 +27,13 @@ class OneEuroConfig:
         for name in ("min_cutoff", "beta", "d_cutoff"):
             value = getattr(self, name)
             positive = name != "beta"
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0 or (positive and value == 0):
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not math.isfinite(value)
+                or value < 0
+                or (positive and value == 0)
+            ):
                 raise ValueError(f"{name} must be a finite number {'> 0' if positive else '>= 0'}, got {value!r}")
 
 
@@ -64,5 +70,10 @@ class OneEuroFilter:
         dx_hat = self.dx[rows] + _alpha(cfg.d_cutoff, dt) * (dx - self.dx[rows])
         cutoff = cfg.min_cutoff + cfg.beta * np.linalg.norm(dx_hat, axis=-1, keepdims=True)
         x_hat = np.where(old[:, None, None], self.x[rows] + _alpha(cutoff, dt) * (values - self.x[rows]), values)
-        self.x[rows], self.dx[rows], self.time[rows], self.started[rows] = x_hat, np.where(old[:, None, None], dx_hat, 0.0), time, True
+        self.x[rows], self.dx[rows], self.time[rows], self.started[rows] = (
+            x_hat,
+            np.where(old[:, None, None], dx_hat, 0.0),
+            time,
+            True,
+        )
         return x_hat

@@ -20,16 +20,15 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..core.config import LoopConfig, _check_float, _check_int
-from ..engines.open import Engine, as_engine
-from .filters import OneEuroConfig, OneEuroFilter
 from ..core.geometry import keypoints_to_rays, reprojection_error, solve_translation
+from ..core.skeleton import NUM_JOINTS, bone_lengths
+from ..engines.open import Engine, as_engine
+from ..io.validation import validate_inputs
 from ..solve.lift import lift_batch
 from ..solve.loop import translation_weights
-from ..core.skeleton import NUM_JOINTS, bone_lengths
-from .smoothing import SmoothConfig, smooth_track
 from ..solve.start import choose_starts, start_library
-from ..io.validation import validate_inputs
-
+from .filters import OneEuroConfig, OneEuroFilter
+from .smoothing import SmoothConfig, smooth_track
 
 SIZE_TOLERANCE = 0.1
 FILTERS = ("plane_filter", "depth_filter", "translation_filter")  # StreamConfig's, in Streams.filters' order
@@ -41,16 +40,28 @@ class StreamConfig:
     Measured: docs/decisions.md, "Video: every frame lifted, then smoothed" (the warm chain:
     "Stream mode")."""
 
-    iterations: int = 75  # loop iterations of a frame lifted from a chosen start (LoopConfig.iterations is per-frame mode's)
+    iterations: int = (
+        75  # loop iterations of a frame lifted from a chosen start (LoopConfig.iterations is per-frame mode's)
+    )
     continuity: int = 3  # a frame with a previous one starts from the closest to it of its this many best-ranked starts (1: the best, as per-frame mode)
     warm: bool = False  # start each frame from the previous frame's pose instead, with the warm_* schedule (faster, less accurate)
     warm_iterations: int = 20  # loop iterations of a warm frame
-    warm_t_start: float = 0.15  # where a warm frame's schedule starts, down to the SDE's t_min (a fresh start runs from t_max = 0.1)
-    warm_step_scale: float = 0.3  # a warm frame's step is warm_step_scale / warm_iterations (LoopConfig.step_scale's meaning)
-    lost_fit: float = 0.1  # the track is lost when the previous pose reprojects this far from the new 2D, in 2D body sizes
-    refresh_every: int = 0  # forget the previous frame every this many frames of a stream (0: only when the track is lost)
+    warm_t_start: float = (
+        0.15  # where a warm frame's schedule starts, down to the SDE's t_min (a fresh start runs from t_max = 0.1)
+    )
+    warm_step_scale: float = (
+        0.3  # a warm frame's step is warm_step_scale / warm_iterations (LoopConfig.step_scale's meaning)
+    )
+    lost_fit: float = (
+        0.1  # the track is lost when the previous pose reprojects this far from the new 2D, in 2D body sizes
+    )
+    refresh_every: int = (
+        0  # forget the previous frame every this many frames of a stream (0: only when the track is lost)
+    )
     fps: float = 25.0  # frames per second of the video: the filters' time base
-    plane_filter: OneEuroConfig | None = OneEuroConfig(min_cutoff=2.0, beta=1.0)  # on root-relative x and y; None: no filter
+    plane_filter: OneEuroConfig | None = OneEuroConfig(
+        min_cutoff=2.0, beta=1.0
+    )  # on root-relative x and y; None: no filter
     depth_filter: OneEuroConfig | None = OneEuroConfig(min_cutoff=2.0)  # on root-relative z (depth); None: no filter
     translation_filter: OneEuroConfig | None = OneEuroConfig(min_cutoff=1.5)  # on the translation; None: no filter
     delay: int = 0  # PoseStream only: hold frames back this many updates and smooth each with the frames on both sides (``smoothing``) instead of the filters
@@ -94,7 +105,9 @@ class Step:
     joints_3d: np.ndarray  # (n, 17, 3) metres, camera frame, filtered; NaN where not valid
     translation: np.ndarray  # (n, 3) metres, the pelvis of joints_3d
     valid: np.ndarray  # (n,) bool
-    continued: np.ndarray  # (n,) bool: followed on from the previous frame (its pose, or the start closest to it); False: afresh
+    continued: (
+        np.ndarray
+    )  # (n,) bool: followed on from the previous frame (its pose, or the start closest to it); False: afresh
     reprojection_px: np.ndarray  # (n,) of the unfiltered pose, as ``Estimate.reprojection_px``
     residual: np.ndarray  # (n,) the prior's residual of the unfiltered pose, as ``Estimate.prior_residual``
 
@@ -103,7 +116,9 @@ class Streams:
     """``size`` streams (one person each) advanced together by ``step``; ``config`` is the loop of a
     frame but for its iterations, ``stream_config`` the rest (``StreamConfig``)."""
 
-    def __init__(self, engine: Engine, size: int, config: LoopConfig = LoopConfig(), stream_config: StreamConfig = StreamConfig()):
+    def __init__(
+        self, engine: Engine, size: int, config: LoopConfig = LoopConfig(), stream_config: StreamConfig = StreamConfig()
+    ):
         self.engine, self.stream_config = engine, stream_config
         self.config = replace(config, iterations=stream_config.iterations)
         xp = engine.xp
@@ -113,13 +128,22 @@ class Streams:
         self.library = None if library is None else self._f32(library)
         mean = engine.meta.initial_poses(1)
         self.mean_pose = mean - mean[:, :1]
-        self.warm_config = replace(config, iterations=stream_config.warm_iterations, step_scale=stream_config.warm_step_scale, warmup_fraction=0.0, noise_px=0.0 if config.noise_px is None else config.noise_px)
+        self.warm_config = replace(
+            config,
+            iterations=stream_config.warm_iterations,
+            step_scale=stream_config.warm_step_scale,
+            warmup_fraction=0.0,
+            noise_px=0.0 if config.noise_px is None else config.noise_px,
+        )
         self.x = np.zeros((size, NUM_JOINTS, 3), np.float32)
         self.live = np.zeros(size, bool)
         self.size = np.ones(size)  # each stream's skeleton size (sum of bone lengths, metres) at its last fresh start
         self.age = np.zeros(size, np.int64)  # frames since each stream last started afresh (refresh_every)
         shapes = {"plane_filter": (NUM_JOINTS, 2), "depth_filter": (NUM_JOINTS, 1), "translation_filter": (1, 3)}
-        self.filters = [None if getattr(stream_config, n) is None else OneEuroFilter(getattr(stream_config, n), size, shapes[n]) for n in FILTERS]
+        self.filters = [
+            None if getattr(stream_config, n) is None else OneEuroFilter(getattr(stream_config, n), size, shapes[n])
+            for n in FILTERS
+        ]
 
     def reset(self, rows=slice(None)) -> None:
         """Forget ``rows`` (all by default): their next frame starts afresh, unfiltered."""
@@ -152,7 +176,17 @@ class Streams:
             return xp.asarray(np.broadcast_to(self.mean_pose, (n, NUM_JOINTS, 3)).astype(np.float32))
         if self.stream_config.continuity == 1 or self.config.start_ensemble > 1 or np.isnan(previous).all():
             return None
-        _, x, T = choose_starts(self.library, keypoints, scores, K, self.engine, self.config, xp, self.stream_config.continuity, sde=self.engine.meta.sde)
+        _, x, T = choose_starts(
+            self.library,
+            keypoints,
+            scores,
+            K,
+            self.engine,
+            self.config,
+            xp,
+            self.stream_config.continuity,
+            sde=self.engine.meta.sde,
+        )
         distance = np.linalg.norm(self._host(x) - previous[:, None], axis=-1).mean(axis=-1)  # (n, c) metres
         pick = np.where(np.isnan(distance).any(axis=1), 0, np.argmin(np.nan_to_num(distance, nan=np.inf), axis=1))
         b, c = xp.arange(n), xp.asarray(pick)
@@ -162,7 +196,15 @@ class Streams:
         f = self._f32
         kp, sc, K = f(keypoints), f(scores), f(K)
         if warm:
-            got = lift_batch(kp, sc, K, self.engine, self.warm_config, (f(start[0]), f(start[1])), t_start=self.stream_config.warm_t_start)
+            got = lift_batch(
+                kp,
+                sc,
+                K,
+                self.engine,
+                self.warm_config,
+                (f(start[0]), f(start[1])),
+                t_start=self.stream_config.warm_t_start,
+            )
         else:
             got = lift_batch(kp, sc, K, self.engine, self.config, self._start(kp, sc, K, start), self.library)
         h = self._host
@@ -212,7 +254,9 @@ class Streams:
         self.live[rows] = ok
         self.size[rows[fresh]] = bone_lengths(x[fresh]).sum(-1)
         self.age[rows] = np.where(live, self.age[rows] + 1, 1)
-        joints, trans = self._filtered(rows[ok], x[ok], T[ok], np.asarray(frame, np.float64)[ok] / self.stream_config.fps)
+        joints, trans = self._filtered(
+            rows[ok], x[ok], T[ok], np.asarray(frame, np.float64)[ok] / self.stream_config.fps
+        )
         out_j = np.full((len(rows), NUM_JOINTS, 3), np.nan)
         out_j[ok] = joints + trans[:, None, :]
         reproj[~ok], residual[~ok] = np.nan, np.nan
@@ -251,16 +295,30 @@ class PoseStream:
     for a latency of d frames (docs/decisions.md, "Video: every frame lifted, then smoothed");
     ``flush`` returns the frames still held back."""
 
-    def __init__(self, engine=None, K=None, image_size=None, layout=None, config: LoopConfig = LoopConfig(), stream_config: StreamConfig = StreamConfig()):
+    def __init__(
+        self,
+        engine=None,
+        K=None,
+        image_size=None,
+        layout=None,
+        config: LoopConfig = LoopConfig(),
+        stream_config: StreamConfig = StreamConfig(),
+    ):
         self.engine = as_engine(engine)
         self.K, self.image_size, self.layout = K, image_size, layout
         self.stream_config = stream_config
-        self.streams = Streams(self.engine, 1, config, stream_config.unfiltered() if stream_config.delay else stream_config)
+        self.streams = Streams(
+            self.engine, 1, config, stream_config.unfiltered() if stream_config.delay else stream_config
+        )
         self.frames = 0
         self.last: Frame | None = None
         self.held: list[Frame] = []  # with a delay: the latest unsmoothed frames, oldest first
-        widest = max(stream_config.smoothing.plane_s, stream_config.smoothing.depth_s, stream_config.smoothing.translation_s)
-        self.keep = stream_config.delay + int(np.ceil(3 * widest * stream_config.fps)) + 1  # frames a smoothing can reach
+        widest = max(
+            stream_config.smoothing.plane_s, stream_config.smoothing.depth_s, stream_config.smoothing.translation_s
+        )
+        self.keep = (
+            stream_config.delay + int(np.ceil(3 * widest * stream_config.fps)) + 1
+        )  # frames a smoothing can reach
 
     def reset(self) -> None:
         """Forget the past, frames held back included (``flush`` first to keep them): the next
@@ -273,7 +331,9 @@ class PoseStream:
         """Lift one frame: keypoints (J, 2) px in the stream's layout, scores (J,) in [0, 1] or None.
         Returns its result, or with a delay d the result of the frame d updates earlier (not
         valid, index -1, while fewer have come)."""
-        inputs = validate_inputs(keypoints, self.K, scores, source="frame", layout=self.layout, image_size=self.image_size)
+        inputs = validate_inputs(
+            keypoints, self.K, scores, source="frame", layout=self.layout, image_size=self.image_size
+        )
         if len(inputs.keypoints) != 1:
             raise ValueError(f"frame: keypoints must be one pose (J, 2), got {len(inputs.keypoints)}")
         # The layout inferred from the first frame holds for the stream: one frame alone (a person
@@ -286,7 +346,9 @@ class PoseStream:
         if delay:
             self.held = (self.held + [frame])[-self.keep :]
             due = len(self.held) - 1 - delay
-            frame = self._smoothed(due) if due >= 0 else Frame(np.full((NUM_JOINTS, 3), np.nan), np.full(3, np.nan), False)
+            frame = (
+                self._smoothed(due) if due >= 0 else Frame(np.full((NUM_JOINTS, 3), np.nan), np.full(3, np.nan), False)
+            )
         self.last = frame
         return frame
 

@@ -18,15 +18,15 @@ from dataclasses import replace
 import numpy as np
 from tqdm.auto import tqdm
 
-from ..solve.api import estimate_inputs
-from ..core.config import LoopConfig
-from ..engines.open import as_engine
 from ..apps.plot import ANIMATION_SUFFIXES
+from ..core.config import LoopConfig
 from ..core.result import Estimate
 from ..core.skeleton import IPO_JOINTS, NUM_JOINTS
+from ..engines.open import as_engine
+from ..io.validation import Inputs
+from ..solve.api import estimate_inputs
 from .smoothing import SmoothConfig, smooth_track
 from .stream import StreamConfig, Streams
-from ..io.validation import Inputs
 
 
 def track_rows(frame: np.ndarray, track: np.ndarray | None = None, source: str = "input") -> list[np.ndarray]:
@@ -43,12 +43,23 @@ def track_rows(frame: np.ndarray, track: np.ndarray | None = None, source: str =
             i = int(np.argmax(step <= 0))
             a, b = int(frame[rows[i]]), int(frame[rows[i + 1]])
             what = f"frame {b} appears twice" if a == b else f"frame {b} comes after frame {a}"
-            raise ValueError(f"{source}: track {int(tid)}: {what} (row {int(rows[i + 1])}); a track's rows must be one person in increasing frame order (give each person its own track id, or run --per-frame)")
+            raise ValueError(
+                f"{source}: track {int(tid)}: {what} (row {int(rows[i + 1])}); a track's rows must be one person in increasing frame order (give each person its own track id, or run --per-frame)"
+            )
         out.append(rows)
     return out
 
 
-def lift_tracks(inputs: Inputs, engine=None, config: LoopConfig = LoopConfig(), stream_config: StreamConfig = StreamConfig(), batch_size: int = 1024, progress: bool = False, source: str = "input", smoothing: SmoothConfig | None = SmoothConfig()) -> Estimate:
+def lift_tracks(
+    inputs: Inputs,
+    engine=None,
+    config: LoopConfig = LoopConfig(),
+    stream_config: StreamConfig = StreamConfig(),
+    batch_size: int = 1024,
+    progress: bool = False,
+    source: str = "input",
+    smoothing: SmoothConfig | None = SmoothConfig(),
+) -> Estimate:
     """Lift validated ``inputs`` with ``frame`` (and optionally ``track``) ids as a recorded video:
     each frame with ``config`` at ``stream_config.iterations`` (or, with ``stream_config.warm``,
     each track through the warm chain, ``batch_size`` tracks together), then each track smoothed
@@ -61,13 +72,17 @@ def lift_tracks(inputs: Inputs, engine=None, config: LoopConfig = LoopConfig(), 
         raise ValueError(f"batch_size must be a whole number >= 1, got {batch_size!r}")
     n = len(inputs.keypoints)
     if not inputs.valid.any():
-        raise ValueError(f"none of the {n} poses can be placed: each lacks the pelvis or a hip (joints {list(IPO_JOINTS)} need score > 0)")
+        raise ValueError(
+            f"none of the {n} poses can be placed: each lacks the pelvis or a hip (joints {list(IPO_JOINTS)} need score > 0)"
+        )
     tracks = track_rows(inputs.frame, inputs.track, source)
     engine = as_engine(engine)
     if stream_config.warm:
         got = run_streams(inputs, tracks, engine, config, stream_config.unfiltered(), batch_size, progress)
     else:
-        got = estimate_inputs(inputs, engine, 1, replace(config, iterations=stream_config.iterations), batch_size, progress=progress)
+        got = estimate_inputs(
+            inputs, engine, 1, replace(config, iterations=stream_config.iterations), batch_size, progress=progress
+        )
     if smoothing is None:
         return got
     joints = got.joints_3d.copy()
@@ -76,7 +91,15 @@ def lift_tracks(inputs: Inputs, engine=None, config: LoopConfig = LoopConfig(), 
     return replace(got, joints_3d=joints, translation=joints[:, 0].copy(), hypotheses=joints[:, None].copy())
 
 
-def run_streams(inputs: Inputs, tracks: list[np.ndarray], engine, config: LoopConfig, stream_config: StreamConfig, batch_size: int, progress: bool) -> Estimate:
+def run_streams(
+    inputs: Inputs,
+    tracks: list[np.ndarray],
+    engine,
+    config: LoopConfig,
+    stream_config: StreamConfig,
+    batch_size: int,
+    progress: bool,
+) -> Estimate:
     """The rows of each track (``track_rows``) through the live stream mode (``Streams`` with
     ``stream_config``), ``batch_size`` tracks advancing together (the k-th row of each in one step,
     one prior call per loop iteration for all)."""
@@ -90,12 +113,36 @@ def run_streams(inputs: Inputs, tracks: list[np.ndarray], engine, config: LoopCo
             for k in range(max(len(t) for t in group)):
                 ids = np.array([i for i, t in enumerate(group) if len(t) > k])
                 rows = np.array([group[i][k] for i in ids])
-                got = streams.step(ids, inputs.keypoints[rows], inputs.scores[rows], inputs.K[rows], inputs.valid[rows], inputs.frame[rows])
-                joints[rows], trans[rows], valid[rows], reproj[rows], residual[rows] = got.joints_3d, got.translation, got.valid, got.reprojection_px, got.residual
+                got = streams.step(
+                    ids,
+                    inputs.keypoints[rows],
+                    inputs.scores[rows],
+                    inputs.K[rows],
+                    inputs.valid[rows],
+                    inputs.frame[rows],
+                )
+                joints[rows], trans[rows], valid[rows], reproj[rows], residual[rows] = (
+                    got.joints_3d,
+                    got.translation,
+                    got.valid,
+                    got.reprojection_px,
+                    got.residual,
+                )
                 bar.update(len(rows))
     if not valid.any():
         raise RuntimeError(f"the prior returned non-finite values for every one of the {n} poses; check the prior file")
-    return Estimate(joints, trans, joints[:, None], np.zeros(n, np.int64), reproj[:, None], residual[:, None], "prior", valid, inputs.K, inputs.layout)
+    return Estimate(
+        joints,
+        trans,
+        joints[:, None],
+        np.zeros(n, np.int64),
+        reproj[:, None],
+        residual[:, None],
+        "prior",
+        valid,
+        inputs.K,
+        inputs.layout,
+    )
 
 
 def is_video(inputs: Inputs) -> bool:
@@ -107,16 +154,36 @@ def is_video(inputs: Inputs) -> bool:
     return len(np.unique(track)) < len(track)
 
 
-def lift_inputs(inputs: Inputs, engine, hypotheses: int = 1, config: LoopConfig = LoopConfig(), batch_size: int = 1024, selection: str = "prior", seed: int = 0, progress: bool = False, per_frame: bool = False, animation=None, source: str = "input", no_filter: bool = False, stream_config: StreamConfig = StreamConfig()) -> Estimate:
+def lift_inputs(
+    inputs: Inputs,
+    engine,
+    hypotheses: int = 1,
+    config: LoopConfig = LoopConfig(),
+    batch_size: int = 1024,
+    selection: str = "prior",
+    seed: int = 0,
+    progress: bool = False,
+    per_frame: bool = False,
+    animation=None,
+    source: str = "input",
+    no_filter: bool = False,
+    stream_config: StreamConfig = StreamConfig(),
+) -> Estimate:
     """``zedo-infer``'s lift: a video input (``is_video``) through ``lift_tracks``, anything else (or
     ``per_frame``) through ``api.estimate_inputs``. ``animation``: the --plot path, whose .gif or
     .mp4 needs the stream mode; ``no_filter`` leaves a video unsmoothed; ``stream_config`` its
     iterations and frame rate. ValueError naming what does not fit (several hypotheses of a video)."""
     video = is_video(inputs) and not per_frame
     if animation is not None and str(animation).lower().endswith(ANIMATION_SUFFIXES) and not video:
-        raise ValueError(f"{animation}: an animation draws a video input (frame and track indices) in the stream mode; draw a .png, or drop --per-frame")
+        raise ValueError(
+            f"{animation}: an animation draws a video input (frame and track indices) in the stream mode; draw a .png, or drop --per-frame"
+        )
     if not video:
         return estimate_inputs(inputs, engine, hypotheses, config, batch_size, selection, seed, progress)
     if hypotheses != 1:
-        raise ValueError(f"{source}: a video input (frame indices) runs in the stream mode, one hypothesis per pose; drop --hypotheses or add --per-frame")
-    return lift_tracks(inputs, engine, config, stream_config, batch_size, progress, source, None if no_filter else SmoothConfig())
+        raise ValueError(
+            f"{source}: a video input (frame indices) runs in the stream mode, one hypothesis per pose; drop --hypotheses or add --per-frame"
+        )
+    return lift_tracks(
+        inputs, engine, config, stream_config, batch_size, progress, source, None if no_filter else SmoothConfig()
+    )

@@ -50,8 +50,14 @@ class Camera:
 # The globals a pickled {subject: {action: array}} dict of NumPy arrays refers to (NumPy 1 and 2
 # spell its module differently); nothing else is ever resolved.
 SAFE_GLOBALS = frozenset(
-    {("numpy", "ndarray"), ("numpy", "dtype"), ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
-     ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar")}
+    {
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy.core.multiarray", "scalar"),
+        ("numpy._core.multiarray", "scalar"),
+    }
 )
 
 
@@ -72,7 +78,9 @@ def _pickled_dict(path: str | Path, key: str) -> dict:
     """
     path = Path(path)
     if not path.is_file():
-        raise ValueError(f"{path}: no such file (expected the VideoPose3D layout: {POSITIONS_FILE}, {CAMERAS_FILE}, {DETECTIONS_FILE})")
+        raise ValueError(
+            f"{path}: no such file (expected the VideoPose3D layout: {POSITIONS_FILE}, {CAMERAS_FILE}, {DETECTIONS_FILE})"
+        )
     try:
         with zipfile.ZipFile(path) as archive:
             names = [n.removesuffix(".npy") for n in archive.namelist()]
@@ -81,7 +89,9 @@ def _pickled_dict(path: str | Path, key: str) -> dict:
             with archive.open(f"{key}.npy") as f:
                 value = _read_pickled_member(f, path, key)
     except (OSError, EOFError, zipfile.BadZipFile) as e:
-        raise ValueError(f"{path}: not a readable .npz archive ({' '.join(str(e).split())[:160]}); expected the VideoPose3D layout") from None
+        raise ValueError(
+            f"{path}: not a readable .npz archive ({' '.join(str(e).split())[:160]}); expected the VideoPose3D layout"
+        ) from None
     if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
         raise ValueError(f"{path}: {key!r} is not a {{subject: {{action: ...}}}} dict")
     return value
@@ -95,11 +105,15 @@ def _read_pickled_member(f, path: Path, key: str):
     except ValueError as e:
         raise ValueError(f"{path}: {key!r} is not a readable .npy member ({' '.join(str(e).split())[:160]})") from None
     if not dtype.hasobject or shape != ():
-        raise ValueError(f"{path}: {key!r} is a {dtype} array of shape {shape}, not the pickled dict of the VideoPose3D layout")
+        raise ValueError(
+            f"{path}: {key!r} is a {dtype} array of shape {shape}, not the pickled dict of the VideoPose3D layout"
+        )
     try:
         array = _ArraysOnly(f).load()
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, MemoryError) as e:
-        raise ValueError(f"{path}: {key!r} is not a readable pickled dict of arrays ({' '.join(str(e).split())[:160]})") from None
+        raise ValueError(
+            f"{path}: {key!r} is not a readable pickled dict of arrays ({' '.join(str(e).split())[:160]})"
+        ) from None
     return array.item() if isinstance(array, np.ndarray) and array.dtype == object and array.shape == () else array
 
 
@@ -107,7 +121,9 @@ def _check_array(value, path, where: str, shape_tail: tuple, what: str, limit: f
     """ValueError naming the entry unless ``value`` is an array (N, *shape_tail) of real numbers
     within ``limit`` of 0 (NaN allowed: the caller says whether it may be there)."""
     if not isinstance(value, np.ndarray) or value.ndim != 1 + len(shape_tail) or value.shape[1:] != shape_tail:
-        raise ValueError(f"{path}: {where} has shape {np.shape(value) if isinstance(value, np.ndarray) else type(value).__name__}, expected {what}")
+        raise ValueError(
+            f"{path}: {where} has shape {np.shape(value) if isinstance(value, np.ndarray) else type(value).__name__}, expected {what}"
+        )
     if value.dtype.kind not in "iuf":
         raise ValueError(f"{path}: {where} holds {value.dtype} values, expected real numbers")
     if (np.abs(value) > limit).any():
@@ -137,9 +153,13 @@ def load_detections(npz_path: str | Path, subject: str) -> dict[str, list[np.nda
         where = f"positions_2d[{subject!r}][{action!r}]"
         if not isinstance(per_camera, (list, tuple)) or len(per_camera) != len(CAMERA_IDS):
             got = len(per_camera) if isinstance(per_camera, (list, tuple)) else type(per_camera).__name__
-            raise ValueError(f"{npz_path}: {where} must be {len(CAMERA_IDS)} arrays (N, {DETECTED_JOINTS}, 2), one per camera, got {got}")
+            raise ValueError(
+                f"{npz_path}: {where} must be {len(CAMERA_IDS)} arrays (N, {DETECTED_JOINTS}, 2), one per camera, got {got}"
+            )
         for c, arr in enumerate(per_camera):
-            _check_array(arr, npz_path, f"{where}[{c}]", (DETECTED_JOINTS, 2), f"(N, {DETECTED_JOINTS}, 2) pixels", MAX_PIXELS)
+            _check_array(
+                arr, npz_path, f"{where}[{c}]", (DETECTED_JOINTS, 2), f"(N, {DETECTED_JOINTS}, 2) pixels", MAX_PIXELS
+            )
     return detections
 
 
@@ -147,14 +167,19 @@ def load_cameras(json_path: str | Path) -> dict[str, dict[str, Camera]]:
     """cameras.json as {subject: {camera_id: Camera}}; ValueError naming the file and the camera."""
     json_path = Path(json_path)
     if not json_path.is_file():
-        raise ValueError(f"{json_path}: no such file (expected the VideoPose3D layout: {POSITIONS_FILE}, {CAMERAS_FILE}, {DETECTIONS_FILE})")
+        raise ValueError(
+            f"{json_path}: no such file (expected the VideoPose3D layout: {POSITIONS_FILE}, {CAMERAS_FILE}, {DETECTIONS_FILE})"
+        )
     try:
         raw = json.loads(json_path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise ValueError(f"{json_path}: not a readable cameras JSON file ({e})") from None
     if not isinstance(raw, dict) or not all(isinstance(v, dict) for v in raw.values()):
         raise ValueError(f"{json_path}: expected {{subject: {{camera_id: camera}}}}")
-    return {subject: {cam_id: _camera(c, f"{json_path}: camera {subject}/{cam_id}") for cam_id, c in by_id.items()} for subject, by_id in raw.items()}
+    return {
+        subject: {cam_id: _camera(c, f"{json_path}: camera {subject}/{cam_id}") for cam_id, c in by_id.items()}
+        for subject, by_id in raw.items()
+    }
 
 
 def _camera(c, where: str) -> Camera:

@@ -20,7 +20,26 @@ from .scoring import score
 from .via_cli import run_zedo_infer
 
 
-def evaluate(data_dir, engine="default", subject="S9", every=64, track="gt", hypotheses=1, config=LoopConfig(), batch_size=1024, selection="prior", limit=0, progress=True, via_cli=False, threads=0, seed=0, layout="h36m17", image_size=None, focal_scale=1.0, add_noise_px=0.0) -> dict:
+def evaluate(
+    data_dir,
+    engine="default",
+    subject="S9",
+    every=64,
+    track="gt",
+    hypotheses=1,
+    config=LoopConfig(),
+    batch_size=1024,
+    selection="prior",
+    limit=0,
+    progress=True,
+    via_cli=False,
+    threads=0,
+    seed=0,
+    layout="h36m17",
+    image_size=None,
+    focal_scale=1.0,
+    add_noise_px=0.0,
+) -> dict:
     """Run ``estimate`` (or, with ``via_cli``, the installed zedo-infer command) over the evaluation
     set and score it; returns a JSON-ready dict (errors in mm, the settings, ``seconds`` of the run).
 
@@ -42,10 +61,21 @@ def evaluate(data_dir, engine="default", subject="S9", every=64, track="gt", hyp
     eng = open_engine(engine, threads=threads) if isinstance(engine, (str, Path)) else engine
     t0 = time.perf_counter()
     if via_cli:
-        hyps, selected = run_zedo_infer(given, engine, hypotheses, config, batch_size, selection, seed, threads, progress)
+        hyps, selected = run_zedo_infer(
+            given, engine, hypotheses, config, batch_size, selection, seed, threads, progress
+        )
         others, noise_px = {}, None
     else:
-        res = estimate(**given, engine=eng, hypotheses=hypotheses, config=config, batch_size=batch_size, selection=selection, seed=seed, progress=progress)
+        res = estimate(
+            **given,
+            engine=eng,
+            hypotheses=hypotheses,
+            config=config,
+            batch_size=batch_size,
+            selection=selection,
+            seed=seed,
+            progress=progress,
+        )
         hyps, selected = res.hypotheses, res.selected
         others = {"reprojection": np.argmin(res.reprojection_px, 1), "prior": np.argmin(res.prior_residual, 1)}
         noise_px = res.noise_px

@@ -53,5 +53,9 @@ def load_h36m_clips(data_dir, subject: str = "S9", frames: int = 75, stride: int
             continue
         parts.append((joints[rows], kp, sc, np.broadcast_to(cam.K, (frames, 3, 3))))
         names.append(f"{action} {cam_id}")
-    data = EvalSet(*(np.concatenate([p[i] for p in parts]) for i in range(4)), np.repeat([n.split(" ")[0] for n in names], frames), dropped)
+    data = EvalSet(
+        *(np.concatenate([p[i] for p in parts]) for i in range(4)),
+        np.repeat([n.split(" ")[0] for n in names], frames),
+        dropped,
+    )
     return ClipSet(data, np.repeat(np.arange(len(names)), frames), np.tile(np.arange(frames), len(names)), tuple(names))

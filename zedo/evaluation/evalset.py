@@ -16,11 +16,20 @@ from pathlib import Path
 
 import numpy as np
 
-from zedo.datasets.h36m import CAMERA_IDS, CAMERAS_FILE, DETECTIONS_FILE, POSITIONS_FILE, iter_takes, load_cameras, load_detections, load_positions
+from zedo.datasets.h36m import (
+    CAMERA_IDS,
+    CAMERAS_FILE,
+    DETECTIONS_FILE,
+    POSITIONS_FILE,
+    iter_takes,
+    load_cameras,
+    load_detections,
+    load_positions,
+)
 from zedo.runtime.core.camera import check_image_size
 from zedo.runtime.core.geometry import project
-from zedo.runtime.io.layouts import get_layout
 from zedo.runtime.core.skeleton import NUM_JOINTS
+from zedo.runtime.io.layouts import get_layout
 
 TRACKS: tuple[str, ...] = ("gt", "detected", "detected-raw")
 NECK_NOSE = 9  # the prior's joint that the detections lack
@@ -42,7 +51,9 @@ class EvalSet:
 
     def take(self, rows: np.ndarray) -> EvalSet:
         """The poses ``rows`` (index array) of this set; ``dropped`` is kept."""
-        return EvalSet(self.gt[rows], self.keypoints[rows], self.scores[rows], self.K[rows], self.actions[rows], self.dropped)
+        return EvalSet(
+            self.gt[rows], self.keypoints[rows], self.scores[rows], self.K[rows], self.actions[rows], self.dropped
+        )
 
 
 def load_h36m_eval(data_dir, subject: str = "S9", every: int = 64, track: str = "gt") -> EvalSet:
@@ -64,7 +75,9 @@ def load_h36m_eval(data_dir, subject: str = "S9", every: int = 64, track: str = 
     if not acts:
         why = f"; all {dropped} frames were dropped, their detections absent" if dropped else ""
         raise ValueError(f"{data_dir}: no frames of {subject} to evaluate (track {track}, every {every}){why}")
-    return EvalSet(np.concatenate(gts), np.concatenate(kps), np.concatenate(scs), np.concatenate(Ks), np.array(acts), dropped)
+    return EvalSet(
+        np.concatenate(gts), np.concatenate(kps), np.concatenate(scs), np.concatenate(Ks), np.array(acts), dropped
+    )
 
 
 def subject_takes(data_dir, subject: str, track: str):
@@ -80,6 +93,7 @@ def subject_takes(data_dir, subject: str, track: str):
     missing = DETECTIONS_MISSING if track == "detected" else (NECK_NOSE,)
     for _, action, cam_id, cam, joints in iter_takes(positions, cameras, [subject], data_dir / POSITIONS_FILE):
         if detections is None:
+
             def two_d(frames, joints=joints, cam=cam):
                 return project(joints[frames], cam.K), np.ones((len(frames), NUM_JOINTS)), np.ones(len(frames), bool)
         else:
@@ -87,10 +101,13 @@ def subject_takes(data_dir, subject: str, track: str):
 
             def two_d(frames, d16=d16):
                 return detected_track(d16[frames], missing)
+
         yield action, cam_id, cam, joints, two_d
 
 
-def detected_track(d16: np.ndarray, missing: tuple[int, ...] = DETECTIONS_MISSING) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def detected_track(
+    d16: np.ndarray, missing: tuple[int, ...] = DETECTIONS_MISSING
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Detections (F, 16, 2) px -> keypoints (F, 17, 2) px with neck/nose NaN, scores (F, 17) with
     0 on ``missing``, and ok (F,): the frames whose 16 joints were all detected."""
     kp = np.insert(d16, NECK_NOSE, np.nan, axis=1)  # the detections' 16 joints are the 17 without neck/nose
@@ -114,7 +131,9 @@ def _camera_detections(detections: dict, path: Path, action: str, cam_id: str, f
         raise ValueError(f"{path}: no detections of action {action!r}")
     d16 = detections[action][CAMERA_IDS.index(cam_id)]
     if len(d16) < frames:
-        raise ValueError(f"{path}: detections of {action!r}, camera {cam_id}, have {len(d16)} frames; the 3D has {frames}")
+        raise ValueError(
+            f"{path}: detections of {action!r}, camera {cam_id}, have {len(d16)} frames; the 3D has {frames}"
+        )
     return d16
 
 

@@ -20,7 +20,6 @@ import numpy as np
 from zedo.runtime import LoopConfig
 from zedo.runtime.apps.commands import loop_argv
 
-
 INFER = "zedo-infer"
 ERROR_PREFIX = f"{INFER}: error: "
 
@@ -33,14 +32,53 @@ def infer_executable() -> str:
     return exe
 
 
-def infer_argv(input_path, output_path, engine, hypotheses: int, config: LoopConfig, batch_size: int, selection: str, seed: int = 0, threads: int = 0, progress: bool = True) -> list[str]:
+def infer_argv(
+    input_path,
+    output_path,
+    engine,
+    hypotheses: int,
+    config: LoopConfig,
+    batch_size: int,
+    selection: str,
+    seed: int = 0,
+    threads: int = 0,
+    progress: bool = True,
+) -> list[str]:
     """zedo-infer's arguments (without the program) for one run with these settings."""
-    argv = [str(input_path), "-o", str(output_path), "--engine", str(engine), "--hypotheses", str(hypotheses), "--selection", selection]
-    argv += ["--batch-size", str(batch_size), "--seed", str(seed), "--threads", str(threads), *loop_argv(config, hypotheses)]
+    argv = [
+        str(input_path),
+        "-o",
+        str(output_path),
+        "--engine",
+        str(engine),
+        "--hypotheses",
+        str(hypotheses),
+        "--selection",
+        selection,
+    ]
+    argv += [
+        "--batch-size",
+        str(batch_size),
+        "--seed",
+        str(seed),
+        "--threads",
+        str(threads),
+        *loop_argv(config, hypotheses),
+    ]
     return argv if progress else argv + ["--quiet"]
 
 
-def run_zedo_infer(given: dict, engine, hypotheses: int, config: LoopConfig, batch_size: int, selection: str, seed: int = 0, threads: int = 0, progress: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def run_zedo_infer(
+    given: dict,
+    engine,
+    hypotheses: int,
+    config: LoopConfig,
+    batch_size: int,
+    selection: str,
+    seed: int = 0,
+    threads: int = 0,
+    progress: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
     """Hypotheses (M, S, 17, 3) camera-frame metres and selected (M,) from zedo-infer on the input
     ``given`` (``evalset.runtime_input``: keypoints, scores, K or image_size, layout), written as
     zedo's .npz; ``engine`` a bundled prior name or a file. RuntimeError with zedo-infer's message
@@ -51,7 +89,9 @@ def run_zedo_infer(given: dict, engine, hypotheses: int, config: LoopConfig, bat
     with tempfile.TemporaryDirectory() as tmp:
         inp, out = Path(tmp) / "input.npz", Path(tmp) / "output.npz"
         np.savez(inp, **{k: v for k, v in given.items() if v is not None})
-        run_quietly([exe, *infer_argv(inp, out, engine, hypotheses, config, batch_size, selection, seed, threads, progress)])
+        run_quietly(
+            [exe, *infer_argv(inp, out, engine, hypotheses, config, batch_size, selection, seed, threads, progress)]
+        )
         with np.load(out) as r:
             hyps = r["hypotheses"] if "hypotheses" in r.files else r["joints_3d"][:, None]
             selected = r["selected"] if "selected" in r.files else np.zeros(len(hyps), int)
