@@ -1,35 +1,29 @@
 """zedo.runtime: torch-free ZeDO inference over NumPy (CPU) or CuPy (GPU) buffers.
 
-Public API (pinned by tests/test_public_api.py): ``estimate`` lifts 2D keypoints to metric 3D
-poses; ``PoseStream`` lifts one person frame by frame, each frame's start kept close to the last
-(``StreamConfig``); ``open_engine`` opens a prior (bundled name,
-.onnx, or TensorRT plan); ``LoopConfig`` and ``SDEConfig`` configure the loop (``preset_config``:
-the named settings of ``--preset``, e.g. ``v1`` and ``paper``); ``load_input`` /
-``save_output`` read and write the file formats of ``zedo-infer``.
+Public API (pinned by tests/test_public_api.py): ``lift_file`` lifts one input file (any format,
+single poses or a video, one or many people) with a ``Request`` (every setting of a run, checked
+once), the path behind every front door; ``estimate`` lifts 2D keypoint arrays to metric 3D
+poses; ``PoseStream`` lifts one person frame by frame (``StreamConfig``); ``open_engine`` opens a
+prior (bundled name, .onnx, or TensorRT plan); ``LoopConfig`` and ``SDEConfig`` configure the
+loop (``preset_config``: the named settings of ``--preset``); ``load_input`` / ``save_output``
+read and write the file formats of ``zedo-infer``.
 
-Modules, along the data flow (each states its shapes and units):
+Sub-packages, lowest layer first; a module imports only from its own layer or lower ones
+(pinned by tests/test_layers.py; docs/decisions.md, "The runtime's layers"):
 
-- ``skeleton``: the prior's 17 joints; ``layouts``: 2D keypoint layouts mapped onto them
-- ``validation``: the one check of keypoints, scores and K; ``formats``: zedo-infer's files
-- ``geometry``: pinhole projection, rays, the closed-form translation
-- ``sde``: the sub-VP SDE, its time schedule and samplers; ``config``: ``LoopConfig``
-- ``prior_file``: the prior file (contract, metadata, sidecar, suffixes, bundled priors)
-- ``engines``: the ``Engine`` protocol and the suffix table; ``onnxruntime_engine``,
-  ``tensorrt_engine``, ``split_engine``, ``numpy_engine``: the backends (``onnx_proto``: an ONNX
-  file's weights and nodes without the onnx package); ``compare``: parity of any two runners
-- ``ipo``: the initial pose optimisation; ``scoring``: reprojection and prior plausibility;
-  ``start``: the placed start (``place_start``, ``choose_start``)
-- ``loop``: the iterations from a placed start; ``lift``: ``lift_batch``, one batch on the device
-- ``api``: ``estimate`` (host orchestration); ``result``: ``Estimate``
-- ``stream``: the live stream mode (``Streams``, ``PoseStream``, ``StreamConfig``); ``filters``: the
-  One-Euro filter; ``tracks``: a recorded video's tracks, lifted then smoothed (``lift_tracks``);
-  ``smoothing``: in time, both directions
-- ``commands``: the error boundary and loop options of every command; ``cli``: ``zedo-infer``
-- ``jobs``: many inputs into an output folder (chunks, ``--resume``, one bad input never stops the
-  others); ``jobs_cli``: its options; ``ray_data``: the same on Ray, and ``lift_dataset`` for a Ray
-  Dataset of poses (imported only where Ray is installed)
-- ``embed``: the Python side of the C++ wrapper and C ABI (``cpp/``)
-- ``atomic``: atomic writes; ``plot``: the picture (or animation) of ``--plot``
+1. ``core``: skeleton, pinhole geometry, camera, the SDE and its samplers, settings, the result,
+   errors
+2. ``io``: atomic writes, .npz, keypoint layouts, the one validation of keypoints/scores/K,
+   detector readers, zedo's file formats
+3. ``engines``: the prior file, the Engine protocol and its table, the backends, parity
+4. ``solve``: the initial pose, the placed start, the noise model, scoring, the loop,
+   ``lift_batch`` and ``estimate``
+5. ``video``: the One-Euro filter, two-sided smoothing, the live stream mode, a recorded video's
+   tracks
+6. ``pipeline``: the request, one input to one result (``run``), many inputs into a folder
+   (``plan``, ``jobs``), the same on Ray (``ray_data``, imported only where Ray is installed)
+7. ``apps``: the error boundary and options of every command, ``zedo-infer``, the picture, the
+   C++ wrapper's Python side (``embed``)
 """
 
 from .core.config import LoopConfig, preset_config
@@ -40,6 +34,8 @@ from .engines.open import Engine, open_engine
 from .engines.prior_file import BUNDLED_PRIORS, PriorMeta
 from .engines.tensorrt_engine import TensorRTEngine
 from .io.formats import load_input, save_output
+from .pipeline.request import Request
+from .pipeline.run import lift_file
 from .solve.api import estimate
 from .video.stream import PoseStream, StreamConfig
 
@@ -51,10 +47,12 @@ __all__ = [
     "OnnxRuntimeEngine",
     "PoseStream",
     "PriorMeta",
+    "Request",
     "SDEConfig",
     "StreamConfig",
     "TensorRTEngine",
     "estimate",
+    "lift_file",
     "load_input",
     "open_engine",
     "preset_config",

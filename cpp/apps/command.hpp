@@ -17,11 +17,12 @@ struct Args {
     zedo::Options options;
     std::string layout;                   // --layout, of the input file
     std::array<double, 2> image_size{};   // --image-size W H
+    bool iterations_given = false;        // --iterations was given (else zedo's own loops)
 };
 
 inline const char* kOptionsHelp =
     "  --engine NAME            bundled prior (default, h36m) or .onnx / .trt file (default: default)\n"
-    "  --iterations N           loop iterations (default: 200)\n"
+    "  --iterations N           loop iterations (default: zedo-infer's: 200 a pose, 75 a video frame)\n"
     "  --start-candidates C     start from the best of C cluster poses; 1: the mean pose (default: zedo's)\n"
     "  --threads N              ONNX Runtime intra-op threads; 0: its default\n"
     "  --device NAME            cpu, cuda or tensorrt (default: cpu)\n"
@@ -55,7 +56,10 @@ inline Args parse(int argc, char** argv) {
             return argv[++i];
         };
         if (arg == "--engine") a.options.engine = value();
-        else if (arg == "--iterations") a.options.iterations = whole(arg, value());
+        else if (arg == "--iterations") {
+            a.options.iterations = whole(arg, value());
+            a.iterations_given = true;
+        }
         else if (arg == "--start-candidates") a.options.start_candidates = whole(arg, value());
         else if (arg == "--threads") a.options.threads = whole(arg, value());
         else if (arg == "--device") a.options.device = value();

@@ -10,39 +10,39 @@ whole run succeeds.
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
 from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
-from ..core.config import PRESETS, LoopConfig
-from ..engines.open import DEVICES, open_engine
+from ..core.config import PRESETS
+from ..engines.open import DEVICES
 from ..io.atomic import atomic_path, check_writable
-from ..io.formats import check_output_path, load_input
+from ..io.formats import check_output_path
 from ..io.layouts import LAYOUTS
-from ..pipeline.jobs import FORMAT_SUFFIX, write_result
-from ..video.stream import StreamConfig
-from ..video.tracks import is_video, lift_inputs
-from .commands import add_loop_options, run_command
-from .jobs_cli import add_job_options, many_inputs, run_job_command, run_options
+from ..io.validation import Inputs
+from ..pipeline.request import FORMAT_SUFFIX, Request
+from ..pipeline.run import Lifted, lift_source, lifts_as_video, write_result
+from .commands import run_command
+from .jobs_cli import add_job_options, many_inputs, run_job_command
+from .loop_options import add_loop_options
+from .loop_settings import run_request
 from .plot import ANIMATION_SUFFIXES, animation_writer, plot_inputs
 
 PROG = "zedo-infer"
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog=PROG, description="Lift 2D keypoints to metric 3D poses in the camera frame with ZeDO."
-    )
+def _add_input_output(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "input",
         nargs="+",
-        help="keypoints (one, or several with --output-dir): zedo's .npz/.json (keypoints (N,J,2) px, K or image_size, optional scores, layout, frame, track), "
-        "an OpenPose output folder, MMPose's prediction .json or AlphaPose's result .json",
+        help="keypoints (one, or several with --output-dir): zedo's .npz/.json (keypoints (N,J,2) px, K or "
+        "image_size, optional scores, layout, frame, track), an OpenPose output folder, MMPose's prediction "
+        ".json or AlphaPose's result .json",
     )
     p.add_argument(
         "-o",
@@ -53,50 +53,69 @@ def build_parser() -> argparse.ArgumentParser:
         "--output-format",
         choices=tuple(FORMAT_SUFFIX),
         default="zedo",
-        help="zedo's fields (.npz, or .json by -o's suffix), zedo's fields as JSON, or MMPose's per-frame JSON with keypoints_3d (default: %(default)s)",
+        help="zedo's fields (.npz, or .json by -o's suffix), zedo's fields as JSON, or MMPose's per-frame JSON "
+        "with keypoints_3d (default: %(default)s)",
     )
     p.add_argument(
         "--layout",
         choices=sorted(LAYOUTS),
-        help="keypoint layout of the input (default: the file's, else inferred from the keypoint count; 17 means h36m17)",
+        help="keypoint layout of the input (default: the file's, else inferred from the keypoint count; "
+        "17 means h36m17)",
     )
     p.add_argument(
         "--image-size",
         nargs=2,
         type=float,
         metavar=("W", "H"),
-        help="image width and height in pixels: the camera when the input has no K, and the scale of mediapipe33's [0, 1] coordinates",
+        help="image width and height in pixels: the camera when the input has no K, and the scale of "
+        "mediapipe33's [0, 1] coordinates",
     )
     p.add_argument(
         "--device",
         choices=DEVICES,
         default="cpu",
         help="where an .onnx prior runs: ONNX Runtime's cpu, cuda or tensorrt execution provider (cpu: "
-        "the layers of t alone once per t where the graph allows, the same result); cpu-split (that, or an error); cpu-whole (the whole graph "
-        "each call); cpu-numpy (its weights as NumPy matrix products) (default: %(default)s)",
+        "the layers of t alone once per t where the graph allows, the same result); cpu-split (that, or an "
+        "error); cpu-whole (the whole graph each call); cpu-numpy (its weights as NumPy matrix products) "
+        "(default: %(default)s)",
     )
-    add_loop_options(p)
+
+
+def _add_video_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--per-frame",
         action="store_true",
-        help="lift every pose on its own, unsmoothed, even when the input has frame indices (default: such a video input is lifted as a recorded video, each track smoothed)",
+        help="lift every pose on its own, unsmoothed, even when the input has frame indices (default: such a "
+        "video input is lifted as a recorded video, each track smoothed)",
     )
     p.add_argument(
         "--no-filter",
         action="store_true",
-        help="a video input unsmoothed: each frame as lifted (default: each track smoothed over time in both directions, zedo.runtime.video.smoothing)",
+        help="a video input unsmoothed: each frame as lifted (default: each track smoothed over time in both "
+        "directions, zedo.runtime.video.smoothing)",
     )
     p.add_argument(
         "--fps",
         type=float,
         default=25.0,
-        help="frames per second of a video input: the smoothing's clock and the animation's rate (default: %(default)s)",
+        help="frames per second of a video input: the smoothing's clock and the animation's rate "
+        "(default: %(default)s)",
     )
     p.add_argument(
         "--plot",
         metavar="FILE",
-        help="also draw the first poses (input 2D, reprojection, 3D front and side) to this PNG, or a video input's first track to a .gif or .mp4 (needs matplotlib)",
+        help="also draw the first poses (input 2D, reprojection, 3D front and side) to this PNG, or a video "
+        "input's first track to a .gif or .mp4 (needs matplotlib)",
     )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog=PROG, description="Lift 2D keypoints to metric 3D poses in the camera frame with ZeDO."
+    )
+    _add_input_output(p)
+    add_loop_options(p)
+    _add_video_options(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_job_options(p)
     return p
@@ -122,63 +141,78 @@ def check_plot_path(path, output: Path) -> Path:
     return check_writable(path, "the plot")
 
 
-def video_config(args: argparse.Namespace, config: LoopConfig) -> StreamConfig:
-    """A video input's settings: its frame rate, and its frames' loop iterations: the stream mode's
-    short loop, unless ``--iterations`` or a ``--preset`` other than default names a count (that
-    of ``config``). ValueError naming a bad --fps."""
-    if not math.isfinite(args.fps) or not 0 < args.fps <= 1000:
-        raise ValueError(f"--fps must be a frame rate in (0, 1000], got {args.fps}")
-    stream = StreamConfig(fps=args.fps)
+def request_of(args: argparse.Namespace) -> Request:
+    """The run's ``Request``: the loop options, and zedo-infer's own (device, reading, video, output).
+    A video's frames run the stream mode's short loop unless ``--iterations`` or a ``--preset``
+    that names a count says otherwise. ValueError naming the flag."""
+    request = run_request(
+        args,
+        device=args.device,
+        layout=args.layout,
+        image_size=None if args.image_size is None else tuple(args.image_size),
+        per_frame=args.per_frame,
+        smooth=not args.no_filter,
+        fps=args.fps,
+        output_format=args.output_format,
+    )
     chosen = args.iterations is not None or "iterations" in PRESETS[args.preset]
-    return replace(stream, iterations=config.iterations) if chosen else stream
+    return replace(request, frame_iterations=request.config.iterations) if chosen else request
+
+
+def _on_read(plot: Path | None, request: Request, source) -> Callable[[Inputs], None]:
+    """What zedo-infer does once the input is read, before the lift: its notes on stderr, and the
+    refusal of an animation of what is not a video."""
+
+    def on_read(inputs: Inputs) -> None:
+        for note in inputs.notes:
+            print(f"{PROG}: {note}", file=sys.stderr)
+        if plot is not None and plot.suffix.lower() in ANIMATION_SUFFIXES and not lifts_as_video(inputs, request):
+            raise ValueError(
+                f"{plot}: an animation draws a video input (frame and track indices) in the stream mode; "
+                "draw a .png, or drop --per-frame"
+            )
+
+    return on_read
+
+
+def _summary(lifted: Lifted, request: Request, wall: float, output: Path) -> str:
+    result = lifted.result
+    n, s = result.hypotheses.shape[:2]
+    err = float(np.nanmean(result.reprojection_px[np.arange(n), result.selected]))
+    video = lifts_as_video(lifted.inputs, request)
+    iterations = request.stream.iterations if video else request.config.iterations
+    return (
+        f"{n} poses x {s} hypotheses, {iterations} iterations in {wall:.2f} s; "
+        f"mean reprojection error {err:.2f} px -> {output}"
+    )
 
 
 def run(args: argparse.Namespace) -> str:
     """Do one inference run; returns the summary line."""
+    request = request_of(args)
     if many_inputs(args):
-        return run_job_command(args, PROG)
+        return run_job_command(args, request, PROG)
     source = args.input[0]
     output = check_output_path(args.output, inputs=[source])
     plot = check_plot_path(args.plot, output) if args.plot else None
-    options = run_options(args)
-    config = options.config
-    inputs = load_input(source, layout=args.layout, image_size=args.image_size)
-    for note in inputs.notes:
-        print(f"{PROG}: {note}", file=sys.stderr)
-    engine = open_engine(args.engine, device=args.device, threads=args.threads)
+    engine = request.open_engine()
     start = time.perf_counter()
-    stream = video_config(args, config)
-    result = lift_inputs(
-        inputs,
-        engine,
-        args.hypotheses,
-        config,
-        args.batch_size,
-        args.selection,
-        args.seed,
-        not args.quiet,
-        args.per_frame,
-        plot,
-        str(source),
-        args.no_filter,
-        stream,
-    )
+    lifted = lift_source(source, request, engine, progress=not args.quiet, on_read=_on_read(plot, request, source))
     wall = time.perf_counter() - start
-    if not result.valid.all():
+    valid = lifted.result.valid
+    if not valid.all():
         print(
-            f"{PROG}: {int((~result.valid).sum())} of {len(result.valid)} poses could not be lifted (pelvis or a hip missing, keypoints all at one point, or the prior's output not finite): written with valid = 0 and NaN joints",
+            f"{PROG}: {int((~valid).sum())} of {len(valid)} poses could not be lifted (pelvis or a hip missing, "
+            "keypoints all at one point, or the prior's output not finite): written with valid = 0 and NaN joints",
             file=sys.stderr,
         )
     # The picture is drawn first and moved into place only once the output is written: a failure in
     # either leaves neither.
     with atomic_path(plot) if plot else nullcontext() as plot_tmp:
         if plot:
-            plot_inputs(plot_tmp, inputs, result.joints_3d, args.fps)
-        write_result(output, result, inputs, options, args.output_format)
-    n, s = result.hypotheses.shape[:2]
-    err = float(np.nanmean(result.reprojection_px[np.arange(n), result.selected]))
-    iterations = stream.iterations if is_video(inputs) and not args.per_frame else config.iterations
-    return f"{n} poses x {s} hypotheses, {iterations} iterations in {wall:.2f} s; mean reprojection error {err:.2f} px -> {output}"
+            plot_inputs(plot_tmp, lifted.inputs, lifted.result.joints_3d, request.fps)
+        write_result(output, lifted, request)
+    return _summary(lifted, request, wall, output)
 
 
 def main(argv=None) -> int:

@@ -12,46 +12,83 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 
 from ..core.config import LoopConfig
+from ..core.errors import one_line
 from ..core.result import Estimate
-from ..engines.open import open_engine
-from ..io.formats import check_output_path, load_input, save_output
+from ..io.formats import check_output_path, load_input
 from ..io.layouts import get_layout
-from ..pipeline.jobs import run_fields
+from ..pipeline.request import Request
+from ..pipeline.run import Lifted, lift_source, lifts_as_video, write_result
 from ..solve.api import estimate
 from ..video.stream import PoseStream, StreamConfig
-from .commands import MAX_THREADS, one_line
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "example.npz"  # the bundled example (32 poses)
 
-__all__ = ["EXAMPLE", "Lifter", "Stream", "check_output", "describe_python", "one_line", "read_input", "write_output"]
+__all__ = [
+    "EXAMPLE",
+    "Lifter",
+    "Stream",
+    "check_output",
+    "describe_python",
+    "lift_file",
+    "one_line",
+    "read_input",
+    "request",
+    "write_output",
+]
 
 
 def describe_python() -> str:
     """Which Python runs the runtime, for messages: version, executable, ``sys.prefix``, zedo's folder."""
-    return f"Python {sys.version.split()[0]} at {sys.executable} (sys.prefix {sys.prefix}; zedo from {Path(__file__).parents[1]})"
+    where = f"sys.prefix {sys.prefix}; zedo from {Path(__file__).parents[1]}"
+    return f"Python {sys.version.split()[0]} at {sys.executable} ({where})"
 
 
-def loop_config(iterations: int, start_candidates: int) -> LoopConfig:
-    """The wrapper's loop settings: ``start_candidates`` 0 keeps zedo's default."""
-    return LoopConfig(iterations=iterations, start_candidates=start_candidates or LoopConfig.start_candidates)
+def request(
+    engine: str = "default",
+    layout: str = "",
+    device: str = "cpu",
+    threads: int = 0,
+    iterations: int | None = None,
+    start_candidates: int = 0,
+    image_size=None,
+) -> Request:
+    """The wrapper's ``Request`` from ``zedo::Options``: ``iterations`` None and ``start_candidates``
+    0 keep zedo's defaults (a video's frames then run the stream mode's loop, as zedo-infer's do),
+    ``layout`` "" the file's own or the inferred one."""
+    config = LoopConfig()
+    if iterations is not None:
+        config = replace(config, iterations=iterations)
+    if start_candidates:
+        config = replace(config, start_candidates=start_candidates)
+    return Request(
+        engine=engine,
+        device=device,
+        threads=threads,
+        config=config,
+        layout=layout or None,
+        image_size=image_size,
+        frame_iterations=iterations,
+    )
 
 
 class _Runner:
-    """What a lifter and a stream share: the engine, the loop settings and the keypoint layout."""
+    """What a lifter and a stream share: the request (engine, loop settings, keypoint layout) and
+    the open engine."""
 
-    def __init__(self, engine: str, layout: str, device: str, threads: int, iterations: int, start_candidates: int):
-        if isinstance(threads, bool) or not 0 <= threads <= MAX_THREADS:
-            raise ValueError(f"threads must be in [0, {MAX_THREADS}] (0: ONNX Runtime's default), got {threads!r}")
-        self.keypoint_count = len(get_layout(layout).joint_names)
-        self.layout = layout
-        self.config = loop_config(iterations, start_candidates)
-        self.engine = open_engine(engine, device=device, threads=threads)
+    def __init__(self, **options):
+        self.request = request(**options)
+        self.layout = self.request.layout or "h36m17"
+        self.keypoint_count = len(get_layout(self.layout).joint_names)
+        self.config = self.request.config
+        self.engine = self.request.open_engine()
         # One call at a time per object: an engine on a GPU binds shared device buffers.
         self.lock = threading.Lock()
 
@@ -82,7 +119,8 @@ class Stream(_Runner):
         )
 
     def update(self, keypoints: np.ndarray, scores, out: np.ndarray) -> bool:
-        """keypoints (J, 2) px, scores (J,) or None; fills ``out`` (17, 3) metres; returns whether the frame was placed."""
+        """keypoints (J, 2) px, scores (J,) or None; fills ``out`` (17, 3) metres; returns whether the
+        frame was placed."""
         with self.lock:
             frame = self.stream.update(keypoints, scores)
         out[...] = frame.joints_3d
@@ -116,34 +154,38 @@ def check_output(path: str, input_path: str) -> None:
     check_output_path(path, inputs=[input_path])
 
 
-def write_output(
-    path: str,
-    joints_3d: np.ndarray,
-    K: np.ndarray,
-    layout: str,
-    frame,
-    track,
-    engine: str,
-    iterations: int,
-    start_candidates: int,
-) -> None:
+def write_output(path: str, joints_3d: np.ndarray, K: np.ndarray, layout: str, frame, track, **options) -> None:
     """Write ``zedo-infer``'s output (``save_output``, atomically) for joints_3d (n, 17, 3) metres
-    lifted with these settings; ``valid`` is where the joints are finite."""
+    lifted with ``options`` (``request``'s); ``valid`` is where the joints are finite."""
     joints = np.asarray(joints_3d, dtype=np.float64)
     n = len(joints)
     nan = np.full((n, 1), np.nan)
     valid = np.isfinite(joints).all(axis=(1, 2))
+    K = np.asarray(K, np.float64)
     result = Estimate(
-        joints,
-        joints[:, 0].copy(),
-        joints[:, None],
-        np.zeros(n, np.int64),
-        nan,
-        nan,
-        "prior",
-        valid,
-        np.asarray(K, np.float64),
-        layout,
+        joints, joints[:, 0].copy(), joints[:, None], np.zeros(n, np.int64), nan, nan, "prior", valid, K, layout
     )
-    config = loop_config(iterations, start_candidates)
-    save_output(path, result, SimpleNamespace(frame=frame, track=track), **run_fields(engine, config, 0))
+    write_result(path, Lifted(SimpleNamespace(frame=frame, track=track), result), request(**options))
+
+
+def lift_file(input_path: str, output_path: str, **options) -> dict:
+    """``zedo_lift``: lift an input file into an output file through ``pipeline.run.lift_source``,
+    the path of ``zedo-infer -o`` (the same answer); ``options`` as ``request``'s. Returns the
+    count of poses, of invalid ones, the seconds and the iterations of the lift, and the notes."""
+    req = request(**options)
+    check_output_path(output_path, inputs=[input_path])
+    notes = []
+    start = time.perf_counter()
+    lifted = lift_source(input_path, req, on_read=lambda inputs: notes.extend(inputs.notes))
+    seconds = time.perf_counter() - start
+    write_result(output_path, lifted, req)
+    video = lifts_as_video(lifted.inputs, req)
+    valid = lifted.result.valid
+    iterations = req.stream.iterations if video else req.config.iterations
+    return {
+        "n": len(valid),
+        "invalid": int((~valid).sum()),
+        "seconds": seconds,
+        "iterations": iterations,
+        "notes": notes,
+    }

@@ -8,9 +8,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..engines.prior_file import TENSORRT_SUFFIXES
-from ..pipeline.jobs import RunOptions, run_job, run_local
-from .commands import loop_config
+from ..pipeline.jobs import run_job, run_local
+from ..pipeline.request import Request
 
 MANY_ONLY = (("resume", "--resume"), ("chunk_size", "--chunk-size"), ("ray", "--ray"))
 RAY_ONLY = (
@@ -40,12 +39,14 @@ def add_job_options(parser: argparse.ArgumentParser) -> None:
         "--chunk-size",
         type=int,
         metavar="N",
-        help="cut inputs of more than N poses into chunks of N, each its own piece of work (N x --hypotheses a multiple "
+        help="cut inputs of more than N poses into chunks of N, each its own piece of work (N x --hypotheses a "
+        "multiple "
         "of --batch-size keeps the prior's batches those of one run); an input's output is joined from its chunks",
     )
     g = parser.add_argument_group(
         "Ray",
-        "Run the inputs on Ray (pip install 'zedo[ray]'): one actor per worker opens the engine once; an actor that dies is restarted and its input redone.",
+        "Run the inputs on Ray (pip install 'zedo[ray]'): one actor per worker opens the engine once; an actor "
+        "that dies is restarted and its input redone.",
     )
     g.add_argument(
         "--ray",
@@ -68,7 +69,8 @@ def add_job_options(parser: argparse.ArgumentParser) -> None:
         "--gpus-per-worker",
         type=float,
         metavar="G",
-        help="GPUs each actor reserves (default 1 with --device cuda or tensorrt or a TensorRT plan: one actor per GPU; else 0)",
+        help="GPUs each actor reserves (default 1 with --device cuda or tensorrt or a TensorRT plan: one actor "
+        "per GPU; else 0)",
     )
 
 
@@ -108,53 +110,34 @@ def _ray_address(text: str) -> str | None:
     if text == "auto" or text.startswith("ray://") or (":" in text and not Path(text).exists()):
         return text
     raise ValueError(
-        f"--ray {text!r} is not a Ray address (auto, HOST:PORT, ray://HOST:PORT); if it is an input, put --ray after the inputs or write --ray=ADDRESS"
+        f"--ray {text!r} is not a Ray address (auto, HOST:PORT, ray://HOST:PORT); if it is an input, put --ray "
+        "after the inputs or write --ray=ADDRESS"
     )
 
 
-def ray_runner(args: argparse.Namespace):
+def ray_runner(args: argparse.Namespace, request: Request):
     """The ``RayRunner`` of the parsed Ray options; RuntimeError naming the install line without Ray."""
     address = _ray_address(args.ray)
     try:
         from ..pipeline.ray_data import RayRunner, Workers
     except ImportError:
         raise RuntimeError("--ray needs Ray: pip install 'zedo[ray]'") from None
-    on_gpu = args.device != "cpu" or Path(str(args.engine)).suffix.lower() in TENSORRT_SUFFIXES
-    gpus = args.gpus_per_worker if args.gpus_per_worker is not None else (1.0 if on_gpu else 0.0)
+    gpus = args.gpus_per_worker if args.gpus_per_worker is not None else (1.0 if request.on_gpu else 0.0)
     cpus = args.cpus_per_worker if args.cpus_per_worker is not None else 1.0
     return RayRunner(address, Workers(args.workers, cpus, gpus))
 
 
-def run_options(args: argparse.Namespace) -> RunOptions:
-    """The ``RunOptions`` of parsed ``zedo-infer`` options."""
-    image_size = None if args.image_size is None else tuple(args.image_size)
-    return RunOptions(
-        str(args.engine),
-        args.device,
-        args.threads,
-        args.hypotheses,
-        loop_config(args),
-        args.batch_size,
-        args.selection,
-        args.seed,
-        args.layout,
-        image_size,
-        args.output_format,
-    )
-
-
-def run_job_command(args: argparse.Namespace, prog: str) -> str:
+def run_job_command(args: argparse.Namespace, request: Request, prog: str) -> str:
     """``zedo-infer --output-dir``: every input through ``run_job``; returns the summary line. When
     an input failed (each named on stderr as it fails) the summary is printed and RuntimeError
     raised, so the exit status is 2."""
-    options = run_options(args)
-    runner = ray_runner(args) if args.ray is not None else run_local
+    runner = ray_runner(args, request) if args.ray is not None else run_local
     report = lambda line: print(f"{prog}: {line}", file=sys.stderr)  # noqa: E731
     try:
         summary = run_job(
             args.input,
             args.output_dir,
-            options,
+            request,
             args.chunk_size,
             args.resume,
             runner,
@@ -167,6 +150,7 @@ def run_job_command(args: argparse.Namespace, prog: str) -> str:
         print(summary.line())
         names = [s for s, _ in summary.failed]
         raise RuntimeError(
-            f"{len(names)} of {summary.inputs} inputs failed (each named above): {', '.join(names[:3])}{', ...' if len(names) > 3 else ''}"
+            f"{len(names)} of {summary.inputs} inputs failed (each named above): "
+            f"{', '.join(names[:3])}{', ...' if len(names) > 3 else ''}"
         )
     return summary.line()

@@ -46,7 +46,8 @@ def animation_writer(path) -> str:
     name = ANIMATION_WRITERS[suffix]
     if not animation.writers.is_available(name):
         raise RuntimeError(
-            f"{path}: matplotlib's {name} writer is not available here (install {'Pillow' if name == 'pillow' else 'ffmpeg'}, or write a .gif)"
+            f"{path}: matplotlib's {name} writer is not available here "
+            f"(install {'Pillow' if name == 'pillow' else 'ffmpeg'}, or write a .gif)"
         )
     return name
 

@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass
 from numbers import Integral
 
+from .errors import FieldError
 from .sde import SAMPLERS
 from .skeleton import NUM_JOINTS, TORSO_JOINTS
 
@@ -22,13 +23,13 @@ MAX_SEED = 2**63 - 1  # seeds are stored as int64
 START_FITS = ("local", "grid")  # LoopConfig.start_fit
 
 
-def _check_int(name: str, value, low: int, high: int | None = None) -> None:
+def check_int(name: str, value, low: int, high: int | None = None) -> None:
     if isinstance(value, bool) or not isinstance(value, Integral) or value < low or (high is not None and value > high):
         bound = f">= {low}" if high is None else f"in [{low}, {high}]"
-        raise ValueError(f"{name} must be a whole number {bound}, got {value!r}")
+        raise FieldError(name, f"must be a whole number {bound}, got {value!r}")
 
 
-def _check_float(name: str, value, low: float, high: float, low_open: bool = False) -> None:
+def check_float(name: str, value, low: float, high: float, low_open: bool = False) -> None:
     ok = (
         isinstance(value, (int, float))
         and not isinstance(value, bool)
@@ -37,7 +38,7 @@ def _check_float(name: str, value, low: float, high: float, low_open: bool = Fal
         and value <= high
     )
     if not ok:
-        raise ValueError(f"{name} must be a number in {'(' if low_open else '['}{low}, {high}], got {value!r}")
+        raise FieldError(name, f"must be a number in {'(' if low_open else '['}{low}, {high}], got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -69,12 +70,12 @@ class LoopConfig:
     )
 
     def __post_init__(self):
-        _check_int("iterations", self.iterations, 1, MAX_ITERATIONS)
-        _check_float("warmup_fraction", self.warmup_fraction, 0.0, 1.0)
+        check_int("iterations", self.iterations, 1, MAX_ITERATIONS)
+        check_float("warmup_fraction", self.warmup_fraction, 0.0, 1.0)
         if self.sampler not in SAMPLERS:
             raise ValueError(f"sampler must be one of {', '.join(sorted(SAMPLERS))}, got {self.sampler!r}")
-        _check_float("step_scale", self.step_scale, 0.0, 10.0, low_open=True)
-        _check_float("ipo_distance", self.ipo_distance, 0.0, 1000.0, low_open=True)
+        check_float("step_scale", self.step_scale, 0.0, 10.0, low_open=True)
+        check_float("ipo_distance", self.ipo_distance, 0.0, 1000.0, low_open=True)
         scale = self.ipo_scale_range
         ok = (
             isinstance(scale, tuple)
@@ -87,21 +88,21 @@ class LoopConfig:
             isinstance(j, bool) or not isinstance(j, int) or not 0 <= j < NUM_JOINTS for j in self.ipo_joints
         ):
             raise ValueError(f"ipo_joints must be joint indices in [0, {NUM_JOINTS}), got {self.ipo_joints!r}")
-        _check_int("ipo_yaw_steps", self.ipo_yaw_steps, 1, 3600)
-        _check_int("ipo_scale_steps", self.ipo_scale_steps, 2, 1000)
-        _check_int("ipo_search_steps", self.ipo_search_steps, 0, 1000)
-        _check_float("min_score", self.min_score, 0.0, 1.0, low_open=True)
-        _check_int("start_candidates", self.start_candidates, 1)
-        _check_int("start_shortlist", self.start_shortlist, 1)
+        check_int("ipo_yaw_steps", self.ipo_yaw_steps, 1, 3600)
+        check_int("ipo_scale_steps", self.ipo_scale_steps, 2, 1000)
+        check_int("ipo_search_steps", self.ipo_search_steps, 0, 1000)
+        check_float("min_score", self.min_score, 0.0, 1.0, low_open=True)
+        check_int("start_candidates", self.start_candidates, 1)
+        check_int("start_shortlist", self.start_shortlist, 1)
         if self.start_fit not in START_FITS:
             raise ValueError(f"start_fit must be one of {', '.join(START_FITS)}, got {self.start_fit!r}")
-        _check_int("start_ensemble", self.start_ensemble, 1, self.start_shortlist)
+        check_int("start_ensemble", self.start_ensemble, 1, self.start_shortlist)
         if self.start_ensemble > 1 and (not self.ipo or self.start_candidates < 2):
             raise ValueError(
                 f"start_ensemble {self.start_ensemble} needs starts chosen among cluster poses (ipo on and start_candidates > 1)"
             )
         if self.noise_px is not None:
-            _check_float("noise_px", self.noise_px, 0.0, 1000.0)
+            check_float("noise_px", self.noise_px, 0.0, 1000.0)
 
 
 # Named settings, each the fields it changes from LoopConfig's defaults (``preset_config``):

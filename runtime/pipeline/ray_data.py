@@ -5,17 +5,18 @@ engine once per actor (needs ``pip install 'zedo[ray]'``).
   optional ``scores`` (J,), ``K`` (3, 3) unless ``image_size`` is given) -> the same Dataset with
   ``joints_3d`` (17, 3) and ``translation`` (3,) metres in the camera frame, ``valid`` and
   ``error`` ("" or why the row could not be lifted) added.
-- ``RayRunner``: the runner of ``zedo.runtime.pipeline.jobs.run_job`` behind ``zedo-infer --ray``: one row
-  per job item (an input file or a chunk of one), each read, lifted and written by an actor with
+- ``RayRunner``: the runner of ``pipeline.jobs.run_job`` behind ``zedo-infer --ray``: one row per
+  job item (an input file or a chunk of one), each read, lifted and written by an actor with
   ``jobs.run_item``, the same call as a run in one process, so the results are the same. Inputs
   and the output folder must be on storage every node sees.
 
 Workers are actors of Ray Data's fixed-size pool (``ActorPoolStrategy(size=workers)``), each
 reserving ``cpus`` CPUs and ``gpus`` GPUs (``Workers``); ONNX Runtime gets as many threads as the
-worker has CPUs (unless ``RunOptions.threads`` says), and Ray sets the actor's OMP_NUM_THREADS,
-which NumPy's OpenBLAS follows, to its CPUs, so workers do not oversubscribe the cores. Ray Data restarts an actor that dies and retries its block (its actor
-pools default to ``max_restarts=-1`` and ``max_task_retries=-1``); outputs are written atomically,
-so a retried item rewrites a whole file.
+worker has CPUs (unless ``Request.threads`` says), and Ray sets the actor's OMP_NUM_THREADS, which
+NumPy's OpenBLAS follows, to its CPUs, so workers do not oversubscribe the cores. Ray Data
+restarts an actor that dies and retries its block (its actor pools default to
+``max_restarts=-1`` and ``max_task_retries=-1``); outputs are written atomically, so a retried
+item rewrites a whole file.
 """
 
 from __future__ import annotations
@@ -28,11 +29,14 @@ import numpy as np
 import ray
 import ray.data
 
-from ..apps.commands import one_line
+from ..core.config import check_float, check_int
+from ..core.errors import one_line
 from ..engines.open import Engine
 from ..io.validation import validate_inputs
 from ..solve.api import estimate_inputs
-from .jobs import Item, Outcome, RunOptions, run_item
+from .jobs import Outcome, run_item
+from .plan import Item
+from .request import Request
 
 
 def connect(address: str | None = None) -> bool:
@@ -58,9 +62,8 @@ def _workers_that_fit(cpus: float, gpus: float) -> int:
     fits = [resources.get("CPU", 0) / cpus] if cpus else []
     fits += [resources.get("GPU", 0) / gpus] if gpus else []
     if min(fits) < 1:
-        raise ValueError(
-            f"the Ray cluster has {resources.get('CPU', 0):g} CPUs and {resources.get('GPU', 0):g} GPUs: not one worker with {cpus:g} CPUs and {gpus:g} GPUs fits"
-        )
+        have = f"{resources.get('CPU', 0):g} CPUs and {resources.get('GPU', 0):g} GPUs"
+        raise ValueError(f"the Ray cluster has {have}: not one worker with {cpus:g} CPUs and {gpus:g} GPUs fits")
     return int(min(fits))
 
 
@@ -74,20 +77,16 @@ class Workers:
     gpus: float = 0.0
 
     def __post_init__(self):
-        if self.count is not None and (
-            isinstance(self.count, bool) or not isinstance(self.count, int) or self.count < 1
-        ):
-            raise ValueError(f"workers must be a whole number >= 1, got {self.count!r}")
+        if self.count is not None:
+            check_int("workers", self.count, 1)
         for name in ("cpus", "gpus"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1024:
-                raise ValueError(f"{name} per worker must be a number in [0, 1024], got {value!r}")
+            check_float(f"{name} per worker", getattr(self, name), 0, 1024)
         if self.cpus == 0 and self.gpus == 0:
             raise ValueError("a worker must reserve some CPUs or GPUs")
 
-    def threads(self, options: RunOptions) -> int:
-        """ONNX Runtime threads per worker: the options' own, else the worker's CPUs (at least 1)."""
-        return options.threads or max(1, int(self.cpus))
+    def threads(self, request: Request) -> int:
+        """ONNX Runtime threads per worker: the request's own, else the worker's CPUs (at least 1)."""
+        return request.threads or max(1, int(self.cpus))
 
     def size(self, at_most: int | None = None) -> int:
         """The number of actors: ``count``, or as many as fit in the cluster; at most ``at_most``.
@@ -96,33 +95,33 @@ class Workers:
         size = self.count or fit
         return size if at_most is None else max(1, min(size, at_most))
 
-    def check_engine(self, options: RunOptions) -> None:
+    def check_engine(self, request: Request) -> None:
         """Open the engine in one Ray task with a worker's resources: RuntimeError with its one-line
         error where it cannot (a worker's failing constructor would bury it in Ray's tracebacks)."""
-        error = ray.get(_engine_error.options(num_cpus=self.cpus, num_gpus=self.gpus).remote(options))
+        error = ray.get(_engine_error.options(num_cpus=self.cpus, num_gpus=self.gpus).remote(request))
         if error:
             raise RuntimeError(f"a Ray worker cannot open the engine: {error}")
 
-    def map_batches(self, ds, fn, options: RunOptions, batch_size: int, at_most: int | None = None):
-        """``ds.map_batches`` with the actor class ``fn(options)`` on this pool (of at most
+    def map_batches(self, ds, fn, request: Request, batch_size: int, at_most: int | None = None):
+        """``ds.map_batches`` with the actor class ``fn(request)`` on this pool (of at most
         ``at_most`` actors: no more than there are blocks), once a worker has opened the engine."""
         size = self.size(at_most)
-        self.check_engine(options)
+        self.check_engine(request)
         return ds.map_batches(
             fn,
             batch_size=batch_size,
             compute=ray.data.ActorPoolStrategy(size=size),
             num_cpus=self.cpus,
             num_gpus=self.gpus,
-            fn_constructor_kwargs={"options": replace(options, threads=self.threads(options))},
+            fn_constructor_kwargs={"request": replace(request, threads=self.threads(request))},
         )
 
 
 @ray.remote(max_retries=0)
-def _engine_error(options: RunOptions) -> str:
+def _engine_error(request: Request) -> str:
     """ "" where the engine opens on this worker, else its error on one line."""
     try:
-        options.open_engine()
+        request.open_engine()
     except Exception as e:  # reported to the driver as a line, not raised through Ray
         return one_line(e)
     return ""
@@ -131,9 +130,9 @@ def _engine_error(options: RunOptions) -> str:
 class _EngineActor:
     """A Ray Data actor class: the engine is opened once, when the actor starts."""
 
-    def __init__(self, options: RunOptions):
-        self.options = options
-        self.engine: Engine = options.open_engine()
+    def __init__(self, request: Request):
+        self.request = request
+        self.engine: Engine = request.open_engine()
 
 
 class ItemWorker(_EngineActor):
@@ -142,7 +141,7 @@ class ItemWorker(_EngineActor):
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list]:
         columns = [batch[k].tolist() for k in Item.__dataclass_fields__]
         items = [Item(*row) for row in zip(*columns)]
-        outcomes = [asdict(run_item(item, self.engine, self.options)) for item in items]
+        outcomes = [asdict(run_item(item, self.engine, self.request)) for item in items]
         return {k: [o[k] for o in outcomes] for k in Outcome.__dataclass_fields__}
 
 
@@ -154,11 +153,11 @@ class RayRunner:
     address: str | None = None
     workers: Workers = Workers()
 
-    def __call__(self, items: tuple[Item, ...], options: RunOptions, on_outcome: Callable[[Outcome], None]) -> None:
+    def __call__(self, items: tuple[Item, ...], request: Request, on_outcome: Callable[[Outcome], None]) -> None:
         started = connect(self.address)
         ds = ray.data.from_items([asdict(i) for i in items], override_num_blocks=len(items))
         try:
-            for row in self.workers.map_batches(ds, ItemWorker, options, batch_size=1, at_most=len(items)).iter_rows():
+            for row in self.workers.map_batches(ds, ItemWorker, request, batch_size=1, at_most=len(items)).iter_rows():
                 on_outcome(Outcome(**row))
         except ray.exceptions.RayError as e:
             raise RuntimeError(
@@ -187,15 +186,10 @@ class PoseLifter(_EngineActor):
     a row that fails comes back with valid False, NaN joints and its error."""
 
     def _lift(self, batch: dict[str, np.ndarray], rows: slice) -> dict[str, np.ndarray]:
-        o = self.options
-        column = lambda key: batch[key][rows] if key in batch else None  # noqa: E731
+        o = self.request
+        K, scores = (batch[key][rows] if key in batch else None for key in ("K", "scores"))
         inputs = validate_inputs(
-            batch["keypoints"][rows],
-            column("K"),
-            column("scores"),
-            source="pose row",
-            layout=o.layout,
-            image_size=o.image_size,
+            batch["keypoints"][rows], K, scores, source="pose row", layout=o.layout, image_size=o.image_size
         )
         r = estimate_inputs(inputs, self.engine, o.hypotheses, o.config, o.batch_size, o.selection, o.seed)
         return {"joints_3d": r.joints_3d, "translation": r.translation, "valid": r.valid}
@@ -224,11 +218,11 @@ class PoseLifter(_EngineActor):
         return {**batch, **out, "error": np.array(errors, dtype=object)}
 
 
-def lift_dataset(ds, options: RunOptions = RunOptions(), workers: Workers = Workers(), batch_size: int = 256):
+def lift_dataset(ds, request: Request = Request(), workers: Workers = Workers(), batch_size: int = 256):
     """``ds`` (a ``ray.data.Dataset`` of pose rows, see the module docstring) with ``joints_3d``,
     ``translation``, ``valid`` and ``error`` added, lifted by ``workers`` actors in batches of
-    ``batch_size`` rows. Lazy, as every Dataset transform: it runs when consumed. ``options``
+    ``batch_size`` rows. Lazy, as every Dataset transform: it runs when consumed. ``request``
     gives the engine, loop settings, ``layout`` and ``image_size`` (its output fields are unused).
     Joins the Ray already initialised, else starts a local one."""
     connect()
-    return workers.map_batches(ds, PoseLifter, options, batch_size)
+    return workers.map_batches(ds, PoseLifter, request, batch_size)

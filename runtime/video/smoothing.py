@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..core.config import _check_float
+from ..core.config import check_float
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class SmoothConfig:
 
     def __post_init__(self):
         for name in ("plane_s", "depth_s", "translation_s"):
-            _check_float(name, getattr(self, name), 0.0, 10.0)
+            check_float(name, getattr(self, name), 0.0, 10.0)
 
 
 def gaussian_in_time(values: np.ndarray, seconds: np.ndarray, sigma: float) -> np.ndarray:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..core.config import LoopConfig, _check_float, _check_int
+from ..core.config import LoopConfig, check_float, check_int
 from ..core.geometry import keypoints_to_rays, reprojection_error, solve_translation
 from ..core.skeleton import NUM_JOINTS, bone_lengths
 from ..engines.open import Engine, as_engine
@@ -68,20 +68,20 @@ class StreamConfig:
     smoothing: SmoothConfig = SmoothConfig()  # the widths of that smoothing
 
     def __post_init__(self):
-        _check_int("iterations", self.iterations, 1, 100_000)
-        _check_int("continuity", self.continuity, 1, 1000)
+        check_int("iterations", self.iterations, 1, 100_000)
+        check_int("continuity", self.continuity, 1, 1000)
         if not isinstance(self.warm, bool):
             raise ValueError(f"warm must be True or False, got {self.warm!r}")
-        _check_int("warm_iterations", self.warm_iterations, 1, 100_000)
-        _check_float("warm_t_start", self.warm_t_start, 0.0, 1.0, low_open=True)
-        _check_float("warm_step_scale", self.warm_step_scale, 0.0, 10.0, low_open=True)
-        _check_float("lost_fit", self.lost_fit, 0.0, 1e6, low_open=True)
-        _check_float("fps", self.fps, 0.0, 1e6, low_open=True)
-        _check_int("refresh_every", self.refresh_every, 0)
+        check_int("warm_iterations", self.warm_iterations, 1, 100_000)
+        check_float("warm_t_start", self.warm_t_start, 0.0, 1.0, low_open=True)
+        check_float("warm_step_scale", self.warm_step_scale, 0.0, 10.0, low_open=True)
+        check_float("lost_fit", self.lost_fit, 0.0, 1e6, low_open=True)
+        check_float("fps", self.fps, 0.0, 1e6, low_open=True)
+        check_int("refresh_every", self.refresh_every, 0)
         for name in FILTERS:
             if getattr(self, name) is not None and not isinstance(getattr(self, name), OneEuroConfig):
                 raise ValueError(f"{name} must be a OneEuroConfig or None, got {getattr(self, name)!r}")
-        _check_int("delay", self.delay, 0, 1000)
+        check_int("delay", self.delay, 0, 1000)
         if not isinstance(self.smoothing, SmoothConfig):
             raise ValueError(f"smoothing must be a SmoothConfig, got {self.smoothing!r}")
 

@@ -18,7 +18,6 @@ from dataclasses import replace
 import numpy as np
 from tqdm.auto import tqdm
 
-from ..apps.plot import ANIMATION_SUFFIXES
 from ..core.config import LoopConfig
 from ..core.result import Estimate
 from ..core.skeleton import IPO_JOINTS, NUM_JOINTS
@@ -44,7 +43,8 @@ def track_rows(frame: np.ndarray, track: np.ndarray | None = None, source: str =
             a, b = int(frame[rows[i]]), int(frame[rows[i + 1]])
             what = f"frame {b} appears twice" if a == b else f"frame {b} comes after frame {a}"
             raise ValueError(
-                f"{source}: track {int(tid)}: {what} (row {int(rows[i + 1])}); a track's rows must be one person in increasing frame order (give each person its own track id, or run --per-frame)"
+                f"{source}: track {int(tid)}: {what} (row {int(rows[i + 1])}); a track's rows must be one person in "
+                "increasing frame order (give each person its own track id, or run --per-frame)"
             )
         out.append(rows)
     return out
@@ -73,7 +73,8 @@ def lift_tracks(
     n = len(inputs.keypoints)
     if not inputs.valid.any():
         raise ValueError(
-            f"none of the {n} poses can be placed: each lacks the pelvis or a hip (joints {list(IPO_JOINTS)} need score > 0)"
+            f"none of the {n} poses can be placed: each lacks the pelvis or a hip "
+            f"(joints {list(IPO_JOINTS)} need score > 0)"
         )
     tracks = track_rows(inputs.frame, inputs.track, source)
     engine = as_engine(engine)
@@ -91,6 +92,20 @@ def lift_tracks(
     return replace(got, joints_3d=joints, translation=joints[:, 0].copy(), hypotheses=joints[:, None].copy())
 
 
+def _step_group(streams: Streams, group: list[np.ndarray], inputs: Inputs, out: dict, bar) -> None:
+    """The tracks of ``group`` through ``streams``, the k-th row of each in one step; their
+    results written into ``out``'s arrays (n, ...) at the rows."""
+    for k in range(max(len(t) for t in group)):
+        ids = np.array([i for i, t in enumerate(group) if len(t) > k])
+        rows = np.array([group[i][k] for i in ids])
+        got = streams.step(
+            ids, inputs.keypoints[rows], inputs.scores[rows], inputs.K[rows], inputs.valid[rows], inputs.frame[rows]
+        )
+        for key in out:
+            out[key][rows] = getattr(got, key)
+        bar.update(len(rows))
+
+
 def run_streams(
     inputs: Inputs,
     tracks: list[np.ndarray],
@@ -104,42 +119,31 @@ def run_streams(
     ``stream_config``), ``batch_size`` tracks advancing together (the k-th row of each in one step,
     one prior call per loop iteration for all)."""
     n = len(inputs.keypoints)
-    joints, trans = np.full((n, NUM_JOINTS, 3), np.nan), np.full((n, 3), np.nan)
-    valid, reproj, residual = np.zeros(n, bool), np.full(n, np.nan), np.full(n, np.nan)
-    groups = [tracks[i : i + batch_size] for i in range(0, len(tracks), batch_size)]
+    out = {
+        "joints_3d": np.full((n, NUM_JOINTS, 3), np.nan),
+        "translation": np.full((n, 3), np.nan),
+        "valid": np.zeros(n, bool),
+        "reprojection_px": np.full(n, np.nan),
+        "residual": np.full(n, np.nan),
+    }
     with tqdm(total=n, disable=not progress, desc="zedo stream", unit="pose") as bar:
-        for group in groups:
-            streams = Streams(engine, len(group), config, stream_config)
-            for k in range(max(len(t) for t in group)):
-                ids = np.array([i for i, t in enumerate(group) if len(t) > k])
-                rows = np.array([group[i][k] for i in ids])
-                got = streams.step(
-                    ids,
-                    inputs.keypoints[rows],
-                    inputs.scores[rows],
-                    inputs.K[rows],
-                    inputs.valid[rows],
-                    inputs.frame[rows],
-                )
-                joints[rows], trans[rows], valid[rows], reproj[rows], residual[rows] = (
-                    got.joints_3d,
-                    got.translation,
-                    got.valid,
-                    got.reprojection_px,
-                    got.residual,
-                )
-                bar.update(len(rows))
-    if not valid.any():
+        for i in range(0, len(tracks), batch_size):
+            group = tracks[i : i + batch_size]
+            _step_group(Streams(engine, len(group), config, stream_config), group, inputs, out, bar)
+    if not out["valid"].any():
         raise RuntimeError(f"the prior returned non-finite values for every one of the {n} poses; check the prior file")
+    joints = out["joints_3d"]
+    reproj, residual = out["reprojection_px"][:, None], out["residual"][:, None]
+    zero = np.zeros(n, np.int64)
     return Estimate(
         joints,
-        trans,
+        out["translation"],
         joints[:, None],
-        np.zeros(n, np.int64),
-        reproj[:, None],
-        residual[:, None],
+        zero,
+        reproj,
+        residual,
         "prior",
-        valid,
+        out["valid"],
         inputs.K,
         inputs.layout,
     )
@@ -152,38 +156,3 @@ def is_video(inputs: Inputs) -> bool:
         return False
     track = np.zeros(len(inputs.frame), np.int64) if inputs.track is None else inputs.track
     return len(np.unique(track)) < len(track)
-
-
-def lift_inputs(
-    inputs: Inputs,
-    engine,
-    hypotheses: int = 1,
-    config: LoopConfig = LoopConfig(),
-    batch_size: int = 1024,
-    selection: str = "prior",
-    seed: int = 0,
-    progress: bool = False,
-    per_frame: bool = False,
-    animation=None,
-    source: str = "input",
-    no_filter: bool = False,
-    stream_config: StreamConfig = StreamConfig(),
-) -> Estimate:
-    """``zedo-infer``'s lift: a video input (``is_video``) through ``lift_tracks``, anything else (or
-    ``per_frame``) through ``api.estimate_inputs``. ``animation``: the --plot path, whose .gif or
-    .mp4 needs the stream mode; ``no_filter`` leaves a video unsmoothed; ``stream_config`` its
-    iterations and frame rate. ValueError naming what does not fit (several hypotheses of a video)."""
-    video = is_video(inputs) and not per_frame
-    if animation is not None and str(animation).lower().endswith(ANIMATION_SUFFIXES) and not video:
-        raise ValueError(
-            f"{animation}: an animation draws a video input (frame and track indices) in the stream mode; draw a .png, or drop --per-frame"
-        )
-    if not video:
-        return estimate_inputs(inputs, engine, hypotheses, config, batch_size, selection, seed, progress)
-    if hypotheses != 1:
-        raise ValueError(
-            f"{source}: a video input (frame indices) runs in the stream mode, one hypothesis per pose; drop --hypotheses or add --per-frame"
-        )
-    return lift_tracks(
-        inputs, engine, config, stream_config, batch_size, progress, source, None if no_filter else SmoothConfig()
-    )

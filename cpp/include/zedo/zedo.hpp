@@ -455,7 +455,42 @@ inline void write_output(const std::string& path, const Input& input, const floa
         const py::ssize_t n = input.n;
         auto indices = [](const std::vector<long long>& v) { return v.empty() ? py::object(py::none()) : py::object(py::array_t<long long>(v.size(), v.data())); };
         detail::module().attr("write_output")(path, detail::view<3>(joints_3d, {n, kJoints, 3}), detail::view<3>(input.K.data(), {n, 3, 3}), input.layout,
-                                              indices(input.frame), indices(input.track), options.engine, options.iterations, options.start_candidates);
+                                              indices(input.frame), indices(input.track), py::arg("engine") = options.engine,
+                                              py::arg("iterations") = options.iterations, py::arg("start_candidates") = options.start_candidates);
+    });
+}
+
+// What lift_file did: poses lifted, those written with valid 0, seconds, loop iterations, notes.
+struct LiftReport {
+    int n = 0;
+    int invalid = 0;
+    double seconds = 0;
+    int iterations = 0;
+    std::vector<std::string> notes;
+};
+
+// An input file lifted into an output file exactly as `zedo-infer INPUT -o OUTPUT` does (one path
+// in zedo.runtime.pipeline.run, so the same answer, a video smoothed per track). `options.layout`
+// is ignored (`layout` "": the file's own, or inferred); `default_iterations`: zedo's own
+// (per-pose and video loops) instead of options.iterations.
+inline LiftReport lift_file(const std::string& input_path, const std::string& output_path, const Options& options, const std::string& layout = "",
+                            std::array<double, 2> image_size = {0, 0}, bool default_iterations = false) {
+    start_python();
+    return detail::with_python([&] {
+        namespace py = pybind11;
+        py::object size = image_size[0] || image_size[1] ? py::object(py::make_tuple(image_size[0], image_size[1])) : py::object(py::none());
+        py::object iterations = default_iterations ? py::object(py::none()) : py::object(py::int_(options.iterations));
+        py::dict got = detail::module().attr("lift_file")(input_path, output_path, py::arg("engine") = options.engine, py::arg("layout") = layout,
+                                                          py::arg("device") = options.device, py::arg("threads") = options.threads,
+                                                          py::arg("iterations") = iterations, py::arg("start_candidates") = options.start_candidates,
+                                                          py::arg("image_size") = size);
+        LiftReport r;
+        r.n = got["n"].cast<int>();
+        r.invalid = got["invalid"].cast<int>();
+        r.seconds = got["seconds"].cast<double>();
+        r.iterations = got["iterations"].cast<int>();
+        for (auto note : got["notes"]) r.notes.push_back(note.cast<std::string>());
+        return r;
     });
 }
 

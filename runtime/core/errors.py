@@ -1,0 +1,47 @@
+"""Errors as one line: what every boundary (a command, a job's item, a Ray worker, the C++ wrapper)
+prints, and ``FieldError``, a bad setting named by its field so that each caller can name it its
+own way (``hypotheses`` in Python, ``--hypotheses`` on the command line)."""
+
+from __future__ import annotations
+
+# Optional packages -> how to install them (the extras of pyproject.toml).
+INSTALL = {
+    "torch": 'pip install torch==2.13.0 (the CPU build), then pip install "zedo[export,train]"',
+    "onnx": 'pip install "zedo[export]"',
+    "onnxruntime": "pip install onnxruntime (or onnxruntime-gpu for --device cuda/tensorrt; not both)",
+    "matplotlib": 'pip install "zedo[viz]"',
+    "cupy": 'pip install "zedo[gpu]"',
+    "tensorrt": "pip install tensorrt (on a machine with an NVIDIA GPU)",
+    "ray": 'pip install "zedo[ray]"',
+}
+
+
+class FieldError(ValueError):
+    """A setting out of its range: ``field`` (the Python name, e.g. ``batch_size``) and ``text``
+    (what is wrong, e.g. ``must be a whole number >= 1, got 0``); reads ``field text``."""
+
+    def __init__(self, field: str, text: str):
+        super().__init__(f"{field} {text}")
+        self.field, self.text = field, text
+
+
+def _os_error(e: OSError) -> str:
+    """An OSError as 'file: reason' (without Python's '[Errno N]')."""
+    if not e.strerror:
+        return " ".join(str(e).split())
+    return f"{e.filename}: {e.strerror}" if e.filename else e.strerror
+
+
+def one_line(e: BaseException) -> str:
+    """The exception's message on one line; for a missing optional package the line to install
+    it; the type's name where the message is empty or the exception is not one of ours (a bug, or
+    a library's)."""
+    if isinstance(e, ModuleNotFoundError) and (e.name or "").partition(".")[0] in INSTALL:
+        name = e.name.partition(".")[0]
+        return f"this needs {name}, which is not installed: {INSTALL[name]}"
+    text = _os_error(e) if isinstance(e, OSError) else " ".join(str(e).split())
+    if isinstance(e, (ValueError, RuntimeError, OSError)) and text:
+        return text
+    if isinstance(e, MemoryError):
+        return f"out of memory{': ' + text if text else ''} (try a smaller --batch-size or input)"
+    return f"unexpected {type(e).__name__}{': ' + text if text else ''} (set ZEDO_DEBUG=1 for the traceback)"

@@ -1,0 +1,121 @@
+"""The request: every setting that decides what one run writes, made once by each front door
+(``zedo-infer``'s ``-o``, ``--output-dir`` and ``--ray``, the Python API, the C++ wrapper) and
+checked once, here, when it is made.
+
+A bad setting raises ``FieldError`` naming its field (``batch_size``); the command line renders
+it with its flag (``--batch-size``, ``zedo.runtime.apps.loop_options.FLAGS``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..core.config import MAX_SEED, MAX_THREADS, LoopConfig, check_float, check_int
+from ..core.errors import FieldError
+from ..engines.open import DEVICES, Engine, open_engine
+from ..engines.prior_file import TENSORRT_SUFFIXES
+from ..io.layouts import LAYOUTS
+from ..solve.scoring import SELECTIONS
+from ..video.stream import StreamConfig
+
+# --output-format -> the suffix of its files; "zedo" and "json" hold the same fields.
+FORMAT_SUFFIX = {"zedo": ".npz", "json": ".json", "mmpose": ".json"}
+MAX_FPS = 1000.0
+
+
+def _check_choice(name: str, value, choices) -> None:
+    if value not in choices:
+        raise FieldError(name, f"must be one of {', '.join(map(str, choices))}, got {value!r}")
+
+
+def _check_image_size(value) -> None:
+    if value is None:
+        return
+    if len(value) != 2:
+        raise FieldError("image_size", f"must be (width, height) in pixels, got {value!r}")
+    for v in value:
+        check_float("image_size", v, 0.0, 1e6, low_open=True)
+
+
+@dataclass(frozen=True)
+class Request:
+    """How one input is read, lifted and written.
+
+    Engine: ``engine`` (bundled prior name or file), ``device`` (``engines.open.DEVICES``),
+    ``threads`` (ONNX Runtime intra-op threads; 0: its default). Loop: ``hypotheses`` per pose,
+    ``config``, ``batch_size`` (pose, hypothesis) pairs per prior call, ``selection`` among
+    hypotheses, ``seed`` of the "sde" sampler. Reading: ``layout`` and ``image_size`` (width,
+    height) px where a file does not say. Video (an input with frame indices): ``per_frame``
+    lifts each pose on its own instead; ``smooth`` smooths each track in time; ``fps`` is the
+    smoothing's clock; ``frame_iterations`` the loop of each frame (None: the stream mode's
+    ``StreamConfig.iterations``). Writing: ``output_format`` (a key of ``FORMAT_SUFFIX``).
+    """
+
+    engine: str = "default"
+    device: str = "cpu"
+    threads: int = 0
+    hypotheses: int = 1
+    config: LoopConfig = field(default_factory=LoopConfig)
+    batch_size: int = 1024
+    selection: str = "prior"
+    seed: int = 0
+    layout: str | None = None
+    image_size: tuple[float, float] | None = None
+    per_frame: bool = False
+    smooth: bool = True
+    fps: float = 25.0
+    frame_iterations: int | None = None
+    output_format: str = "zedo"
+
+    def __post_init__(self):
+        if not isinstance(self.engine, (str, Path)):
+            raise FieldError("engine", f"must be a bundled prior's name or a file, got a {type(self.engine).__name__}")
+        _check_choice("device", self.device, DEVICES)
+        check_int("threads", self.threads, 0, MAX_THREADS)
+        check_int("hypotheses", self.hypotheses, 1)
+        if not isinstance(self.config, LoopConfig):
+            raise FieldError("config", f"must be a LoopConfig, got a {type(self.config).__name__}")
+        check_int("batch_size", self.batch_size, 1)
+        _check_choice("selection", self.selection, SELECTIONS)
+        check_int("seed", self.seed, 0, MAX_SEED)
+        if self.layout is not None:
+            _check_choice("layout", self.layout, sorted(LAYOUTS))
+        _check_image_size(self.image_size)
+        for name in ("per_frame", "smooth"):
+            if not isinstance(getattr(self, name), bool):
+                raise FieldError(name, f"must be True or False, got {getattr(self, name)!r}")
+        check_float("fps", self.fps, 0.0, MAX_FPS, low_open=True)
+        if self.frame_iterations is not None:
+            check_int("frame_iterations", self.frame_iterations, 1, 100_000)
+        _check_choice("output_format", self.output_format, tuple(FORMAT_SUFFIX))
+        if self.hypotheses > 1 and self.config.start_ensemble > 1:
+            raise FieldError(
+                "hypotheses",
+                f"{self.hypotheses}: config.start_ensemble {self.config.start_ensemble} runs one hypothesis from "
+                "several starts; with several hypotheses each starts from its own cluster pose",
+            )
+
+    @property
+    def stream(self) -> StreamConfig:
+        """A video's settings: its frame rate and each frame's loop iterations."""
+        if self.frame_iterations is None:
+            return StreamConfig(fps=self.fps)
+        return StreamConfig(fps=self.fps, iterations=self.frame_iterations)
+
+    @property
+    def on_gpu(self) -> bool:
+        """Whether the engine runs on a GPU (a CUDA or TensorRT device, or a TensorRT plan)."""
+        return self.device in ("cuda", "tensorrt") or Path(str(self.engine)).suffix.lower() in TENSORRT_SUFFIXES
+
+    def open_engine(self) -> Engine:
+        return open_engine(self.engine, device=self.device, threads=self.threads)
+
+    def check_engine(self) -> None:
+        """Open the prior on the CPU (a TensorRT plan: see that the file exists), so that a bad
+        engine stops a job before any input is read; the device is checked where workers run."""
+        if Path(str(self.engine)).suffix.lower() in TENSORRT_SUFFIXES:
+            if not Path(self.engine).is_file():
+                raise FileNotFoundError(f"engine file {self.engine} does not exist")
+            return
+        open_engine(self.engine, device="cpu", threads=1)
