@@ -1,6 +1,7 @@
 """Where zedo's time goes: one estimate per batch size, its steps timed as a tree.
 
-    python benchmarks/breakdown.py --engine h36m [--batches 1 1024] [--poses-batch-1 8] [--settings default paper] [--clock cpu --threads 1]
+    python benchmarks/breakdown.py --engine h36m [--batches 1 1024] [--poses-batch-1 8] \
+[--settings default paper] [--clock cpu --threads 1]
 
 Each step of the estimate (the start's shortlist, IPO fits and prior calls; each iteration's
 translation solve, ray projection, soft data step and noise estimate, prior call and reverse step;
@@ -28,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from settings import SETTINGS, parse_setting, setting_config  # noqa: E402
 
 from zedo.evaluation import load_h36m_eval  # noqa: E402
-from zedo.runtime import estimate, ipo, lift, loop, noise, open_engine, sde, start  # noqa: E402  # noqa: E402
+from zedo.runtime import estimate, ipo, lift, loop, noise, open_engine, sde, start  # noqa: E402
 
 CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 
@@ -60,11 +61,13 @@ class Tree:
             kids = sum(v for k, v in self.seconds.items() if k.startswith(key + "/") and k.count("/") == depth + 1)
             s = self.seconds[key]
             out.append(
-                f"{'  ' * depth}{key.rsplit('/', 1)[-1]:<{28 - 2 * depth}} {s:9.3f} s {1e3 * s / poses:9.3f} ms/pose {self.calls[key]:8d} calls {1e6 * s / self.calls[key]:10.1f} us/call"
+                f"{'  ' * depth}{key.rsplit('/', 1)[-1]:<{28 - 2 * depth}} {s:9.3f} s {1e3 * s / poses:9.3f} ms/pose "
+                f"{self.calls[key]:8d} calls {1e6 * s / self.calls[key]:10.1f} us/call"
             )
             if kids:
                 out.append(
-                    f"{'  ' * (depth + 1)}{'(rest)':<{26 - 2 * depth}} {s - kids:9.3f} s {1e3 * (s - kids) / poses:9.3f} ms/pose"
+                    f"{'  ' * (depth + 1)}{'(rest)':<{26 - 2 * depth}} {s - kids:9.3f} s "
+                    f"{1e3 * (s - kids) / poses:9.3f} ms/pose"
                 )
         return out
 

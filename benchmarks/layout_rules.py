@@ -35,8 +35,10 @@ def main(argv=None) -> int:
     mid_sh, mid_hip = (ls + rs) / 2, (lh + rh) / 2
     torso = mid_sh - mid_hip
     print(
-        f"{len(uv)} poses; pelvis vs middle of the hips: median {np.median(np.linalg.norm(pel - mid_hip, axis=-1)):.1f} px; "
-        f"thorax vs middle of the shoulders: {np.median(np.linalg.norm(th - mid_sh, axis=-1)):.1f} px; torso median {np.median(np.linalg.norm(torso, axis=-1)):.1f} px"
+        f"{len(uv)} poses; pelvis vs middle of the hips: "
+        f"median {np.median(np.linalg.norm(pel - mid_hip, axis=-1)):.1f} px; "
+        f"thorax vs middle of the shoulders: {np.median(np.linalg.norm(th - mid_sh, axis=-1)):.1f} px; "
+        f"torso median {np.median(np.linalg.norm(torso, axis=-1)):.1f} px"
     )
     rows = [
         ("THORAX_ABOVE_SHOULDERS: thorax = mid shoulders + k torso", th, mid_sh, torso),

@@ -103,13 +103,15 @@ def main(argv=None) -> int:
                 }
             )
             print(
-                f"{n:>7} poses  input {rows[-1]['input_mb']:7.1f} MiB  output {rows[-1]['output_mb']:6.1f} MiB  peak RSS {rss:7.1f} MiB  {wall:6.1f} s",
+                f"{n:>7} poses  input {rows[-1]['input_mb']:7.1f} MiB  output {rows[-1]['output_mb']:6.1f} MiB  "
+                f"peak RSS {rss:7.1f} MiB  {wall:6.1f} s",
                 flush=True,
             )
     small, large = rows[1], rows[-1]
     per_pose = (large["peak_rss_mb"] - small["peak_rss_mb"]) * 2**20 / max(large["poses"] - small["poses"], 1)
     print(
-        f"baseline (1 pose) {rows[0]['peak_rss_mb']:.1f} MiB; each further pose adds {per_pose:.0f} bytes of peak memory"
+        f"baseline (1 pose) {rows[0]['peak_rss_mb']:.1f} MiB; "
+        f"each further pose adds {per_pose:.0f} bytes of peak memory"
     )
     if a.output:
         doc = {

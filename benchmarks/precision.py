@@ -77,7 +77,8 @@ def main(argv=None) -> int:
             paths[precision] = work / f"prior-{precision}.onnx"
             calibration = str(calib_path) if precision != "fp32" else None
             print(
-                f"== export_prior({a.prior!r}, precision={precision!r}, out={str(paths[precision])!r}, calibration_set={calibration!r})",
+                f"== export_prior({a.prior!r}, precision={precision!r}, out={str(paths[precision])!r}, "
+                f"calibration_set={calibration!r})",
                 flush=True,
             )
             # fp16/int8 parity: against the FP32 export on the calibration set's held-out samples.
@@ -114,7 +115,8 @@ def main(argv=None) -> int:
 
             cfg = preset_of(a)
             print(
-                f"\naccuracy on {a.subject}, every {a.every}th frame, {cfg.iterations} iterations{f', {a.limit} poses' if a.limit else ''}:"
+                f"\naccuracy on {a.subject}, every {a.every}th frame, {cfg.iterations} iterations"
+                f"{f', {a.limit} poses' if a.limit else ''}:"
             )
             for precision, path in paths.items():
                 engine = open_engine(path, threads=a.threads)
@@ -127,7 +129,8 @@ def main(argv=None) -> int:
                     row.update(mpjpe_delta=r["mpjpe"] - ref["mpjpe"], pa_mpjpe_delta=r["pa_mpjpe"] - ref["pa_mpjpe"])
                     delta = f"  (delta {row['mpjpe_delta']:+.2f} / {row['pa_mpjpe_delta']:+.2f})"
                 print(
-                    f"{precision}: MPJPE {r['mpjpe']:6.2f} mm, PA-MPJPE {r['pa_mpjpe']:6.2f} mm{delta}  ({r['poses']} poses, {r['seconds']:.0f} s)",
+                    f"{precision}: MPJPE {r['mpjpe']:6.2f} mm, PA-MPJPE {r['pa_mpjpe']:6.2f} mm{delta}  "
+                    f"({r['poses']} poses, {r['seconds']:.0f} s)",
                     flush=True,
                 )
     if a.output:

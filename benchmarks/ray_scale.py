@@ -1,7 +1,9 @@
 """Throughput of ``zedo-infer --ray`` with 1 and 2 workers (one thread each) beside one process, in one run.
 
-    python benchmarks/ray_scale.py [--data ../shared/data/h36m] [--files 8] [--poses 300] [--preset v1] [--iterations N] [--workers 1 2] [-o benchmarks/results/ray-scale.json]
-    python benchmarks/ray_scale.py --device cuda --workers 1 --files 8 --poses 3000     # one GPU: one actor on it, CUDA engine
+    python benchmarks/ray_scale.py [--data ../shared/data/h36m] [--files 8] [--poses 300] [--preset v1] \
+[--iterations N] [--workers 1 2] [-o benchmarks/results/ray-scale.json]
+    python benchmarks/ray_scale.py --device cuda --workers 1 --files 8 --poses 3000\
+     # one GPU: one actor on it, CUDA engine
 
 Writes ``--files`` inputs of ``--poses`` Human3.6M S9 poses each (ground-truth 2D, true K; evenly
 spread over the subject's every-16th frames) to a temporary folder, then lifts them all with
@@ -148,9 +150,10 @@ def main(argv=None) -> int:
         for name, runner in runs.items():
             out = Path(tmp) / name.replace(" ", "_").replace(",", "")
             load, own, busy = os.getloadavg()[0], time.process_time(), []
-            timed = lambda items, opts, on_outcome, runner=runner: runner(
-                items, opts, lambda o: (busy.append(o.seconds), on_outcome(o))
-            )  # noqa: E731
+
+            def timed(items, opts, on_outcome, runner=runner, busy=busy):
+                return runner(items, opts, lambda o: (busy.append(o.seconds), on_outcome(o)))
+
             with WorkerCPU() as workers:
                 summary = run_job(inputs, out, options, runner=timed, report=lambda line: print(line, file=sys.stderr))
             if summary.failed:
@@ -169,8 +172,10 @@ def main(argv=None) -> int:
                 "output": out,
             }
             print(
-                f"{name:16s} {summary.poses} poses in {summary.seconds:7.1f} s: {summary.poses_per_second:6.2f} poses/s; "
-                f"{cpu / summary.seconds:.2f} cores used, {summary.poses / cpu:.2f} poses per CPU-second, overlap x{sum(busy) / summary.seconds:.2f} (load average {load[0]:.1f} -> {load[1]:.1f})",
+                f"{name:16s} {summary.poses} poses in {summary.seconds:7.1f} s: "
+                f"{summary.poses_per_second:6.2f} poses/s; {cpu / summary.seconds:.2f} cores used, "
+                f"{summary.poses / cpu:.2f} poses per CPU-second, "
+                f"overlap x{sum(busy) / summary.seconds:.2f} (load average {load[0]:.1f} -> {load[1]:.1f})",
                 flush=True,
             )
         reference = results["one process"]["output"]

@@ -1,6 +1,7 @@
 """Speed of zedo's runtime against the eager-PyTorch loop of the release, in one run.
 
-    python benchmarks/speed.py --engine h36m [-o benchmarks/results/speed.json] [--curve-png benchmarks/results/speed-curve.png]
+    python benchmarks/speed.py --engine h36m [-o benchmarks/results/speed.json] \
+[--curve-png benchmarks/results/speed-curve.png]
 
 Needs torch (``pip install -e ".[export]"``) and Human3.6M in ../shared/data/h36m; matplotlib for
 the curve's PNG. The torch network is read back from the ONNX prior's weights
@@ -121,14 +122,15 @@ def prior_rates(model, engines: Engines, data, batches, threads: int) -> dict:
         t = np.full(b, 0.05, np.float32)
         xt, tt = torch.from_numpy(x), torch.from_numpy(t)
         reps = max(3, min(200, 2000 // b))
-        runners = {"torch": lambda: model(xt, tt)} | {
-            device: (lambda d=device: engines.get(d, b)(x, t)) for device in (WHOLE_DEVICE, "cpu", NUMPY_DEVICE)
+        runners = {"torch": lambda xt=xt, tt=tt: model(xt, tt)} | {
+            device: (lambda d=device, b=b, x=x, t=t: engines.get(d, b)(x, t))
+            for device in (WHOLE_DEVICE, "cpu", NUMPY_DEVICE)
         }
         row = {}
         with threads_for(b, threads), torch.no_grad():
             for name, fn in runners.items():
                 fn()
-                s = best_of(lambda: [fn() for _ in range(reps)], 3) / reps
+                s = best_of(lambda fn=fn, reps=reps: [fn() for _ in range(reps)], 3) / reps
                 row[name] = {"calls_per_s": 1 / s, "gflops": 2.0 * params * b / s / 1e9}
         out[b] = row
     return out
@@ -228,7 +230,8 @@ def main(argv=None) -> int:
         "--settings",
         nargs="+",
         default=list(SETTINGS),
-        help=f"zedo settings to time: names of benchmarks/settings.py ({', '.join(SETTINGS)}) or NAME=FLAGS (zedo-infer flags)",
+        help=f"zedo settings to time: names of benchmarks/settings.py ({', '.join(SETTINGS)}) "
+        "or NAME=FLAGS (zedo-infer flags)",
     )
     p.add_argument(
         "--threads",
@@ -281,7 +284,8 @@ def main(argv=None) -> int:
             "NumPy's BLAS at its own thread count throughout (pip install threadpoolctl to hold it to one at batch 1)"
         )
     print(
-        f"CPU float32 matmul (NumPy, 2048^3): {out['matmul_gflops']:.1f} GFLOP/s; torch and ONNX Runtime threads {a.threads or 'default'} (batch 1: one); {blas}"
+        f"CPU float32 matmul (NumPy, 2048^3): {out['matmul_gflops']:.1f} GFLOP/s; "
+        f"torch and ONNX Runtime threads {a.threads or 'default'} (batch 1: one); {blas}"
     )
     print(f"prior {a.engine}: {out['params'] / 1e6:.2f} M parameters; {parity.lines()[0]}")
     if not parity.passed:
@@ -289,7 +293,8 @@ def main(argv=None) -> int:
     out["prior"] = prior_rates(model, engines, data, a.batches, a.threads)
     for b, row in out["prior"].items():
         cells = ", ".join(
-            f"{k} {v['calls_per_s']:8.1f} calls/s {v['gflops']:6.1f} GFLOP/s ({100 * v['gflops'] / out['matmul_gflops']:.0f}%)"
+            f"{k} {v['calls_per_s']:8.1f} calls/s {v['gflops']:6.1f} GFLOP/s "
+            f"({100 * v['gflops'] / out['matmul_gflops']:.0f}%)"
             for k, v in row.items()
         )
         print(f"prior alone, batch {b:5}: {cells}")
@@ -300,19 +305,23 @@ def main(argv=None) -> int:
         out["estimate"][b] = rows
         for name, r in rows.items():
             print(
-                f"estimate, batch {b:5}, {n} poses: {name:<16} {r['poses_per_s']:9.2f} poses/s  x{r['speedup']:6.2f}  MPJPE {r['mpjpe_mm']:6.1f} mm  {r.get('flags', '(eager torch, 1000 iterations, mean pose)')}"
+                f"estimate, batch {b:5}, {n} poses: {name:<16} {r['poses_per_s']:9.2f} poses/s  "
+                f"x{r['speedup']:6.2f}  MPJPE {r['mpjpe_mm']:6.1f} mm  "
+                f"{r.get('flags', '(eager torch, 1000 iterations, mean pose)')}"
             )
     if not a.no_curve:
         out["curve"] = curve(model, engines, a.data, a.curve_every, a.curve_limit, a.curve_settings, a.threads)
         for name, r in out["curve"]["rows"].items():
             print(
-                f"curve, S9 every {a.curve_every}, {out['curve']['poses']} poses, batch 1024: {name:<12} {r['poses_per_s']:8.1f} poses/s  MPJPE {r['mpjpe_mm']:6.1f} mm"
+                f"curve, S9 every {a.curve_every}, {out['curve']['poses']} poses, batch 1024: {name:<12} "
+                f"{r['poses_per_s']:8.1f} poses/s  MPJPE {r['mpjpe_mm']:6.1f} mm"
             )
         try:
             plot_curve(
                 out["curve"]["rows"],
                 Path(a.curve_png),
-                f"{a.engine} prior, Human3.6M S9 every {a.curve_every}th frame ({out['curve']['poses']} poses), ground-truth 2D",
+                f"{a.engine} prior, Human3.6M S9 every {a.curve_every}th frame ({out['curve']['poses']} poses), "
+                "ground-truth 2D",
             )
             print(f"wrote {a.curve_png}")
         except ImportError:

@@ -124,13 +124,19 @@ def run_row(inputs, engine, how: str, stream: StreamConfig, clips: ClipSet) -> d
             "frames_per_s": len(inputs.keypoints) / seconds,
         }
     if how == "live":
-        fn = lambda: run_streams(
-            inputs, track_rows(inputs.frame, inputs.track), engine, LoopConfig(), stream, 1024, False
-        )  # noqa: E731
+
+        def fn():
+            return run_streams(
+                inputs, track_rows(inputs.frame, inputs.track), engine, LoopConfig(), stream, 1024, False
+            )
+
     else:
-        fn = lambda: lift_tracks(
-            inputs, engine, LoopConfig(), stream, smoothing=None if how == "raw" else DEFAULT_SMOOTHING
-        )  # noqa: E731
+
+        def fn():
+            return lift_tracks(
+                inputs, engine, LoopConfig(), stream, smoothing=None if how == "raw" else DEFAULT_SMOOTHING
+            )
+
     got, seconds = timed(fn)
     return {**errors(got.joints_3d, clips), "seconds": seconds, "frames_per_s": len(inputs.keypoints) / seconds}
 
@@ -213,7 +219,7 @@ def cli_speed(clips: ClipSet, engine_name: str, loop_flags: list[str], threads: 
                 "--quiet",
                 *extra,
             ]
-            proc, seconds = timed(lambda: subprocess.run(cmd, capture_output=True, text=True))
+            proc, seconds = timed(lambda cmd=cmd: subprocess.run(cmd, capture_output=True, text=True))
             if proc.returncode:
                 raise SystemExit(proc.stderr)
             with np.load(Path(tmp) / f"{mode}.npz") as f:
@@ -237,7 +243,8 @@ def main(argv=None) -> int:
         "--threads",
         type=int,
         default=0,
-        help="ONNX Runtime threads of the accuracy runs and the throughput (0: its default); one stream always runs on 1",
+        help="ONNX Runtime threads of the accuracy runs and the throughput (0: its default); "
+        "one stream always runs on 1",
     )
     p.add_argument("--speed-clips", type=int, default=29, help="clips of the one-stream speed run")
     p.add_argument("--copies", type=int, default=8, help="copies of the clips for the many-streams throughput")
@@ -248,7 +255,9 @@ def main(argv=None) -> int:
         type=int,
         choices=[25, 50],
         default=25,
-        help="frame rate of the accuracy clips: every 2nd Human3.6M frame (a webcam's rate) or every one (the rate VideoPose3D and MotionBERT report acceleration at); 3 s each; speed is measured on the 25 fps clips only (default: %(default)s)",
+        help="frame rate of the accuracy clips: every 2nd Human3.6M frame (a webcam's rate) or every one "
+        "(the rate VideoPose3D and MotionBERT report acceleration at); 3 s each; "
+        "speed is measured on the 25 fps clips only (default: %(default)s)",
     )
     p.add_argument("-o", "--output", help="write the numbers as JSON")
     a = p.parse_args(argv)
@@ -269,7 +278,7 @@ def main(argv=None) -> int:
         clips = load_h36m_clips(a.data, track=track, stride=50 // a.fps, frames=3 * a.fps)
         inputs = clip_inputs(clips)
         d = clips.data
-        res, seconds = timed(lambda: estimate(d.keypoints, d.K, d.scores, engine=engine, config=config))
+        res, seconds = timed(lambda d=d: estimate(d.keypoints, d.K, d.scores, engine=engine, config=config))
         rows = {
             f"per-frame ({a.preset}, {config.iterations} iterations)": {
                 **errors(res.joints_3d, clips),
@@ -288,7 +297,8 @@ def main(argv=None) -> int:
         print(f"\n{track} 2D: {len(clips.names)} clips, {len(d.gt)} frames")
         for name, r in rows.items():
             print(
-                f"  {name:45s} MPJPE {r['mpjpe']:6.1f}  PA {r['pa_mpjpe']:6.1f}  accel {r['accel']:6.2f}  {r['seconds']:7.1f} s"
+                f"  {name:45s} MPJPE {r['mpjpe']:6.1f}  PA {r['pa_mpjpe']:6.1f}  accel {r['accel']:6.2f}  "
+                f"{r['seconds']:7.1f} s"
             )
     if not a.no_speed and "gt" in a.tracks and a.fps == 25:
         clips = load_h36m_clips(a.data, track="gt")

@@ -81,22 +81,26 @@ def main() -> int:
         r = _load(name)
         if r:
             print(
-                f"| {r['prior']} | {r['track']} | 1 | {r['mpjpe']:.1f} | {r['pa_mpjpe']:.1f} | {r['pck150']:.1f} | {r['auc']:.1f} | {r['poses']} | {_cmd(r)} |"
+                f"| {r['prior']} | {r['track']} | 1 | {r['mpjpe']:.1f} | {r['pa_mpjpe']:.1f} | "
+                f"{r['pck150']:.1f} | {r['auc']:.1f} | {r['poses']} | {_cmd(r)} |"
             )
     for label, track, s, p1, p2 in PAPER:
         print(f"| {label} | {track} | {s} | {p1} | {p2} | | | | |")
     print()
     print(
-        "| prior | 2D | S | selected by reprojection | selected by prior | mean over hypotheses | oracle (min) | poses | command |"
+        "| prior | 2D | S | selected by reprojection | selected by prior | mean over hypotheses | oracle (min) | "
+        "poses | command |"
     )
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for name in ("h36m-gt-s50", "h36m-detected-s50"):
         r = _load(name)
         if r:
             print(
-                f"| {r['prior']} | {r['track']} | {r['hypotheses']} | {r['mpjpe_reprojection_selected']:.1f} / {r['pa_mpjpe_reprojection_selected']:.1f} | "
+                f"| {r['prior']} | {r['track']} | {r['hypotheses']} | "
+                f"{r['mpjpe_reprojection_selected']:.1f} / {r['pa_mpjpe_reprojection_selected']:.1f} | "
                 f"{r['mpjpe_prior_selected']:.1f} / {r['pa_mpjpe_prior_selected']:.1f} | "
-                f"{r['mpjpe_mean_hyp']:.1f} / {r['pa_mpjpe_mean_hyp']:.1f} | {r['mpjpe_oracle']:.1f} / {r['pa_mpjpe_oracle']:.1f} | {r['poses']} | {_cmd(r)} |"
+                f"{r['mpjpe_mean_hyp']:.1f} / {r['pa_mpjpe_mean_hyp']:.1f} | "
+                f"{r['mpjpe_oracle']:.1f} / {r['pa_mpjpe_oracle']:.1f} | {r['poses']} | {_cmd(r)} |"
             )
     print()
     print("| variant (h36m, ground-truth 2D, S = 1) | MPJPE | PA-MPJPE | seconds | command |")

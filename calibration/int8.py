@@ -84,7 +84,8 @@ def resolve_exclude(proto, exclude) -> list[str]:
             nodes.append(layers[item])
         else:
             raise ValueError(
-                f"cannot keep {item!r} in float32: not a layer group ({', '.join(GROUPS)}) nor a layer ({', '.join(layers)})"
+                f"cannot keep {item!r} in float32: not a layer group ({', '.join(GROUPS)}) "
+                f"nor a layer ({', '.join(layers)})"
             )
     return sorted(set(nodes))
 

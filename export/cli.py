@@ -57,7 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--calibration-set",
         metavar="FILE",
-        help="calibration set (.npz: x (N,17,3), t (N,), provenance) for int8 scales and fp16/int8 parity; default: the shipped one",
+        help="calibration set (.npz: x (N,17,3), t (N,), provenance) for int8 scales and fp16/int8 parity; "
+        "default: the shipped one",
     )
     p.add_argument(
         "--precision-atol",
@@ -82,7 +83,8 @@ def _parser() -> argparse.ArgumentParser:
         "--opset",
         type=int,
         default=None,
-        help=f"ONNX opset of a checkpoint's export, {OPSET_RANGE[0]} to {OPSET_RANGE[1]} (default 17: TensorRT 8.6 and 10 parse it)",
+        help=f"ONNX opset of a checkpoint's export, {OPSET_RANGE[0]} to {OPSET_RANGE[1]} "
+        "(default 17: TensorRT 8.6 and 10 parse it)",
     )
     p.add_argument(
         "--atol",

@@ -117,7 +117,8 @@ def _build(out: Path, engine, precision: str, fp16: bool, engine_atol: float | N
     _log_report(log, "parity", built.parity)
     side = sidecar_path(built.path)
     log(
-        f"wrote       {built.path} ({_size(built.path)}, {precision}{' + TensorRT fp16 flag' if fp16 else ''}), {side} ({_size(side)})"
+        f"wrote       {built.path} ({_size(built.path)}, {precision}{' + TensorRT fp16 flag' if fp16 else ''}), "
+        f"{side} ({_size(side)})"
     )
     return built
 

@@ -64,7 +64,8 @@ REFUSALS: dict[str, tuple[str, str]] = {
     "opset": ("--opset", "applies to checkpoints; {source!r} is an ONNX prior (the file is the source)"),
     "atol": (
         "--atol",
-        "is the checkpoint export's tolerance (ONNX Runtime vs torch); {source!r} is an ONNX prior (the file is the source)",
+        "is the checkpoint export's tolerance (ONNX Runtime vs torch); "
+        "{source!r} is an ONNX prior (the file is the source)",
     ),
 }
 # Opsets the exporter writes and ONNX Runtime runs this network at (torch 2.13, onnx 1.23, ONNX
@@ -94,7 +95,8 @@ def _check_values(options: dict) -> None:
         isinstance(opset, bool) or not isinstance(opset, int) or not OPSET_RANGE[0] <= opset <= OPSET_RANGE[1]
     ):
         raise ValueError(
-            f"--opset must be in [{OPSET_RANGE[0]}, {OPSET_RANGE[1]}] (the opsets this network exports and runs at; default 17), got {opset!r}"
+            f"--opset must be in [{OPSET_RANGE[0]}, {OPSET_RANGE[1]}] "
+            f"(the opsets this network exports and runs at; default 17), got {opset!r}"
         )
     for name, flag in TOLERANCE_FLAGS.items():
         value = options.get(name)

@@ -67,7 +67,8 @@ def fp32_from_checkpoint(
     cfg = info.prior_config
     log(f"checkpoint  {ckpt}  ({info.format}, step {info.step}, {info.weights} weights)")
     log(
-        f"network     hidden {cfg.hidden_dim}, embed {cfg.embed_dim}, {cfg.n_blocks} blocks: {count_parameters(model):,} parameters"
+        f"network     hidden {cfg.hidden_dim}, embed {cfg.embed_dim}, {cfg.n_blocks} blocks: "
+        f"{count_parameters(model):,} parameters"
     )
     log(_clusters_line(info.clusters))
     return export_onnx(

@@ -123,7 +123,8 @@ class _Hierarchy:
         self.joint(-1, False, *self.take())
         if self.pos != len(toks):
             raise ValueError(
-                f"{path}:{toks[self.pos][1]}: unexpected {toks[self.pos][0]!r} after the ROOT joint (only one ROOT is supported)"
+                f"{path}:{toks[self.pos][1]}: unexpected {toks[self.pos][0]!r} after the ROOT joint "
+                "(only one ROOT is supported)"
             )
 
     def take(self, expected: str | None = None) -> tuple[str, int]:

@@ -15,12 +15,18 @@ from .recipes import RECIPES
 
 def _eval_row(r: dict) -> str:
     """The accuracy table's row of one zedo-eval JSON result (mm, %)."""
-    return f"| {r['track']} | {r['hypotheses']} | {r['loop']['iterations']} | {r['poses']} (every {r['every']}th frame) | {r['mpjpe']:.1f} | {r['pa_mpjpe']:.1f} | {r['pck150']:.1f} | {r['auc']:.1f} |"
+    return (
+        f"| {r['track']} | {r['hypotheses']} | {r['loop']['iterations']} | {r['poses']} (every {r['every']}th frame) | "
+        f"{r['mpjpe']:.1f} | {r['pa_mpjpe']:.1f} | {r['pck150']:.1f} | {r['auc']:.1f} |"
+    )
 
 
 def _data_line(p: dict) -> str:
     """The data list's line of one training file's provenance."""
-    return f"- `{p.get('file', '?')}`: {p.get('poses', '?')} poses; {json.dumps({k: v for k, v in p.items() if k not in ('file', 'poses')})}"
+    return (
+        f"- `{p.get('file', '?')}`: {p.get('poses', '?')} poses; "
+        f"{json.dumps({k: v for k, v in p.items() if k not in ('file', 'poses')})}"
+    )
 
 
 def write_model_card(
@@ -56,12 +62,16 @@ Licence of the data, which this prior carries: {recipe.licence}.
 
 ## Network and training
 
-- widths: hidden {pc.hidden_dim}, time embedding {pc.embed_dim}, {pc.n_blocks} residual blocks, GroupNorm {pc.groups} groups; {params / 1e6:.2f} M parameters (EMA weights exported); ONNX file {size}
-- {info.step} steps, {seconds / 60:.0f} min on a 2-core CPU ({ck_raw.get("train_config", {}).get("threads") or "default"} torch thread(s), sharing the machine with other work)
+- widths: hidden {pc.hidden_dim}, time embedding {pc.embed_dim}, {pc.n_blocks} residual blocks, \
+GroupNorm {pc.groups} groups; {params / 1e6:.2f} M parameters (EMA weights exported); ONNX file {size}
+- {info.step} steps, {seconds / 60:.0f} min on a 2-core CPU \
+({ck_raw.get("train_config", {}).get("threads") or "default"} torch thread(s), sharing the machine with other work)
 - settings (from the checkpoint): {json.dumps(ck_raw.get("train_config", {}))}
 - reproduce: `zedo-train --recipe {name} --data-root ../shared/data -o {name}.pt` then
   `zedo-export --ckpt {name}.pt -o runtime/priors/{name}.onnx`
-{f"- reproduced: {reproduced}" + chr(10) if reproduced else ""}- initial-pose clusters (k-means of the training poses, seed {ck_raw.get("train_config", {}).get("seed", 0)}): S = {", ".join(str(k) for k in sorted(info.clusters))}
+{f"- reproduced: {reproduced}" + chr(10) if reproduced else ""}- initial-pose clusters \
+(k-means of the training poses, seed {ck_raw.get("train_config", {}).get("seed", 0)}): \
+S = {", ".join(str(k) for k in sorted(info.clusters))}
 
 ## Accuracy on Human3.6M S9 (validation subject; never trained on)
 
@@ -72,7 +82,8 @@ Through `zedo-infer`'s runtime on the CPU (ONNX Runtime); mm; MPJPE and PA-MPJPE
 | --- | --- | --- | --- | --- | --- | --- | --- |
 {chr(10).join(rows)}
 
-Commands: `zedo-eval --engine {name} --track gt --via-cli` and `--track detected --via-cli` (`--every 64` is the default).
+Commands: `zedo-eval --engine {name} --track gt --via-cli` and `--track detected --via-cli` \
+(`--every 64` is the default).
 Detected 2D are Stacked Hourglass detections of a detector trained on MPII only (about 15 px from the
 projected truth, with MPII's joint definitions); the loop puts each joint on its ray, so their error
 reaches 3D in full.

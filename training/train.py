@@ -265,7 +265,8 @@ def _optimise(run: _Run, data: torch.Tensor, cfg: TrainConfig, sde: SDEConfig, p
         if not torch.isfinite(loss):
             bar.close()
             raise RuntimeError(
-                f"training diverged at step {run.step}: the loss is {loss.item()}; lower the learning rate (lr {cfg.lr:g})"
+                f"training diverged at step {run.step}: the loss is {loss.item()}; "
+                f"lower the learning rate (lr {cfg.lr:g})"
             )
         bar.update(1)
         if run.step % 50 == 0:

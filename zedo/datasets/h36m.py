@@ -79,7 +79,8 @@ def _pickled_dict(path: str | Path, key: str) -> dict:
     path = Path(path)
     if not path.is_file():
         raise ValueError(
-            f"{path}: no such file (expected the VideoPose3D layout: {POSITIONS_FILE}, {CAMERAS_FILE}, {DETECTIONS_FILE})"
+            f"{path}: no such file "
+            f"(expected the VideoPose3D layout: {POSITIONS_FILE}, {CAMERAS_FILE}, {DETECTIONS_FILE})"
         )
     try:
         with zipfile.ZipFile(path) as archive:
@@ -122,7 +123,8 @@ def _check_array(value, path, where: str, shape_tail: tuple, what: str, limit: f
     within ``limit`` of 0 (NaN allowed: the caller says whether it may be there)."""
     if not isinstance(value, np.ndarray) or value.ndim != 1 + len(shape_tail) or value.shape[1:] != shape_tail:
         raise ValueError(
-            f"{path}: {where} has shape {np.shape(value) if isinstance(value, np.ndarray) else type(value).__name__}, expected {what}"
+            f"{path}: {where} has shape "
+            f"{np.shape(value) if isinstance(value, np.ndarray) else type(value).__name__}, expected {what}"
         )
     if value.dtype.kind not in "iuf":
         raise ValueError(f"{path}: {where} holds {value.dtype} values, expected real numbers")
@@ -154,7 +156,8 @@ def load_detections(npz_path: str | Path, subject: str) -> dict[str, list[np.nda
         if not isinstance(per_camera, (list, tuple)) or len(per_camera) != len(CAMERA_IDS):
             got = len(per_camera) if isinstance(per_camera, (list, tuple)) else type(per_camera).__name__
             raise ValueError(
-                f"{npz_path}: {where} must be {len(CAMERA_IDS)} arrays (N, {DETECTED_JOINTS}, 2), one per camera, got {got}"
+                f"{npz_path}: {where} must be {len(CAMERA_IDS)} arrays (N, {DETECTED_JOINTS}, 2), "
+                f"one per camera, got {got}"
             )
         for c, arr in enumerate(per_camera):
             _check_array(
@@ -168,7 +171,8 @@ def load_cameras(json_path: str | Path) -> dict[str, dict[str, Camera]]:
     json_path = Path(json_path)
     if not json_path.is_file():
         raise ValueError(
-            f"{json_path}: no such file (expected the VideoPose3D layout: {POSITIONS_FILE}, {CAMERAS_FILE}, {DETECTIONS_FILE})"
+            f"{json_path}: no such file "
+            f"(expected the VideoPose3D layout: {POSITIONS_FILE}, {CAMERAS_FILE}, {DETECTIONS_FILE})"
         )
     try:
         raw = json.loads(json_path.read_text())

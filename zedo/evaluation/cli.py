@@ -35,7 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--track",
         choices=TRACKS,
         default="gt",
-        help="2D: gt (projected truth), detected (Stacked Hourglass, spine and neck/nose missing) or detected-raw (every joint the detector gives, score 1) (default: %(default)s)",
+        help="2D: gt (projected truth), detected (Stacked Hourglass, spine and neck/nose missing) "
+        "or detected-raw (every joint the detector gives, score 1) (default: %(default)s)",
     )
     p.add_argument(
         "--add-noise",
@@ -48,7 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--layout",
         choices=sorted(LAYOUTS),
         default="h36m17",
-        help="write the 2D in this keypoint layout, as a detector of that layout would give it (the joints it shares with Human3.6M; default: %(default)s)",
+        help="write the 2D in this keypoint layout, as a detector of that layout would give it "
+        "(the joints it shares with Human3.6M; default: %(default)s)",
     )
     p.add_argument(
         "--image-size",
@@ -85,9 +87,15 @@ def check_output(path) -> Path:
 def format_row(r: dict) -> str:
     """One line of a result: prior, track, S, the errors, and (S > 1) the mean-hypothesis and oracle errors."""
     track = r["track"] + (f"+{r['added_noise_px']:g}px" if r.get("added_noise_px") else "")
-    s = f"{r['prior']:>8} {track:>12} S={r['hypotheses']:<3} MPJPE {r['mpjpe']:6.1f}  PA-MPJPE {r['pa_mpjpe']:6.1f}  PCK150 {r['pck150']:5.1f}  AUC {r['auc']:5.1f}"
+    s = (
+        f"{r['prior']:>8} {track:>12} S={r['hypotheses']:<3} MPJPE {r['mpjpe']:6.1f}  PA-MPJPE {r['pa_mpjpe']:6.1f}  "
+        f"PCK150 {r['pck150']:5.1f}  AUC {r['auc']:5.1f}"
+    )
     if "mpjpe_oracle" in r:
-        s += f"  | mean-hyp {r['mpjpe_mean_hyp']:.1f}/{r['pa_mpjpe_mean_hyp']:.1f}  oracle {r['mpjpe_oracle']:.1f}/{r['pa_mpjpe_oracle']:.1f}"
+        s += (
+            f"  | mean-hyp {r['mpjpe_mean_hyp']:.1f}/{r['pa_mpjpe_mean_hyp']:.1f}  "
+            f"oracle {r['mpjpe_oracle']:.1f}/{r['pa_mpjpe_oracle']:.1f}"
+        )
     return s + f"  ({r['poses']} poses, {r['seconds']:.0f} s)"
 
 
