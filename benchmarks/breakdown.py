@@ -29,7 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from settings import SETTINGS, parse_setting, setting_config  # noqa: E402
 
 from zedo.evaluation import load_h36m_eval  # noqa: E402
-from zedo.runtime import estimate, ipo, lift, loop, noise, open_engine, sde, start  # noqa: E402
+from zedo.runtime import estimate, open_engine  # noqa: E402
+from zedo.runtime.core import sde  # noqa: E402
+from zedo.runtime.solve import ipo, lift, loop, noise, start  # noqa: E402
 
 CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 

@@ -36,8 +36,9 @@ import ray
 
 from zedo.evaluation import load_h36m_eval
 from zedo.evaluation.evalset import runtime_input
-from zedo.runtime.pipeline.jobs import RunOptions, run_job, run_local
+from zedo.runtime.pipeline.jobs import run_job, run_local
 from zedo.runtime.pipeline.ray_data import RayRunner, Workers, connect
+from zedo.runtime.pipeline.request import Request
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from settings import add_preset_options, preset_of  # noqa: E402
@@ -133,7 +134,7 @@ def main(argv=None) -> int:
     p.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts to measure (default: 1 2)")
     p.add_argument("-o", "--output", help="write the numbers as JSON")
     a = p.parse_args(argv)
-    options = RunOptions(engine=a.engine, device=a.device, threads=1, config=preset_of(a))
+    options = Request(engine=a.engine, device=a.device, threads=1, config=preset_of(a))
     gpus = 0.0 if a.device == "cpu" else 1.0
     runs = {
         "one process": run_local,

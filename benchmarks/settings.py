@@ -1,7 +1,7 @@
 """The zedo settings the speed benchmarks run, as zedo-infer flags: one table to add a row to.
 
 A setting is ``NAME=FLAGS`` on a benchmark's command line (``--settings fast="--iterations 200"``)
-or a row of ``SETTINGS``; FLAGS are zedo-infer's loop options (``zedo.runtime.apps.commands``) and
+or a row of ``SETTINGS``; FLAGS are zedo-infer's loop options (``zedo.runtime.apps.loop_options``) and
 ``--device``, parsed by the same code as the command's.
 """
 
@@ -10,7 +10,8 @@ from __future__ import annotations
 import argparse
 import shlex
 
-from zedo.runtime.apps.commands import add_loop_options, loop_config
+from zedo.runtime.apps.loop_options import add_loop_options
+from zedo.runtime.apps.loop_settings import loop_config
 from zedo.runtime.core.config import PRESETS, LoopConfig, preset_config
 from zedo.runtime.engines.open import DEVICES
 

@@ -14,7 +14,9 @@ import json
 import sys
 from pathlib import Path
 
-from zedo.runtime.apps.commands import add_loop_options, loop_config, run_command
+from zedo.runtime.apps.commands import run_command
+from zedo.runtime.apps.loop_options import add_loop_options
+from zedo.runtime.apps.loop_settings import loop_config
 from zedo.runtime.io.atomic import atomic_path, check_writable
 from zedo.runtime.io.layouts import LAYOUTS
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from zedo.runtime import LoopConfig
-from zedo.runtime.apps.commands import loop_argv
+from zedo.runtime.apps.loop_settings import loop_argv
 
 INFER = "zedo-infer"
 ERROR_PREFIX = f"{INFER}: error: "
