@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 
@@ -16,6 +15,7 @@ import numpy as np
 import onnx
 import pytest
 import torch
+from conftest import command
 from fake_prior import poses as _poses
 from fake_prior import write_checkpoint as _checkpoint
 from fake_prior import write_onnx as _onnx
@@ -365,7 +365,7 @@ def test_tensorrt_builds_qdq_file_and_calibrated_fp32(tmp_path, fp32_prior, int8
 
 
 def _run(name, *args) -> subprocess.CompletedProcess:
-    exe = shutil.which(name)
+    exe = command(name)
     if exe is None:
         pytest.skip(f"the {name} command is not installed (pip install -e .)")
     env = {**os.environ, "OMP_NUM_THREADS": "1"}

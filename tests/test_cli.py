@@ -3,27 +3,11 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 
 import numpy as np
 import pytest
-from conftest import synthetic_poses
-
-EXE = shutil.which("zedo-infer")
-
-
-def zedo_infer(*args, check_rc=None):
-    assert EXE, "zedo-infer is not on PATH: install the package (pip install -e .)"
-    proc = subprocess.run([EXE, *map(str, args)], capture_output=True, text=True, timeout=120)
-    if check_rc is not None:
-        assert proc.returncode == check_rc, proc.stderr
-    return proc
-
-
-def fast(prior):
-    """Options that keep a run short and off the shared cores."""
-    return ["--engine", prior, "--iterations", 20, "--threads", 1, "--quiet"]
+from conftest import EXE, assert_one_error_line, fast, synthetic_poses, zedo_infer
 
 
 @pytest.fixture
@@ -32,15 +16,6 @@ def npz_input(tmp_path):
     path = tmp_path / "cam0.npz"
     np.savez(path, keypoints=s["keypoints"], K=s["K"], scores=np.full((4, 17), 0.8))
     return path
-
-
-def assert_one_error_line(proc, *names):
-    assert proc.returncode == 2
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1, proc.stderr
-    assert lines[0].startswith("zedo-infer: error: ")
-    for name in names:
-        assert name in lines[0]
 
 
 def test_help():

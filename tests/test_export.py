@@ -6,13 +6,13 @@ from __future__ import annotations
 import inspect
 import os
 import re
-import shutil
 import subprocess
 
 import numpy as np
 import onnx
 import pytest
 import torch
+from conftest import command
 from fake_prior import TINY
 from fake_prior import meta as _meta
 from fake_prior import model as _model
@@ -209,7 +209,7 @@ def test_export_prior_library_call(tmp_path):
 
 
 def _zedo_export(*args) -> subprocess.CompletedProcess:
-    exe = shutil.which("zedo-export")
+    exe = command("zedo-export")
     if exe is None:
         pytest.skip("the zedo-export command is not installed (pip install -e .)")
     env = {**os.environ, "OMP_NUM_THREADS": "1"}

@@ -7,9 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import K_CAM
-from test_cli import assert_one_error_line, fast, zedo_infer
-from test_stream import trajectory
+from conftest import K_CAM, assert_one_error_line, fast, trajectory, zedo_infer
 
 from zedo.evaluation.metrics import acceleration_error
 from zedo.runtime import LoopConfig, estimate, open_engine
