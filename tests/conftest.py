@@ -66,7 +66,7 @@ def pytest_report_header(config):
 def pytest_sessionfinish(session, exitstatus):
     """With ZEDO_TESTS_WITHOUT, the run proves something only if tests ran, the blocked modules
     stayed out, and something skipped naming one of them: otherwise fail the session."""
-    if not WITHOUT or exitstatus != 0:
+    if not WITHOUT or exitstatus != 0 or session.config.option.collectonly:
         return
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     stats = reporter.stats if reporter is not None else {}
@@ -82,6 +82,11 @@ def pytest_sessionfinish(session, exitstatus):
         if reporter is not None:
             reporter.write_line(f"ZEDO_TESTS_WITHOUT={','.join(WITHOUT)}: " + "; ".join(problems), red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+# Skip reasons of the tests that need a package the runtime does not (pytest.importorskip(..., reason=)).
+NEEDS_TORCH = "needs torch, which is not installed (pip install torch==2.13.0, then the export or train extra)"
+NEEDS_ONNX = "needs onnx, which is not installed (the export or calibration extra)"
 
 
 # --- Poses, camera and the tiny prior -----------------------------------------------------------------
@@ -158,6 +163,19 @@ def cluster_poses(count: int, seed: int = 1) -> np.ndarray:
     return np.stack(out).astype(np.float32)
 
 
+def standing_poses(n: int = 64, seed: int = 0) -> np.ndarray:
+    """(n, 17, 3) float32 random plausible root-relative poses: a jittered standing skeleton, metres."""
+    rng = np.random.default_rng(seed)
+    p = TPOSE[None] + 0.03 * rng.standard_normal((n, 17, 3))
+    return (p - p[:, :1]).astype(np.float32)
+
+
+def random_poses(n: int, seed: int = 0) -> np.ndarray:
+    """(n, 17, 3) float32 random root-relative poses, metres (not body-like: network inputs)."""
+    p = np.random.default_rng(seed).normal(0.0, 0.3, (n, 17, 3)).astype(np.float32)
+    return p - p[:, :1]
+
+
 # ONNX protobuf field numbers (onnx/onnx.proto; fixed for compatibility) of what build_prior writes.
 _FLOAT, _INT64 = 1, 7  # TensorProto.DataType
 _ATTRIBUTE_INT = 2  # AttributeProto.AttributeType
@@ -192,15 +210,18 @@ def _node(op_type: str, inputs: list[str], outputs: list[str], **int_attributes:
     return b"".join(parts)
 
 
-def build_prior(path, kind: str = "ok", meta: PriorMeta | None = None, with_meta: bool = True):
+def build_prior(
+    path, kind: str = "ok", meta: PriorMeta | None = None, with_meta: bool = True, meta_json: str | None = None
+):
     """Write a tiny ONNX prior to ``path`` and return the path.
 
     kind "ok": eps = x * (EPS_GAIN + EPS_T_GAIN t), inputs x (B, 17, 3), t (B,), dynamic batch;
     "zero": eps = 0 * x; "wrong_names": the same graph with inputs named (pose, time);
     "fails": loads, but every run fails (Gather with an out-of-range index); "nan": eps is NaN;
     "bad_shape": eps is (B, 1, 3) (the pelvis row only). ``meta`` defaults to
-    the sub-VP defaults with clusters {1: T-pose, 50: cluster_poses(50)}; ``with_meta`` False
-    leaves metadata_props empty.
+    the sub-VP defaults with clusters {1: T-pose, 50: cluster_poses(50)}; ``meta_json``, if given,
+    is the metadata text itself (for damaged documents); ``with_meta`` False leaves metadata_props
+    empty.
 
     The file is written as protobuf bytes (``zedo.runtime.engines.onnx_proto.encode_field``), so the
     runtime's tests need neither onnx nor torch; where onnx is installed, onnx.checker checks it.
@@ -246,7 +267,8 @@ def build_prior(path, kind: str = "ok", meta: PriorMeta | None = None, with_meta
     # = 2), metadata_props = 14 (StringStringEntryProto key = 1, value = 2).
     model = encode_field(1, 8) + encode_field(7, graph) + encode_field(8, encode_field(1, b"") + encode_field(2, 17))
     if with_meta:
-        model += encode_field(14, encode_field(1, META_KEY.encode()) + encode_field(2, meta.to_json().encode()))
+        text = meta.to_json() if meta_json is None else meta_json
+        model += encode_field(14, encode_field(1, META_KEY.encode()) + encode_field(2, text.encode()))
     Path(path).write_bytes(model)
     try:
         import onnx
@@ -369,6 +391,14 @@ def K_cam():
 def synth():
     """Factory for synthetic scenes, see synthetic_poses."""
     return synthetic_poses
+
+
+@pytest.fixture
+def pose_file(tmp_path):
+    """A prepared pose file (zedo-prepare's .npz): 64 standing_poses and their provenance."""
+    path = tmp_path / "poses.npz"
+    np.savez(path, poses=standing_poses(), provenance=json.dumps({"source": "test"}))
+    return path
 
 
 CAMS = ("54138969", "55011271", "58860488", "60457274")

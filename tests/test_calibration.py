@@ -12,11 +12,15 @@ import subprocess
 import sys
 
 import numpy as np
-import onnx
 import pytest
+from conftest import NEEDS_ONNX, NEEDS_TORCH, command
+from conftest import random_poses as _poses
+
+pytest.importorskip("torch", reason=NEEDS_TORCH)
+pytest.importorskip("onnx", reason=NEEDS_ONNX)
+
+import onnx
 import torch
-from conftest import command
-from fake_prior import poses as _poses
 from fake_prior import write_checkpoint as _checkpoint
 from fake_prior import write_onnx as _onnx
 from onnx import TensorProto

@@ -9,14 +9,18 @@ import re
 import subprocess
 
 import numpy as np
-import onnx
 import pytest
+from conftest import NEEDS_ONNX, NEEDS_TORCH, command
+from conftest import random_poses as _poses
+
+pytest.importorskip("torch", reason=NEEDS_TORCH)
+pytest.importorskip("onnx", reason=NEEDS_ONNX)
+
+import onnx
 import torch
-from conftest import command
 from fake_prior import TINY
 from fake_prior import meta as _meta
 from fake_prior import model as _model
-from fake_prior import poses as _poses
 from fake_prior import write_checkpoint as _checkpoint
 
 from zedo.export import cli, export_prior, onnx_export
