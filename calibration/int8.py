@@ -1,4 +1,4 @@
-"""INT8 priors: explicit (Q/DQ) quantization with ONNX Runtime, and a TensorRT calibrator.
+"""INT8 priors: explicit (Q/DQ) quantization with ONNX Runtime.
 
 The recommended path is explicit quantization: ``quantize_int8`` writes an ONNX prior whose Gemm
 (Linear) layers read their activations and weights through QuantizeLinear/DequantizeLinear pairs
@@ -14,8 +14,8 @@ point 0), per-channel weight scales along the output axis, and float biases (Ten
 dequantize INT32 tensors).
 
 Inputs and outputs stay float32 (x, t -> eps), so the runtime feeds the file like an FP32 prior.
-The legacy alternative, implicit quantization with a TensorRT calibrator on the FP32 file
-(``zedo.calibration.tensorrt_calibrator``), is deprecated since TensorRT 10.1 and removed in 11.
+The legacy alternative, implicit quantization with a TensorRT calibrator on the FP32 file, is
+deprecated since TensorRT 10.1 and removed in 11; zedo no longer ships a calibrator for it.
 """
 
 from __future__ import annotations
@@ -84,7 +84,8 @@ def resolve_exclude(proto, exclude) -> list[str]:
             nodes.append(layers[item])
         else:
             raise ValueError(
-                f"cannot keep {item!r} in float32: not a layer group ({', '.join(GROUPS)}) nor a layer ({', '.join(layers)})"
+                f"cannot keep {item!r} in float32: not a layer group ({', '.join(GROUPS)})"
+                f" nor a layer ({', '.join(layers)})"
             )
     return sorted(set(nodes))
 
