@@ -282,7 +282,8 @@ def test_parity_failure_raises_and_writes_nothing(tmp_path, fp32_prior, calib):
     out = tmp_path / "q.onnx"
     with pytest.raises(
         ParityError,
-        match=r"q\.onnx: the int8 prior disagrees with FP32: .* at t in \[.*\) > atol 1e-09 on 256 held-out samples; nothing written",
+        match=r"q\.onnx: the int8 prior disagrees with FP32: .* at t in \[.*\) > atol 1e-09 "
+        r"on 256 held-out samples; nothing written",
     ) as info:
         convert_precision(fp32_prior, out, "int8", *calib, atol=1e-9)
     assert not info.value.report.passed

@@ -84,7 +84,8 @@ def test_engine_names_a_weight_that_is_not_float32(tmp_path, scorenet_prior):
     assert read_onnx(path).other_types == {"b1_dense1.weight": 11}
     with pytest.raises(
         ValueError,
-        match="f64.onnx: not a zedo FP32 ScoreNet prior \\('b1_dense1.weight' stored as ONNX data type 11, not float32\\)",
+        match=r"f64.onnx: not a zedo FP32 ScoreNet prior "
+        r"\('b1_dense1.weight' stored as ONNX data type 11, not float32\)",
     ):
         NumpyEngine(path)
 
@@ -187,7 +188,8 @@ def test_refusals(scorenet_prior, tmp_path):
     onnx.save(proto, str(path))
     with pytest.raises(
         ValueError,
-        match=r"no-bias.onnx: not a zedo FP32 ScoreNet prior \('post_dense.bias' missing or not of shape \(51,\)\); the cpu-split engine",
+        match=r"no-bias.onnx: not a zedo FP32 ScoreNet prior "
+        r"\('post_dense.bias' missing or not of shape \(51,\)\); the cpu-split engine",
     ):
         open_engine(path, device="cpu-split")
     with pytest.raises(
