@@ -123,7 +123,7 @@ EPS_GAIN, EPS_T_GAIN = 0.5, 0.1
 
 
 def yaw(angle: float) -> np.ndarray:
-    """Rotation (3, 3) about the camera's y axis by ``angle`` radians (as loop.yaw_matrices)."""
+    """Rotation (3, 3) about the camera's y axis by ``angle`` radians (as zedo.runtime.core.geometry.yaw_matrices)."""
     c, s = np.cos(angle), np.sin(angle)
     return np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])
 
