@@ -142,8 +142,8 @@ def build_shipped_calibration_set(poses_npz, out=None, size: int = SHIPPED_SIZE,
     The source's own ``provenance`` JSON, if any, is kept under ``source_provenance``. out: default
     the package's ``runtime/priors/calibration.npz``. Returns the path written.
 
-        python -c "from zedo.calibration.dataset import build_shipped_calibration_set as b; \
-b('work-data/bandai_train.npz')"
+        >>> from zedo.calibration.dataset import build_shipped_calibration_set
+        >>> build_shipped_calibration_set("work-data/bandai_train.npz")
     """
     poses_npz = Path(poses_npz)
     if not poses_npz.is_file():

@@ -1,19 +1,95 @@
-"""Shared fixtures of the runtime tests: a hand-made skeleton, a camera, synthetic 2D/3D poses and a
-tiny ONNX prior built with onnx.helper (no torch, no trained weights, no data set).
+"""Shared fixtures and helpers of the tests: a hand-made skeleton, a camera, synthetic 2D/3D poses,
+a tiny ONNX prior written as protobuf bytes (no torch, no onnx, no trained weights, no data set),
+and the helpers that several test modules use (``zedo-infer`` as a subprocess, a planted
+trajectory, keypoints written in a layout). Test modules import the plain helpers from here
+(``from conftest import synthetic_poses``) and never from one another.
 
 Frames as ``zedo.runtime.solve.loop``: camera x right, y down, z forward, metres; the subject faces the
 camera, so its left hip is at +x.
+
+``ZEDO_TESTS_WITHOUT=torch,onnx`` (comma-separated top-level module names) makes those modules
+unimportable for the session, as in an environment with only the runtime and the ``test`` extra:
+the tests that need them skip with a reason and the rest run (``.ci/run`` proves it).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from zedo.runtime.core.sde import SDEConfig
+from zedo.runtime.core.skeleton import JOINT_NAMES
+from zedo.runtime.engines.onnx_proto import encode_field
 from zedo.runtime.engines.prior_file import META_KEY, PriorMeta
+from zedo.runtime.io.layouts import Layout
+
+# --- A runtime-only environment: torch and onnx made unimportable (ZEDO_TESTS_WITHOUT) ----------------
+
+WITHOUT = tuple(name.strip() for name in os.environ.get("ZEDO_TESTS_WITHOUT", "").split(",") if name.strip())
+
+
+class _Unimportable:
+    """A sys.meta_path finder that makes the top-level modules ``names`` and their submodules raise
+    ModuleNotFoundError, as where they are not installed (pytest.importorskip then skips)."""
+
+    def __init__(self, names):
+        self.names = frozenset(names)
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname.partition(".")[0] in self.names:
+            raise ModuleNotFoundError(f"No module named {fullname!r} (ZEDO_TESTS_WITHOUT)", name=fullname)
+        return None
+
+
+def pytest_configure(config):
+    if not WITHOUT:
+        return
+    loaded = sorted(m for m in sys.modules if m.partition(".")[0] in WITHOUT)
+    if loaded:
+        raise pytest.UsageError(f"ZEDO_TESTS_WITHOUT: {', '.join(loaded)} imported before the tests could block it")
+    sys.meta_path.insert(0, _Unimportable(WITHOUT))
+
+
+def pytest_report_header(config):
+    if WITHOUT:
+        return f"made unimportable (ZEDO_TESTS_WITHOUT): {', '.join(WITHOUT)}"
+    return None
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """With ZEDO_TESTS_WITHOUT, the run proves something only if tests ran, the blocked modules
+    stayed out, and something skipped naming one of them: otherwise fail the session."""
+    if not WITHOUT or exitstatus != 0 or session.config.option.collectonly:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    stats = reporter.stats if reporter is not None else {}
+    reasons = [str(r.longrepr) for r in stats.get("skipped", [])]
+    problems = []
+    if not stats.get("passed"):
+        problems.append("no test passed")
+    if not any(name in reason for reason in reasons for name in WITHOUT):
+        problems.append(f"no skip names {', '.join(WITHOUT)}: the tests never needed them, or the block failed")
+    if any(m.partition(".")[0] in WITHOUT for m in sys.modules):
+        problems.append("a blocked module was imported anyway")
+    if problems:
+        if reporter is not None:
+            reporter.write_line(f"ZEDO_TESTS_WITHOUT={','.join(WITHOUT)}: " + "; ".join(problems), red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+# Skip reasons of the tests that need a package the runtime does not (pytest.importorskip(..., reason=)).
+NEEDS_TORCH = "needs torch, which is not installed (pip install torch==2.13.0, then the export or train extra)"
+NEEDS_ONNX = "needs onnx, which is not installed (the export or calibration extra)"
+
+
+# --- Poses, camera and the tiny prior -----------------------------------------------------------------
 
 # Root-relative T-pose, Human3.6M joint order (zedo.runtime.core.skeleton.JOINT_NAMES), metres.
 TPOSE = np.array(
@@ -47,7 +123,7 @@ EPS_GAIN, EPS_T_GAIN = 0.5, 0.1
 
 
 def yaw(angle: float) -> np.ndarray:
-    """Rotation (3, 3) about the camera's y axis by ``angle`` radians (as loop.yaw_matrices)."""
+    """Rotation (3, 3) about the camera's y axis by ``angle`` radians (as zedo.runtime.core.geometry.yaw_matrices)."""
     c, s = np.cos(angle), np.sin(angle)
     return np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])
 
@@ -87,58 +163,211 @@ def cluster_poses(count: int, seed: int = 1) -> np.ndarray:
     return np.stack(out).astype(np.float32)
 
 
-def build_prior(path, kind: str = "ok", meta: PriorMeta | None = None, with_meta: bool = True):
+def standing_poses(n: int = 64, seed: int = 0) -> np.ndarray:
+    """(n, 17, 3) float32 random plausible root-relative poses: a jittered standing skeleton, metres."""
+    rng = np.random.default_rng(seed)
+    p = TPOSE[None] + 0.03 * rng.standard_normal((n, 17, 3))
+    return (p - p[:, :1]).astype(np.float32)
+
+
+def random_poses(n: int, seed: int = 0) -> np.ndarray:
+    """(n, 17, 3) float32 random root-relative poses, metres (not body-like: network inputs)."""
+    p = np.random.default_rng(seed).normal(0.0, 0.3, (n, 17, 3)).astype(np.float32)
+    return p - p[:, :1]
+
+
+# ONNX protobuf field numbers (onnx/onnx.proto; fixed for compatibility) of what build_prior writes.
+_FLOAT, _INT64 = 1, 7  # TensorProto.DataType
+_ATTRIBUTE_INT = 2  # AttributeProto.AttributeType
+
+
+def _tensor(name: str, dtype: int, dims: list[int], values) -> bytes:
+    """A TensorProto: dims = 1, data_type = 2, name = 8, raw_data = 9 (little-endian values)."""
+    raw = np.asarray(values, "<f4" if dtype == _FLOAT else "<i8").tobytes()
+    return b"".join([*(encode_field(1, d) for d in dims), encode_field(2, dtype), encode_field(8, name.encode())]) + (
+        encode_field(9, raw)
+    )
+
+
+def _value_info(name: str, dims: list) -> bytes:
+    """A float ValueInfoProto (name = 1, type = 2): TypeProto.tensor_type = 1 (elem_type = 1, shape =
+    2), TensorShapeProto.dim = 1 (dim_value = 1 or dim_param = 2)."""
+    shape = b"".join(
+        encode_field(1, encode_field(2, d.encode()) if isinstance(d, str) else encode_field(1, d)) for d in dims
+    )
+    tensor_type = encode_field(1, _FLOAT) + encode_field(2, shape)
+    return encode_field(1, name.encode()) + encode_field(2, encode_field(1, tensor_type))
+
+
+def _node(op_type: str, inputs: list[str], outputs: list[str], **int_attributes: int) -> bytes:
+    """A NodeProto: input = 1, output = 2, op_type = 4, attribute = 5 (AttributeProto name = 1,
+    i = 3, type = 20)."""
+    parts = [encode_field(1, s.encode()) for s in inputs] + [encode_field(2, s.encode()) for s in outputs]
+    parts.append(encode_field(4, op_type.encode()))
+    for name, value in int_attributes.items():
+        attribute = encode_field(1, name.encode()) + encode_field(3, value) + encode_field(20, _ATTRIBUTE_INT)
+        parts.append(encode_field(5, attribute))
+    return b"".join(parts)
+
+
+def build_prior(
+    path, kind: str = "ok", meta: PriorMeta | None = None, with_meta: bool = True, meta_json: str | None = None
+):
     """Write a tiny ONNX prior to ``path`` and return the path.
 
     kind "ok": eps = x * (EPS_GAIN + EPS_T_GAIN t), inputs x (B, 17, 3), t (B,), dynamic batch;
     "zero": eps = 0 * x; "wrong_names": the same graph with inputs named (pose, time);
     "fails": loads, but every run fails (Gather with an out-of-range index); "nan": eps is NaN;
     "bad_shape": eps is (B, 1, 3) (the pelvis row only). ``meta`` defaults to
-    the sub-VP defaults with clusters {1: T-pose, 50: cluster_poses(50)}; ``with_meta`` False
-    leaves metadata_props empty.
-    """
-    import onnx
-    from onnx import TensorProto, helper
+    the sub-VP defaults with clusters {1: T-pose, 50: cluster_poses(50)}; ``meta_json``, if given,
+    is the metadata text itself (for damaged documents); ``with_meta`` False leaves metadata_props
+    empty.
 
+    The file is written as protobuf bytes (``zedo.runtime.engines.onnx_proto.encode_field``), so the
+    runtime's tests need neither onnx nor torch; where onnx is installed, onnx.checker checks it.
+    """
     x_name, t_name = ("pose", "time") if kind == "wrong_names" else ("x", "t")
-    inputs = [
-        helper.make_tensor_value_info(x_name, TensorProto.FLOAT, ["B", 17, 3]),
-        helper.make_tensor_value_info(t_name, TensorProto.FLOAT, ["B"]),
-    ]
-    output = helper.make_tensor_value_info("eps", TensorProto.FLOAT, ["B", 17, 3])
     gain = {"zero": 0.0, "nan": float("nan")}.get(kind, EPS_GAIN)
     t_gain = 0.0 if kind == "zero" else EPS_T_GAIN
     inits = [
-        helper.make_tensor("axes", TensorProto.INT64, [2], [1, 2]),
-        helper.make_tensor("a", TensorProto.FLOAT, [], [gain]),
-        helper.make_tensor("c", TensorProto.FLOAT, [], [t_gain]),
+        _tensor("axes", _INT64, [2], [1, 2]),
+        _tensor("a", _FLOAT, [], [gain]),
+        _tensor("c", _FLOAT, [], [t_gain]),
     ]
     src = x_name
     nodes = []
     if kind == "fails":
-        inits.append(helper.make_tensor("bad_index", TensorProto.INT64, [17], [17] * 17))
-        nodes.append(helper.make_node("Gather", [x_name, "bad_index"], ["x_gathered"], axis=1))
+        inits.append(_tensor("bad_index", _INT64, [17], [17] * 17))
+        nodes.append(_node("Gather", [x_name, "bad_index"], ["x_gathered"], axis=1))
         src = "x_gathered"
     if kind == "bad_shape":
-        inits.append(helper.make_tensor("one_joint", TensorProto.INT64, [1], [0]))
-        nodes.append(helper.make_node("Gather", [x_name, "one_joint"], ["x_one"], axis=1))
+        inits.append(_tensor("one_joint", _INT64, [1], [0]))
+        nodes.append(_node("Gather", [x_name, "one_joint"], ["x_one"], axis=1))
         src = "x_one"
     nodes += [
-        helper.make_node("Unsqueeze", [t_name, "axes"], ["t3"]),
-        helper.make_node("Mul", ["t3", "c"], ["ct"]),
-        helper.make_node("Add", ["ct", "a"], ["coef"]),
-        helper.make_node("Mul", [src, "coef"], ["eps"]),
+        _node("Unsqueeze", [t_name, "axes"], ["t3"]),
+        _node("Mul", ["t3", "c"], ["ct"]),
+        _node("Add", ["ct", "a"], ["coef"]),
+        _node("Mul", [src, "coef"], ["eps"]),
     ]
-    graph = helper.make_graph(nodes, "tiny_prior", inputs, [output], inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
+    # GraphProto: node = 1, name = 2, initializer = 5, input = 11, output = 12.
+    graph = b"".join(
+        [
+            *(encode_field(1, n) for n in nodes),
+            encode_field(2, b"tiny_prior"),
+            *(encode_field(5, i) for i in inits),
+            encode_field(11, _value_info(x_name, ["B", 17, 3])),
+            encode_field(11, _value_info(t_name, ["B"])),
+            encode_field(12, _value_info("eps", ["B", 17, 3])),
+        ]
+    )
     if meta is None:
         meta = PriorMeta(sde=SDEConfig(), clusters={1: cluster_poses(1), 50: cluster_poses(50)}, name="tiny")
+    # ModelProto: ir_version = 1, graph = 7, opset_import = 8 (OperatorSetIdProto domain = 1, version
+    # = 2), metadata_props = 14 (StringStringEntryProto key = 1, value = 2).
+    model = encode_field(1, 8) + encode_field(7, graph) + encode_field(8, encode_field(1, b"") + encode_field(2, 17))
     if with_meta:
-        helper.set_model_props(model, {META_KEY: meta.to_json()})
-    onnx.checker.check_model(model)
-    onnx.save(model, str(path))
+        text = meta.to_json() if meta_json is None else meta_json
+        model += encode_field(14, encode_field(1, META_KEY.encode()) + encode_field(2, text.encode()))
+    Path(path).write_bytes(model)
+    try:
+        import onnx
+    except ModuleNotFoundError:  # the runtime-only environment: ONNX Runtime still loads the file
+        pass
+    else:
+        onnx.checker.check_model(str(path))
     return path
+
+
+# --- Helpers of several test modules: zedo-infer, a planted trajectory, keypoints in a layout ---------
+
+
+def command(name: str) -> str | None:
+    """Path of the console script ``name`` of the environment running the tests: beside this Python
+    (an environment that is not activated), else on PATH; None where neither has it."""
+    return shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
+
+
+EXE = command("zedo-infer")
+
+
+def zedo_infer(*args, check_rc=None):
+    """The installed zedo-infer command run as a user would (a subprocess); its CompletedProcess."""
+    assert EXE, "zedo-infer is not on PATH: install the package (pip install -e .)"
+    proc = subprocess.run([EXE, *map(str, args)], capture_output=True, text=True, timeout=120)
+    if check_rc is not None:
+        assert proc.returncode == check_rc, proc.stderr
+    return proc
+
+
+def fast(prior):
+    """Options that keep a run short and off the shared cores."""
+    return ["--engine", prior, "--iterations", 20, "--threads", 1, "--quiet"]
+
+
+def assert_one_error_line(proc, *names):
+    """zedo-infer exited 2 with one ``zedo-infer: error:`` line on stderr that names each of ``names``."""
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("zedo-infer: error: ")
+    for name in names:
+        assert name in lines[0]
+
+
+def trajectory(frames: int = 24, seed: int = 0) -> dict:
+    """A planted smooth motion at 25 fps: the T-pose turning slowly and walking sideways 4 m from
+    the camera, an arm swinging. Returns pose_cam (F, 17, 3) metres and keypoints (F, 17, 2) px."""
+    t = np.arange(frames) / 25.0
+    poses = []
+    for ti in t:
+        pose = TPOSE.copy()
+        pose[13] = pose[12] + 0.24 * np.array([np.cos(1.5 * ti), np.sin(1.5 * ti), 0.0])  # l_wrist swings
+        pose = pose @ yaw(0.4 * np.sin(ti)).T + np.array([0.5 * ti - 0.3, 0.1, 4.0 + 0.2 * ti])
+        poses.append(pose)
+    cam = np.stack(poses)
+    return {"pose_cam": cam, "keypoints": project(cam, K_CAM)}
+
+
+# Prior joint -> the name it has in the COCO-style layouts (the joints they share with Human3.6M).
+SHARED = {
+    "r_hip": "right_hip",
+    "r_knee": "right_knee",
+    "r_ankle": "right_ankle",
+    "l_hip": "left_hip",
+    "l_knee": "left_knee",
+    "l_ankle": "left_ankle",
+    "neck_nose": "nose",
+    "l_shoulder": "left_shoulder",
+    "l_elbow": "left_elbow",
+    "l_wrist": "left_wrist",
+    "r_shoulder": "right_shoulder",
+    "r_elbow": "right_elbow",
+    "r_wrist": "right_wrist",
+}
+OWN_NAMES = {
+    "halpe26": {"pelvis": "hip", "thorax": "neck", "head": "head"},
+    "openpose25": {"pelvis": "mid_hip", "thorax": "neck"},
+}
+
+
+def write_as(layout: Layout, kp17: np.ndarray, face: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Human3.6M keypoints (N, 17, 2) written in ``layout``: shared joints copied, the layout's own
+    pelvis/neck/head from the truth, eyes and ears near the nose when ``face``, the rest score 0."""
+    n, J = len(kp17), len(layout.joint_names)
+    kp, sc = np.full((n, J, 2), np.nan), np.zeros((n, J))
+    index = {name: i for i, name in enumerate(layout.joint_names)}
+    names = {**SHARED, **OWN_NAMES.get(layout.name, {})} if layout.name != "h36m17" else {j: j for j in JOINT_NAMES}
+    for prior_joint, own in names.items():
+        kp[:, index[own]], sc[:, index[own]] = kp17[:, JOINT_NAMES.index(prior_joint)], 1.0
+    for k, name in enumerate(("left_eye", "right_eye", "left_ear", "right_ear")):
+        if face and name in index:
+            kp[:, index[name]] = kp17[:, 9] + [(-1) ** k * 6.0, -4.0 - 2 * k]
+            sc[:, index[name]] = 1.0
+    return kp, sc
+
+
+# --- Fixtures ------------------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
@@ -162,6 +391,14 @@ def K_cam():
 def synth():
     """Factory for synthetic scenes, see synthetic_poses."""
     return synthetic_poses
+
+
+@pytest.fixture
+def pose_file(tmp_path):
+    """A prepared pose file (zedo-prepare's .npz): 64 standing_poses and their provenance."""
+    path = tmp_path / "poses.npz"
+    np.savez(path, poses=standing_poses(), provenance=json.dumps({"source": "test"}))
+    return path
 
 
 CAMS = ("54138969", "55011271", "58860488", "60457274")

@@ -1,24 +1,22 @@
-"""A tiny random-weight prior for the export and calibration tests (torch; no training, no data)."""
+"""A tiny random-weight prior for the export and calibration tests (torch; no training, no data).
+
+It imports torch: a test module imports it after ``pytest.importorskip("torch", reason=NEEDS_TORCH)``,
+or inside the fixture or test that needs it."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
 
-import numpy as np
 import torch
+from conftest import random_poses as poses
 
 from zedo.runtime.core.sde import SDEConfig
 from zedo.runtime.engines.prior_file import PriorMeta
 from zedo.training.model import PriorConfig, ScoreNet
 from zedo.training.train import CHECKPOINT_FORMAT
 
+torch.set_num_threads(1)  # tiny networks; leave the machine's cores to other work
 TINY = PriorConfig(hidden_dim=64, embed_dim=32, groups=8)
-
-
-def poses(n: int, seed: int = 0) -> np.ndarray:
-    """(n, 17, 3) random root-relative poses, metres."""
-    p = np.random.default_rng(seed).normal(0.0, 0.3, (n, 17, 3)).astype(np.float32)
-    return p - p[:, :1]
 
 
 def model(seed: int = 0) -> ScoreNet:

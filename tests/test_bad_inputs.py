@@ -19,12 +19,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import K_CAM, build_prior, cluster_poses, synthetic_poses
+from conftest import K_CAM, NEEDS_TORCH, build_prior, cluster_poses, synthetic_poses
 
 from zedo.runtime import LoopConfig, PoseStream, estimate, open_engine, save_output
 from zedo.runtime.core.sde import SDEConfig
 from zedo.runtime.core.skeleton import JOINT_NAMES
-from zedo.runtime.engines.prior_file import META_KEY, PriorMeta
+from zedo.runtime.engines.prior_file import PriorMeta
 from zedo.runtime.io.readers import read_json
 from zedo.training.config import PriorConfig, TrainConfig
 
@@ -91,19 +91,11 @@ class Workspace:
 
     def prior_with_meta(self, change, kind: str = "ok") -> Path:
         """The tiny prior with its metadata document edited by ``change(dict)`` (or replaced by a string)."""
-        import onnx
-
-        path = build_prior(self.root / f"prior-{len(list(self.root.glob('prior-*')))}.onnx", kind)
         doc = json.loads(
             PriorMeta(sde=SDEConfig(), clusters={1: cluster_poses(1), 50: cluster_poses(50)}, name="tiny").to_json()
         )
         text = change if isinstance(change, str) else (change(doc), json.dumps(doc))[1]
-        model = onnx.load(str(path))
-        for prop in model.metadata_props:
-            if prop.key == META_KEY:
-                prop.value = text
-        onnx.save(model, str(path))
-        return path
+        return build_prior(self.root / f"prior-{len(list(self.root.glob('prior-*')))}.onnx", kind, meta_json=text)
 
 
 @pytest.fixture
@@ -735,7 +727,7 @@ TRAIN = {
 
 @pytest.mark.parametrize("case", list(TRAIN))
 def test_zedo_train_refuses(ws, case, capsys, monkeypatch):
-    pytest.importorskip("torch")
+    pytest.importorskip("torch", reason=NEEDS_TORCH)
     from zedo.training.cli import train_main
 
     monkeypatch.delenv("ZEDO_DEBUG", raising=False)
@@ -780,7 +772,7 @@ def test_zedo_prepare_refuses(ws, case, capsys, monkeypatch):
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory):
     """The tiny random-weight zedo-train checkpoint's dict (fake_prior), to damage per case."""
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason=NEEDS_TORCH)
     from fake_prior import write_checkpoint
 
     path = tmp_path_factory.mktemp("ckpt") / "tiny.pt"

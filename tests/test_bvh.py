@@ -17,12 +17,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import NEEDS_TORCH
 
 from zedo.runtime.core.skeleton import JOINT_NAMES, bone_lengths
 from zedo.training.bvh import forward_kinematics, parse_bvh, parse_bvh_text, scale_offsets
 from zedo.training.jointmaps import BANDAI_NAMCO, detect_rig, map_to_h36m
 from zedo.training.mocap import camera_rotations, camera_views, prepare_bvh
-from zedo.training.train import load_pose_files
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TINY = FIXTURES / "tiny.bvh"
@@ -191,6 +191,9 @@ def test_camera_rotation_pitch_and_roll():
 
 
 def test_prepare_bvh_writes_loadable_file(tmp_path):
+    pytest.importorskip("torch", reason=NEEDS_TORCH)  # load_pose_files lives in zedo.training.train
+    from zedo.training.train import load_pose_files
+
     data = tmp_path / "clips"
     data.mkdir()
     for name in ("a.bvh", "b.bvh"):

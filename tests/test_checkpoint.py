@@ -6,6 +6,11 @@ from dataclasses import asdict
 
 import numpy as np
 import pytest
+from conftest import NEEDS_TORCH
+from conftest import random_poses as _poses
+
+pytest.importorskip("torch", reason=NEEDS_TORCH)
+
 import torch
 
 from zedo.runtime.core.sde import SDEConfig
@@ -22,12 +27,6 @@ TINY = PriorConfig(hidden_dim=64, embed_dim=32, groups=8)
 def _net(cfg: PriorConfig, seed: int) -> ScoreNet:
     torch.manual_seed(seed)
     return ScoreNet(cfg).eval()
-
-
-def _poses(n: int, seed: int = 0) -> np.ndarray:
-    """(n, 17, 3) root-relative pose-like arrays, metres."""
-    p = np.random.default_rng(seed).normal(0.0, 0.3, (n, 17, 3)).astype(np.float32)
-    return p - p[:, :1]
 
 
 def _ours(raw: ScoreNet, ema: ScoreNet, cfg: PriorConfig = TINY) -> dict:

@@ -3,27 +3,11 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 
 import numpy as np
 import pytest
-from conftest import synthetic_poses
-
-EXE = shutil.which("zedo-infer")
-
-
-def zedo_infer(*args, check_rc=None):
-    assert EXE, "zedo-infer is not on PATH: install the package (pip install -e .)"
-    proc = subprocess.run([EXE, *map(str, args)], capture_output=True, text=True, timeout=120)
-    if check_rc is not None:
-        assert proc.returncode == check_rc, proc.stderr
-    return proc
-
-
-def fast(prior):
-    """Options that keep a run short and off the shared cores."""
-    return ["--engine", prior, "--iterations", 20, "--threads", 1, "--quiet"]
+from conftest import EXE, assert_one_error_line, fast, synthetic_poses, zedo_infer
 
 
 @pytest.fixture
@@ -32,15 +16,6 @@ def npz_input(tmp_path):
     path = tmp_path / "cam0.npz"
     np.savez(path, keypoints=s["keypoints"], K=s["K"], scores=np.full((4, 17), 0.8))
     return path
-
-
-def assert_one_error_line(proc, *names):
-    assert proc.returncode == 2
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1, proc.stderr
-    assert lines[0].startswith("zedo-infer: error: ")
-    for name in names:
-        assert name in lines[0]
 
 
 def test_help():
@@ -191,122 +166,6 @@ def test_failing_engine_leaves_no_output(tmp_path, npz_input, make_prior, existi
     else:
         assert not out.exists()
     assert not [p for p in tmp_path.iterdir() if ".part" in p.name]
-
-
-# The file formats themselves, in process (zedo.runtime.io.formats).
-
-
-def test_load_input_formats(tmp_path):
-    from zedo.runtime import load_input
-
-    s = synthetic_poses(1, seed=12)
-    single = tmp_path / "single.json"
-    single.write_text(json.dumps({"keypoints": s["keypoints"][0].tolist(), "K": s["K"].tolist(), "scores": [1.0] * 17}))
-    d = load_input(single)
-    assert d.keypoints.shape == (1, 17, 2) and d.scores.shape == (1, 17) and d.K.shape == (1, 3, 3)
-    assert d.keypoints.dtype == np.float64
-    many = tmp_path / "many.npz"
-    kp = np.concatenate([s["keypoints"]] * 3).astype(np.float32)
-    kp[2, 16] = np.nan
-    sc = np.ones((3, 17))
-    sc[2, 16] = 0.0
-    np.savez(many, keypoints=kp, K=np.stack([s["K"]] * 3), scores=sc)
-    d = load_input(many)
-    assert d.keypoints.shape == (3, 17, 2) and d.K.shape == (3, 3, 3) and d.keypoints.dtype == np.float64
-    assert (d.keypoints[2, 16] == 0).all() and d.scores[2, 16] == 0  # a missing joint is zeroed, score 0
-    np.savez(many, keypoints=kp[:2], K=s["K"])
-    assert (load_input(many).scores == 1).all()
-
-
-@pytest.mark.parametrize(
-    "name, content, match",
-    [
-        ("in.txt", "", r"in.txt: unknown input format '.txt'"),
-        ("in.json", "[1, 2]", r"in.json: expected a JSON object \(zedo.s input\)"),
-        (
-            "in.json",
-            '{"keypoints": "abc", "K": [[1, 0, 0], [0, 1, 0], [0, 0, 1]]}',
-            r"in.json: keypoints must hold real numbers, got <U3",
-        ),
-        (
-            "in.json",
-            '{"keypoints": [[1, 2], [3]], "K": [[1, 0, 0], [0, 1, 0], [0, 0, 1]]}',
-            r"in.json: keypoints is not a rectangular numeric array",
-        ),
-        ("in.json", '{"K": [[1, 0, 0], [0, 1, 0], [0, 0, 1]]}', r"in.json: missing key 'keypoints'"),
-        (
-            "in.json",
-            json.dumps({"keypoints": [[1.0, 2.0]] * 17, "K": [[True, 0, 0], [0, 1, 0], [0, 0, 1]]}),
-            r"in.json: K must hold real numbers \(null for missing\), got \['bool', 'int'\]",
-        ),
-        (
-            "in.json",
-            json.dumps({"keypoints": [["１２", 2.0]] * 17, "K": [[1, 0, 0], [0, 1, 0], [0, 0, 1]]}),
-            r"in.json: keypoints must hold real numbers",
-        ),
-    ],
-)
-def test_load_input_errors_name_file_and_field(tmp_path, name, content, match):
-    from zedo.runtime import load_input
-
-    path = tmp_path / name
-    path.write_text(content)
-    with pytest.raises(ValueError, match=match):
-        load_input(path)
-
-
-def test_load_input_missing_file(tmp_path):
-    from zedo.runtime import load_input
-
-    with pytest.raises(FileNotFoundError, match="nope.npz"):
-        load_input(tmp_path / "nope.npz")
-
-
-@pytest.fixture(scope="module")
-def results(tiny_prior):
-    from zedo.runtime import LoopConfig, estimate
-
-    s = synthetic_poses(2, seed=13)
-    cfg = LoopConfig(iterations=5)
-    return {S: estimate(s["keypoints"], s["K"], engine=tiny_prior, hypotheses=S, config=cfg) for S in (1, 3)}
-
-
-@pytest.mark.parametrize("suffix", [".npz", ".json"])
-@pytest.mark.parametrize("S", [1, 3])
-def test_save_output_round_trip(tmp_path, results, suffix, S):
-    from zedo.runtime import save_output
-
-    r = results[S]
-    path = tmp_path / f"out{suffix}"
-    save_output(path, r, engine="tiny")
-    if suffix == ".npz":
-        with np.load(path) as f:
-            got = {k: f[k] for k in f.files}
-    else:
-        got = {k: np.asarray(v) for k, v in json.loads(path.read_text()).items()}
-    keys = {"joints_3d", "translation", "valid", "K", "layout", "engine", "noise_px"}
-    if S > 1:
-        keys |= {"hypotheses", "selected", "selection", "reprojection_px", "prior_residual"}
-    assert set(got) == keys
-    for k in keys - {"engine", "selection", "layout"}:
-        np.testing.assert_array_equal(got[k], getattr(r, k))
-    assert str(got["engine"]) == "tiny"
-    assert [p.name for p in tmp_path.iterdir()] == [path.name]
-
-
-def test_save_output_failure_leaves_nothing(tmp_path, results):
-    from zedo.runtime import save_output
-
-    with pytest.raises(ValueError, match="unknown output format"):
-        save_output(tmp_path / "out.csv", results[1])
-    with pytest.raises(ValueError, match="joints_3d"):
-        save_output(tmp_path / "out.npz", results[1], joints_3d=np.zeros(3))
-    kept = tmp_path / "kept.json"
-    kept.write_text("old")
-    with pytest.raises(ValueError, match="'note'"):
-        save_output(kept, results[3], note={"not": "an array"})
-    assert kept.read_text() == "old"
-    assert [p.name for p in tmp_path.iterdir()] == ["kept.json"]
 
 
 def test_plot_writes_png(tiny_prior, tmp_path, synth):

@@ -1,17 +1,16 @@
 """The cpu-numpy engine (a ScoreNet prior's ONNX weights as NumPy products) and the cpu-split engine
 (ONNX Runtime with the t-only layers cut out) against ONNX Runtime on the whole graph, and
-onnx_proto (initializers, metadata, nodes without the onnx package) against onnx itself."""
+onnx_proto (initializers, metadata, nodes without the onnx package) against onnx itself.
+
+Most cases run on a tiny ScoreNet that torch exports (``scorenet_prior``: skipped without torch
+and onnx); the engines are also checked on the bundled default prior, which needs neither."""
 
 from __future__ import annotations
 
 import numpy as np
-import onnx
 import pytest
-import torch
-from fake_prior import model as _model
-from fake_prior import poses as _poses
-from fake_prior import write_onnx as _onnx
-from onnx import numpy_helper
+from conftest import NEEDS_ONNX, NEEDS_TORCH
+from conftest import random_poses as _poses
 
 from zedo.export.parity import parity_inputs
 from zedo.runtime import LoopConfig, OnnxRuntimeEngine, estimate, open_engine
@@ -22,17 +21,24 @@ from zedo.runtime.engines.onnx_proto import read_onnx, torch_parameters
 from zedo.runtime.engines.prior_file import META_KEY
 from zedo.runtime.engines.split_engine import SplitEngine
 
-torch.set_num_threads(1)  # tiny networks; leave the machine's cores to other work
 ATOL = 1e-5  # float32 rounding of eps (about unit size) through a few dense layers
 
 
 @pytest.fixture(scope="module")
 def scorenet_prior(tmp_path_factory):
-    """A tiny ScoreNet (hidden 64) exported by export_onnx: the graph zedo-export writes."""
-    return _onnx(tmp_path_factory.mktemp("numpy") / "tiny.onnx")
+    """A tiny ScoreNet (hidden 64) exported by export_onnx: the graph zedo-export writes. Skips
+    without torch or onnx, so the tests that take it may import both."""
+    pytest.importorskip("torch", reason=NEEDS_TORCH)
+    pytest.importorskip("onnx", reason=NEEDS_ONNX)
+    from fake_prior import write_onnx
+
+    return write_onnx(tmp_path_factory.mktemp("numpy") / "tiny.onnx")
 
 
 def test_reader_matches_onnx(scorenet_prior):
+    import onnx
+    from onnx import numpy_helper
+
     got = read_onnx(scorenet_prior)
     proto = onnx.load(str(scorenet_prior))
     want = {i.name: numpy_helper.to_array(i) for i in proto.graph.initializer}
@@ -46,6 +52,8 @@ def test_reader_matches_onnx(scorenet_prior):
 def test_torch_parameters_found_through_shared_initializers(scorenet_prior):
     """torch's exporter stores parameters of equal value once (the tiny network's GroupNorms are
     all ones and zeros) and copies it under the others' names with Identity nodes."""
+    from fake_prior import model as _model
+
     model = _model()
     got = torch_parameters(read_onnx(scorenet_prior), model.state_dict())
     assert "b1_gnorm1.weight" not in read_onnx(scorenet_prior).initializers  # shared, under another name
@@ -65,6 +73,9 @@ def test_reader_refuses_what_it_cannot_read(tmp_path):
 
 
 def test_engine_names_a_weight_that_is_not_float32(tmp_path, scorenet_prior):
+    import onnx
+    from onnx import numpy_helper
+
     proto = onnx.load(str(scorenet_prior))
     w = next(i for i in proto.graph.initializer if i.name == "b1_dense1.weight")
     w.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(w).astype(np.float64), w.name))
@@ -73,7 +84,8 @@ def test_engine_names_a_weight_that_is_not_float32(tmp_path, scorenet_prior):
     assert read_onnx(path).other_types == {"b1_dense1.weight": 11}
     with pytest.raises(
         ValueError,
-        match="f64.onnx: not a zedo FP32 ScoreNet prior \\('b1_dense1.weight' stored as ONNX data type 11, not float32\\)",
+        match=r"f64.onnx: not a zedo FP32 ScoreNet prior "
+        r"\('b1_dense1.weight' stored as ONNX data type 11, not float32\)",
     ):
         NumpyEngine(path)
 
@@ -90,9 +102,23 @@ def test_matches_onnx_runtime(scorenet_prior, device, kind):
     require(compare(ort_eng, eng, x, mixed, ATOL, batch=100), f"{device} vs ONNX Runtime, mixed t")
 
 
+@pytest.mark.parametrize("device, kind", [("cpu-numpy", NumpyEngine), ("cpu-split", SplitEngine)])
+def test_matches_onnx_runtime_on_the_bundled_prior(device, kind):
+    """As test_matches_onnx_runtime, on the bundled default prior (the FP32 ScoreNet, hidden 512,
+    that zedo-export wrote): the check that runs where neither torch nor onnx is installed."""
+    eng, ort_eng = open_engine("default", device=device), open_engine("default", device="cpu-whole", threads=1)
+    assert isinstance(eng, kind) and eng.meta.to_json() == ort_eng.meta.to_json()
+    x, t, calls, _ = parity_inputs(_poses(64, 3))
+    require(compare(ort_eng, eng, x, t, ATOL, batch=calls), f"{device} vs ONNX Runtime, bundled prior")
+    mixed = np.random.default_rng(0).uniform(0.01, 0.1, len(x)).astype(np.float32)
+    require(compare(ort_eng, eng, x, mixed, ATOL, batch=100), f"{device} vs ONNX Runtime, bundled prior, mixed t")
+
+
 def test_split_graphs(scorenet_prior):
     """The graph of t reads t and makes the five terms; the graph of x reads x and the terms and
     makes eps; the terms are the whole graph's to float32 rounding."""
+    import onnx
+
     eng = SplitEngine(scorenet_prior, threads=1)
     assert [i.name for i in eng.of_t.get_inputs()] == ["t"] and [o.name for o in eng.of_t.get_outputs()] == eng.terms
     assert [i.name for i in eng.of_x.get_inputs()] == ["x", *eng.terms] and len(eng.terms) == 5
@@ -141,23 +167,29 @@ def test_cpu_splits_the_graph_where_it_can(scorenet_prior, tiny_prior):
     assert isinstance(open_engine(tiny_prior), OnnxRuntimeEngine)
 
 
-def test_refusals(scorenet_prior, tiny_prior, tmp_path):
+def test_refusals_of_a_prior_that_is_not_a_scorenet(tiny_prior):
     with pytest.raises(
         ValueError,
         match="tiny.onnx: the prior's metadata does not give its network's widths .* the cpu-numpy engine needs them",
     ):
         NumpyEngine(tiny_prior)  # conftest's eps = x * (a + c t): no ScoreNet, no widths
-    with pytest.raises(ValueError, match="--threads sets ONNX Runtime's threads"):
-        open_engine(scorenet_prior, device="cpu-numpy", threads=2)
     with pytest.raises(ValueError, match="the cpu-split engine needs them"):
         open_engine(tiny_prior, device="cpu-split")
+
+
+def test_refusals(scorenet_prior, tmp_path):
+    import onnx
+
+    with pytest.raises(ValueError, match="--threads sets ONNX Runtime's threads"):
+        open_engine(scorenet_prior, device="cpu-numpy", threads=2)
     proto = onnx.load(str(scorenet_prior))
     proto.graph.initializer.remove(next(i for i in proto.graph.initializer if i.name == "post_dense.bias"))
     path = tmp_path / "no-bias.onnx"
     onnx.save(proto, str(path))
     with pytest.raises(
         ValueError,
-        match=r"no-bias.onnx: not a zedo FP32 ScoreNet prior \('post_dense.bias' missing or not of shape \(51,\)\); the cpu-split engine",
+        match=r"no-bias.onnx: not a zedo FP32 ScoreNet prior "
+        r"\('post_dense.bias' missing or not of shape \(51,\)\); the cpu-split engine",
     ):
         open_engine(path, device="cpu-split")
     with pytest.raises(

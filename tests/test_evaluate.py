@@ -257,7 +257,10 @@ def test_evaluation_stands_on_the_runtime_only():
     import subprocess
     import sys
 
-    code = "import sys, zedo.evaluation.cli, zedo.datasets.h36m; print(sorted(m for m in sys.modules if m.split('.')[0] == 'torch' or m.startswith('zedo.training')))"
+    code = (
+        "import sys, zedo.evaluation.cli, zedo.datasets.h36m; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'torch' or m.startswith('zedo.training')))"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_cli import fast, zedo_infer
-from test_stream import trajectory
+from conftest import fast, trajectory, zedo_infer
 
 from zedo.runtime import open_engine
 from zedo.runtime.io.layouts import get_layout

@@ -6,17 +6,21 @@ from __future__ import annotations
 import inspect
 import os
 import re
-import shutil
 import subprocess
 
 import numpy as np
-import onnx
 import pytest
+from conftest import NEEDS_ONNX, NEEDS_TORCH, command
+from conftest import random_poses as _poses
+
+pytest.importorskip("torch", reason=NEEDS_TORCH)
+pytest.importorskip("onnx", reason=NEEDS_ONNX)
+
+import onnx
 import torch
 from fake_prior import TINY
 from fake_prior import meta as _meta
 from fake_prior import model as _model
-from fake_prior import poses as _poses
 from fake_prior import write_checkpoint as _checkpoint
 
 from zedo.export import cli, export_prior, onnx_export
@@ -209,7 +213,7 @@ def test_export_prior_library_call(tmp_path):
 
 
 def _zedo_export(*args) -> subprocess.CompletedProcess:
-    exe = shutil.which("zedo-export")
+    exe = command("zedo-export")
     if exe is None:
         pytest.skip("the zedo-export command is not installed (pip install -e .)")
     env = {**os.environ, "OMP_NUM_THREADS": "1"}

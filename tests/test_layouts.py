@@ -5,49 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import synthetic_poses
+from conftest import OWN_NAMES, SHARED, synthetic_poses, write_as
 
 from zedo.runtime import LoopConfig, estimate
 from zedo.runtime.core.skeleton import JOINT_NAMES
-from zedo.runtime.io.layouts import LAYOUTS, Layout, get_layout, looks_like_coco
+from zedo.runtime.io.layouts import LAYOUTS, get_layout, looks_like_coco
 from zedo.runtime.io.validation import validate_inputs
-
-# Prior joint -> the name it has in the COCO-style layouts (the joints they share with Human3.6M).
-SHARED = {
-    "r_hip": "right_hip",
-    "r_knee": "right_knee",
-    "r_ankle": "right_ankle",
-    "l_hip": "left_hip",
-    "l_knee": "left_knee",
-    "l_ankle": "left_ankle",
-    "neck_nose": "nose",
-    "l_shoulder": "left_shoulder",
-    "l_elbow": "left_elbow",
-    "l_wrist": "left_wrist",
-    "r_shoulder": "right_shoulder",
-    "r_elbow": "right_elbow",
-    "r_wrist": "right_wrist",
-}
-OWN_NAMES = {
-    "halpe26": {"pelvis": "hip", "thorax": "neck", "head": "head"},
-    "openpose25": {"pelvis": "mid_hip", "thorax": "neck"},
-}
-
-
-def write_as(layout: Layout, kp17: np.ndarray, face: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """Human3.6M keypoints (N, 17, 2) written in ``layout``: shared joints copied, the layout's own
-    pelvis/neck/head from the truth, eyes and ears near the nose when ``face``, the rest score 0."""
-    n, J = len(kp17), len(layout.joint_names)
-    kp, sc = np.full((n, J, 2), np.nan), np.zeros((n, J))
-    index = {name: i for i, name in enumerate(layout.joint_names)}
-    names = {**SHARED, **OWN_NAMES.get(layout.name, {})} if layout.name != "h36m17" else {j: j for j in JOINT_NAMES}
-    for prior_joint, own in names.items():
-        kp[:, index[own]], sc[:, index[own]] = kp17[:, JOINT_NAMES.index(prior_joint)], 1.0
-    for k, name in enumerate(("left_eye", "right_eye", "left_ear", "right_ear")):
-        if face and name in index:
-            kp[:, index[name]] = kp17[:, 9] + [(-1) ** k * 6.0, -4.0 - 2 * k]
-            sc[:, index[name]] = 1.0
-    return kp, sc
 
 
 @pytest.mark.parametrize("name", sorted(LAYOUTS))

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from conftest import synthetic_poses
 
-from zedo.evaluation.metrics import auc, joint_errors, mpjpe, pa_mpjpe, pck, procrustes_align
+from zedo.evaluation.metrics import acceleration_error, auc, joint_errors, mpjpe, pa_mpjpe, pck, procrustes_align
 
 
 def random_rotations(n, rng):
@@ -80,3 +80,12 @@ def test_pck_and_auc_bounds(poses):
 def test_metrics_reject_mismatched_shapes(fn, shapes):
     with pytest.raises(ValueError, match="pred"):
         fn(np.zeros(shapes[0]), np.zeros(shapes[1]))
+
+
+def test_acceleration_error_of_a_planted_acceleration():
+    truth = np.zeros((5, 17, 3))
+    truth[:, 1:, 0] = 0.001 * np.arange(5)[:, None] ** 2  # every joint but the pelvis accelerates by 2 mm/frame^2
+    np.testing.assert_allclose(acceleration_error(truth, truth), 0.0)
+    np.testing.assert_allclose(acceleration_error(np.zeros_like(truth), truth), 2.0 * 16 / 17)
+    with pytest.raises(ValueError, match="F >= 3"):
+        acceleration_error(truth[:2], truth[:2])

@@ -7,9 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import synthetic_poses
-from test_cli import assert_one_error_line, fast, zedo_infer
-from test_layouts import write_as
+from conftest import assert_one_error_line, fast, synthetic_poses, write_as, zedo_infer
 
 from zedo.runtime import load_input
 from zedo.runtime.io.layouts import get_layout

@@ -4,10 +4,15 @@ benchmarks/speed.py runs the release's eager-torch loop with: the same eps as th
 from __future__ import annotations
 
 import pytest
+from conftest import NEEDS_ONNX, NEEDS_TORCH
+from conftest import random_poses as _poses
+
+pytest.importorskip("torch", reason=NEEDS_TORCH)
+pytest.importorskip("onnx", reason=NEEDS_ONNX)
+
 import torch
 from fake_prior import meta as _meta
 from fake_prior import model as _model
-from fake_prior import poses as _poses
 from fake_prior import write_onnx as _onnx
 
 from zedo.export.onnx_export import TorchRunner

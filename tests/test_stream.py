@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from conftest import K_CAM, TPOSE, project, yaw
+from conftest import K_CAM, trajectory
 
 from zedo.evaluation.metrics import acceleration_error
 from zedo.runtime import Engine, LoopConfig, PoseStream, estimate, open_engine
@@ -21,20 +21,6 @@ WARM = StreamConfig(iterations=20, warm=True, warm_iterations=5)
 @pytest.fixture(scope="module")
 def engine(tiny_prior):
     return open_engine(tiny_prior, threads=1)
-
-
-def trajectory(frames: int = 24, seed: int = 0) -> dict:
-    """A planted smooth motion at 25 fps: the T-pose turning slowly and walking sideways 4 m from
-    the camera, an arm swinging. Returns pose_cam (F, 17, 3) metres and keypoints (F, 17, 2) px."""
-    t = np.arange(frames) / 25.0
-    poses = []
-    for ti in t:
-        pose = TPOSE.copy()
-        pose[13] = pose[12] + 0.24 * np.array([np.cos(1.5 * ti), np.sin(1.5 * ti), 0.0])  # l_wrist swings
-        pose = pose @ yaw(0.4 * np.sin(ti)).T + np.array([0.5 * ti - 0.3, 0.1, 4.0 + 0.2 * ti])
-        poses.append(pose)
-    cam = np.stack(poses)
-    return {"pose_cam": cam, "keypoints": project(cam, K_CAM)}
 
 
 def test_engines_satisfy_the_protocol(engine):

@@ -7,8 +7,7 @@ import sys
 
 import numpy as np
 import pytest
-import torch
-from fake_prior import write_onnx as _onnx
+from conftest import NEEDS_ONNX, NEEDS_TORCH
 
 import zedo.runtime.engines.tensorrt_engine as tensorrt_engine
 from zedo.export import tensorrt
@@ -26,12 +25,15 @@ from zedo.runtime.engines.prior_file import (
     write_sidecar,
 )
 
-torch.set_num_threads(1)  # tiny networks; leave the machine's cores to other work
-
 
 @pytest.fixture(scope="module")
 def tiny_onnx(tmp_path_factory):
-    return _onnx(tmp_path_factory.mktemp("trt") / "prior.onnx")
+    """The tiny ScoreNet exported by export_onnx (fake_prior): skips without torch or onnx."""
+    pytest.importorskip("torch", reason=NEEDS_TORCH)
+    pytest.importorskip("onnx", reason=NEEDS_ONNX)
+    from fake_prior import write_onnx
+
+    return write_onnx(tmp_path_factory.mktemp("trt") / "prior.onnx")
 
 
 def test_missing_tensorrt_gives_clear_error(tmp_path, monkeypatch):

@@ -1,5 +1,5 @@
 """Video input: tracks of frames lifted in the stream mode, through the library and zedo-infer;
-the One-Euro filter; the acceleration error; the animation of --plot."""
+the animation of --plot."""
 
 from __future__ import annotations
 
@@ -7,14 +7,11 @@ import json
 
 import numpy as np
 import pytest
-from conftest import K_CAM
-from test_cli import assert_one_error_line, fast, zedo_infer
-from test_stream import trajectory
+from conftest import K_CAM, assert_one_error_line, fast, trajectory, zedo_infer
 
 from zedo.evaluation.metrics import acceleration_error
 from zedo.runtime import LoopConfig, estimate, open_engine
 from zedo.runtime.io.validation import validate_inputs
-from zedo.runtime.video.filters import OneEuroConfig, OneEuroFilter
 from zedo.runtime.video.stream import StreamConfig
 from zedo.runtime.video.tracks import is_video, lift_tracks, track_rows
 
@@ -81,31 +78,6 @@ def test_a_recorded_video_is_per_frame_lifting_smoothed_and_smoother_than_it(eng
     np.testing.assert_array_equal(raw, per_frame)
     smooth = lift_tracks(inputs, engine, LoopConfig(iterations=3), StreamConfig(iterations=20)).joints_3d
     assert acceleration_error(smooth, s["pose_cam"]).mean() < 0.5 * acceleration_error(per_frame, s["pose_cam"]).mean()
-
-
-def test_one_euro_filter_properties():
-    f = OneEuroFilter(OneEuroConfig(min_cutoff=1.0), rows=2, shape=(1, 3))
-    still = np.array([[[1.0, 2.0, 3.0]], [[0.0, 0.0, 0.0]]])
-    for k in range(5):
-        np.testing.assert_allclose(f([0, 1], still, [k / 25] * 2), still)  # a constant passes unchanged
-    noisy = still + np.random.default_rng(0).normal(0, 0.01, (40, 2, 1, 3))
-    out = np.stack([f([0, 1], n, [(5 + k) / 25] * 2) for k, n in enumerate(noisy)])
-    assert out.std(axis=0).mean() < 0.5 * noisy.std(axis=0).mean()  # jitter at rest is smoothed
-    f.reset([1])
-    np.testing.assert_allclose(f([1], still[1:] + 5.0, [2.0])[0], still[1] + 5.0)  # a reset row passes through
-    with pytest.raises(ValueError, match="increase"):
-        f([0], still[:1], [0.0])
-    with pytest.raises(ValueError, match="min_cutoff"):
-        OneEuroConfig(min_cutoff=0.0)
-
-
-def test_acceleration_error_of_a_planted_acceleration():
-    truth = np.zeros((5, 17, 3))
-    truth[:, 1:, 0] = 0.001 * np.arange(5)[:, None] ** 2  # every joint but the pelvis accelerates by 2 mm/frame^2
-    np.testing.assert_allclose(acceleration_error(truth, truth), 0.0)
-    np.testing.assert_allclose(acceleration_error(np.zeros_like(truth), truth), 2.0 * 16 / 17)
-    with pytest.raises(ValueError, match="F >= 3"):
-        acceleration_error(truth[:2], truth[:2])
 
 
 @pytest.fixture
