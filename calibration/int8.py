@@ -14,8 +14,8 @@ point 0), per-channel weight scales along the output axis, and float biases (Ten
 dequantize INT32 tensors).
 
 Inputs and outputs stay float32 (x, t -> eps), so the runtime feeds the file like an FP32 prior.
-The legacy alternative, implicit quantization with a TensorRT calibrator on the FP32 file
-(``zedo.calibration.tensorrt_calibrator``), is deprecated since TensorRT 10.1 and removed in 11.
+The legacy alternative, implicit quantization with a TensorRT calibrator on the FP32 file, is
+deprecated since TensorRT 10.1 and removed in 11; zedo no longer ships a calibrator for it.
 """
 
 from __future__ import annotations

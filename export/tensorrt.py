@@ -10,9 +10,9 @@ also works (explicit-batch flag).
 Reduced precision, two ways. Recommended: build a reduced-precision ONNX file
 (``zedo.calibration``: FP16, or INT8 with Q/DQ nodes) as it is typed; TensorRT >= 10 builds it
 strongly typed, so layers the file keeps in float32 stay float32 and INT8 scales come from the
-Q/DQ nodes. Legacy (TensorRT <= 10, deprecated since 10.1): the ``fp16``/``int8`` builder flags on
-the FP32 file, where TensorRT picks each layer's precision itself; INT8 then needs a calibrator
-(``zedo.calibration.tensorrt_calibrator.tensorrt_calibrator``).
+Q/DQ nodes. Legacy (deprecated since TensorRT 10.1): the ``fp16`` builder flag on the FP32 file,
+where TensorRT picks each layer's precision itself; INT8 needs a Q/DQ file (implicit INT8
+calibration is gone in TensorRT 11, and zedo ships no calibrator for it).
 """
 
 from __future__ import annotations
@@ -78,7 +78,6 @@ def build_engine(
     engine_path,
     fp16: bool = False,
     int8: bool = False,
-    calibrator=None,
     min_batch: int = 1,
     opt_batch: int = 1024,
     max_batch: int = 4096,
@@ -88,9 +87,8 @@ def build_engine(
     """Build ``engine_path`` (.trt, .engine or .plan) and its sidecar from ``onnx_path``, checked against it.
 
     fp16: let TensorRT run layers in half precision where faster (weights stored in FP16). int8:
-    let it run INT8 kernels, with scales from the file's Q/DQ nodes or, for an FP32 file, from
-    ``calibrator`` (a TensorRT IInt8Calibrator, e.g. ``zedo.calibration.tensorrt_calibrator.tensorrt_calibrator``,
-    run on batches of its own size; deprecated since TensorRT 10.1). Without either flag the
+    let it run INT8 kernels, with scales from the file's Q/DQ nodes (an FP32 file is refused:
+    quantize it with ``zedo.calibration`` first). Without either flag the
     network is built strongly typed (TensorRT >= 10): in the precision the file says, float32 for
     an FP32 export (TensorRT's default TF32 tensor-core math applies on Ampere and newer), FP16 or
     INT8 where a ``zedo.calibration`` file says so. On TensorRT 8.6, which has no strong typing, a
@@ -108,16 +106,17 @@ def build_engine(
     onnx_path, engine_path = Path(onnx_path), check_engine_path(engine_path)
     if not onnx_path.is_file():
         raise FileNotFoundError(f"{onnx_path}: no such ONNX file")
-    _check_build_args(int8, calibrator, min_batch, opt_batch, max_batch, workspace_gb)
-    trt = require_tensorrt(onnx_path)
+    _check_build_args(min_batch, opt_batch, max_batch, workspace_gb)
     meta = read_onnx_meta(onnx_path)
-    if calibrator is not None and meta.precision == "int8":
+    if int8 and meta.precision != "int8":
         raise ValueError(
-            f"{onnx_path}: already quantized (Q/DQ); TensorRT takes its scales from the file, pass no calibrator"
+            f"{onnx_path}: int8 needs a quantized (Q/DQ) file; make one with zedo-export --precision int8 "
+            "(zedo.calibration) and build that"
         )
+    trt = require_tensorrt(onnx_path)
     if int(trt.__version__.split(".")[0]) < 10:
         fp16, int8 = fp16 or meta.precision == "fp16", int8 or meta.precision == "int8"
-    plan = _build_plan(trt, onnx_path, fp16, int8, calibrator, (min_batch, opt_batch, max_batch), workspace_gb)
+    plan = _build_plan(trt, onnx_path, fp16, int8, (min_batch, opt_batch, max_batch), workspace_gb)
     precision = "int8" if int8 or meta.precision == "int8" else "fp16" if fp16 or meta.precision == "fp16" else "fp32"
     atol = ENGINE_TOLERANCES[precision] if parity_atol is None else parity_atol
     batches = tuple(sorted({min(max(b, min_batch), max_batch) for b in PARITY_BATCHES}))
@@ -133,19 +132,15 @@ def build_engine(
     return EngineBuild(engine_path, precision, parity)
 
 
-def _check_build_args(
-    int8: bool, calibrator, min_batch: int, opt_batch: int, max_batch: int, workspace_gb: float
-) -> None:
+def _check_build_args(min_batch: int, opt_batch: int, max_batch: int, workspace_gb: float) -> None:
     if not 1 <= min_batch <= opt_batch <= max_batch:
         raise ValueError(f"need 1 <= min_batch <= opt_batch <= max_batch, got {min_batch}, {opt_batch}, {max_batch}")
     if not workspace_gb > 0:
         raise ValueError(f"workspace_gb must be > 0, got {workspace_gb}")
-    if calibrator is not None and not int8:
-        raise ValueError("a calibrator only serves INT8 builds: pass int8=True")
 
 
 def _build_plan(
-    trt, onnx_path: Path, fp16: bool, int8: bool, calibrator, batches: tuple[int, int, int], workspace_gb: float
+    trt, onnx_path: Path, fp16: bool, int8: bool, batches: tuple[int, int, int], workspace_gb: float
 ) -> bytes:
     """The serialized plan (TensorRT 10 Python API: parse, configure, build_serialized_network)."""
     logger = trt.Logger(trt.Logger.WARNING)
@@ -164,11 +159,6 @@ def _build_plan(
         if wanted:
             config.set_flag(getattr(trt.BuilderFlag, flag))
     config.add_optimization_profile(_profile(builder, *batches))
-    if calibrator is not None:
-        # Calibration runs the network at one shape, the calibrator's batch.
-        b = calibrator.get_batch_size()
-        config.set_calibration_profile(_profile(builder, b, b, b))
-        config.int8_calibrator = calibrator
     plan = builder.build_serialized_network(network, config)
     if plan is None:
         raise RuntimeError(f"{onnx_path}: TensorRT could not build an engine (see its log above)")

@@ -367,6 +367,45 @@ def write_as(layout: Layout, kp17: np.ndarray, face: bool = True) -> tuple[np.nd
     return kp, sc
 
 
+# --- The C++ wrapper ----------------------------------------------------------------------------------
+
+
+def cpp_missing() -> str | None:
+    """Why cpp/ cannot be built here (None where it can): CMake, a C and C++ compiler, pybind11."""
+    try:
+        import pybind11  # noqa: F401
+    except ImportError:
+        return "pybind11, which is not installed (pip install -e '.[cpp]')"
+    for tool in ("cmake", "c++", "cc"):
+        if not shutil.which(tool):
+            return f"CMake, a C and a C++ compiler: {tool} is not on PATH"
+    return None
+
+
+def cpp_environment(**extra) -> dict:
+    """This environment without the settings that would point the programs at another Python."""
+    env = {k: v for k, v in os.environ.items() if k not in ("ZEDO_PYTHON", "PYTHONHOME", "ZEDO_DEBUG")}
+    return {**env, **extra}
+
+
+@pytest.fixture(scope="session")
+def cpp_build(tmp_path_factory) -> Path:
+    """cpp/ configured and built (every target) once per session, against this test's Python;
+    skipped where it cannot be built (``cpp_missing``)."""
+    if cpp_missing():
+        pytest.skip(f"needs {cpp_missing()}")
+    import pybind11
+
+    out = tmp_path_factory.mktemp("cpp-build")
+    repo = Path(__file__).resolve().parents[1]
+    configure = ["cmake", "-S", str(repo / "cpp"), "-B", str(out), f"-Dpybind11_DIR={pybind11.get_cmake_dir()}"]
+    configure.append(f"-DPython_EXECUTABLE={sys.executable}")
+    for step in (configure, ["cmake", "--build", str(out), "-j", "2"]):
+        proc = subprocess.run(step, capture_output=True, text=True, timeout=600, env=cpp_environment())
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return out
+
+
 # --- Fixtures ------------------------------------------------------------------------------------------
 
 

@@ -325,9 +325,9 @@ def _qdq_stub():
 # --- TensorRT (build flags) --------------------------------------------------------------------------
 
 
-def test_build_engine_calibrator_needs_int8(tmp_path, fp32_prior):
-    with pytest.raises(ValueError, match="int8=True"):
-        build_engine(fp32_prior, tmp_path / "p.trt", calibrator=object())
+def test_build_engine_int8_needs_a_quantized_file(tmp_path, fp32_prior):
+    with pytest.raises(ValueError, match="int8 needs a quantized"):
+        build_engine(fp32_prior, tmp_path / "p.trt", int8=True)
 
 
 @pytest.mark.tensorrt

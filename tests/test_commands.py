@@ -6,7 +6,9 @@ import argparse
 
 import pytest
 
-from zedo.runtime.apps.commands import add_loop_options, loop_argv, loop_config, run_command
+from zedo.runtime.apps.commands import run_command
+from zedo.runtime.apps.loop_options import add_loop_options
+from zedo.runtime.apps.loop_settings import loop_argv, loop_config
 from zedo.runtime.core.config import LoopConfig
 from zedo.runtime.core.skeleton import IPO_JOINTS
 

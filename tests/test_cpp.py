@@ -8,14 +8,13 @@ API run with the same settings, so their results agree to float32 rounding.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import cpp_environment, cpp_missing
 
 from zedo.runtime import LoopConfig, estimate
 from zedo.runtime.apps.cli import main as zedo_infer
@@ -25,47 +24,12 @@ REPO = Path(__file__).resolve().parents[1]
 FAST = ["--iterations", "10", "--threads", "1"]
 
 
-def _missing() -> str | None:
-    try:
-        import pybind11  # noqa: F401
-    except ImportError:
-        return "pybind11 is not installed (pip install -e '.[cpp]')"
-    for tool in ("cmake", "c++", "cc"):
-        if not shutil.which(tool):
-            return f"{tool} is not on PATH"
-    return None
-
-
-pytestmark = pytest.mark.skipif(
-    _missing() is not None, reason=f"needs CMake, a C and C++ compiler and pybind11: {_missing()}"
-)
-
-
-def environment(**extra) -> dict:
-    """This environment without the settings that would point the programs at another Python."""
-    env = {k: v for k, v in os.environ.items() if k not in ("ZEDO_PYTHON", "PYTHONHOME", "ZEDO_DEBUG")}
-    return {**env, **extra}
+pytestmark = pytest.mark.skipif(cpp_missing() is not None, reason=f"needs {cpp_missing()}")
 
 
 @pytest.fixture(scope="module")
-def build(tmp_path_factory) -> Path:
-    """cpp/ configured and built (every target) in a fresh folder, against this test's Python."""
-    import pybind11
-
-    out = tmp_path_factory.mktemp("cpp-build")
-    configure = [
-        "cmake",
-        "-S",
-        str(REPO / "cpp"),
-        "-B",
-        str(out),
-        f"-Dpybind11_DIR={pybind11.get_cmake_dir()}",
-        f"-DPython_EXECUTABLE={sys.executable}",
-    ]
-    for command in (configure, ["cmake", "--build", str(out), "-j", "2"]):
-        proc = subprocess.run(command, capture_output=True, text=True, timeout=600, env=environment())
-        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return out
+def build(cpp_build) -> Path:
+    return cpp_build
 
 
 def run(build: Path, program: str, *args, stdin: str | None = None, **env) -> subprocess.CompletedProcess:
@@ -75,7 +39,7 @@ def run(build: Path, program: str, *args, stdin: str | None = None, **env) -> su
         capture_output=True,
         text=True,
         timeout=300,
-        env=environment(**env),
+        env=cpp_environment(**env),
     )
 
 
@@ -209,7 +173,7 @@ def make_venv(path: Path, zedo_from: list[str] | None = None) -> Path:
     """A venv without pip or system packages; ``zedo_from``: site folders its .pth adds (as an
     install there would), so zedo imports in it. Returns its python."""
     subprocess.run(
-        [sys.executable, "-m", "venv", "--without-pip", str(path)], check=True, timeout=120, env=environment()
+        [sys.executable, "-m", "venv", "--without-pip", str(path)], check=True, timeout=120, env=cpp_environment()
     )
     if zedo_from:
         (site,) = path.glob("lib/python3*/site-packages")

@@ -190,7 +190,7 @@ def test_unwritable_output_is_found_before_the_run(h36m_dir, tmp_path, capsys, m
 def test_via_cli_passes_every_loop_option(tmp_path):
     from zedo.evaluation.via_cli import infer_argv
     from zedo.runtime.apps.cli import build_parser
-    from zedo.runtime.apps.commands import loop_config
+    from zedo.runtime.apps.loop_settings import loop_config
     from zedo.runtime.core.skeleton import IPO_JOINTS
 
     config = LoopConfig(
@@ -236,7 +236,7 @@ def test_a_failing_zedo_infer_is_one_line(h36m_dir, tiny_prior, capsys):
         == 2
     )
     err = capsys.readouterr().err
-    assert err.startswith("zedo-eval: error: --batch-size must be >= 1") and err.count("\n") == 1, (
+    assert err.startswith("zedo-eval: error: --batch-size must be a whole number >= 1") and err.count("\n") == 1, (
         err
     )  # checked before the run
 

@@ -10,12 +10,14 @@ from conftest import synthetic_poses
 
 from zedo.runtime import LoopConfig, load_input
 from zedo.runtime.apps.cli import main
-from zedo.runtime.pipeline.jobs import Item, RunOptions, is_complete, plan_job, run_job, run_local
+from zedo.runtime.pipeline.jobs import run_job, run_local
+from zedo.runtime.pipeline.plan import Item, is_complete, plan_job
+from zedo.runtime.pipeline.request import Request
 from zedo.runtime.solve.api import estimate_inputs
 
 
-def options(prior, **kw) -> RunOptions:
-    return RunOptions(engine=str(prior), threads=1, config=LoopConfig(iterations=20), **kw)
+def options(prior, **kw) -> Request:
+    return Request(engine=str(prior), threads=1, config=LoopConfig(iterations=20), **kw)
 
 
 def write_input(path, n: int, seed: int, **extra):
@@ -71,10 +73,11 @@ def test_a_failing_input_is_named_and_the_others_go_on(tmp_path, inputs, tiny_pr
 @pytest.mark.parametrize("output_format", ["zedo", "mmpose"])
 def test_chunks_are_joined_into_the_output_of_one_run(tmp_path, tiny_prior, output_format):
     big = write_input(tmp_path / "big.npz", 7, seed=3, frame=np.arange(7) * 2, track=np.zeros(7, int))
-    run_job([big], tmp_path / "whole", options(tiny_prior, output_format=output_format))
-    plan = plan_job([big], tmp_path / "chunked", options(tiny_prior, output_format=output_format), chunk_size=3)
+    request = options(tiny_prior, output_format=output_format, per_frame=True)
+    run_job([big], tmp_path / "whole", request)
+    plan = plan_job([big], tmp_path / "chunked", request, chunk_size=3)
     assert [(i.start, i.stop) for i in plan.items] == [(0, 3), (3, 6), (6, 7)]
-    summary = run_job([big], tmp_path / "chunked", options(tiny_prior, output_format=output_format), chunk_size=3)
+    summary = run_job([big], tmp_path / "chunked", request, chunk_size=3)
     assert summary.poses == 7 and not summary.failed
     name = "big.npz" if output_format == "zedo" else "big.json"
     assert [p.name for p in (tmp_path / "chunked").iterdir()] == [name]  # the parts are gone
@@ -87,6 +90,13 @@ def test_chunks_are_joined_into_the_output_of_one_run(tmp_path, tiny_prior, outp
         assert json.loads((tmp_path / "whole" / name).read_text()) == json.loads(
             (tmp_path / "chunked" / name).read_text()
         )
+
+
+def test_a_video_input_is_one_item_whatever_the_chunk_size(tmp_path, tiny_prior):
+    """Its tracks are smoothed over all their frames: a chunk would change its answer."""
+    video = write_input(tmp_path / "video.npz", 7, seed=3, frame=np.arange(7), track=np.zeros(7, int))
+    plan = plan_job([video], tmp_path / "out", options(tiny_prior), chunk_size=3)
+    assert [(i.start, i.stop, i.output_format) for i in plan.items] == [(0, 7, "zedo")] and not plan.parts
 
 
 def test_resume_skips_complete_outputs_and_redoes_the_rest(tmp_path, inputs, tiny_prior):

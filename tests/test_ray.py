@@ -18,7 +18,9 @@ ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'zedo
 
 from zedo.runtime import LoopConfig, estimate  # noqa: E402
 from zedo.runtime.apps.cli import main  # noqa: E402
-from zedo.runtime.pipeline.jobs import RunOptions, is_complete, run_job  # noqa: E402
+from zedo.runtime.pipeline.jobs import run_job  # noqa: E402
+from zedo.runtime.pipeline.plan import is_complete  # noqa: E402
+from zedo.runtime.pipeline.request import Request  # noqa: E402
 from zedo.runtime.pipeline.ray_data import RayRunner, Workers, lift_dataset, root_cause  # noqa: E402
 
 
@@ -29,8 +31,8 @@ def local_ray():
     ray.shutdown()
 
 
-def options(prior, iterations: int = 20) -> RunOptions:
-    return RunOptions(engine=str(prior), threads=1, config=LoopConfig(iterations=iterations))
+def options(prior, iterations: int = 20) -> Request:
+    return Request(engine=str(prior), threads=1, config=LoopConfig(iterations=iterations))
 
 
 def write_inputs(folder, sizes):
@@ -137,8 +139,8 @@ def test_workers_are_checked(kw, message):
 
 
 def test_threads_follow_the_cpus_of_a_worker():
-    assert Workers(cpus=2).threads(RunOptions()) == 2 and Workers(cpus=0.5).threads(RunOptions()) == 1
-    assert Workers(cpus=2).threads(RunOptions(threads=3)) == 3
+    assert Workers(cpus=2).threads(Request()) == 2 and Workers(cpus=0.5).threads(Request()) == 1
+    assert Workers(cpus=2).threads(Request(threads=3)) == 3
 
 
 def test_a_worker_that_cannot_open_the_engine_is_one_line(local_ray, tiny_prior):
@@ -147,7 +149,7 @@ def test_a_worker_that_cannot_open_the_engine_is_one_line(local_ray, tiny_prior)
     if "CUDAExecutionProvider" in onnxruntime.get_available_providers():
         pytest.skip("this ONNX Runtime has CUDA")
     with pytest.raises(RuntimeError, match="a Ray worker cannot open the engine: device 'cuda' needs onnxruntime-gpu"):
-        Workers(1).check_engine(RunOptions(engine=str(tiny_prior), device="cuda"))
+        Workers(1).check_engine(Request(engine=str(tiny_prior), device="cuda"))
     with pytest.raises(ValueError, match="not one worker with 1 CPUs and 1 GPUs fits"):
         Workers(1, 1.0, 1.0).size()
 

@@ -162,9 +162,7 @@ def test_a_failed_animation_leaves_no_file(tmp_path, monkeypatch):
     ],
 )
 def test_a_video_runs_the_stream_iterations_unless_a_flag_or_preset_names_a_count(flags, iterations):
-    from zedo.runtime.apps.cli import build_parser, video_config
-    from zedo.runtime.apps.commands import loop_config
+    from zedo.runtime.apps.cli import build_parser, request_of
 
-    args = build_parser().parse_args(["clip.npz", "-o", "out.npz", "--fps", "50", *flags])
-    stream = video_config(args, loop_config(args))
+    stream = request_of(build_parser().parse_args(["clip.npz", "-o", "out.npz", "--fps", "50", *flags])).stream
     assert stream.iterations == iterations and stream.fps == 50.0

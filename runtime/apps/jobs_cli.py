@@ -19,8 +19,7 @@ RAY_ONLY = (
 )
 
 
-def add_job_options(parser: argparse.ArgumentParser) -> None:
-    """The many-inputs and Ray options (``run_job_command`` reads them)."""
+def _add_many_options(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group(
         "many inputs", "An input that fails is named on stderr and the others go on; the exit status is then 2."
     )
@@ -43,6 +42,11 @@ def add_job_options(parser: argparse.ArgumentParser) -> None:
         "multiple "
         "of --batch-size keeps the prior's batches those of one run); an input's output is joined from its chunks",
     )
+
+
+def add_job_options(parser: argparse.ArgumentParser) -> None:
+    """The many-inputs and Ray options (``run_job_command`` reads them)."""
+    _add_many_options(parser)
     g = parser.add_argument_group(
         "Ray",
         "Run the inputs on Ray (pip install 'zedo[ray]'): one actor per worker opens the engine once; an actor "
