@@ -15,9 +15,8 @@ from .skeleton import NUM_JOINTS, TORSO_JOINTS
 
 # Bounds on the work one call may ask for, shared by every command and the library.
 MAX_ITERATIONS = 100_000  # loop iterations (the paper runs 1000)
-MAX_THREADS = (
-    1024  # intra-op threads (ONNX Runtime and torch crash or hang on absurd counts; no machine here has more cores)
-)
+# Intra-op threads: ONNX Runtime and torch crash or hang on absurd counts; no machine here has more cores.
+MAX_THREADS = 1024
 MAX_SEED = 2**63 - 1  # seeds are stored as int64
 START_FITS = ("local", "grid")  # LoopConfig.start_fit
 
@@ -38,6 +37,16 @@ def _check_float(name: str, value, low: float, high: float, low_open: bool = Fal
     )
     if not ok:
         raise ValueError(f"{name} must be a number in {'(' if low_open else '['}{low}, {high}], got {value!r}")
+
+
+def check_threads(value, name: str = "threads") -> int:
+    """``value`` as a thread count: a whole number in [0, ``MAX_THREADS``] (0: ONNX Runtime's
+    default); ValueError naming ``name`` (an argument or a command's option) otherwise."""
+    if isinstance(value, bool) or not isinstance(value, Integral) or not 0 <= value <= MAX_THREADS:
+        raise ValueError(
+            f"{name} must be in [0, {MAX_THREADS}] (a whole number; 0: ONNX Runtime's default), got {value!r}"
+        )
+    return int(value)
 
 
 @dataclass(frozen=True)

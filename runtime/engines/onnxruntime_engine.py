@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.config import MAX_THREADS
+from ..core.config import check_threads
 from .prior_file import INPUT_T, INPUT_X, META_KEY, OUTPUT_EPS, PriorMeta, check_contract, read_sidecar
 
 # Device -> ONNX Runtime execution providers, in order of preference. TensorRT's provider hands
@@ -23,13 +23,10 @@ DEVICES: tuple[str, ...] = tuple(PROVIDERS)
 
 def session_options(threads: int = 0, log_severity: int | None = None):
     """ONNX Runtime session options with ``threads`` intra-op threads (0: its default; at most
-    ``MAX_THREADS``, ValueError otherwise) and, if given, ``log_severity`` (0 verbose .. 4 fatal)."""
+    ``MAX_THREADS``: ``core.config.check_threads``) and, if given, ``log_severity`` (0 verbose .. 4 fatal)."""
     import onnxruntime as ort
 
-    if isinstance(threads, bool) or not isinstance(threads, int) or not 0 <= threads <= MAX_THREADS:
-        raise ValueError(
-            f"threads must be a whole number in [0, {MAX_THREADS}] (0: ONNX Runtime's default), got {threads!r}"
-        )
+    threads = check_threads(threads)
     opts = ort.SessionOptions()
     if threads:
         opts.intra_op_num_threads = threads
