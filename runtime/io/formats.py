@@ -29,8 +29,9 @@ import numpy as np
 from ..core.result import Estimate
 from .atomic import check_writable, save_npz_atomic, write_json_atomic
 from .npz import read_npz
+from .numbers import as_numbers
 from .readers import Detections, read_detector_json, read_json, read_openpose_folder
-from .validation import Inputs, as_numbers, check_placeable, validate_inputs
+from .validation import Inputs, check_placeable, validate_inputs
 
 ARRAY_KEYS = ("keypoints", "K", "scores", "image_size", "frame", "track")
 INPUT_KEYS = ARRAY_KEYS + ("layout",)

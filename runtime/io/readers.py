@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .validation import as_numbers
+from .numbers import as_numbers
 
 
 @dataclass(frozen=True)
