@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from ..core.skeleton import NUM_JOINTS
-from .onnx_proto import read_onnx, torch_parameters
-from .prior_file import META_KEY, PriorMeta, read_sidecar
+from .onnx_proto import OnnxContents, read_onnx, torch_parameters
+from .prior_file import PriorMeta, read_meta
 
 # ScoreNet's constants (zedo.training.model): the time label fed to the embedding is t * 999, the
 # embedding's frequencies span 1 .. 1 / 10000, and GroupNorm divides by sqrt(var + 1e-5).
@@ -80,12 +80,13 @@ def scorenet_weights(contents, config: dict, source: str, device: str) -> dict[s
     return got
 
 
-def open_scorenet(path: Path, device: str) -> tuple[PriorMeta, dict[str, np.ndarray], list[str], int]:
+def open_scorenet(
+    contents: OnnxContents, path: Path, device: str
+) -> tuple[PriorMeta, dict[str, np.ndarray], list[str], int]:
     """(metadata, ScoreNet weights by name, names of its dense layers in order, GroupNorm groups) of
-    an FP32 ScoreNet prior file; ValueError naming the file and ``device`` otherwise."""
-    contents = read_onnx(path)
-    props = contents.metadata
-    meta = PriorMeta.from_json(props[META_KEY], source=str(path)) if META_KEY in props else read_sidecar(path)
+    an FP32 ScoreNet prior file ``path`` read as ``contents`` (``onnx_proto.read_onnx``); ValueError
+    naming the file and ``device`` otherwise."""
+    meta = read_meta(contents.metadata, path, sidecar=True)
     if meta.precision != "fp32":
         raise ValueError(
             f"{path}: the {device} engine runs FP32 priors; this one is {meta.precision} (use --device cpu)"
@@ -162,7 +163,7 @@ class NumpyEngine:
             raise ValueError(
                 "--threads sets ONNX Runtime's threads; the cpu-numpy engine uses NumPy's BLAS threads (set OPENBLAS_NUM_THREADS or OMP_NUM_THREADS)"
             )
-        self.meta, weights, layers, self.groups = open_scorenet(self.path, self.device)
+        self.meta, weights, layers, self.groups = open_scorenet(read_onnx(self.path), self.path, self.device)
         self.terms = TimeTerms(weights, layers, fold_bias=True)
         # The dense layers of x as (in, out) matrices; their biases are in the time terms.
         self.dense = [weights[f"{n}.weight"].T.copy() for n in layers]

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from .numpy_engine import CACHE_BYTES, open_scorenet
-from .onnx_proto import BYTES, encode_field, fields, node_fields, raw_fields
+from .onnx_proto import BYTES, encode_field, fields, node_fields, raw_fields, read_onnx
 from .onnxruntime_engine import session_options
 from .prior_file import INPUT_T, INPUT_X, OUTPUT_EPS
 
@@ -110,11 +110,12 @@ class SplitEngine:
         import onnxruntime as ort
 
         self.path = Path(path)
-        self.meta, weights, layers, _ = open_scorenet(self.path, self.device)
+        contents = read_onnx(self.path)  # the one read of the file: its weights, metadata and bytes
+        self.meta, weights, layers, _ = open_scorenet(contents, self.path, self.device)
         hidden = weights["pre_dense_t.weight"].shape[0]
         cpu = ["CPUExecutionProvider"]
         try:
-            of_t, of_x, self.terms = split_graph(self.path.read_bytes(), [f"/{n}_t/Gemm" for n in layers], hidden)
+            of_t, of_x, self.terms = split_graph(contents.model, [f"/{n}_t/Gemm" for n in layers], hidden)
             # The graph of t runs on the calling thread: a second pool would fight the first for the cores.
             self.of_t = ort.InferenceSession(of_t, session_options(1, log_severity), providers=cpu)
             self.of_x = ort.InferenceSession(of_x, session_options(threads, log_severity), providers=cpu)
