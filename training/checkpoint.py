@@ -237,7 +237,8 @@ def _load_release(ck: dict, source: str, use_ema: bool) -> tuple[ScoreNet, Prior
         ema = ck.get("ema")
         if not isinstance(ema, dict) or "shadow_params" not in ema:
             raise ValueError(
-                f"{source}: release checkpoint is missing keys ['ema']['shadow_params'] (pass use_ema=False for the raw weights)"
+                f"{source}: release checkpoint is missing keys ['ema']['shadow_params'] "
+                "(pass use_ema=False for the raw weights)"
             )
         _load_shadow(model, ema["shadow_params"], source)
     step = int(ck.get("step", 0))
@@ -274,7 +275,8 @@ def _infer_config(state: dict, source: str) -> PriorConfig:
     hidden, d_in = state["pre_dense.weight"].shape
     if d_in != NUM_JOINTS * 3:
         raise ValueError(
-            f"{source}: pre_dense.weight has shape {tuple(state['pre_dense.weight'].shape)}, expected (hidden, {NUM_JOINTS * 3})"
+            f"{source}: pre_dense.weight has shape {tuple(state['pre_dense.weight'].shape)}, "
+            f"expected (hidden, {NUM_JOINTS * 3})"
         )
     embed = state["pre_dense_t.weight"].shape[1]
     blocks = sorted(int(m.group(1)) for k in state if (m := _BLOCK_KEY.match(k)))

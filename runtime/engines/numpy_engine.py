@@ -63,7 +63,8 @@ def scorenet_weights(contents, config: dict, source: str, device: str) -> dict[s
         want = scorenet_shapes(int(config["hidden_dim"]), int(config["embed_dim"]), int(config["n_blocks"]))
     except (KeyError, TypeError, ValueError):
         raise ValueError(
-            f"{source}: the prior's metadata does not give its network's widths (prior_config {config!r}); the {device} engine needs them"
+            f"{source}: the prior's metadata does not give its network's widths (prior_config {config!r}); "
+            f"the {device} engine needs them"
         ) from None
     got = torch_parameters(contents, want)
     wrong = [k for k in want if k not in got or got[k].shape != want[k]]
@@ -75,7 +76,8 @@ def scorenet_weights(contents, config: dict, source: str, device: str) -> dict[s
             else f"missing or not of shape {want[k]}"
         )
         raise ValueError(
-            f"{source}: not a zedo FP32 ScoreNet prior ({k!r} {why}); the {device} engine runs the FP32 priors zedo-export writes"
+            f"{source}: not a zedo FP32 ScoreNet prior ({k!r} {why}); "
+            f"the {device} engine runs the FP32 priors zedo-export writes"
         )
     return got
 
@@ -96,7 +98,8 @@ def open_scorenet(
     groups = meta.prior_config.get("groups")
     if not isinstance(groups, int) or groups < 1 or hidden % groups:
         raise ValueError(
-            f"{path}: the prior's metadata gives no GroupNorm group count dividing its width {hidden} (prior_config.groups {groups!r})"
+            f"{path}: the prior's metadata gives no GroupNorm group count dividing its width {hidden} "
+            f"(prior_config.groups {groups!r})"
         )
     blocks = int(meta.prior_config["n_blocks"])
     return meta, weights, ["pre_dense"] + [f"b{i}_dense{j}" for i in range(1, blocks + 1) for j in (1, 2)], groups
@@ -161,7 +164,8 @@ class NumpyEngine:
         self.path = Path(path)
         if threads:
             raise ValueError(
-                "--threads sets ONNX Runtime's threads; the cpu-numpy engine uses NumPy's BLAS threads (set OPENBLAS_NUM_THREADS or OMP_NUM_THREADS)"
+                "--threads sets ONNX Runtime's threads; the cpu-numpy engine uses NumPy's BLAS threads "
+                "(set OPENBLAS_NUM_THREADS or OMP_NUM_THREADS)"
             )
         self.meta, weights, layers, self.groups = open_scorenet(read_onnx(self.path), self.path, self.device)
         self.terms = TimeTerms(weights, layers, fold_bias=True)

@@ -85,8 +85,9 @@ def edit_graph(model: bytes, remove=(), inputs=(), outputs=None) -> bytes:
 def split_graph(model: bytes, cut: list[str], hidden: int) -> tuple[bytes, bytes, list[str]]:
     """(graph of t, graph of x, the terms' names) of ``model`` split at the outputs of the nodes
     named ``cut`` (see the module docstring); ValueError if one is absent or has more outputs."""
+    graph = next(v for n, w, v, _ in raw_fields(memoryview(model)) if n == 7 and w == BYTES)
     by_name = {}
-    for n, w, v, _ in raw_fields(next(v for n, w, v, _ in raw_fields(memoryview(model)) if n == 7 and w == BYTES)):
+    for n, _, v, _ in raw_fields(graph):
         if n == 1:
             node = node_fields(v)
             by_name[node[0]] = node
@@ -121,12 +122,14 @@ class SplitEngine:
             self.of_x = ort.InferenceSession(of_x, session_options(threads, log_severity), providers=cpu)
         except Exception as e:  # a graph zedo-export did not write: ValueError or ONNX Runtime's own
             raise ValueError(
-                f"{self.path}: cannot split this graph at its t-only layers ({str(e).splitlines()[0][:200]}); use --device cpu"
+                f"{self.path}: cannot split this graph at its t-only layers ({str(e).splitlines()[0][:200]}); "
+                "use --device cpu"
             ) from None
         got = ({i.name for i in self.of_t.get_inputs()}, {i.name for i in self.of_x.get_inputs()})
         if got != ({INPUT_T}, {INPUT_X, *self.terms}):
             raise ValueError(
-                f"{self.path}: the split graphs read {sorted(got[0])} and {sorted(got[1])}, not t, and x with the t-only terms; use --device cpu"
+                f"{self.path}: the split graphs read {sorted(got[0])} and {sorted(got[1])}, "
+                "not t, and x with the t-only terms; use --device cpu"
             )
         self._kept: dict[float, list[np.ndarray]] = {}
         self._kept_size = max(1, CACHE_BYTES // (4 * hidden * len(layers)))

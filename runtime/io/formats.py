@@ -113,7 +113,8 @@ def _merge(path: Path, key: str, in_file, given):
     a, b = np.asarray(in_file, dtype=object), np.asarray(given, dtype=object)
     if in_file is not None and given is not None and (a.shape != b.shape or np.any(a != b)):
         raise ValueError(
-            f"{path}: the file's {key} {np.asarray(in_file).tolist()} differs from the one given ({np.asarray(given).tolist()})"
+            f"{path}: the file's {key} {np.asarray(in_file).tolist()} differs from the one given "
+            f"({np.asarray(given).tolist()})"
         )
     return given if in_file is None else in_file
 

@@ -78,7 +78,8 @@ def _resolve_layout(kp: np.ndarray, layout, source: str) -> tuple[Layout, tuple[
     if not fits:
         counts = sorted({len(known.joint_names) for known in LAYOUTS.values()})
         raise ValueError(
-            f"{source}: {J} keypoints per pose fit no known layout (counts {', '.join(map(str, counts))}); give --layout"
+            f"{source}: {J} keypoints per pose fit no known layout (counts {', '.join(map(str, counts))}); "
+            "give --layout"
         )
     if J == NUM_JOINTS:
         return H36M17, ()
@@ -89,7 +90,8 @@ def _refuse_coco_as_h36m(kp: np.ndarray, sc: np.ndarray, source: str) -> None:
     step = max(1, len(kp) // COCO_SAMPLE)  # a majority vote: a sample spread over the input decides it
     if looks_like_coco(kp[::step], sc[::step]):
         raise ValueError(
-            f"{source}: these 17 keypoints look like COCO's order (nose, eyes, ears first), not Human3.6M's; pass --layout coco17 (or layout='coco17')"
+            f"{source}: these 17 keypoints look like COCO's order (nose, eyes, ears first), not Human3.6M's; "
+            "pass --layout coco17 (or layout='coco17')"
         )
 
 
@@ -119,13 +121,15 @@ def _check_finite(kp: np.ndarray, sc: np.ndarray, source: str, first: int = 0) -
     if huge.any():
         i, j = first_index(huge)
         raise ValueError(
-            f"{source}: keypoints[{first + i}, {j}] = {kp[i, j].tolist()} is beyond {MAX_PIXELS:g} px; expected pixel coordinates"
+            f"{source}: keypoints[{first + i}, {j}] = {kp[i, j].tolist()} is beyond {MAX_PIXELS:g} px; "
+            "expected pixel coordinates"
         )
     bad = ~finite & (sc > 0)
     if bad.any():
         i, j = first_index(bad)
         raise ValueError(
-            f"{source}: keypoints[{first + i}, {j}] = {kp[i, j].tolist()} is not finite (give it score 0 if the joint is missing)"
+            f"{source}: keypoints[{first + i}, {j}] = {kp[i, j].tolist()} is not finite "
+            "(give it score 0 if the joint is missing)"
         )
     return np.where(finite[..., None], kp, 0.0)
 
@@ -146,7 +150,8 @@ def validate_inputs(keypoints, K=None, scores=None, source: str = "input", layou
         _refuse_coco_as_h36m(kp, sc, source)
     if chosen.normalised and image_size is None:
         raise ValueError(
-            f"{source}: layout {chosen.name} gives coordinates in [0, 1] of the image; give the image size (--image-size W H)"
+            f"{source}: layout {chosen.name} gives coordinates in [0, 1] of the image; "
+            "give the image size (--image-size W H)"
         )
     n = len(kp)
     Km, cam_notes = camera_intrinsics(K, image_size, n, source)
@@ -163,7 +168,8 @@ def validate_inputs(keypoints, K=None, scores=None, source: str = "input", layou
         )
     if flat.any():
         notes += (
-            f"{int(flat.sum())} pose(s) (first: pose {int(np.argmax(flat))}) have every observed keypoint at one point; they cannot be placed and come back with valid 0",
+            f"{int(flat.sum())} pose(s) (first: pose {int(np.argmax(flat))}) have every observed keypoint "
+            "at one point; they cannot be placed and come back with valid 0",
         )
     return Inputs(out_kp, out_sc, Km, valid & ~flat, chosen.name, notes + cam_notes)
 

@@ -45,7 +45,8 @@ def _check_run(hypotheses: int, config: LoopConfig, batch_size: int, selection: 
         raise ValueError(f"selection must be one of {SELECTIONS}, got {selection!r}")
     if hypotheses > 1 and config.start_ensemble > 1:
         raise ValueError(
-            f"config.start_ensemble {config.start_ensemble} runs one hypothesis from several starts; with hypotheses {hypotheses} each starts from its own cluster pose"
+            f"config.start_ensemble {config.start_ensemble} runs one hypothesis from several starts; "
+            f"with hypotheses {hypotheses} each starts from its own cluster pose"
         )
 
 
@@ -153,7 +154,8 @@ def estimate_inputs(
     ok = placed & np.isfinite(hyps).all(axis=(1, 2, 3))  # a prior that returned NaN or inf for a pose
     if not ok.any():
         raise RuntimeError(
-            f"the prior returned non-finite values for every one of the {n} poses (or every pose was degenerate); check the prior file"
+            f"the prior returned non-finite values for every one of the {n} poses (or every pose was degenerate); "
+            "check the prior file"
         )
     for a in (hyps, reproj, residual, noise_px):
         a[~ok] = np.nan

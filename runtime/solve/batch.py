@@ -27,6 +27,7 @@ class Batch:
     mask: Any  # (B, 17) 1 where the joint is observed (score > 0), 0 where missing; the keypoints' dtype
 
     def __len__(self) -> int:
+        """B, the number of poses."""
         return self.keypoints.shape[0]
 
     def repeat(self, n: int, xp) -> Batch:
