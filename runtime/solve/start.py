@@ -82,9 +82,7 @@ def follow_start(library, batch: Batch, engine: Engine, config: LoopConfig, prev
     whose joints lie closest on average to it; the best where it is NaN. None where there is
     nothing to follow (no library, continuity 1, an ensemble, no previous pose): the start is then
     the library's best, as per-frame mode's."""
-    if library is None or previous is None or continuity == 1 or config.start_ensemble > 1:
-        return None
-    if np.isnan(previous).all():
+    if library is None or previous is None or continuity == 1 or config.start_ensemble > 1 or np.isnan(previous).all():
         return None
     _, x, T = rank_starts(library, batch, engine, config, xp, continuity, sde=engine.meta.sde)
     host = getattr(xp, "asnumpy", np.asarray)
