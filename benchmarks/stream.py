@@ -46,7 +46,7 @@ from zedo.evaluation.metrics import acceleration_error, mpjpe, pa_mpjpe
 from zedo.runtime import LoopConfig, PoseStream, estimate, open_engine
 from zedo.runtime.io.validation import validate_inputs
 from zedo.runtime.video.smoothing import SmoothConfig
-from zedo.runtime.video.stream import StreamConfig
+from zedo.runtime.video.stream_config import StreamConfig
 from zedo.runtime.video.tracks import lift_tracks, run_streams, track_rows
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

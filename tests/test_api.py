@@ -338,9 +338,10 @@ def test_an_ensemble_reports_the_mean_of_its_starts_loops(engine):
     best-ranked starts, each as a lone run from that start would give it, placed on the 2D by the
     closed-form translation; E = 1 is the plain run."""
     from zedo.runtime.core.geometry import keypoints_to_rays, solve_translation
+    from zedo.runtime.solve.candidates import choose_starts
     from zedo.runtime.solve.lift import lift_batch
     from zedo.runtime.solve.loop import translation_weights
-    from zedo.runtime.solve.start import choose_starts, start_library
+    from zedo.runtime.solve.start import start_library
 
     s = synthetic_poses(4, seed=3)
     f32 = lambda a: np.ascontiguousarray(a, dtype=np.float32)  # noqa: E731

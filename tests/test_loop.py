@@ -14,10 +14,11 @@ from zedo.runtime.core.config import LoopConfig
 from zedo.runtime.core.geometry import keypoints_to_rays, project_onto_rays, solve_translation, unit, yaw_matrices
 from zedo.runtime.core.sde import ode_step, sde_step
 from zedo.runtime.solve import ipo
+from zedo.runtime.solve.candidates import choose_start, choose_starts, weak_perspective_fit
 from zedo.runtime.solve.ipo import fit_yaw_distance, refine_yaw_distance
 from zedo.runtime.solve.loop import run_loop
 from zedo.runtime.solve.scoring import row_ranks
-from zedo.runtime.solve.start import choose_start, choose_starts, place_start, weak_perspective_fit
+from zedo.runtime.solve.start import place_start
 
 DTYPES = [np.float32, np.float64]
 # Tolerances relative to the quantities compared (metres, pixels, unitless).

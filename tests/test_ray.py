@@ -20,8 +20,8 @@ from zedo.runtime import LoopConfig, estimate  # noqa: E402
 from zedo.runtime.apps.cli import main  # noqa: E402
 from zedo.runtime.pipeline.jobs import run_job  # noqa: E402
 from zedo.runtime.pipeline.plan import is_complete  # noqa: E402
-from zedo.runtime.pipeline.request import Request  # noqa: E402
 from zedo.runtime.pipeline.ray_data import RayRunner, Workers, lift_dataset, root_cause  # noqa: E402
+from zedo.runtime.pipeline.request import Request  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,8 @@ from conftest import K_CAM, trajectory
 from zedo.evaluation.metrics import acceleration_error
 from zedo.runtime import Engine, LoopConfig, PoseStream, estimate, open_engine
 from zedo.runtime.video.filters import OneEuroConfig
-from zedo.runtime.video.stream import StreamConfig, Streams
+from zedo.runtime.video.stream_config import StreamConfig
+from zedo.runtime.video.streams import Streams
 
 FAST = LoopConfig(iterations=20)
 STREAM = StreamConfig(iterations=20)
@@ -169,7 +170,7 @@ def test_a_stream_keeps_the_size_of_its_fresh_start(make_prior):
     """A prior that lets every step inflate the pose (eps = 0): the stream clamps each warm start to
     within SIZE_TOLERANCE of the fresh start's size, so 30 frames cannot compound the growth."""
     from zedo.runtime.core.skeleton import bone_lengths
-    from zedo.runtime.video.stream import SIZE_TOLERANCE
+    from zedo.runtime.video.streams import SIZE_TOLERANCE
 
     s = trajectory(30)
     stream = PoseStream(
@@ -184,7 +185,7 @@ def test_a_stream_keeps_the_size_of_its_fresh_start(make_prior):
 def test_a_frame_starts_from_its_ranked_start_closest_to_the_previous_pose(engine):
     """Planted: the previous pose is the third-ranked start of this frame's 2D, so of the three best
     starts (continuity 3) that one is taken; with continuity 1 the best, as in per-frame mode."""
-    from zedo.runtime.solve.start import choose_starts
+    from zedo.runtime.solve.candidates import choose_starts
 
     keypoints = trajectory(1)["keypoints"].astype(np.float32)
     scores, K = np.ones((1, 17), np.float32), K_CAM[None].astype(np.float32)

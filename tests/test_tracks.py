@@ -12,7 +12,7 @@ from conftest import K_CAM, assert_one_error_line, fast, trajectory, zedo_infer
 from zedo.evaluation.metrics import acceleration_error
 from zedo.runtime import LoopConfig, estimate, open_engine
 from zedo.runtime.io.validation import validate_inputs
-from zedo.runtime.video.stream import StreamConfig
+from zedo.runtime.video.stream_config import StreamConfig
 from zedo.runtime.video.tracks import is_video, lift_tracks, track_rows
 
 

@@ -26,7 +26,8 @@ import torch
 from zedo.runtime.core.sde import SDEConfig
 from zedo.runtime.core.skeleton import NUM_JOINTS
 from zedo.runtime.engines.onnx_proto import read_onnx, torch_parameters
-from zedo.runtime.engines.prior_file import META_KEY, PriorMeta, check_clusters
+from zedo.runtime.engines.prior_file import read_meta
+from zedo.runtime.engines.prior_meta import PriorMeta, check_clusters
 
 from .model import PriorConfig, ScoreNet
 from .train import CHECKPOINT_FORMAT
@@ -55,7 +56,7 @@ class PriorInfo:
     provenance: list  # free-form dicts: training data, then this checkpoint
 
     def to_meta(self, name: str = "prior", precision: str = "fp32") -> PriorMeta:
-        """The exported prior's metadata (``zedo.runtime.engines.prior_file.PriorMeta``)."""
+        """The exported prior's metadata (``zedo.runtime.engines.prior_meta.PriorMeta``)."""
         return PriorMeta(
             sde=self.sde,
             clusters=dict(self.clusters),
@@ -109,9 +110,7 @@ def load_onnx_prior(path) -> tuple[ScoreNet, PriorMeta]:
     """
     path = Path(path)
     contents = read_onnx(path)
-    if META_KEY not in contents.metadata:
-        raise ValueError(f"{path}: no zedo metadata in the ONNX file; export it with zedo-export")
-    meta = PriorMeta.from_json(contents.metadata[META_KEY], source=str(path))
+    meta = read_meta(contents.metadata, path)
     if meta.precision != "fp32":
         raise ValueError(f"{path}: the prior is {meta.precision}; only an FP32 prior's weights are the network's")
     model = _new_model(_dataclass_from(PriorConfig, meta.prior_config, str(path), "prior_config"), str(path))
@@ -238,7 +237,8 @@ def _load_release(ck: dict, source: str, use_ema: bool) -> tuple[ScoreNet, Prior
         ema = ck.get("ema")
         if not isinstance(ema, dict) or "shadow_params" not in ema:
             raise ValueError(
-                f"{source}: release checkpoint is missing keys ['ema']['shadow_params'] (pass use_ema=False for the raw weights)"
+                f"{source}: release checkpoint is missing keys ['ema']['shadow_params'] "
+                "(pass use_ema=False for the raw weights)"
             )
         _load_shadow(model, ema["shadow_params"], source)
     step = int(ck.get("step", 0))
@@ -275,7 +275,8 @@ def _infer_config(state: dict, source: str) -> PriorConfig:
     hidden, d_in = state["pre_dense.weight"].shape
     if d_in != NUM_JOINTS * 3:
         raise ValueError(
-            f"{source}: pre_dense.weight has shape {tuple(state['pre_dense.weight'].shape)}, expected (hidden, {NUM_JOINTS * 3})"
+            f"{source}: pre_dense.weight has shape {tuple(state['pre_dense.weight'].shape)}, "
+            f"expected (hidden, {NUM_JOINTS * 3})"
         )
     embed = state["pre_dense_t.weight"].shape[1]
     blocks = sorted(int(m.group(1)) for k in state if (m := _BLOCK_KEY.match(k)))

@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 
 from zedo.runtime.core.sde import SDEConfig, marginal_std, mean_coeff
 from zedo.runtime.core.skeleton import FLIP_PERMUTATION, JOINT_NAMES, PARENTS
-from zedo.runtime.engines.prior_file import pose_extent_problem
+from zedo.runtime.engines.prior_meta import pose_extent_problem
 from zedo.runtime.io.atomic import atomic_path
 from zedo.runtime.io.npz import read_npz
 

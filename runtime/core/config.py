@@ -16,9 +16,8 @@ from .skeleton import NUM_JOINTS, TORSO_JOINTS
 
 # Bounds on the work one call may ask for, shared by every command and the library.
 MAX_ITERATIONS = 100_000  # loop iterations (the paper runs 1000)
-MAX_THREADS = (
-    1024  # intra-op threads (ONNX Runtime and torch crash or hang on absurd counts; no machine here has more cores)
-)
+# Intra-op threads: ONNX Runtime and torch crash or hang on absurd counts; no machine here has more cores.
+MAX_THREADS = 1024
 MAX_SEED = 2**63 - 1  # seeds are stored as int64
 START_FITS = ("local", "grid")  # LoopConfig.start_fit
 
@@ -41,33 +40,51 @@ def check_float(name: str, value, low: float, high: float, low_open: bool = Fals
         raise FieldError(name, f"must be a number in {'(' if low_open else '['}{low}, {high}], got {value!r}")
 
 
+def check_threads(value, name: str = "threads") -> int:
+    """``value`` as a thread count: a whole number in [0, ``MAX_THREADS``] (0: ONNX Runtime's
+    default); FieldError naming ``name`` (an argument or a command's option) otherwise."""
+    if isinstance(value, bool) or not isinstance(value, Integral) or not 0 <= value <= MAX_THREADS:
+        raise FieldError(
+            name, f"must be in [0, {MAX_THREADS}] (a whole number; 0: ONNX Runtime's default), got {value!r}"
+        )
+    return int(value)
+
+
 @dataclass(frozen=True)
 class LoopConfig:
     """Settings of one ZeDO run. Every field is checked on construction (ValueError naming it)."""
 
-    iterations: int = 200  # optimisation-loop iterations (each one prior call; the paper and zedo 0.1 ran 1000: docs/decisions.md, "A quarter of the time")
+    # Optimisation-loop iterations, each one prior call (the paper and zedo 0.1 ran 1000:
+    # docs/decisions.md, "A quarter of the time").
+    iterations: int = 200
     warmup_fraction: float = 0.2  # first fraction of iterations keeps the IPO translation (release: N // 5)
     sampler: str = "ode"  # reverse step, a key of sde.SAMPLERS: "ode" (probability flow, the release's) or "sde"
-    step_scale: float = 0.6  # reverse-time step = step_scale / iterations (release: 1.0, i.e. 1/1000 at 1000 iterations; 0.6 at 200 iterations: docs/decisions.md, "A shorter step")
+    # Reverse-time step = step_scale / iterations (release: 1.0, i.e. 1/1000 at 1000 iterations; 0.6 at
+    # 200 iterations: docs/decisions.md, "A shorter step").
+    step_scale: float = 0.6
     ipo: bool = True  # fit yaw and distance before the loop; off: identity yaw, distance ipo_distance
     ipo_distance: float = 3.0  # nominal pelvis distance in metres (release: IPO_T = 3)
     ipo_scale_range: tuple[float, float] = (0.5, 2.0)  # distance search range as multiples of ipo_distance
-    ipo_joints: tuple[int, ...] = (
-        TORSO_JOINTS  # joints the IPO fits a mean-pose start on (release: skeleton.IPO_JOINTS); a chosen start is fitted on every joint
-    )
+    # Joints the IPO fits a mean-pose start on (release: skeleton.IPO_JOINTS); a chosen start is
+    # fitted on every joint.
+    ipo_joints: tuple[int, ...] = TORSO_JOINTS
     ipo_yaw_steps: int = 36  # yaw grid over a full turn (10 degrees apart)
     ipo_scale_steps: int = 16  # distance grid, log-spaced over ipo_scale_range
     ipo_search_steps: int = 30  # pattern-search iterations after the grid (each evaluates 9 candidates)
     min_score: float = 1e-4  # scores are clipped to [min_score, 1] in the translation solve (release)
-    start_candidates: int = 1000  # one hypothesis starts from the best of this many cluster poses (start.choose_start; 1: the mean pose, the release's)
-    start_shortlist: int = (
-        20  # of those, the closest this many under weak perspective are placed by the IPO and judged by the prior
-    )
-    start_fit: str = "local"  # how the shortlisted are placed: "local" search from the weak-perspective guess, or the IPO's global "grid"
-    start_ensemble: int = 1  # the single hypothesis runs the loop from this many of the best-ranked starts and reports their mean pose (noisy 2D: docs/decisions.md, "An ensemble of starts")
-    noise_px: float | None = (
-        None  # 2D noise sigma per coordinate, px, of the soft data step (zedo.runtime.solve.noise); None: estimated per pose; 0: the release's exact step
-    )
+    # One hypothesis starts from the best of this many cluster poses (solve.candidates; 1: the mean
+    # pose, the release's).
+    start_candidates: int = 1000
+    # Of those, the closest this many under weak perspective are placed by the IPO and judged by the prior.
+    start_shortlist: int = 20
+    # How the shortlisted are placed: "local" search from the weak-perspective guess, or the IPO's global "grid".
+    start_fit: str = "local"
+    # The single hypothesis runs the loop from this many of the best-ranked starts and reports their
+    # mean pose (noisy 2D: docs/decisions.md, "An ensemble of starts").
+    start_ensemble: int = 1
+    # 2D noise sigma per coordinate, px, of the soft data step (zedo.runtime.solve.noise); None:
+    # estimated per pose; 0: the release's exact step.
+    noise_px: float | None = None
 
     def __post_init__(self):
         check_int("iterations", self.iterations, 1, MAX_ITERATIONS)
@@ -99,7 +116,8 @@ class LoopConfig:
         check_int("start_ensemble", self.start_ensemble, 1, self.start_shortlist)
         if self.start_ensemble > 1 and (not self.ipo or self.start_candidates < 2):
             raise ValueError(
-                f"start_ensemble {self.start_ensemble} needs starts chosen among cluster poses (ipo on and start_candidates > 1)"
+                f"start_ensemble {self.start_ensemble} needs starts chosen among cluster poses "
+                "(ipo on and start_candidates > 1)"
             )
         if self.noise_px is not None:
             check_float("noise_px", self.noise_px, 0.0, 1000.0)

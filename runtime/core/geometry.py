@@ -39,9 +39,9 @@ def yaw_matrices(angles, xp):
 
 def _solve_normal_equations(ata, atb, xp):
     """x (B, 3) of ata (B, 3, 3) x = atb (B, 3), NaN rows where ata is singular."""
-    if (
-        xp is np
-    ):  # NumPy raises on a singular system: one call in the common case (at batch 1 the checks cost as much as the solve)
+    # NumPy raises on a singular system: one call in the common case (at batch 1 the checks cost as
+    # much as the solve).
+    if xp is np:
         try:
             return np.linalg.solve(ata, atb[..., None])[..., 0]
         except np.linalg.LinAlgError:

@@ -21,15 +21,13 @@ class Estimate:
     hypotheses: np.ndarray  # (N, S, 17, 3) metres, camera frame, every hypothesis
     selected: np.ndarray  # (N,) index of the hypothesis in joints_3d
     reprojection_px: np.ndarray  # (N, S) score-weighted mean reprojection error, pixels
-    prior_residual: (
-        np.ndarray
-    )  # (N, S) RMS predicted noise at scoring.PLAUSIBILITY_T (lower: more plausible to the prior)
+    # (N, S) RMS predicted noise at scoring.PLAUSIBILITY_T (lower: more plausible to the prior)
+    prior_residual: np.ndarray
     selection: str  # criterion that chose ``selected``
-    valid: (
-        np.ndarray
-    )  # (N,) bool: False where the pose could not be placed (pelvis or a hip missing); its arrays hold NaN
+    # (N,) bool: False where the pose could not be placed (pelvis or a hip missing); its arrays hold NaN
+    valid: np.ndarray
     K: np.ndarray  # (N, 3, 3) the pixel intrinsics used (given, or made from the image size)
     layout: str = "h36m17"  # the keypoint layout the input came in
-    noise_px: np.ndarray | None = (
-        None  # (N,) the 2D noise sigma per coordinate, px, of the selected hypothesis: estimated per pose (LoopConfig.noise_px None) or the given one; high: trust the frame less
-    )
+    # (N,) the 2D noise sigma per coordinate, px, of the selected hypothesis: estimated per pose
+    # (LoopConfig.noise_px None) or the given one; high: trust the frame less.
+    noise_px: np.ndarray | None = None

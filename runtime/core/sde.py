@@ -36,7 +36,8 @@ class SDEConfig:
                 raise ValueError(f"SDEConfig.{name} must be a finite real number, got {getattr(self, name)!r}")
         if not (0 <= self.beta_min <= self.beta_max <= MAX_BETA and self.beta_max > 0):
             raise ValueError(
-                f"SDEConfig needs 0 <= beta_min <= beta_max <= {MAX_BETA:g} and beta_max > 0, got beta_min {self.beta_min!r}, beta_max {self.beta_max!r}"
+                f"SDEConfig needs 0 <= beta_min <= beta_max <= {MAX_BETA:g} and beta_max > 0, "
+                f"got beta_min {self.beta_min!r}, beta_max {self.beta_max!r}"
             )
         if not 0 < self.t_min < self.t_max <= 1:
             raise ValueError(f"SDEConfig needs 0 < t_min < t_max <= 1, got t_min {self.t_min!r}, t_max {self.t_max!r}")

@@ -37,10 +37,8 @@ LEFT_JOINTS: tuple[int, ...] = (4, 5, 6, 11, 12, 13)
 RIGHT_JOINTS: tuple[int, ...] = (1, 2, 3, 14, 15, 16)
 
 # Joint index permutation that swaps left and right: FLIP_PERMUTATION[j] is j's mirror joint.
-FLIP_PERMUTATION: tuple[int, ...] = tuple(
-    {**{l: r for l, r in zip(LEFT_JOINTS, RIGHT_JOINTS)}, **{r: l for l, r in zip(LEFT_JOINTS, RIGHT_JOINTS)}}.get(j, j)
-    for j in range(NUM_JOINTS)
-)
+_MIRROR = {**dict(zip(LEFT_JOINTS, RIGHT_JOINTS)), **dict(zip(RIGHT_JOINTS, LEFT_JOINTS))}
+FLIP_PERMUTATION: tuple[int, ...] = tuple(_MIRROR.get(j, j) for j in range(NUM_JOINTS))
 
 # Bones as (parent, child) pairs, for drawing and bone-length checks.
 BONES: tuple[tuple[int, int], ...] = tuple((p, c) for c, p in enumerate(PARENTS) if p >= 0)

@@ -47,7 +47,8 @@ class CompareReport:
         """Human-readable summary: one line overall, then one per row of t (indented by two)."""
         inputs = self.inputs or f"{self.samples} samples"
         out = [
-            f"{self.candidate} vs {self.reference} on {inputs}: max |eps error| {self.max_error:.2e}, mean {self.mean_error:.2e} (atol {self.atol:g})"
+            f"{self.candidate} vs {self.reference} on {inputs}: max |eps error| {self.max_error:.2e}, "
+            f"mean {self.mean_error:.2e} (atol {self.atol:g})"
         ]
         return out + [f"  {_row(lo, hi)} max {err:.2e} ({n} samples)" for lo, hi, err, n in self.rows]
 

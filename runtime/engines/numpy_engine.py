@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from ..core.skeleton import NUM_JOINTS
-from .onnx_proto import read_onnx, torch_parameters
-from .prior_file import META_KEY, PriorMeta, read_sidecar
+from .onnx_proto import OnnxContents, read_onnx, torch_parameters
+from .prior_file import PriorMeta, read_meta
 
 # ScoreNet's constants (zedo.training.model): the time label fed to the embedding is t * 999, the
 # embedding's frequencies span 1 .. 1 / 10000, and GroupNorm divides by sqrt(var + 1e-5).
@@ -63,7 +63,8 @@ def scorenet_weights(contents, config: dict, source: str, device: str) -> dict[s
         want = scorenet_shapes(int(config["hidden_dim"]), int(config["embed_dim"]), int(config["n_blocks"]))
     except (KeyError, TypeError, ValueError):
         raise ValueError(
-            f"{source}: the prior's metadata does not give its network's widths (prior_config {config!r}); the {device} engine needs them"
+            f"{source}: the prior's metadata does not give its network's widths (prior_config {config!r}); "
+            f"the {device} engine needs them"
         ) from None
     got = torch_parameters(contents, want)
     wrong = [k for k in want if k not in got or got[k].shape != want[k]]
@@ -75,17 +76,19 @@ def scorenet_weights(contents, config: dict, source: str, device: str) -> dict[s
             else f"missing or not of shape {want[k]}"
         )
         raise ValueError(
-            f"{source}: not a zedo FP32 ScoreNet prior ({k!r} {why}); the {device} engine runs the FP32 priors zedo-export writes"
+            f"{source}: not a zedo FP32 ScoreNet prior ({k!r} {why}); "
+            f"the {device} engine runs the FP32 priors zedo-export writes"
         )
     return got
 
 
-def open_scorenet(path: Path, device: str) -> tuple[PriorMeta, dict[str, np.ndarray], list[str], int]:
+def open_scorenet(
+    contents: OnnxContents, path: Path, device: str
+) -> tuple[PriorMeta, dict[str, np.ndarray], list[str], int]:
     """(metadata, ScoreNet weights by name, names of its dense layers in order, GroupNorm groups) of
-    an FP32 ScoreNet prior file; ValueError naming the file and ``device`` otherwise."""
-    contents = read_onnx(path)
-    props = contents.metadata
-    meta = PriorMeta.from_json(props[META_KEY], source=str(path)) if META_KEY in props else read_sidecar(path)
+    an FP32 ScoreNet prior file ``path`` read as ``contents`` (``onnx_proto.read_onnx``); ValueError
+    naming the file and ``device`` otherwise."""
+    meta = read_meta(contents.metadata, path, sidecar=True)
     if meta.precision != "fp32":
         raise ValueError(
             f"{path}: the {device} engine runs FP32 priors; this one is {meta.precision} (use --device cpu)"
@@ -95,7 +98,8 @@ def open_scorenet(path: Path, device: str) -> tuple[PriorMeta, dict[str, np.ndar
     groups = meta.prior_config.get("groups")
     if not isinstance(groups, int) or groups < 1 or hidden % groups:
         raise ValueError(
-            f"{path}: the prior's metadata gives no GroupNorm group count dividing its width {hidden} (prior_config.groups {groups!r})"
+            f"{path}: the prior's metadata gives no GroupNorm group count dividing its width {hidden} "
+            f"(prior_config.groups {groups!r})"
         )
     blocks = int(meta.prior_config["n_blocks"])
     return meta, weights, ["pre_dense"] + [f"b{i}_dense{j}" for i in range(1, blocks + 1) for j in (1, 2)], groups
@@ -160,9 +164,10 @@ class NumpyEngine:
         self.path = Path(path)
         if threads:
             raise ValueError(
-                "--threads sets ONNX Runtime's threads; the cpu-numpy engine uses NumPy's BLAS threads (set OPENBLAS_NUM_THREADS or OMP_NUM_THREADS)"
+                "--threads sets ONNX Runtime's threads; the cpu-numpy engine uses NumPy's BLAS threads "
+                "(set OPENBLAS_NUM_THREADS or OMP_NUM_THREADS)"
             )
-        self.meta, weights, layers, self.groups = open_scorenet(self.path, self.device)
+        self.meta, weights, layers, self.groups = open_scorenet(read_onnx(self.path), self.path, self.device)
         self.terms = TimeTerms(weights, layers, fold_bias=True)
         # The dense layers of x as (in, out) matrices; their biases are in the time terms.
         self.dense = [weights[f"{n}.weight"].T.copy() for n in layers]

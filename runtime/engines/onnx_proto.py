@@ -133,9 +133,8 @@ class OnnxContents:
     initializers: dict[str, np.ndarray]  # name -> float32 array
     other_types: dict[str, int]  # name -> ONNX data type of the initializers that are not float32
     metadata: dict[str, str]  # metadata_props
-    nodes: tuple[
-        tuple[str, str, tuple[str, ...], tuple[str, ...]], ...
-    ]  # (name, op_type, inputs, outputs), in graph order
+    nodes: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...]  # (name, op_type, inputs, outputs), in order
+    model: bytes  # the file's bytes as read (``split_engine`` edits them without reading the file again)
 
 
 def node_fields(buf: memoryview) -> tuple[str, str, tuple[str, ...], tuple[str, ...]]:
@@ -147,7 +146,7 @@ def node_fields(buf: memoryview) -> tuple[str, str, tuple[str, ...], tuple[str, 
 
 
 def read_onnx(path) -> OnnxContents:
-    """The initializers, metadata_props and nodes of the ONNX file ``path``.
+    """The initializers, metadata_props and nodes of the ONNX file ``path``, and its bytes.
 
     FileNotFoundError if absent; ValueError naming the file if it is not a readable ONNX model or
     a float32 initializer's values are not in the file.
@@ -157,7 +156,8 @@ def read_onnx(path) -> OnnxContents:
         raise FileNotFoundError(f"{path}: no such ONNX file")
     if path.stat().st_size > MAX_FILE_BYTES:
         raise ValueError(f"{path}: larger than 2 GB, not one ONNX protobuf message")
-    buf = memoryview(path.read_bytes())
+    model = path.read_bytes()
+    buf = memoryview(model)
     weights, other, meta, nodes, graphs = {}, {}, {}, [], 0
     try:
         for number, wire, value in fields(buf):
@@ -181,7 +181,7 @@ def read_onnx(path) -> OnnxContents:
         raise ValueError(f"{path}: {e}") from None
     if graphs != 1:
         raise ValueError(f"{path}: not a readable ONNX model (no graph)")
-    return OnnxContents(weights, other, meta, tuple(nodes))
+    return OnnxContents(weights, other, meta, tuple(nodes), model)
 
 
 def torch_parameters(contents: OnnxContents, names) -> dict[str, np.ndarray]:

@@ -8,28 +8,25 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.config import MAX_THREADS
-from .prior_file import INPUT_T, INPUT_X, META_KEY, OUTPUT_EPS, PriorMeta, check_contract, read_sidecar
+from ..core.config import check_threads
+from .prior_file import INPUT_T, INPUT_X, OUTPUT_EPS, check_contract, read_meta
 
-# Device -> ONNX Runtime execution providers, in order of preference. TensorRT's provider hands
-# the nodes it cannot build to CUDA, and CUDA its own to the CPU.
+# This engine's devices -> ONNX Runtime execution providers, in order of preference. TensorRT's
+# provider hands the nodes it cannot build to CUDA, and CUDA its own to the CPU. What ``--device``
+# takes, these among others, is the table of ``zedo.runtime.engines.open``.
 PROVIDERS: dict[str, list[str]] = {
     "cpu": ["CPUExecutionProvider"],
     "cuda": ["CUDAExecutionProvider", "CPUExecutionProvider"],
     "tensorrt": ["TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"],
 }
-DEVICES: tuple[str, ...] = tuple(PROVIDERS)
 
 
 def session_options(threads: int = 0, log_severity: int | None = None):
     """ONNX Runtime session options with ``threads`` intra-op threads (0: its default; at most
-    ``MAX_THREADS``, ValueError otherwise) and, if given, ``log_severity`` (0 verbose .. 4 fatal)."""
+    ``MAX_THREADS``: ``core.config.check_threads``) and, if given, ``log_severity`` (0 verbose .. 4 fatal)."""
     import onnxruntime as ort
 
-    if isinstance(threads, bool) or not isinstance(threads, int) or not 0 <= threads <= MAX_THREADS:
-        raise ValueError(
-            f"threads must be a whole number in [0, {MAX_THREADS}] (0: ONNX Runtime's default), got {threads!r}"
-        )
+    threads = check_threads(threads)
     opts = ort.SessionOptions()
     if threads:
         opts.intra_op_num_threads = threads
@@ -39,14 +36,17 @@ def session_options(threads: int = 0, log_severity: int | None = None):
 
 
 def _providers(device: str) -> list[str]:
+    """The execution providers of ``device``, a key of ``PROVIDERS``; RuntimeError where this
+    ONNX Runtime lacks the first."""
     import onnxruntime as ort
 
     if device not in PROVIDERS:
-        raise ValueError(f"device must be one of {', '.join(DEVICES)}, got {device!r}")
+        raise ValueError(f"device must be one of {', '.join(PROVIDERS)}, got {device!r}")
     wanted = PROVIDERS[device][0]
     if wanted not in ort.get_available_providers():
         raise RuntimeError(
-            f"device {device!r} needs onnxruntime-gpu with the {wanted}; onnxruntime and onnxruntime-gpu cannot be installed together: "
+            f"device {device!r} needs onnxruntime-gpu with the {wanted}; "
+            "onnxruntime and onnxruntime-gpu cannot be installed together: "
             "pip uninstall -y onnxruntime && pip install onnxruntime-gpu"
         )
     return PROVIDERS[device]
@@ -69,12 +69,7 @@ class OnnxRuntimeEngine:
         check_contract(
             [i.name for i in self.session.get_inputs()], [o.name for o in self.session.get_outputs()], self.path
         )
-        custom = self.session.get_modelmeta().custom_metadata_map
-        self.meta = (
-            PriorMeta.from_json(custom[META_KEY], source=str(self.path))
-            if META_KEY in custom
-            else read_sidecar(self.path)
-        )
+        self.meta = read_meta(self.session.get_modelmeta().custom_metadata_map, self.path, sidecar=True)
         self.device = device
         if device == "cpu":
             self.xp = np

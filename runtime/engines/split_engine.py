@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from .numpy_engine import CACHE_BYTES, open_scorenet
-from .onnx_proto import BYTES, encode_field, fields, node_fields, raw_fields
+from .onnx_proto import BYTES, encode_field, fields, node_fields, raw_fields, read_onnx
 from .onnxruntime_engine import session_options
 from .prior_file import INPUT_T, INPUT_X, OUTPUT_EPS
 
@@ -85,8 +85,9 @@ def edit_graph(model: bytes, remove=(), inputs=(), outputs=None) -> bytes:
 def split_graph(model: bytes, cut: list[str], hidden: int) -> tuple[bytes, bytes, list[str]]:
     """(graph of t, graph of x, the terms' names) of ``model`` split at the outputs of the nodes
     named ``cut`` (see the module docstring); ValueError if one is absent or has more outputs."""
+    graph = next(v for n, w, v, _ in raw_fields(memoryview(model)) if n == 7 and w == BYTES)
     by_name = {}
-    for n, w, v, _ in raw_fields(next(v for n, w, v, _ in raw_fields(memoryview(model)) if n == 7 and w == BYTES)):
+    for n, _, v, _ in raw_fields(graph):
         if n == 1:
             node = node_fields(v)
             by_name[node[0]] = node
@@ -110,22 +111,25 @@ class SplitEngine:
         import onnxruntime as ort
 
         self.path = Path(path)
-        self.meta, weights, layers, _ = open_scorenet(self.path, self.device)
+        contents = read_onnx(self.path)  # the one read of the file: its weights, metadata and bytes
+        self.meta, weights, layers, _ = open_scorenet(contents, self.path, self.device)
         hidden = weights["pre_dense_t.weight"].shape[0]
         cpu = ["CPUExecutionProvider"]
         try:
-            of_t, of_x, self.terms = split_graph(self.path.read_bytes(), [f"/{n}_t/Gemm" for n in layers], hidden)
+            of_t, of_x, self.terms = split_graph(contents.model, [f"/{n}_t/Gemm" for n in layers], hidden)
             # The graph of t runs on the calling thread: a second pool would fight the first for the cores.
             self.of_t = ort.InferenceSession(of_t, session_options(1, log_severity), providers=cpu)
             self.of_x = ort.InferenceSession(of_x, session_options(threads, log_severity), providers=cpu)
         except Exception as e:  # a graph zedo-export did not write: ValueError or ONNX Runtime's own
             raise ValueError(
-                f"{self.path}: cannot split this graph at its t-only layers ({str(e).splitlines()[0][:200]}); use --device cpu"
+                f"{self.path}: cannot split this graph at its t-only layers ({str(e).splitlines()[0][:200]}); "
+                "use --device cpu"
             ) from None
         got = ({i.name for i in self.of_t.get_inputs()}, {i.name for i in self.of_x.get_inputs()})
         if got != ({INPUT_T}, {INPUT_X, *self.terms}):
             raise ValueError(
-                f"{self.path}: the split graphs read {sorted(got[0])} and {sorted(got[1])}, not t, and x with the t-only terms; use --device cpu"
+                f"{self.path}: the split graphs read {sorted(got[0])} and {sorted(got[1])}, "
+                "not t, and x with the t-only terms; use --device cpu"
             )
         self._kept: dict[float, list[np.ndarray]] = {}
         self._kept_size = max(1, CACHE_BYTES // (4 * hidden * len(layers)))

@@ -1,4 +1,13 @@
-"""Files and layouts: atomic writes, .npz reading, keypoint layouts, the one validation of keypoints/scores/K, detector readers and zedo's file formats.
+"""Files and layouts: atomic writes, .npz reading, keypoint layouts, the one validation of
+keypoints, scores and K, detector readers and zedo's file formats.
 
-Modules: ``atomic``, ``npz``, ``layouts``, ``validation``, ``readers``, ``formats``.
+Modules, lowest first:
+
+- ``atomic``: atomic writes; ``npz``: reading .npz files safely;
+- ``numbers``: a field taken as real numbers (``as_numbers``), or refused;
+- ``layout_rules``: ``Layout``, how a layout's keypoints make the prior's 17 joints;
+- ``layouts``: the known layouts as data (``LAYOUTS``) and the COCO-order guard;
+- ``intrinsics``: the check of a camera's K, or the default K of an image size;
+- ``validation``: keypoints and scores checked and mapped onto the prior's joints (``Inputs``);
+- ``readers``: detector and dataset files; ``formats``: zedo-infer's input and output files.
 """

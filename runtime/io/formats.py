@@ -29,8 +29,9 @@ import numpy as np
 from ..core.result import Estimate
 from .atomic import check_writable, save_npz_atomic, write_json_atomic
 from .npz import read_npz
+from .numbers import as_numbers
 from .readers import Detections, read_detector_json, read_json, read_openpose_folder
-from .validation import Inputs, as_numbers, check_placeable, validate_inputs
+from .validation import Inputs, check_placeable, validate_inputs
 
 ARRAY_KEYS = ("keypoints", "K", "scores", "image_size", "frame", "track")
 INPUT_KEYS = ARRAY_KEYS + ("layout",)
@@ -112,7 +113,8 @@ def _merge(path: Path, key: str, in_file, given):
     a, b = np.asarray(in_file, dtype=object), np.asarray(given, dtype=object)
     if in_file is not None and given is not None and (a.shape != b.shape or np.any(a != b)):
         raise ValueError(
-            f"{path}: the file's {key} {np.asarray(in_file).tolist()} differs from the one given ({np.asarray(given).tolist()})"
+            f"{path}: the file's {key} {np.asarray(in_file).tolist()} differs from the one given "
+            f"({np.asarray(given).tolist()})"
         )
     return given if in_file is None else in_file
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .validation import as_numbers
+from .numbers import as_numbers
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,8 @@ def read_json(path: Path, limit: int = MAX_JSON_BYTES):
         size = path.stat().st_size
         if size > limit:
             raise ValueError(
-                f"{path}: {size / 2**20:.0f} MiB of JSON is more than the {limit / 2**20:.0f} MiB zedo reads as JSON; split it, or give zedo's .npz"
+                f"{path}: {size / 2**20:.0f} MiB of JSON is more than the {limit / 2**20:.0f} MiB zedo reads as JSON; "
+                "split it, or give zedo's .npz"
             )
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:

@@ -4,7 +4,9 @@ Both the file readers (``zedo.runtime.io.formats``, which name the file) and ``e
 its arguments) call ``validate_inputs`` once; the orchestration after it trusts its ``Inputs``.
 Units: keypoints (N, J, 2) pixels in a layout of ``zedo.runtime.io.layouts`` (MediaPipe's in [0, 1] of
 the image), scores (N, J) in [0, 1] (0: joint missing), K (3, 3) or (N, 3, 3) pixel intrinsics, or
-none and the image size (width, height) in pixels (``camera.default_K``).
+none and the image size (width, height) in pixels (``camera.default_K``). This module checks the
+keypoints and scores and maps them onto the prior's joints; the camera is checked by
+``zedo.runtime.io.intrinsics``, the numbers themselves by ``zedo.runtime.io.numbers``.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..core.camera import check_image_size, default_K
+from ..core.camera import check_image_size
 from ..core.skeleton import IPO_JOINTS, NUM_JOINTS
+from .intrinsics import MAX_PIXELS, camera_intrinsics
 from .layouts import H36M17, LAYOUTS, Layout, get_layout, layouts_with, looks_like_coco
+from .numbers import as_numbers, first_index
 
 
 @dataclass(frozen=True)
@@ -32,49 +36,12 @@ class Inputs:
     track: np.ndarray | None = None  # (N,) int person (track) id of each pose, where the input has one
 
 
-MAX_PIXELS = 1e7  # a keypoint or principal-point coordinate beyond this is a unit mistake (and overflows float32 maths)
-FOCAL_RANGE = (1e-3, 1e7)  # pixels; normalised coordinates (f = 1) are allowed
-MAX_ASPECT = 10.0  # fx / fy within [1 / MAX_ASPECT, MAX_ASPECT]
-# With the image size known, the principal point lies within the image widened by this fraction of
-# its width and height on every side (cropped images move it off centre, not off the image).
-PRINCIPAL_POINT_MARGIN = 0.5
 # A pose whose observed keypoints all lie within this distance of their mean, in normalised image
 # units (K^-1 applied: radians near the axis), gives the translation solve no extent to fit:
 # 1e-4 is a 1 m subject 10 km away.
 MIN_POSE_EXTENT = 1e-4
 CHUNK = 16_384  # poses checked and mapped at once: temporaries stay bounded as the input grows
 COCO_SAMPLE = 4096  # poses, spread over the input, that decide whether 17 keypoints are COCO's
-
-
-def as_numbers(value, source: str, field: str) -> np.ndarray:
-    """``value`` as a float64 array if it holds real numbers (JSON null -> NaN); ValueError naming the
-    field for strings, booleans, complex numbers or ragged lists, which would otherwise convert."""
-    at = f"{source}: " if source else ""
-    try:
-        # Lists (JSON) go through the object path, so booleans and strings are seen before NumPy
-        # would quietly turn them into numbers.
-        arr = np.array(value, dtype=object) if isinstance(value, (list, tuple)) else np.asarray(value)
-    except ValueError as e:  # ragged nested lists
-        raise ValueError(f"{at}{field} is not a rectangular numeric array ({' '.join(str(e).split())[:120]})") from None
-    if arr.dtype.kind == "O":
-        flat = arr.ravel().tolist()
-        if any(isinstance(v, (list, tuple)) for v in flat):
-            raise ValueError(f"{at}{field} is not a rectangular numeric array (nested lists of different lengths)")
-        if not all(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in flat):
-            raise ValueError(
-                f"{at}{field} must hold real numbers (null for missing), got {sorted({type(v).__name__ for v in flat})}"
-            )
-        try:
-            return np.array([np.nan if v is None else v for v in flat], dtype=np.float64).reshape(arr.shape)
-        except OverflowError:
-            raise ValueError(f"{at}{field} holds a number too large for float64") from None
-    if arr.dtype.kind not in "iuf":
-        raise ValueError(f"{at}{field} must hold real numbers, got {arr.dtype} values")
-    return arr.astype(np.float64, copy=False)
-
-
-def _first(bad: np.ndarray) -> tuple:
-    return tuple(int(i) for i in np.argwhere(bad)[0])
 
 
 def _as_keypoints(keypoints, scores, source: str):
@@ -111,7 +78,8 @@ def _resolve_layout(kp: np.ndarray, layout, source: str) -> tuple[Layout, tuple[
     if not fits:
         counts = sorted({len(known.joint_names) for known in LAYOUTS.values()})
         raise ValueError(
-            f"{source}: {J} keypoints per pose fit no known layout (counts {', '.join(map(str, counts))}); give --layout"
+            f"{source}: {J} keypoints per pose fit no known layout (counts {', '.join(map(str, counts))}); "
+            "give --layout"
         )
     if J == NUM_JOINTS:
         return H36M17, ()
@@ -122,7 +90,8 @@ def _refuse_coco_as_h36m(kp: np.ndarray, sc: np.ndarray, source: str) -> None:
     step = max(1, len(kp) // COCO_SAMPLE)  # a majority vote: a sample spread over the input decides it
     if looks_like_coco(kp[::step], sc[::step]):
         raise ValueError(
-            f"{source}: these 17 keypoints look like COCO's order (nose, eyes, ears first), not Human3.6M's; pass --layout coco17 (or layout='coco17')"
+            f"{source}: these 17 keypoints look like COCO's order (nose, eyes, ears first), not Human3.6M's; "
+            "pass --layout coco17 (or layout='coco17')"
         )
 
 
@@ -134,100 +103,13 @@ def _check_scores(scores, shape: tuple[int, int], source: str) -> np.ndarray:
         raise ValueError(f"{source}: scores has shape {sc.shape}, expected {shape}")
     bad = ~((sc >= 0) & (sc <= 1))  # NaN fails both
     if bad.any():
-        i, j = _first(bad)
+        i, j = first_index(bad)
         raise ValueError(f"{source}: scores[{i}, {j}] = {sc[i, j]} is not in [0, 1]")
     # The loop runs in float32: a score below its smallest normal number (about 1e-38) would be 0
     # or a denormal there, which some kernels flush to 0 and others do not; it is a missing joint.
     sc32 = sc.astype(np.float32)
     sc32[sc32 < np.finfo(np.float32).tiny] = 0.0
     return sc32.astype(np.float64)
-
-
-def _check_K(K, n: int, source: str, image_size=None) -> np.ndarray:
-    Km = as_numbers(K, source, "K")
-    if Km.shape == (3, 3):
-        Km = np.broadcast_to(Km, (n, 3, 3))
-    if Km.shape != (n, 3, 3):
-        raise ValueError(f"{source}: K has shape {Km.shape}, expected (3, 3) or ({n}, 3, 3)")
-    if not np.isfinite(Km).all():
-        raise ValueError(f"{source}: K has non-finite entries")
-    _check_camera(Km, source)
-    if image_size is not None:
-        _check_principal_point(Km, check_image_size(image_size, source), source)
-    return np.array(Km)
-
-
-def _check_principal_point(Km: np.ndarray, size: tuple[float, float], source: str) -> None:
-    """The principal point within the image of ``size`` (width, height) px, widened by
-    ``PRINCIPAL_POINT_MARGIN`` of its size on every side."""
-    for axis, name, extent in ((0, "cx", size[0]), (1, "cy", size[1])):
-        c = Km[:, axis, 2]
-        far = (c < -PRINCIPAL_POINT_MARGIN * extent) | (c > (1 + PRINCIPAL_POINT_MARGIN) * extent)
-        if far.any():
-            i = int(np.argmax(far))
-            raise ValueError(
-                f"{source}: K[{i}] principal point {name} = {c[i]:g} px is far outside the {size[0]:g} x {size[1]:g} image; is K for this image size?"
-            )
-
-
-def _check_camera(Km: np.ndarray, source: str) -> None:
-    """Pinhole sanity, which also makes K invertible (upper triangular, det fx fy > 0): last row
-    (0, 0, 1) and K[1, 0] = 0; positive focal lengths in a plausible range and ratio (a negative one
-    mirrors the pose, left for right); a skew K[0][1] no larger than fx and a principal point within
-    ``MAX_PIXELS``."""
-    last = np.abs(Km[:, 2] - [0.0, 0.0, 1.0]).max(-1) > 1e-6
-    if last.any():
-        i = int(np.argmax(last))
-        raise ValueError(
-            f"{source}: K[{i}]'s last row is {Km[i, 2].tolist()}, expected [0, 0, 1]; K must be pixel intrinsics [[fx,0,cx],[0,fy,cy],[0,0,1]]"
-        )
-    lower = Km[:, 1, 0] != 0
-    if lower.any():
-        i = int(np.argmax(lower))
-        raise ValueError(
-            f"{source}: K[{i}][1][0] = {Km[i, 1, 0]:g}, expected 0; K must be pixel intrinsics [[fx,0,cx],[0,fy,cy],[0,0,1]]"
-        )
-    fx, fy = Km[:, 0, 0], Km[:, 1, 1]
-    for name, f in (("fx", fx), ("fy", fy)):
-        bad = ~((f >= FOCAL_RANGE[0]) & (f <= FOCAL_RANGE[1]))
-        if bad.any():
-            i = int(np.argmax(bad))
-            why = (
-                "not positive (a negative one mirrors the pose)"
-                if f[i] <= 0
-                else f"outside [{FOCAL_RANGE[0]:g}, {FOCAL_RANGE[1]:g}] px"
-            )
-            raise ValueError(f"{source}: K[{i}] focal length {name} = {f[i]:g} is {why}")
-    aspect = fx / fy
-    odd = (aspect > MAX_ASPECT) | (aspect < 1 / MAX_ASPECT)
-    if odd.any():
-        i = int(np.argmax(odd))
-        raise ValueError(
-            f"{source}: K[{i}] has fx / fy = {aspect[i]:.3g}; pixels that far from square are not a camera's"
-        )
-    skewed = np.abs(Km[:, 0, 1]) > fx
-    if skewed.any():
-        i = int(np.argmax(skewed))
-        raise ValueError(
-            f"{source}: K[{i}][0][1] (skew) = {Km[i, 0, 1]:g} is larger than fx = {fx[i]:g}; a camera's skew is 0 or nearly"
-        )
-    far = (np.abs(Km[:, :2, 2]) > MAX_PIXELS).any(-1)
-    if far.any():
-        i = int(np.argmax(far))
-        raise ValueError(
-            f"{source}: K[{i}] principal point {Km[i, :2, 2].tolist()} is beyond {MAX_PIXELS:g} px; expected pixel intrinsics"
-        )
-
-
-def _camera(K, image_size, n: int, source: str) -> tuple[np.ndarray, tuple[str, ...]]:
-    if K is not None:
-        return _check_K(K, n, source, image_size), ()
-    if image_size is None:
-        raise ValueError(f"{source}: no camera: give K (3, 3) intrinsics or the image size (--image-size W H)")
-    Km = default_K(check_image_size(image_size, source))
-    return np.array(np.broadcast_to(Km, (n, 3, 3))), (
-        f"no K given: focal length {Km[0, 0]:.1f} px from the image size (camera.default_K)",
-    )
 
 
 def _check_finite(kp: np.ndarray, sc: np.ndarray, source: str, first: int = 0) -> np.ndarray:
@@ -237,15 +119,17 @@ def _check_finite(kp: np.ndarray, sc: np.ndarray, source: str, first: int = 0) -
     finite = np.isfinite(kp).all(-1)
     huge = (np.abs(kp) > MAX_PIXELS).any(-1) & finite & (sc > 0)
     if huge.any():
-        i, j = _first(huge)
+        i, j = first_index(huge)
         raise ValueError(
-            f"{source}: keypoints[{first + i}, {j}] = {kp[i, j].tolist()} is beyond {MAX_PIXELS:g} px; expected pixel coordinates"
+            f"{source}: keypoints[{first + i}, {j}] = {kp[i, j].tolist()} is beyond {MAX_PIXELS:g} px; "
+            "expected pixel coordinates"
         )
     bad = ~finite & (sc > 0)
     if bad.any():
-        i, j = _first(bad)
+        i, j = first_index(bad)
         raise ValueError(
-            f"{source}: keypoints[{first + i}, {j}] = {kp[i, j].tolist()} is not finite (give it score 0 if the joint is missing)"
+            f"{source}: keypoints[{first + i}, {j}] = {kp[i, j].tolist()} is not finite "
+            "(give it score 0 if the joint is missing)"
         )
     return np.where(finite[..., None], kp, 0.0)
 
@@ -266,10 +150,11 @@ def validate_inputs(keypoints, K=None, scores=None, source: str = "input", layou
         _refuse_coco_as_h36m(kp, sc, source)
     if chosen.normalised and image_size is None:
         raise ValueError(
-            f"{source}: layout {chosen.name} gives coordinates in [0, 1] of the image; give the image size (--image-size W H)"
+            f"{source}: layout {chosen.name} gives coordinates in [0, 1] of the image; "
+            "give the image size (--image-size W H)"
         )
     n = len(kp)
-    Km, cam_notes = _camera(K, image_size, n, source)
+    Km, cam_notes = camera_intrinsics(K, image_size, n, source)
     out_kp, out_sc, valid, flat = (
         np.empty((n, NUM_JOINTS, 2)),
         np.empty((n, NUM_JOINTS)),
@@ -283,7 +168,8 @@ def validate_inputs(keypoints, K=None, scores=None, source: str = "input", layou
         )
     if flat.any():
         notes += (
-            f"{int(flat.sum())} pose(s) (first: pose {int(np.argmax(flat))}) have every observed keypoint at one point; they cannot be placed and come back with valid 0",
+            f"{int(flat.sum())} pose(s) (first: pose {int(np.argmax(flat))}) have every observed keypoint "
+            "at one point; they cannot be placed and come back with valid 0",
         )
     return Inputs(out_kp, out_sc, Km, valid & ~flat, chosen.name, notes + cam_notes)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..core.config import MAX_SEED, MAX_THREADS, LoopConfig, check_float, check_int
+from ..core.config import MAX_SEED, LoopConfig, check_float, check_int, check_threads
 from ..core.errors import FieldError
 from ..engines.open import DEVICES, Engine, open_engine
 from ..engines.prior_file import TENSORRT_SUFFIXES
@@ -72,7 +72,7 @@ class Request:
         if not isinstance(self.engine, (str, Path)):
             raise FieldError("engine", f"must be a bundled prior's name or a file, got a {type(self.engine).__name__}")
         _check_choice("device", self.device, DEVICES)
-        check_int("threads", self.threads, 0, MAX_THREADS)
+        check_threads(self.threads)
         check_int("hypotheses", self.hypotheses, 1)
         if not isinstance(self.config, LoopConfig):
             raise FieldError("config", f"must be a LoopConfig, got a {type(self.config).__name__}")

@@ -1,4 +1,8 @@
-"""The optimisation: the initial pose, the placed start, the 2D noise model, scoring, the loop, one batch on the device (lift_batch) and estimate.
+"""The optimisation: one batch's rays, the initial pose, the ranked and the placed start, the 2D
+noise model, scoring, the loop, one batch on the device (``lift``) and ``estimate``.
 
-Modules: ``ipo``, ``start``, ``noise``, ``scoring``, ``loop``, ``lift``, ``api``.
+Modules, lowest first: ``batch`` (``Batch``: a batch's camera, K^-1 and rays, computed once),
+``noise``, ``scoring``, ``ipo`` (the initial pose optimisation), ``candidates`` (ranking the
+library's candidate starts), ``start`` (where a batch starts: the one place that decides), ``loop``,
+``lift`` (``lift``, ``lift_batch``), ``api`` (``estimate``, ``estimate_inputs``).
 """

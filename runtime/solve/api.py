@@ -3,7 +3,7 @@
 Units and frames as ``zedo.runtime.core.geometry``: keypoints (N, 17, 2) pixels in the Human3.6M
 layout, scores (N, 17) in [0, 1] (0: joint missing), K (3, 3) or (N, 3, 3) pixel intrinsics;
 results in metres in the camera frame. This module validates, cuts the (pose, hypothesis) pairs
-into batches for ``zedo.runtime.solve.lift.lift_batch``, shows progress and selects among hypotheses.
+into batches for ``zedo.runtime.solve.lift.lift``, shows progress and selects among hypotheses.
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ from ..core.result import Estimate
 from ..core.skeleton import NUM_JOINTS
 from ..engines.open import Engine, as_engine
 from ..io.validation import Inputs, check_placeable, validate_inputs
-from .lift import lift_batch
+from .batch import batch_of
+from .lift import lift
 from .scoring import SELECTIONS, select_hypotheses
-from .start import start_library
+from .start import Start, start_sources
 
 
 def _check_run(hypotheses: int, config: LoopConfig, batch_size: int, selection: str, seed: int) -> None:
@@ -44,7 +45,8 @@ def _check_run(hypotheses: int, config: LoopConfig, batch_size: int, selection: 
         raise ValueError(f"selection must be one of {SELECTIONS}, got {selection!r}")
     if hypotheses > 1 and config.start_ensemble > 1:
         raise ValueError(
-            f"config.start_ensemble {config.start_ensemble} runs one hypothesis from several starts; with hypotheses {hypotheses} each starts from its own cluster pose"
+            f"config.start_ensemble {config.start_ensemble} runs one hypothesis from several starts; "
+            f"with hypotheses {hypotheses} each starts from its own cluster pose"
         )
 
 
@@ -89,47 +91,31 @@ def _lift_rows(
     progress: bool,
     out: np.ndarray,
 ):
-    """Every (pose, hypothesis) pair of ``inputs`` through ``lift_batch``, one batch at a time:
+    """Every (pose, hypothesis) pair of ``inputs`` through ``lift``, one batch at a time:
     camera-frame poses written to ``out`` (n * S, 17, 3); returns reprojection errors, prior
     residuals and 2D noise levels (each (n * S,), px, -, px), host arrays."""
-    xp, meta = engine.xp, engine.meta
+    xp = engine.xp
     to_host = getattr(xp, "asnumpy", np.asarray)
-    n = len(inputs.keypoints)
-    init = meta.initial_poses(S)
-    init = init - init[:, :1]
-    library = start_library(meta, config) if S == 1 else None
-    # Flatten (pose, hypothesis) pairs: row r is pose r // S started from cluster r % S.
-    rows = np.arange(n * S)
+    f32 = lambda a: xp.asarray(np.ascontiguousarray(a, dtype=np.float32))  # noqa: E731
+    library, poses = start_sources(engine.meta, config, S)
+    library = None if library is None else f32(library)
+    # Flatten (pose, hypothesis) pairs: row r is pose r // S started from hypothesis r % S's source.
+    rows = np.arange(len(inputs.keypoints) * S)
     pose_of, hyp_of = rows // S, rows % S
-    reproj, residual, noise_px = np.empty(n * S), np.empty(n * S), np.empty(n * S)
+    lifted = np.empty((3, len(rows)))  # reprojection errors, prior residuals, noise levels
     rng = xp.random.default_rng(seed) if hasattr(xp.random, "default_rng") else None
     per_call = max(1, batch_size // config.start_ensemble)  # an ensemble runs start_ensemble rows per pose
-    chunks = [rows[i : i + per_call] for i in range(0, n * S, per_call)]
-    f32 = lambda a: xp.asarray(np.ascontiguousarray(a, dtype=np.float32))  # noqa: E731
-    library = None if library is None else f32(library)
+    chunks = [rows[i : i + per_call] for i in range(0, len(rows), per_call)]
     # The context closes the bar on failure too, so an error message starts on a fresh line.
     with tqdm(total=len(chunks) * config.iterations, disable=not progress, desc="zedo", unit="it") as bar:
         for r in chunks:
             p = pose_of[r]
-            start = None if library is not None else f32(init[hyp_of[r]])
-            got = lift_batch(
-                f32(inputs.keypoints[p]),
-                f32(inputs.scores[p]),
-                f32(inputs.K[p]),
-                engine,
-                config,
-                start,
-                library,
-                rng,
-                lambda state: bar.update(1),
-            )
-            reproj[r], residual[r], noise_px[r] = (
-                to_host(got.reprojection_px),
-                to_host(got.residual),
-                to_host(got.noise_px),
-            )
+            batch = batch_of(f32(inputs.keypoints[p]), f32(inputs.scores[p]), f32(inputs.K[p]), xp)
+            start = Start(library=library, poses=f32(poses[hyp_of[r]]))
+            got = lift(batch, engine, config, start, rng, lambda state: bar.update(1))
+            lifted[:, r] = [to_host(a) for a in (got.reprojection_px, got.residual, got.noise_px)]
             out[r] = to_host(got.x + got.T[:, None, :])
-    return reproj, residual, noise_px
+    return tuple(lifted)
 
 
 def _placed_only(inputs: Inputs) -> Inputs:
@@ -168,7 +154,8 @@ def estimate_inputs(
     ok = placed & np.isfinite(hyps).all(axis=(1, 2, 3))  # a prior that returned NaN or inf for a pose
     if not ok.any():
         raise RuntimeError(
-            f"the prior returned non-finite values for every one of the {n} poses (or every pose was degenerate); check the prior file"
+            f"the prior returned non-finite values for every one of the {n} poses (or every pose was degenerate); "
+            "check the prior file"
         )
     for a in (hyps, reproj, residual, noise_px):
         a[~ok] = np.nan

@@ -5,6 +5,10 @@ Units and frames as ``zedo.runtime.core.geometry``. The release fits the pelvis 
 steps from yaw 0; subjects face every direction and the hips alone cannot tell yaw +a from -a, so
 this search is global (a grid over a full turn and log-spaced distances, then a pattern search)
 and fits the torso by default (``LoopConfig.ipo_joints``; measured in docs/decisions.md, "IPO").
+Two fits: ``grid_placement`` (global) and ``local_placement`` (from a guess); both take the unit
+rays through the pelvis keypoints, which a ``zedo.runtime.solve.batch.Batch`` holds
+(``unit_rays[:, 0]``). ``fit_yaw_distance`` and ``refine_yaw_distance`` are the same fits for
+callers with K^-1 (B, 3, 3) instead.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from ..core.geometry import keypoints_to_rays, unit, yaw_matrices
 # loss is its own, so the result is the same bit for bit. docs/decisions.md, "The IPO grid in chunks".
 GRID_ROWS = 32
 
-# The local search from a guess (``refine_yaw_distance``): moves, and the first step of each.
+# The local search from a guess (``local_placement``): moves, and the first step of each.
 LOCAL_STEPS = 20
 LOCAL_YAW_STEP = math.pi / 12  # 15 degrees
 LOCAL_LOG_STEP = 0.1  # 10 % of the distance
@@ -67,14 +71,13 @@ def _pattern_search(loss_at, yaw, log_d, cur, step_y, step_d, lo, hi, steps, xp)
     return yaw, log_d
 
 
-def _loss_and_range(pose, keypoints, K, K_inv, cfg: LoopConfig, xp, weights):
-    """(loss_at, pelvis_dir, (lo, hi)): the IPO's loss of the poses ``rows`` at yaws (b, n) and
-    log-distances (b, m) -> (b, n, m), on the joints ``cfg.ipo_joints``; the unit pelvis rays
-    (B, 3); and the log-distance range of ``cfg.ipo_scale_range``."""
+def _loss_and_range(pose, keypoints, K, pelvis_dir, cfg: LoopConfig, xp, weights):
+    """(loss_at, (lo, hi)): the IPO's loss of the poses ``rows`` at yaws (b, n) and log-distances
+    (b, m) -> (b, n, m), on the joints ``cfg.ipo_joints`` with the poses' pelvis on their unit
+    pelvis rays (B, 3); and the log-distance range of ``cfg.ipo_scale_range``."""
     keys = list(cfg.ipo_joints)
     pose_k, kp_k = pose[:, keys], keypoints[:, keys]
     w_k = None if weights is None else weights[:, keys]
-    pelvis_dir = unit(keypoints_to_rays(keypoints[:, :1], K_inv, xp)[:, 0], xp)
 
     def loss_at(y, log_d, rows=slice(None)):
         return ipo_loss(
@@ -88,7 +91,13 @@ def _loss_and_range(pose, keypoints, K, K_inv, cfg: LoopConfig, xp, weights):
             None if w_k is None else w_k[rows],
         )
 
-    return loss_at, pelvis_dir, tuple(math.log(cfg.ipo_distance * s) for s in cfg.ipo_scale_range)
+    return loss_at, tuple(math.log(cfg.ipo_distance * s) for s in cfg.ipo_scale_range)
+
+
+def pelvis_ray(keypoints, K_inv, xp):
+    """The unit rays (B, 3) through the pelvis keypoints of keypoints (B, 17, 2) px, K_inv (B, 3, 3)
+    (for callers with arrays; a ``batch.Batch`` has them as ``unit_rays[:, 0]``)."""
+    return unit(keypoints_to_rays(keypoints[:, :1], K_inv, xp)[:, 0], xp)
 
 
 def _placed(pose, yaw, log_d, pelvis_dir, xp):
@@ -98,13 +107,19 @@ def _placed(pose, yaw, log_d, pelvis_dir, xp):
 
 
 def fit_yaw_distance(pose, keypoints, K, K_inv, cfg: LoopConfig, xp, weights=None):
+    """``grid_placement`` with the pelvis rays made from K_inv (B, 3, 3)."""
+    return grid_placement(pose, keypoints, K, pelvis_ray(keypoints, K_inv, xp), cfg, xp, weights)
+
+
+def grid_placement(pose, keypoints, K, pelvis_dir, cfg: LoopConfig, xp, weights=None):
     """Fit yaw and pelvis distance of root-relative poses (B, 17, 3) to keypoints (B, 17, 2) px.
 
-    Fits the joints ``cfg.ipo_joints`` (L1 reprojection loss), K and K_inv (B, 3, 3); ``weights``
-    (B, 17) zero out missing joints. Returns the turned pose (B, 17, 3) and T (B, 3), the pelvis at
-    the fitted distance along its ray.
+    Fits the joints ``cfg.ipo_joints`` (L1 reprojection loss) with K (B, 3, 3) and the unit pelvis
+    rays pelvis_dir (B, 3); ``weights`` (B, 17) zero out missing joints. A global search: a grid
+    over a full turn and log-spaced distances, then a pattern search. Returns the turned pose
+    (B, 17, 3) and T (B, 3), the pelvis at the fitted distance along its ray.
     """
-    loss_at, pelvis_dir, (lo, hi) = _loss_and_range(pose, keypoints, K, K_inv, cfg, xp, weights)
+    loss_at, (lo, hi) = _loss_and_range(pose, keypoints, K, pelvis_dir, cfg, xp, weights)
     B = pose.shape[0]
     grid_y = xp.broadcast_to(
         xp.linspace(-math.pi, math.pi, cfg.ipo_yaw_steps, endpoint=False, dtype=pose.dtype), (B, cfg.ipo_yaw_steps)
@@ -127,13 +142,20 @@ def fit_yaw_distance(pose, keypoints, K, K_inv, cfg: LoopConfig, xp, weights=Non
 def refine_yaw_distance(
     pose, keypoints, K, K_inv, yaw, distance, cfg: LoopConfig, xp, weights=None, steps: int = LOCAL_STEPS
 ):
-    """Fit yaw and pelvis distance as ``fit_yaw_distance`` does, by a local pattern search of
+    """``local_placement`` with the pelvis rays made from K_inv (B, 3, 3)."""
+    return local_placement(pose, keypoints, K, pelvis_ray(keypoints, K_inv, xp), yaw, distance, cfg, xp, weights, steps)
+
+
+def local_placement(
+    pose, keypoints, K, pelvis_dir, yaw, distance, cfg: LoopConfig, xp, weights=None, steps: int = LOCAL_STEPS
+):
+    """Fit yaw and pelvis distance as ``grid_placement`` does, by a local pattern search of
     ``steps`` moves from a guess, yaw (B,) radians and distance (B,) metres (the weak-perspective
-    fit of ``zedo.runtime.solve.start``), instead of the global grid: about a tenth of the loss
+    fit of ``zedo.runtime.solve.candidates``), instead of the global grid: about a tenth of the loss
     evaluations. The first moves are ``LOCAL_YAW_STEP`` and ``LOCAL_LOG_STEP``; the distance
     stays in ``cfg.ipo_scale_range``.
     """
-    loss_at, pelvis_dir, (lo, hi) = _loss_and_range(pose, keypoints, K, K_inv, cfg, xp, weights)
+    loss_at, (lo, hi) = _loss_and_range(pose, keypoints, K, pelvis_dir, cfg, xp, weights)
     B = pose.shape[0]
     yaw = yaw.reshape(B, 1).astype(pose.dtype)
     log_d = xp.clip(xp.log(xp.maximum(distance, 1e-6)), lo, hi).reshape(B, 1).astype(pose.dtype)

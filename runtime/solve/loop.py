@@ -6,16 +6,18 @@ start's), move every observed joint towards its camera ray, and take one reverse
 prior (``zedo.runtime.core.sde.SAMPLERS``) from t_max down to t_min. The move is the release's exact
 projection onto the ray while the pose's 2D noise is estimated, then the soft step of
 ``zedo.runtime.solve.noise`` (``LoopConfig.noise_px``). Where the start comes from is
-``zedo.runtime.solve.start``'s business; this module only iterates.
+``zedo.runtime.solve.start``'s business; this module only iterates, on the rays of its
+``zedo.runtime.solve.batch.Batch``.
 """
 
 from __future__ import annotations
 
 from ..core import sde as sde_lib
 from ..core.config import LoopConfig
-from ..core.geometry import keypoints_to_rays, project_onto_rays, solve_translation, unit
+from ..core.geometry import project_onto_rays, solve_translation
 from ..engines.open import Engine
 from . import noise
+from .batch import Batch, batch_of
 
 
 def translation_weights(scores, cfg: LoopConfig, xp):
@@ -39,50 +41,58 @@ def run_loop(
     callback=None,
     t_start=None,
 ):
-    """Iterate the ZeDO loop on one batch from the placed start (x (B, 17, 3) root-relative, T (B, 3)).
+    """``iterate`` for keypoints (B, 17, 2) px, scores (B, 17) in [0, 1] (0: missing) and K (B, 3, 3),
+    arrays of ``xp`` in the engine's dtype."""
+    return iterate(x, T, batch_of(keypoints, scores, K, xp), engine, sde, cfg, xp, rng, callback, t_start)
 
-    keypoints (B, 17, 2) px, scores (B, 17) in [0, 1] (0: missing), K (B, 3, 3), all arrays of
-    ``xp`` in the engine's dtype. ``rng`` draws the "sde" sampler's noise. ``callback``, if given,
-    receives the loop state after each iteration as a dict ``{"i", "t", "x", "T"}``. ``t_start``
-    (None: ``sde.t_max``) starts the schedule elsewhere, for a start that is nearly right already
-    (the stream mode's previous frame); the step stays ``cfg.step_scale / cfg.iterations``. Returns
-    (x (B, 17, 3) root-relative, T (B, 3), noise (B,) px, weights (B, 17)) so that x + T is the
-    camera-frame estimate; noise is ``cfg.noise_px``, or the level estimated for each pose;
-    weights are the translation solve's, 0 for keypoints found to be outliers
-    (``noise.measurement_noise``: only when the noise is estimated).
+
+def iterate(
+    x,
+    T,
+    batch: Batch,
+    engine: Engine,
+    sde: sde_lib.SDEConfig,
+    cfg: LoopConfig,
+    xp,
+    rng=None,
+    callback=None,
+    t_start=None,
+):
+    """Iterate the ZeDO loop on ``batch`` from the placed start (x (B, 17, 3) root-relative, T (B, 3)).
+
+    ``rng`` draws the "sde" sampler's noise. ``callback``, if given, receives the loop state after
+    each iteration as a dict ``{"i", "t", "x", "T"}``. ``t_start`` (None: ``sde.t_max``) starts the
+    schedule elsewhere, for a start that is nearly right already (the stream mode's previous
+    frame); the step stays ``cfg.step_scale / cfg.iterations``. Returns (x (B, 17, 3)
+    root-relative, T (B, 3), noise (B,) px, weights (B, 17)) so that x + T is the camera-frame
+    estimate; noise is ``cfg.noise_px``, or the level estimated for each pose; weights are the
+    translation solve's, 0 for keypoints found to be outliers (``noise.measurement_noise``: only
+    when the noise is estimated).
     """
     step = sde_lib.SAMPLERS[cfg.sampler]
-    rays = keypoints_to_rays(keypoints, xp.linalg.inv(K), xp)
-    unit_rays = unit(rays, xp)
-    mask = (scores > 0).astype(x.dtype)[..., None]
-    w = translation_weights(scores, cfg, xp)
-    B = x.shape[0]
+    w = translation_weights(batch.scores, cfg, xp)
     warmup = int(cfg.iterations * cfg.warmup_fraction)
     dt = cfg.step_scale / cfg.iterations
-    first, last = noise.window(cfg.iterations)
-    sigma = None if cfg.noise_px is None else xp.full((B,), cfg.noise_px, dtype=x.dtype)
-    keypoint_sigma = None if sigma is None else sigma[:, None]  # (B, 1) given, or (B, 17) once estimated
-    residual = xp.zeros(keypoints.shape[:2], dtype=x.dtype)
+    level = noise.LoopNoise(cfg.noise_px, cfg.iterations, batch.scores.shape, x.dtype, xp)
     for i, t in enumerate(sde_lib.time_schedule(cfg.iterations, sde, t_start)):
         if i >= warmup:
-            T = solve_translation(x, rays, w, xp)
-        on_rays = project_onto_rays(x, T, unit_rays, mask)
-        soft = sigma is not None and cfg.noise_px != 0
-        x = (
-            noise.data_step(
-                x, on_rays, T, scores, K[:, 0, 0], keypoint_sigma, sde_lib.marginal_std(t, sde), xp, cfg.iterations
-            )
-            if soft
-            else on_rays
-        )
-        eps = engine(x, xp.full((B,), t, dtype=x.dtype))
-        if sigma is None and i >= first:
-            residual += noise.denoised_residual_px(x, eps, T, keypoints, K, t, sde, xp)
-            if i == last - 1:
-                mean_residual = residual / (last - first)
-                sigma, keypoint_sigma, outlier = noise.measurement_noise(mean_residual, mask[..., 0], xp)
-                w = xp.where(outlier, 0.0, w).astype(w.dtype)
+            T = solve_translation(x, batch.rays, w, xp)
+        x = _towards_rays(x, T, batch, level, t, sde, cfg, xp)
+        eps = engine(x, xp.full((x.shape[0],), t, dtype=x.dtype))
+        if level.add(i, x, eps, T, batch, t, sde, xp):
+            w = xp.where(level.outlier, 0.0, w).astype(w.dtype)
         x = step(x, eps, t, dt, sde, xp, rng)
         if callback is not None:
             callback({"i": i, "t": t, "x": x, "T": T})
-    return x, solve_translation(x, rays, w, xp), sigma, w
+    return x, solve_translation(x, batch.rays, w, xp), level.sigma, w
+
+
+def _towards_rays(x, T, batch: Batch, level: noise.LoopNoise, t: float, sde: sde_lib.SDEConfig, cfg: LoopConfig, xp):
+    """The data step of root-relative x (B, 17, 3) at T (B, 3): every observed joint onto its ray,
+    or with a noise level known (and not 0) the soft step of ``noise.data_step`` towards it."""
+    on_rays = project_onto_rays(x, T, batch.unit_rays, batch.mask[..., None])
+    if level.sigma is None or cfg.noise_px == 0:
+        return on_rays
+    prior_std = sde_lib.marginal_std(t, sde)
+    fx = batch.K[:, 0, 0]
+    return noise.data_step(x, on_rays, T, batch.scores, fx, level.keypoint_sigma, prior_std, xp, cfg.iterations)

@@ -85,10 +85,36 @@ def data_step(x, on_rays, T, scores, fx, sigma_px, prior_std: float, xp, iterati
     """Move root-relative joints x (B, 17, 3) towards their ray points ``on_rays`` (B, 17, 3) by the
     measurement weight lambda (module docstring). T (B, 3) metres; scores (B, 17); fx (B,) px focal
     lengths; sigma_px (B, 1) noise per pose or (B, 17) per keypoint (0: the exact step); prior_std
-    metres. In a loop of ``iterations`` steps the pull per step is 1 - (1 - lambda)^(REF_ITERATIONS / iterations), so the
-    pull over a stretch of the schedule does not depend on how finely it is cut."""
+    metres. In a loop of ``iterations`` steps the pull per step is
+    1 - (1 - lambda)^(REF_ITERATIONS / iterations), so the pull over a stretch of the schedule does
+    not depend on how finely it is cut."""
     depth = x[..., 2] + T[:, None, 2]
     measured = (sigma_px * depth / fx[:, None]) ** 2 / xp.maximum(scores, MIN_SCORE)
     keep = measured / (prior_std**2 + measured)
     pull = 1.0 - keep ** (REF_ITERATIONS / iterations)
     return x + pull[..., None].astype(x.dtype) * (on_rays - x)
+
+
+class LoopNoise:
+    """The 2D noise level one loop of ``iterations`` assumes for B poses: ``noise_px`` when given;
+    else None until the estimate over the ``window`` is made (``add``), then each pose's ``sigma``
+    (B,) px, each keypoint's ``keypoint_sigma`` (B, 17) px and the ``outlier`` keypoints (B, 17)."""
+
+    def __init__(self, noise_px: float | None, iterations: int, shape: tuple[int, int], dtype, xp):
+        self.sigma = None if noise_px is None else xp.full(shape[:1], noise_px, dtype=dtype)
+        self.keypoint_sigma = None if self.sigma is None else self.sigma[:, None]  # (B, 1) given, (B, 17) estimated
+        self.outlier = None
+        self.first, self.last = window(iterations)
+        self.total = xp.zeros(shape, dtype=dtype)  # the sum of the window's residuals (B, 17) px
+
+    def add(self, i: int, x, eps, T, batch, t: float, sde: sde_lib.SDEConfig, xp) -> bool:
+        """Add iteration i's residual (x, eps (B, 17, 3) at t, T (B, 3); keypoints, K and mask of
+        ``batch``) while the noise is being estimated; True at the iteration the estimate is made."""
+        if self.sigma is not None or i < self.first:
+            return False
+        self.total += denoised_residual_px(x, eps, T, batch.keypoints, batch.K, t, sde, xp)
+        if i != self.last - 1:
+            return False
+        mean_residual = self.total / (self.last - self.first)
+        self.sigma, self.keypoint_sigma, self.outlier = measurement_noise(mean_residual, batch.mask, xp)
+        return True

@@ -1,29 +1,31 @@
 """Where the loop starts: a root-relative pose placed in the camera, ``(x (B, 17, 3), T (B, 3))``.
 
-Units and frames as ``zedo.runtime.core.geometry``. Two ways, both ending in a placed start that
-``zedo.runtime.solve.loop.run_loop`` iterates from:
+Units and frames as ``zedo.runtime.core.geometry``. The one place that decides it: ``start_sources``
+says what a run's poses may start from (the prior's library of cluster poses for one hypothesis,
+else each hypothesis' own cluster pose, the mean pose for one), and ``start_batch`` picks a batch's
+start from what it is given (``Start``), in this order:
 
-- ``place_start``: given poses (a cluster pose per hypothesis; the mean pose for the release's
-  single hypothesis) placed by the IPO (``zedo.runtime.solve.ipo``) on ``LoopConfig.ipo_joints``, or
-  at ``ipo_distance`` along the pelvis ray without it;
-- ``choose_start``: with one hypothesis, the best of the prior's library of cluster poses
-  (``start_library``): shortlisted under weak perspective, placed on every joint (a local search
-  from the weak-perspective fit, or the IPO's grid), and ranked by reprojection and by the prior
-  (docs/decisions.md, "Start" and "A quarter of the time").
+- a start placed already, kept as it is (the stream mode's previous frame, warm);
+- with a library: the pose's best-ranked candidates (``zedo.runtime.solve.candidates``), the
+  ``LoopConfig.start_ensemble`` best, or of the ``continuity`` best the one closest to the previous
+  frame's pose (the stream mode; ``follow_start``);
+- otherwise the given poses placed by the IPO (``zedo.runtime.solve.ipo``) on
+  ``LoopConfig.ipo_joints``, or at ``ipo_distance`` along the pelvis ray without it
+  (``place_poses``: the release's single hypothesis from the mean pose, or one per cluster pose).
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
 
 from ..core.config import LoopConfig
-from ..core.geometry import keypoints_to_rays, project_onto_rays, reprojection_error, unit
-from ..core.sde import SDEConfig, marginal_std
-from ..core.skeleton import NUM_JOINTS
 from ..engines.open import Engine
-from . import noise
-from .ipo import fit_yaw_distance, refine_yaw_distance
-from .scoring import PLAUSIBILITY_T, prior_residual, row_ranks
+from .batch import Batch, batch_of
+from .candidates import rank_starts
+from .ipo import grid_placement
 
 
 def start_library(meta, config: LoopConfig):
@@ -36,143 +38,70 @@ def start_library(meta, config: LoopConfig):
     return poses - poses[:, :1]
 
 
-def place_start(pose, keypoints, scores, K, cfg: LoopConfig, xp):
-    """Place root-relative poses (B, 17, 3) for keypoints (B, 17, 2), scores (B, 17) (0: missing) and
-    K (B, 3, 3): by the IPO, or (``cfg.ipo`` off) unturned at ``cfg.ipo_distance`` on the pelvis ray."""
-    K_inv = xp.linalg.inv(K)
+def start_sources(meta, config: LoopConfig, hypotheses: int):
+    """What a run of ``hypotheses`` per pose may start from, host arrays: (library, poses). One
+    hypothesis chooses among the library (L, 17, 3) (``start_library``; None where there is no
+    choice); otherwise hypothesis h starts from poses[h] of poses (S, 17, 3), root-relative: the
+    prior's S cluster poses (S = 1: its mean pose)."""
+    library = start_library(meta, config) if hypotheses == 1 else None
+    poses = meta.initial_poses(hypotheses)
+    return library, poses - poses[:, :1]
+
+
+@dataclass(frozen=True)
+class Start:
+    """What a batch of B poses is given to start from (``start_batch`` decides which is taken);
+    arrays of the engine's ``xp`` unless said otherwise."""
+
+    placed: tuple | None = None  # (x (B, 17, 3) root-relative, T (B, 3)) placed already: kept
+    library: Any = None  # (L, 17, 3) root-relative candidate poses to choose among
+    poses: Any = None  # (B, 17, 3) root-relative, each placed by the IPO where there is no library
+    previous: np.ndarray | None = None  # (B, 17, 3) host root-relative poses to follow (NaN: none)
+    continuity: int = 1  # with previous: of this many best-ranked candidates, the one closest to it
+
+
+def place_poses(pose, batch: Batch, cfg: LoopConfig, xp):
+    """Place root-relative poses (B, 17, 3) for ``batch``: by the IPO on ``cfg.ipo_joints``, or
+    (``cfg.ipo`` off) unturned at ``cfg.ipo_distance`` on the pelvis ray. Returns (x, T (B, 3))."""
     if cfg.ipo:
-        mask = (scores > 0).astype(pose.dtype)
-        return fit_yaw_distance(pose, keypoints, K, K_inv, cfg, xp, mask)
-    return pose, cfg.ipo_distance * unit(keypoints_to_rays(keypoints, K_inv, xp), xp)[:, 0]
+        return grid_placement(pose, batch.keypoints, batch.K, batch.unit_rays[:, 0], cfg, xp, batch.mask)
+    return pose, cfg.ipo_distance * batch.unit_rays[:, 0]
 
 
-def weak_perspective_fit(candidates, keypoints, K_inv, weights, xp):
-    """How each root-relative candidate (L, 17, 3) matches the keypoints (B, 17, 2) under weak
-    perspective: (residual, yaw, distance), each (B, L). The residual is in squared normalised
-    image units (lower: closer); yaw (radians, ``geometry.yaw_matrices``) and the pelvis distance
-    along its ray (metres) are a guess for the IPO's local search.
-
-    Pelvis-centred normalised image points (u, v) are fitted as u = a X + b Z, v = s Y, which is a
-    turn about the vertical axis and a scale 1 / depth (a = cos(yaw) s, b = sin(yaw) s; a and b are
-    fitted freely for a closed form, and the depth is read from s, a body being taller than it is
-    deep). Every sum over joints is a (B, 17) x (17, L) product, so a thousand candidates cost less
-    than one IPO. ``weights`` (B, 17): 0 for missing joints.
-    """
-    rays = keypoints_to_rays(keypoints, K_inv, xp)
-    u, v = rays[..., 0] - rays[:, :1, 0], rays[..., 1] - rays[:, :1, 1]
-    X, Y, Z = (xp.swapaxes(candidates[..., i], 0, 1) for i in range(3))  # each (17, L)
-    # Each pose's sums are a (1, 17) x (17, L) product of its own, the same bits whatever the
-    # batch (one (B, 17) x (17, L) product rounds by the batch's blocking), so that the guesses,
-    # and the start, do not depend on how a job is chunked.
-    dot = lambda a, m: (a[:, None, :] @ m)[:, 0]  # noqa: E731
-    w, wu, wv = weights, weights * u, weights * v
-    sxx, sxz, szz, syy = dot(w, X * X), dot(w, X * Z), dot(w, Z * Z), dot(w, Y * Y)
-    sux, suz, svy = dot(wu, X), dot(wu, Z), dot(wv, Y)
-    det = xp.maximum(sxx * szz - sxz**2, 1e-12)
-    a = (szz * sux - sxz * suz) / det
-    b = (sxx * suz - sxz * sux) / det
-    s = svy / xp.maximum(syy, 1e-12)
-    residual = (wu * u).sum(1, keepdims=True) - a * sux - b * suz + (wv * v).sum(1, keepdims=True) - s * svy
-    scale = xp.where(s > 0, s, xp.sqrt(a * a + b * b))
-    pelvis_ray = xp.sqrt((rays[:, :1] ** 2).sum(-1))  # (B, 1): metres along the ray per metre of depth
-    return residual, xp.arctan2(b, a), pelvis_ray / xp.maximum(scale, 1e-6)
+def place_start(pose, keypoints, scores, K, cfg: LoopConfig, xp):
+    """``place_poses`` for keypoints (B, 17, 2) px, scores (B, 17) (0: missing) and K (B, 3, 3)."""
+    return place_poses(pose, batch_of(keypoints, scores, K, xp), cfg, xp)
 
 
-def shortlist(candidates, keypoints, mask, K_inv, size: int, xp):
-    """The candidates (L, 17, 3) each pose is judged against, the ``size`` closest under weak
-    perspective (all of them when there are no more than ``size``): indices, yaw and distance
-    guesses (``weak_perspective_fit``), each (B, C)."""
-    L = candidates.shape[0]
-    close, yaw, distance = weak_perspective_fit(candidates, keypoints, K_inv, mask, xp)
-    order = xp.argsort(close, axis=1)[:, :size] if L > size else xp.broadcast_to(xp.arange(L), close.shape)
-    return order, xp.take_along_axis(yaw, order, 1), xp.take_along_axis(distance, order, 1)
+def follow_start(library, batch: Batch, engine: Engine, config: LoopConfig, previous, continuity: int, xp):
+    """The placed start (x (B, 17, 3), T (B, 3)) that follows each pose's ``previous`` pose (B, 17,
+    3) host, root-relative: of its ``continuity`` best-ranked candidates of ``library``, the one
+    whose joints lie closest on average to it; the best where it is NaN. None where there is
+    nothing to follow (no library, continuity 1, an ensemble, no previous pose): the start is then
+    the library's best, as per-frame mode's."""
+    if library is None or previous is None or continuity == 1 or config.start_ensemble > 1 or np.isnan(previous).all():
+        return None
+    _, x, T = rank_starts(library, batch, engine, config, xp, continuity, sde=engine.meta.sde)
+    host = getattr(xp, "asnumpy", np.asarray)
+    distance = np.linalg.norm(host(x) - previous[:, None], axis=-1).mean(axis=-1)  # (B, c) metres
+    pick = np.where(np.isnan(distance).any(axis=1), 0, np.argmin(np.nan_to_num(distance, nan=np.inf), axis=1))
+    b, c = xp.arange(len(batch)), xp.asarray(pick)
+    return x[b, c], T[b, c]
 
 
-def fill_group(a, G: int, xp):
-    """A group of g <= G candidates per pose, (B, g, ...), as (B * G, ...) rows (row b * G + j): a
-    short last group repeats its final candidate to fill G, and the extra rows are dropped after."""
-    pad = xp.broadcast_to(a[:, -1:], (a.shape[0], G - a.shape[1]) + a.shape[2:])
-    return xp.concatenate([a, pad], axis=1).reshape((-1,) + a.shape[2:])
-
-
-def choose_start(
-    candidates,
-    keypoints,
-    scores,
-    K,
-    engine: Engine,
-    cfg: LoopConfig,
-    xp,
-    t: float = PLAUSIBILITY_T,
-    rows: int = 1024,
-    sde: SDEConfig = SDEConfig(),
-):
-    """The candidate (L, 17, 3) root-relative pose each of B poses starts from, placed:
-    (index (B,), x (B, 17, 3) turned by the IPO, T (B, 3)); ``choose_starts`` with count 1."""
-    index, x, T = choose_starts(candidates, keypoints, scores, K, engine, cfg, xp, 1, t, rows, sde)
-    return index[:, 0], x[:, 0], T[:, 0]
-
-
-def choose_starts(
-    candidates,
-    keypoints,
-    scores,
-    K,
-    engine: Engine,
-    cfg: LoopConfig,
-    xp,
-    count: int = 1,
-    t: float = PLAUSIBILITY_T,
-    rows: int = 1024,
-    sde: SDEConfig = SDEConfig(),
-):
-    """The ``count`` best candidates (L, 17, 3) of each of B poses, placed and best first: (index
-    (B, c), x (B, c, 17, 3) turned by the IPO, T (B, c, 3)), c = min(count, shortlisted).
-
-    The shortlisted candidates are each placed on every observed joint (scores (B, 17), 0 for
-    missing): by a local search from their weak-perspective yaw and distance (``cfg.start_fit``
-    "local") or by the IPO's global grid ("grid"); then ranked twice: by their reprojection error, and by the prior's residual at t
-    once their joints are moved towards their rays by the soft data step (``zedo.runtime.solve.noise``)
-    at ``cfg.noise_px``, or ``noise.START_NOISE_PX`` when the loop estimates it: moved exactly,
-    noisy keypoints make the right candidate look implausible. The lowest sum of ranks wins (ties:
-    the earlier candidate), and the rest follow in that order. ``rows`` caps the (pose, candidate)
-    pairs fitted at once; ``sde`` is the prior's (``engine.meta.sde``).
-    """
-    B = keypoints.shape[0]
-    mask = (scores > 0).astype(keypoints.dtype)
-    K_inv = xp.linalg.inv(K)
-    short, yaw, distance = shortlist(candidates, keypoints, mask, K_inv, cfg.start_shortlist, xp)
-    C = short.shape[1]
-    # Candidates are fitted G at a time as B * G rows: small batches (B = 1) then cost a few calls,
-    # not C, and a large batch stays near the memory of one IPO.
-    G = max(1, min(C, rows // B))
-    rep = lambda a: xp.repeat(a, G, axis=0)  # noqa: E731  (B, ...) -> (B * G, ...), row b * G + g
-    kp, K_rep, K_inv_rep, mask_rep = rep(keypoints), rep(K), rep(K_inv), rep(mask)
-    unit_rays = rep(unit(keypoints_to_rays(keypoints, K_inv, xp), xp))
-    sc_rep, fx_rep = rep(scores), K_rep[:, 0, 0]
-    every_joint = replace(cfg, ipo_joints=tuple(range(NUM_JOINTS)))
-    err = xp.empty((B, C), dtype=keypoints.dtype)
-    res = xp.empty((B, C), dtype=keypoints.dtype)
-    placed = xp.empty((B, C) + candidates.shape[1:], dtype=keypoints.dtype)
-    placed_T = xp.empty((B, C, 3), dtype=keypoints.dtype)
-    groups = [(c0, min(G, C - c0)) for c0 in range(0, C, G)]
-    for c0, g in groups:
-        group = candidates[fill_group(short[:, c0 : c0 + g], G, xp)]
-        if cfg.start_fit == "grid":
-            x, T = fit_yaw_distance(group, kp, K_rep, K_inv_rep, every_joint, xp, mask_rep)
-        else:
-            guess = (fill_group(yaw[:, c0 : c0 + g], G, xp), fill_group(distance[:, c0 : c0 + g], G, xp))
-            x, T = refine_yaw_distance(group, kp, K_rep, K_inv_rep, *guess, every_joint, xp, mask_rep)
-        placed[:, c0 : c0 + g] = x.reshape((B, G) + x.shape[1:])[:, :g]
-        placed_T[:, c0 : c0 + g] = T.reshape(B, G, 3)[:, :g]
-        err[:, c0 : c0 + g] = reprojection_error(x + T[:, None, :], kp, K_rep, mask_rep, xp).reshape(B, G)[:, :g]
-    sigma = rep(noise.start_noise_px(err.min(axis=1), cfg.noise_px, xp))
-    for c0, g in groups:
-        x, T = fill_group(placed[:, c0 : c0 + g], G, xp), fill_group(placed_T[:, c0 : c0 + g], G, xp)
-        moved = project_onto_rays(x, T, unit_rays, mask_rep[..., None])
-        if cfg.noise_px != 0:
-            moved = noise.data_step(x, moved, T, sc_rep, fx_rep, sigma[:, None], marginal_std(t, sde), xp)
-        res[:, c0 : c0 + g] = prior_residual(moved, engine, t, xp).reshape(B, G)[:, :g]
-    best = xp.argsort(row_ranks(err, xp) + row_ranks(res, xp), axis=1, kind="stable")[:, :count]
-    rows_b = xp.arange(B)[:, None]
-    return short[rows_b, best], placed[rows_b, best], placed_T[rows_b, best]
+def start_batch(start: Start, batch: Batch, engine: Engine, config: LoopConfig, xp):
+    """The placed start (x (B * E, 17, 3), T (B * E, 3)) of ``batch``, E starts per pose (row
+    b * E + e), chosen from ``start`` in the order of the module docstring. E is
+    ``config.start_ensemble`` (fewer where fewer are shortlisted) when the best of a library are
+    taken, else 1."""
+    if start.placed is not None:
+        return start.placed
+    if start.library is None:
+        if start.poses is None:
+            raise ValueError("start_batch: nothing to start from (no placed start, library or poses)")
+        return place_poses(start.poses, batch, config, xp)
+    followed = follow_start(start.library, batch, engine, config, start.previous, start.continuity, xp)
+    if followed is not None:
+        return followed
+    _, x, T = rank_starts(start.library, batch, engine, config, xp, config.start_ensemble, sde=engine.meta.sde)
+    return x.reshape((-1,) + x.shape[2:]), T.reshape(-1, 3)

@@ -1,4 +1,6 @@
 """Time: the One-Euro filter, two-sided smoothing, the live stream mode and a recorded video's tracks.
 
-Modules: ``filters``, ``smoothing``, ``stream``, ``tracks``.
+Modules, lowest first: ``filters`` (the One-Euro filter), ``smoothing`` (two-sided, in time),
+``stream_config`` (``StreamConfig``), ``streams`` (``Streams``: many live streams batched),
+``stream`` (``PoseStream``: one person, frame by frame), ``tracks`` (a recorded video's tracks).
 """
