@@ -107,13 +107,13 @@ def build_engine(
     if not onnx_path.is_file():
         raise FileNotFoundError(f"{onnx_path}: no such ONNX file")
     _check_build_args(min_batch, opt_batch, max_batch, workspace_gb)
-    meta = read_onnx_meta(onnx_path)
-    if int8 and meta.precision != "int8":
+    if int8 and read_onnx_meta(onnx_path).precision != "int8":
         raise ValueError(
             f"{onnx_path}: int8 needs a quantized (Q/DQ) file; make one with zedo-export --precision int8 "
             "(zedo.calibration) and build that"
         )
     trt = require_tensorrt(onnx_path)
+    meta = read_onnx_meta(onnx_path)
     if int(trt.__version__.split(".")[0]) < 10:
         fp16, int8 = fp16 or meta.precision == "fp16", int8 or meta.precision == "int8"
     plan = _build_plan(trt, onnx_path, fp16, int8, (min_batch, opt_batch, max_batch), workspace_gb)

@@ -238,7 +238,7 @@ INFER = {
     ),
     "K shape": (lambda ws: (ws.npz("a.npz", K=np.eye(4)), []), ["{in}", "K has shape (4, 4)"]),
     "no camera": (lambda ws: (ws.npz("a.npz", K=None), []), ["{in}", "no camera"]),
-    "--image-size NaN beside K": (lambda ws: (ws.inp, ["--image-size", "nan", "1000"]), ["{in}", "image_size"]),
+    "--image-size NaN beside K": (lambda ws: (ws.inp, ["--image-size", "nan", "1000"]), ["--image-size"]),
     "boolean image size": (
         lambda ws: (ws.json("a.json", {"keypoints": ws.scene["keypoints"].tolist(), "image_size": [True, True]}), []),
         ["{in}", "image_size"],

@@ -43,7 +43,7 @@ def test_lifter_takes_a_camera_per_pose_and_leaves_unplaceable_poses_nan(tiny_pr
     "change, words",
     [
         (dict(threads=-1), "threads must be in [0, 1024]"),
-        (dict(layout="coco18"), "layout must be one of"),
+        (dict(layout="coco18"), "unknown keypoint layout 'coco18'"),
         (dict(iterations=0), "iterations must be a whole number"),
         (dict(start_candidates=-2), "start_candidates must be a whole number"),
         (dict(engine="no-such-prior"), "neither a bundled prior"),

@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..core.config import MAX_SEED, LoopConfig, check_float, check_int, check_threads
+from ..core.config import LoopConfig, check_float, check_int, check_threads
 from ..core.errors import FieldError
 from ..engines.open import DEVICES, Engine, open_engine
 from ..engines.prior_file import TENSORRT_SUFFIXES
-from ..io.layouts import LAYOUTS
-from ..solve.scoring import SELECTIONS
+from ..io.layouts import get_layout
+from ..solve.api import check_run
 from ..video.stream import StreamConfig
 
 # --output-format -> the suffix of its files; "zedo" and "json" hold the same fields.
@@ -73,14 +73,9 @@ class Request:
             raise FieldError("engine", f"must be a bundled prior's name or a file, got a {type(self.engine).__name__}")
         _check_choice("device", self.device, DEVICES)
         check_threads(self.threads)
-        check_int("hypotheses", self.hypotheses, 1)
-        if not isinstance(self.config, LoopConfig):
-            raise FieldError("config", f"must be a LoopConfig, got a {type(self.config).__name__}")
-        check_int("batch_size", self.batch_size, 1)
-        _check_choice("selection", self.selection, SELECTIONS)
-        check_int("seed", self.seed, 0, MAX_SEED)
+        check_run(self.hypotheses, self.config, self.batch_size, self.selection, self.seed)
         if self.layout is not None:
-            _check_choice("layout", self.layout, sorted(LAYOUTS))
+            get_layout(self.layout)
         _check_image_size(self.image_size)
         for name in ("per_frame", "smooth"):
             if not isinstance(getattr(self, name), bool):
@@ -89,12 +84,6 @@ class Request:
         if self.frame_iterations is not None:
             check_int("frame_iterations", self.frame_iterations, 1, 100_000)
         _check_choice("output_format", self.output_format, tuple(FORMAT_SUFFIX))
-        if self.hypotheses > 1 and self.config.start_ensemble > 1:
-            raise FieldError(
-                "hypotheses",
-                f"{self.hypotheses}: config.start_ensemble {self.config.start_ensemble} runs one hypothesis from "
-                "several starts; with several hypotheses each starts from its own cluster pose",
-            )
 
     @property
     def stream(self) -> StreamConfig:

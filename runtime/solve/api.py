@@ -13,7 +13,8 @@ from dataclasses import replace
 import numpy as np
 from tqdm.auto import tqdm
 
-from ..core.config import MAX_SEED, LoopConfig
+from ..core.config import MAX_SEED, LoopConfig, check_int
+from ..core.errors import FieldError
 from ..core.result import Estimate
 from ..core.skeleton import NUM_JOINTS
 from ..engines.open import Engine, as_engine
@@ -24,29 +25,21 @@ from .scoring import SELECTIONS, select_hypotheses
 from .start import Start, start_sources
 
 
-def _check_run(hypotheses: int, config: LoopConfig, batch_size: int, selection: str, seed: int) -> None:
-    for name, value, low, high in (
-        ("hypotheses", hypotheses, 1, None),
-        ("batch_size", batch_size, 1, None),
-        ("seed", seed, 0, MAX_SEED),
-    ):
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, (int, np.integer))
-            or value < low
-            or (high is not None and value > high)
-        ):
-            raise ValueError(
-                f"{name} must be a whole number >= {low}{f' and <= {high}' if high else ''}, got {value!r}"
-            )
+def check_run(hypotheses: int, config: LoopConfig, batch_size: int, selection: str, seed: int) -> None:
+    """The one check of a run's settings (``estimate``'s, and a ``pipeline.request.Request``'s):
+    FieldError naming the field."""
+    check_int("hypotheses", hypotheses, 1)
+    check_int("batch_size", batch_size, 1)
+    check_int("seed", seed, 0, MAX_SEED)
     if not isinstance(config, LoopConfig):
-        raise ValueError(f"config must be a LoopConfig, got a {type(config).__name__}")
+        raise FieldError("config", f"must be a LoopConfig, got a {type(config).__name__}")
     if selection not in SELECTIONS:
-        raise ValueError(f"selection must be one of {SELECTIONS}, got {selection!r}")
+        raise FieldError("selection", f"must be one of {SELECTIONS}, got {selection!r}")
     if hypotheses > 1 and config.start_ensemble > 1:
-        raise ValueError(
-            f"config.start_ensemble {config.start_ensemble} runs one hypothesis from several starts; "
-            f"with hypotheses {hypotheses} each starts from its own cluster pose"
+        raise FieldError(
+            "hypotheses",
+            f"{hypotheses}: config.start_ensemble {config.start_ensemble} runs one hypothesis from several starts; "
+            f"with hypotheses {hypotheses} each starts from its own cluster pose",
         )
 
 
@@ -139,7 +132,7 @@ def estimate_inputs(
 ) -> Estimate:
     """``estimate`` on inputs validated already (``validate_inputs`` or ``formats.load_input``).
     Poses that cannot be placed (``inputs.valid`` False) are not run: their results are NaN."""
-    _check_run(hypotheses, config, batch_size, selection, seed)
+    check_run(hypotheses, config, batch_size, selection, seed)
     n, S, placed = len(inputs.keypoints), hypotheses, check_placeable(inputs).valid
     engine = as_engine(engine)
     hyps = np.full((n, S, NUM_JOINTS, 3), np.nan)
