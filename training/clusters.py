@@ -13,7 +13,7 @@ import numpy as np
 
 # The sets a checkpoint carries (sizes larger than the training set are skipped): S = 1 and S = 50
 # start that many hypotheses (the paper's settings); the 1000 are the candidates one hypothesis
-# chooses its start from (zedo.runtime.solve.start.choose_start).
+# chooses its start from (zedo.runtime.solve.candidates.choose_start).
 CLUSTER_SIZES: tuple[int, ...] = (1, 50, 1000)
 
 

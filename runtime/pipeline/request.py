@@ -3,7 +3,7 @@
 checked once, here, when it is made.
 
 A bad setting raises ``FieldError`` naming its field (``batch_size``); the command line renders
-it with its flag (``--batch-size``, ``zedo.runtime.apps.loop_options.FLAGS``).
+it with its flag (``--batch-size``, ``zedo.runtime.apps.loop_settings.FLAGS``).
 """
 
 from __future__ import annotations

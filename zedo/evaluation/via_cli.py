@@ -2,7 +2,7 @@
 
 The set is written as a zedo-infer input file (keypoints (M, 17, 2) px, NaN where missing; scores
 (M, 17); K (M, 3, 3)), the command runs in a subprocess with the same loop options
-(``zedo.runtime.apps.commands.loop_argv``), and its output file is read back. Its progress bar passes
+(``zedo.runtime.apps.loop_settings.loop_argv``), and its output file is read back. Its progress bar passes
 through to our stderr; its error line becomes the message of one RuntimeError.
 """
 
@@ -25,8 +25,9 @@ ERROR_PREFIX = f"{INFER}: error: "
 
 
 def infer_executable() -> str:
-    """Path of ``zedo-infer``: on PATH, else beside this Python (an unactivated environment)."""
-    exe = shutil.which(INFER) or shutil.which(INFER, path=str(Path(sys.executable).parent))
+    """Path of ``zedo-infer``: beside this Python (the environment running zedo-eval, activated or
+    not), else on PATH."""
+    exe = shutil.which(INFER, path=str(Path(sys.executable).parent)) or shutil.which(INFER)
     if exe is None:
         raise RuntimeError(f"{INFER} is not on PATH (pip install the package)")
     return exe
