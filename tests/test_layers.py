@@ -90,6 +90,13 @@ def test_modules_and_functions_fit_on_a_screen(name):
     assert not long, f"{name}: functions over {MAX_FUNCTION_LINES} lines: {long}"
 
 
+@pytest.mark.parametrize("layer", LAYERS)
+def test_each_package_lists_its_modules(layer):
+    doc = ast.get_docstring(ast.parse((RUNTIME / layer / "__init__.py").read_text())) or ""
+    missing = [n.split(".")[1] for n in GRAPH if n.split(".")[0] == layer and f"``{n.split('.')[1]}``" not in doc]
+    assert not missing, f"runtime/{layer}/__init__.py does not list {missing}"
+
+
 def test_the_graph_reads_imports():
     """A planted check of the reader: the pipeline imports the request, the io layer the core."""
     assert "pipeline.request" in GRAPH["pipeline.run"]

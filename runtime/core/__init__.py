@@ -1,6 +1,7 @@
 """The ground floor: the skeleton, pinhole geometry, the camera, the SDE and its samplers, the loop's
-settings (and the thread-count check, ``config.check_threads``) and the result type. Imports nothing
-of zedo's.
+settings and their checks, the result type and errors. Imports nothing of zedo's.
 
-Modules: ``skeleton``, ``geometry``, ``camera``, ``sde``, ``config``, ``result``.
+Modules: ``skeleton``, ``geometry``, ``camera``, ``sde``, ``errors`` (one-line messages,
+``FieldError``), ``config`` (``LoopConfig``, ``check_int``, ``check_float``, ``check_threads``),
+``result``.
 """

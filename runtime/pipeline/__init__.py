@@ -1,4 +1,7 @@
 """One input to one output, and many inputs into a folder (locally or on Ray).
 
-Modules: ``jobs``, ``ray_data``.
+Modules, lowest first: ``request`` (``Request``: every setting of a run, checked once), ``run``
+(``lift_inputs``, ``lift_source``, ``lift_file``: the one path behind every front door), ``plan``
+(a job's items), ``jobs`` (running them, ``run_job``), ``ray_data`` (the same on Ray, and
+``lift_dataset``; imported only where Ray is installed).
 """
