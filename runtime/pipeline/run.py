@@ -23,6 +23,7 @@ from ..io.validation import Inputs
 from ..solve.api import estimate_inputs
 from ..video.smoothing import SmoothConfig
 from ..video.tracks import is_video, lift_tracks
+from .focal import searched_inputs
 from .request import Request
 
 
@@ -99,6 +100,9 @@ def lift_source(
     inputs = read_source(source, request)
     if rows is not None:
         inputs = take_poses(inputs, *rows)
+    if request.search_focal:
+        engine = request.open_engine() if engine is None else as_engine(engine)
+        inputs = searched_inputs(inputs, engine, request.config) if lifts_as_video(inputs, request) else inputs
     if on_read is not None:
         on_read(inputs)
     return Lifted(inputs, lift_inputs(inputs, request, engine, str(source), progress))
