@@ -1,5 +1,5 @@
-"""The focal-length search of an unknown camera (``zedo.runtime.pipeline.focal``), on the tiny prior:
-what it changes and what it leaves alone (its accuracy is measured in benchmarks/focal.py)."""
+"""The focal-length search of an unknown camera (``zedo.runtime.pipeline.focal``, an experiment that
+zedo-infer does not use), on the tiny prior: what it computes (its accuracy: benchmarks/focal.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import pytest
 from conftest import K_CAM, trajectory
 
 from zedo.runtime import open_engine
-from zedo.runtime.core.errors import FieldError
 from zedo.runtime.io.validation import validate_inputs
 from zedo.runtime.pipeline.focal import (
     FOCAL_FACTORS,
@@ -18,10 +17,8 @@ from zedo.runtime.pipeline.focal import (
     choose,
     sample_rows,
     search_focal,
-    searched_inputs,
     with_focal,
 )
-from zedo.runtime.pipeline.request import Request
 
 
 def _video(K=None, image_size=(1000, 1000)):
@@ -61,21 +58,3 @@ def test_search_focal_picks_a_focal_of_the_grid(tiny_prior):
     assert found.guess == pytest.approx(1200.0)
     assert found.focal / found.guess == pytest.approx(min(FOCAL_FACTORS, key=lambda f: abs(f - found.focal / 1200)))
     assert found.prior_residual.shape == found.bone_spread.shape == (len(FOCAL_FACTORS),)
-
-
-def test_searched_inputs_leaves_a_given_K_alone(tiny_prior):
-    inputs = _video(K_CAM)
-    out = searched_inputs(inputs, open_engine(tiny_prior, threads=1))
-    np.testing.assert_array_equal(out.K, inputs.K)
-    assert "no focal length searched" in out.notes[-1]
-
-
-def test_searched_inputs_notes_the_focal_found(tiny_prior):
-    out = searched_inputs(_video(), open_engine(tiny_prior, threads=1))
-    assert "found by search" in out.notes[-1] and (out.K == out.K[0]).all()
-
-
-def test_request_refuses_search_with_K():
-    with pytest.raises(FieldError) as e:
-        Request(K=tuple(map(tuple, K_CAM)), search_focal=True)
-    assert e.value.field == "search_focal"

@@ -25,23 +25,12 @@ def add_camera_options(p: argparse.ArgumentParser) -> None:
         "COLMAP's cameras.txt (FILE:ID among several) or Pose2Sim's/Anipose's .toml (FILE:NAME among several); "
         "its distortion undistorts the keypoints before lifting",
     )
-    p.add_argument(
-        "--search-focal",
-        action="store_true",
-        help="a video input without K (--image-size only): search the focal length (0.5x-2x the guess, "
-        "1.2 x the longer side) by the plausibility and steady bone lengths of a sample of poses; experimental, "
-        "see benchmarks/focal.py",
-    )
 
 
 def camera_fields(args: argparse.Namespace) -> dict:
     """The Request's ``K`` ((3, 3) nested tuples px or None), ``distortion`` and ``image_size``
-    from ``--intrinsics``, ``--camera`` and ``--image-size``, and ``search_focal``; ValueError naming the flags of a
+    from ``--intrinsics``, ``--camera`` and ``--image-size``; ValueError naming the flags of a
     refused combination or the file of a bad camera."""
-    return dict(_camera(args), search_focal=args.search_focal)
-
-
-def _camera(args: argparse.Namespace) -> dict:
     size = None if args.image_size is None else tuple(args.image_size)
     if args.intrinsics is not None and args.camera is not None:
         raise ValueError("--intrinsics and --camera both give the camera; give one")

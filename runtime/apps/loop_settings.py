@@ -24,7 +24,6 @@ FLAGS = {
     "image_size": "--image-size",
     "K": "--intrinsics/--camera",
     "distortion": "--camera",
-    "search_focal": "--search-focal",
     "per_frame": "--per-frame",
     "smooth": "--no-filter",
     "fps": "--fps",

@@ -20,7 +20,6 @@ MAX_ASPECT = 10.0  # fx / fy within [1 / MAX_ASPECT, MAX_ASPECT]
 # its width and height on every side (cropped images move it off centre, not off the image).
 PRINCIPAL_POINT_MARGIN = 0.5
 PINHOLE = "K must be pixel intrinsics [[fx,0,cx],[0,fy,cy],[0,0,1]]"
-GUESSED_K_NOTE = "no K given"  # the start of the note of a K made from the image size
 
 
 def camera_intrinsics(K, image_size, n: int, source: str) -> tuple[np.ndarray, tuple[str, ...]]:
@@ -32,7 +31,7 @@ def camera_intrinsics(K, image_size, n: int, source: str) -> tuple[np.ndarray, t
         raise ValueError(f"{source}: no camera: give K (3, 3) intrinsics or the image size (--image-size W H)")
     Km = default_K(check_image_size(image_size, source))
     return np.array(np.broadcast_to(Km, (n, 3, 3))), (
-        f"{GUESSED_K_NOTE}: focal length {Km[0, 0]:.1f} px from the image size (camera.default_K)",
+        f"no K given: focal length {Km[0, 0]:.1f} px from the image size (camera.default_K)",
     )
 
 

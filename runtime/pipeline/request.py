@@ -73,8 +73,7 @@ class Request:
     hypotheses, ``seed`` of the "sde" sampler. Reading: ``layout`` and ``image_size`` (width,
     height) px where a file does not say; ``K`` ((3, 3) nested tuples, px) a calibrated camera's
     intrinsics where a file has none (one that has must agree) and ``distortion`` its lens (OpenCV's
-    k1 k2 p1 p2 [k3 [k4 k5 k6]]; keypoints undistorted before lifting, ``io.cameras``); ``search_focal``: a video
-    without K searches its focal length (``pipeline.focal``, opt-in). Video (an
+    k1 k2 p1 p2 [k3 [k4 k5 k6]]; keypoints undistorted before lifting, ``io.cameras``). Video (an
     input with frame indices): ``per_frame`` lifts each pose on its own instead; ``smooth`` smooths
     each track in time; ``fps`` is the smoothing's clock; ``frame_iterations`` the loop of each
     frame (None: the stream mode's ``StreamConfig.iterations``). Writing: ``output_format`` (a key of
@@ -93,7 +92,6 @@ class Request:
     image_size: tuple[float, float] | None = None
     K: tuple | None = None
     distortion: tuple[float, ...] | None = None
-    search_focal: bool = False
     per_frame: bool = False
     smooth: bool = True
     fps: float = 25.0
@@ -110,9 +108,7 @@ class Request:
             get_layout(self.layout)
         _check_image_size(self.image_size)
         _check_camera(self.K, self.distortion, self.image_size)
-        if self.search_focal is True and self.K is not None:
-            raise FieldError("search_focal", "searches an unknown camera's focal length; drop it or the intrinsics")
-        for name in ("per_frame", "smooth", "search_focal"):
+        for name in ("per_frame", "smooth"):
             if not isinstance(getattr(self, name), bool):
                 raise FieldError(name, f"must be True or False, got {getattr(self, name)!r}")
         check_float("fps", self.fps, 0.0, MAX_FPS, low_open=True)

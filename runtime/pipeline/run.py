@@ -23,7 +23,6 @@ from ..io.validation import Inputs
 from ..solve.api import estimate_inputs
 from ..video.smoothing import SmoothConfig
 from ..video.tracks import is_video, lift_tracks
-from .focal import searched_inputs
 from .request import Request
 
 
@@ -81,9 +80,13 @@ def take_poses(inputs: Inputs, start: int, stop: int) -> Inputs:
 
 def read_source(source, request: Request) -> Inputs:
     """``source`` read with the request's layout, image size and camera (``io.formats.load_input``),
-    its keypoints undistorted where the request gives a lens (``io.cameras.undistort_keypoints``)."""
+    its keypoints undistorted where the request gives a lens (``io.cameras.undistort_fields``; a
+    note says so): the result's reprojection is then against the undistorted pixels."""
     K = None if request.K is None else np.array(request.K, dtype=np.float64)
-    return load_input(source, layout=request.layout, image_size=request.image_size, K=K, distortion=request.distortion)
+    d = request.distortion
+    inputs = load_input(source, layout=request.layout, image_size=request.image_size, K=K, distortion=d)
+    note = () if d is None else (f"keypoints undistorted (OpenCV's lens model, {len(d)} coefficients)",)
+    return replace(inputs, notes=inputs.notes + note)
 
 
 def lift_source(
@@ -100,9 +103,6 @@ def lift_source(
     inputs = read_source(source, request)
     if rows is not None:
         inputs = take_poses(inputs, *rows)
-    if request.search_focal:
-        engine = request.open_engine() if engine is None else as_engine(engine)
-        inputs = searched_inputs(inputs, engine, request.config) if lifts_as_video(inputs, request) else inputs
     if on_read is not None:
         on_read(inputs)
     return Lifted(inputs, lift_inputs(inputs, request, engine, str(source), progress))
