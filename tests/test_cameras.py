@@ -281,3 +281,21 @@ def test_bad_camera_files_are_named(tmp_path, name, text, why):
         read_camera(path)
     line = str(e.value)
     assert str(path) in line and why in line and "\n" not in line
+
+
+def test_camera_file_in_a_job(tiny_prior, tmp_path, scene):
+    """--output-dir plans and lifts each input with the camera (job planning reads it too)."""
+    out = tmp_path / "out"
+    zedo_infer(
+        scene["ideal"],
+        scene["recorded"],
+        "--output-dir",
+        out,
+        *fast(tiny_prior),
+        "--camera",
+        scene["root"] / "calib.yml",
+        check_rc=0,
+    )
+    for name in ("ideal", "recorded"):
+        with np.load(out / f"{name}.npz") as f:
+            np.testing.assert_array_equal(f["K"][0], K_CAM)
