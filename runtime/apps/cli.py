@@ -27,6 +27,7 @@ from ..io.layouts import LAYOUTS
 from ..io.validation import Inputs
 from ..pipeline.request import FORMAT_SUFFIX, Request
 from ..pipeline.run import Lifted, lift_source, lifts_as_video, write_result
+from .camera_options import add_camera_options, camera_fields
 from .commands import run_command
 from .jobs_cli import add_job_options, many_inputs, run_job_command
 from .loop_options import add_loop_options
@@ -114,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG, description="Lift 2D keypoints to metric 3D poses in the camera frame with ZeDO."
     )
     _add_input_output(p)
+    add_camera_options(p)
     add_loop_options(p)
     _add_video_options(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -149,7 +151,7 @@ def request_of(args: argparse.Namespace) -> Request:
         args,
         device=args.device,
         layout=args.layout,
-        image_size=None if args.image_size is None else tuple(args.image_size),
+        **camera_fields(args),
         per_frame=args.per_frame,
         smooth=not args.no_filter,
         fps=args.fps,

@@ -22,6 +22,8 @@ FLAGS = {
     "seed": "--seed",
     "layout": "--layout",
     "image_size": "--image-size",
+    "K": "--intrinsics/--camera",
+    "distortion": "--camera",
     "per_frame": "--per-frame",
     "smooth": "--no-filter",
     "fps": "--fps",

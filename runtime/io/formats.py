@@ -28,6 +28,8 @@ import numpy as np
 
 from ..core.result import Estimate
 from .atomic import check_writable, save_npz_atomic, write_json_atomic
+from .cameras import undistort_fields
+from .layouts import get_layout
 from .npz import read_npz
 from .numbers import as_numbers
 from .readers import Detections, read_detector_json, read_json, read_openpose_folder
@@ -120,24 +122,18 @@ def _merge(path: Path, key: str, in_file, given):
 
 
 def _detections_fields(det: Detections) -> dict:
-    return {
-        "keypoints": det.keypoints,
-        "scores": det.scores,
-        "K": None,
-        "image_size": None,
-        "frame": det.frame,
-        "track": det.track,
-        "layout": det.layout,
-    }
+    fields = dict(keypoints=det.keypoints, scores=det.scores, K=None, image_size=None, frame=det.frame)
+    return dict(fields, track=det.track, layout=det.layout)
 
 
-def load_input(path, layout=None, image_size=None, K=None) -> Inputs:
+def load_input(path, layout=None, image_size=None, K=None, distortion=None) -> Inputs:
     """Read and validate an input (see the module docstring) into ``Inputs`` (prior joint order).
 
     ``layout``, ``image_size`` and ``K`` come from the caller (the command line) where the file
-    lacks them; where both give one they must agree. Raises FileNotFoundError for a missing
-    path and ValueError naming the file and the field for anything else, or when no pose can be
-    placed.
+    lacks them; where both give one they must agree. ``distortion`` (OpenCV's, with K): the file's
+    pixel keypoints are undistorted first (``cameras.undistort_fields``).
+    Raises FileNotFoundError for a missing path and ValueError naming the file and the field for
+    anything else, or when no pose can be placed.
     """
     path = Path(path)
     notes: tuple[str, ...] = ()
@@ -153,14 +149,18 @@ def load_input(path, layout=None, image_size=None, K=None) -> Inputs:
         fields = _zedo_fields(doc, path) if det is None else _detections_fields(det)
     if det is not None and det.skipped_frames:
         notes = (f"{det.skipped_frames} frames with nobody in them skipped",)
+    K = _merge(path, "K", fields["K"], K)
+    fields = undistort_fields(fields, K, distortion, str(path))
     inputs = validate_inputs(
         fields["keypoints"],
-        _merge(path, "K", fields["K"], K),
+        K,
         fields["scores"],
         source=str(path),
         layout=_merge(path, "layout", fields["layout"], layout),
         image_size=_merge(path, "image_size", fields["image_size"], image_size),
     )
+    if distortion is not None and get_layout(inputs.layout).normalised:
+        raise ValueError(f"{path}: layout {inputs.layout} is in [0, 1] image units; a lens is undone on pixels")
     n = len(check_placeable(inputs, str(path)).keypoints)
     frame, track = _index(fields["frame"], n, path, "frame"), _index(fields["track"], n, path, "track")
     return replace(inputs, frame=frame, track=track, notes=notes + inputs.notes)

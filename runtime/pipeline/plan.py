@@ -18,12 +18,12 @@ import numpy as np
 
 from ..core.config import check_int
 from ..core.errors import one_line
-from ..io.formats import check_output_path, load_input
+from ..io.formats import check_output_path
 from ..io.npz import read_npz
 from ..io.readers import read_json
 from ..io.validation import as_numbers
 from .request import FORMAT_SUFFIX, Request
-from .run import lifts_as_video
+from .run import lifts_as_video, read_source
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ def _chunk_items(source: str, output: str, n: int, chunk_size: int) -> tuple[Ite
 
 
 def plan_job(sources: list, output_dir, request: Request, chunk_size: int | None = None, resume: bool = False) -> Plan:
-    """Read every input (``load_input``; a bad one is recorded with its one-line error, not raised)
+    """Read every input (``run.read_source``; a bad one is recorded with its one-line error, not raised)
     and make the items: one per input, or chunks of ``chunk_size`` poses for a longer per-pose input;
     ``resume`` leaves out outputs and parts that are complete already. ValueError for a job that
     cannot be laid out (no inputs, two inputs with one output name, an output over an input)."""
@@ -114,7 +114,7 @@ def plan_job(sources: list, output_dir, request: Request, chunk_size: int | None
     items, parts, failed, skipped, notes = [], {}, [], [], {}
     for source in sources:
         try:
-            inputs = load_input(source, layout=request.layout, image_size=request.image_size)
+            inputs = read_source(source, request)
         except Exception as e:  # a bad input is reported and the others go on
             failed.append((source, one_line(e)))
             continue

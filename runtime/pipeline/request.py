@@ -11,11 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from ..core.config import LoopConfig, check_float, check_int, check_threads
 from ..core.errors import FieldError
 from ..engines.open import DEVICES, Engine, open_engine
 from ..engines.prior_file import TENSORRT_SUFFIXES
+from ..io.intrinsics import check_K
 from ..io.layouts import get_layout
+from ..io.undistort import DISTORTION_SIZES
 from ..solve.api import check_run
 from ..video.stream import StreamConfig
 
@@ -38,6 +42,27 @@ def _check_image_size(value) -> None:
         check_float("image_size", v, 0.0, 1e6, low_open=True)
 
 
+def _check_camera(K, distortion, image_size) -> None:
+    """K (3, 3) a pinhole camera's pixel intrinsics (for the image size, if given); distortion
+    OpenCV's 4, 5 or 8 finite coefficients, only with K."""
+    if K is not None:
+        try:
+            check_K(K, 1, "K", image_size)
+        except ValueError as e:
+            raise FieldError("K", f"is not a camera's pixel intrinsics ({str(e).removeprefix('K: ')})") from None
+    if distortion is None:
+        return
+    if K is None:
+        raise FieldError("distortion", "needs the intrinsics K of the same camera")
+    d = np.asarray(distortion, dtype=object).ravel()
+    if d.size not in DISTORTION_SIZES or not all(
+        isinstance(v, (int, float, np.floating, np.integer)) and np.isfinite(v) for v in d
+    ):
+        raise FieldError(
+            "distortion", f"must be 4, 5 or 8 finite numbers (k1 k2 p1 p2 [k3 [k4 k5 k6]]), got {distortion!r}"
+        )
+
+
 @dataclass(frozen=True)
 class Request:
     """How one input is read, lifted and written.
@@ -46,10 +71,13 @@ class Request:
     ``threads`` (ONNX Runtime intra-op threads; 0: its default). Loop: ``hypotheses`` per pose,
     ``config``, ``batch_size`` (pose, hypothesis) pairs per prior call, ``selection`` among
     hypotheses, ``seed`` of the "sde" sampler. Reading: ``layout`` and ``image_size`` (width,
-    height) px where a file does not say. Video (an input with frame indices): ``per_frame``
-    lifts each pose on its own instead; ``smooth`` smooths each track in time; ``fps`` is the
-    smoothing's clock; ``frame_iterations`` the loop of each frame (None: the stream mode's
-    ``StreamConfig.iterations``). Writing: ``output_format`` (a key of ``FORMAT_SUFFIX``).
+    height) px where a file does not say; ``K`` ((3, 3) nested tuples, px) a calibrated camera's
+    intrinsics where a file has none (one that has must agree) and ``distortion`` its lens (OpenCV's
+    k1 k2 p1 p2 [k3 [k4 k5 k6]]; keypoints undistorted before lifting, ``io.cameras``). Video (an
+    input with frame indices): ``per_frame`` lifts each pose on its own instead; ``smooth`` smooths
+    each track in time; ``fps`` is the smoothing's clock; ``frame_iterations`` the loop of each
+    frame (None: the stream mode's ``StreamConfig.iterations``). Writing: ``output_format`` (a key of
+    ``FORMAT_SUFFIX``).
     """
 
     engine: str = "default"
@@ -62,6 +90,8 @@ class Request:
     seed: int = 0
     layout: str | None = None
     image_size: tuple[float, float] | None = None
+    K: tuple | None = None
+    distortion: tuple[float, ...] | None = None
     per_frame: bool = False
     smooth: bool = True
     fps: float = 25.0
@@ -77,6 +107,7 @@ class Request:
         if self.layout is not None:
             get_layout(self.layout)
         _check_image_size(self.image_size)
+        _check_camera(self.K, self.distortion, self.image_size)
         for name in ("per_frame", "smooth"):
             if not isinstance(getattr(self, name), bool):
                 raise FieldError(name, f"must be True or False, got {getattr(self, name)!r}")

@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Callable
 
+import numpy as np
+
 from ..core.result import Estimate
 from ..engines.open import Engine, as_engine
 from ..io.formats import load_input, save_output, write_mmpose_json
@@ -76,6 +78,17 @@ def take_poses(inputs: Inputs, start: int, stop: int) -> Inputs:
     )
 
 
+def read_source(source, request: Request) -> Inputs:
+    """``source`` read with the request's layout, image size and camera (``io.formats.load_input``),
+    its keypoints undistorted where the request gives a lens (``io.cameras.undistort_fields``; a
+    note says so): the result's reprojection is then against the undistorted pixels."""
+    K = None if request.K is None else np.array(request.K, dtype=np.float64)
+    d = request.distortion
+    inputs = load_input(source, layout=request.layout, image_size=request.image_size, K=K, distortion=d)
+    note = () if d is None else (f"keypoints undistorted (OpenCV's lens model, {len(d)} coefficients)",)
+    return replace(inputs, notes=inputs.notes + note)
+
+
 def lift_source(
     source,
     request: Request,
@@ -84,10 +97,10 @@ def lift_source(
     progress: bool = False,
     on_read: Callable[[Inputs], None] | None = None,
 ) -> Lifted:
-    """Read ``source`` (any input ``io.formats.load_input`` takes, with the request's layout and
-    image size), keep poses ``rows`` = (start, stop) if given, call ``on_read(inputs)`` (a
-    command's notes and checks, before the long part) and lift them (``lift_inputs``)."""
-    inputs = load_input(source, layout=request.layout, image_size=request.image_size)
+    """Read ``source`` (any input ``io.formats.load_input`` takes; ``read_source``), keep poses
+    ``rows`` = (start, stop) if given, call ``on_read(inputs)`` (a command's notes and checks,
+    before the long part) and lift them (``lift_inputs``)."""
+    inputs = read_source(source, request)
     if rows is not None:
         inputs = take_poses(inputs, *rows)
     if on_read is not None:
