@@ -1,4 +1,4 @@
-"""The focal length of an unknown camera, searched per video clip (``zedo.runtime.pipeline.focal``).
+"""The focal length of an unknown camera, searched per video clip (``zedo.evaluation.focal``).
 
     python benchmarks/focal.py --engine h36m -o benchmarks/results/focal-h36m.json
     python benchmarks/focal.py --engine h36m --clips 12 --sample 75 --search-iterations 200 \
@@ -30,12 +30,12 @@ from pathlib import Path
 import numpy as np
 
 from zedo.evaluation.clips import load_h36m_clips
+from zedo.evaluation.focal import CRITERIA, choose, search_focal, with_focal
 from zedo.evaluation.metrics import mpjpe, pa_mpjpe
 from zedo.runtime import LoopConfig, open_engine
 from zedo.runtime.core.camera import default_K
 from zedo.runtime.io.atomic import write_json_atomic
 from zedo.runtime.io.validation import validate_inputs
-from zedo.runtime.pipeline.focal import CRITERIA, choose, search_focal, with_focal
 from zedo.runtime.video.tracks import lift_tracks
 
 IMAGE_SIZE = (1000.0, 1002.0)

@@ -1,4 +1,4 @@
-"""The focal-length search of an unknown camera (``zedo.runtime.pipeline.focal``, an experiment that
+"""The focal-length search of an unknown camera (``zedo.evaluation.focal``, an experiment that
 zedo-infer does not use), on the tiny prior: what it computes (its accuracy: benchmarks/focal.py)."""
 
 from __future__ import annotations
@@ -9,9 +9,7 @@ import numpy as np
 import pytest
 from conftest import K_CAM, trajectory
 
-from zedo.runtime import open_engine
-from zedo.runtime.io.validation import validate_inputs
-from zedo.runtime.pipeline.focal import (
+from zedo.evaluation.focal import (
     FOCAL_FACTORS,
     bone_spread,
     choose,
@@ -19,6 +17,8 @@ from zedo.runtime.pipeline.focal import (
     search_focal,
     with_focal,
 )
+from zedo.runtime import open_engine
+from zedo.runtime.io.validation import validate_inputs
 
 
 def _video(K=None, image_size=(1000, 1000)):

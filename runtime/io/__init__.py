@@ -8,6 +8,9 @@ Modules, lowest first:
 - ``layout_rules``: ``Layout``, how a layout's keypoints make the prior's 17 joints;
 - ``layouts``: the known layouts as data (``LAYOUTS``) and the COCO-order guard;
 - ``intrinsics``: the check of a camera's K, or the default K of an image size;
+- ``camera_files``: calibration files (OpenCV YAML/JSON, COLMAP, Pose2Sim/Anipose TOML);
+  ``cameras``: ``read_camera``, a calibrated camera for a run; ``undistort``: OpenCV's lens model
+  undone on keypoints;
 - ``validation``: keypoints and scores checked and mapped onto the prior's joints (``Inputs``);
 - ``readers``: detector and dataset files; ``formats``: zedo-infer's input and output files.
 """

@@ -8,6 +8,8 @@ Modules:
 - ``via_cli``: the set through the installed ``zedo-infer`` command in a subprocess
 - ``accuracy``: ``evaluate``, the library call behind the command
 - ``cli``: the ``zedo-eval`` command
+- ``focal``: a focal-length search over a video without K, measured and not used by zedo-infer
+  (``benchmarks/focal.py``)
 """
 
 from .accuracy import evaluate

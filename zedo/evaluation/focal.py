@@ -24,10 +24,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..core.config import LoopConfig
-from ..core.skeleton import BONES
-from ..io.validation import Inputs
-from ..solve.api import estimate_inputs
+from zedo.runtime.core.config import LoopConfig
+from zedo.runtime.core.skeleton import BONES
+from zedo.runtime.io.validation import Inputs
+from zedo.runtime.solve.api import estimate_inputs
 
 FOCAL_FACTORS = tuple(float(f) for f in np.geomspace(0.5, 2.0, 9))  # times the guess
 SAMPLE_POSES = 48  # poses lifted per focal, spread evenly over the valid ones
