@@ -3,5 +3,5 @@ picture, and the C++ wrapper's Python side.
 
 Modules: ``commands`` (the one error boundary), ``loop_options`` (the loop's options, declared
 once), ``loop_settings`` (options -> ``Request``), ``jobs_cli`` (many inputs, Ray), ``cli``
-(``zedo-infer``), ``plot``, ``embed`` (the Python side of ``cpp/``).
+(``zedo-infer``), ``export_options`` (its --frame, --fixed-bones), ``plot``, ``embed`` (the Python side of ``cpp/``).
 """

@@ -26,8 +26,9 @@ from ..io.formats import check_output_path
 from ..io.layouts import LAYOUTS
 from ..io.validation import Inputs
 from ..pipeline.request import FORMAT_SUFFIX, Request
-from ..pipeline.run import Lifted, lift_source, lifts_as_video, write_result
+from ..pipeline.run import Lifted, check_write, lift_source, lifts_as_video, write_result
 from .commands import run_command
+from .export_options import add_export_options, export_fields
 from .jobs_cli import add_job_options, many_inputs, run_job_command
 from .loop_options import add_loop_options
 from .loop_settings import run_request
@@ -47,7 +48,8 @@ def _add_input_output(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "-o",
         "--output",
-        help="result file, .npz or .json (joints_3d (N,17,3) metres, translation (N,3), valid (N,), K, ...)",
+        help="result file, .npz or .json (joints_3d (N,17,3) metres, translation (N,3), valid (N,), K, ...); "
+        ".csv (one table), .trc or .bvh (one file per track: out.track0.bvh, ...)",
     )
     p.add_argument(
         "--output-format",
@@ -116,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_input_output(p)
     add_loop_options(p)
     _add_video_options(p)
+    add_export_options(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_job_options(p)
     return p
@@ -154,6 +157,7 @@ def request_of(args: argparse.Namespace) -> Request:
         smooth=not args.no_filter,
         fps=args.fps,
         output_format=args.output_format,
+        **export_fields(args),
     )
     chosen = args.iterations is not None or "iterations" in PRESETS[args.preset]
     return replace(request, frame_iterations=request.config.iterations) if chosen else request
@@ -194,6 +198,7 @@ def run(args: argparse.Namespace) -> str:
         return run_job_command(args, request, PROG)
     source = args.input[0]
     output = check_output_path(args.output, inputs=[source])
+    check_write(output, request)
     plot = check_plot_path(args.plot, output) if args.plot else None
     engine = request.open_engine()
     start = time.perf_counter()
