@@ -11,11 +11,13 @@ left along +X. Rotations are solved from positions so that limbs never spin:
   Z = X x Y; their children's rest offsets are the track's median in that frame, so the hips and
   spine (shoulders and neck) move as one rigid piece;
 - every other joint with a child turns by the minimal rotation (no twist about the bone) that
-  takes the child's rest direction, in the parent's frame, to the child's direction; rest
-  directions are a T-pose: legs down (-Y), spine, neck and head up (+Y), arms out (+-X);
+  takes the child's rest direction, in the parent's frame, to the direction from the joint (as
+  rebuilt) to the child (as given); rest directions are a T-pose: legs down (-Y), spine, neck
+  and head up (+Y), arms out (+-X);
 - leaves (ankles, wrists, head) keep the identity.
 
-Positions rebuilt from the rotations keep every bone's direction, with the rest's lengths.
+Positions rebuilt from the rotations (from the root out) have the rest's bone lengths, each joint
+on the ray from its rebuilt parent to where it was given, so errors do not pile up along a limb.
 """
 
 from __future__ import annotations
@@ -81,17 +83,20 @@ def rest_offsets(poses: np.ndarray) -> np.ndarray:
 
 def solve_rotations(poses: np.ndarray, rest: np.ndarray) -> np.ndarray:
     """(F, 17, 3, 3): each joint's local rotation (relative to its parent's frame) that places
-    poses (F, 17, 3) on the rig ``rest`` (17, 3) by the module's conventions."""
+    poses (F, 17, 3) on the rig ``rest`` (17, 3) by the module's conventions, from the root out:
+    each bone points from its parent as rebuilt to the child as given (no error piles up)."""
     f = len(poses)
     local = np.broadcast_to(np.eye(3), (f, NUM_JOINTS, 3, 3)).copy()
-    glob = local.copy()
+    glob, built = local.copy(), np.array(poses, dtype=np.float64)
     for j in range(NUM_JOINTS):
         parent = np.eye(3) if PARENTS[j] < 0 else glob[:, PARENTS[j]]
+        if PARENTS[j] >= 0:
+            built[:, j] = built[:, PARENTS[j]] + parent @ rest[j]
         if j in BRANCHES:
-            glob[:, j] = branch_frames(poses, j)
+            glob[:, j] = branch_frames(np.concatenate([poses[:, :j], built[:, j : j + 1], poses[:, j + 1 :]], 1), j)
         elif len(CHILDREN[j]) == 1:
             c = CHILDREN[j][0]
-            d = np.einsum("fij,fi->fj", parent, unit(poses[:, c] - poses[:, j]))
+            d = np.einsum("fij,fi->fj", parent, unit(poses[:, c] - built[:, j]))
             glob[:, j] = parent @ minimal_rotation(unit(rest[c]), d)
         else:
             glob[:, j] = parent
