@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from conftest import TPOSE, yaw
 
-from zedo.runtime.video.floor import ANKLE_HEIGHT, world_frame
+from zedo.runtime.video.floor import ANKLE_HEIGHT, up_of_gravity, world_frame
 
 # The T-pose with its ankles ANKLE_HEIGHT above a floor at y = 0 (y down: the floor below is y > 0).
 STANDING = TPOSE - [0.0, TPOSE[3, 1] + ANKLE_HEIGHT, 0.0]
@@ -69,8 +69,9 @@ def test_a_straight_walk_keeps_its_line_and_a_single_pose_is_level():
 def test_known_up_direction_and_no_feet():
     poses, R = scene()
     up = R @ [0.0, -1.0, 0.0]
-    world = world_frame(poses, up=up)
+    world = world_frame(poses, up=up_of_gravity(-3.0 * up))
     assert world.method == "given" and np.allclose(world.rotation[2], up)
+    assert up_of_gravity(None) is None and np.allclose(up_of_gravity("level"), [0.0, -1.0, 0.0])
     poses[:, [3, 6]] = np.nan
     with pytest.raises(ValueError, match="--frame world"):
         world_frame(poses)

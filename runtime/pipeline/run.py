@@ -21,7 +21,7 @@ from ..io.exports import EXPORT_SUFFIXES, PER_TRACK
 from ..io.formats import load_input, save_output, write_mmpose_json
 from ..io.validation import Inputs
 from ..solve.api import estimate_inputs
-from ..video.floor import world_frame
+from ..video.floor import up_of_gravity, world_frame
 from ..video.skeleton_fit import fit_tracks
 from ..video.smoothing import SmoothConfig
 from ..video.tracks import is_video, lift_tracks
@@ -145,7 +145,8 @@ def shaped(path, lifted: Lifted, request: Request) -> tuple[Estimate, dict]:
         joints = fit_tracks(result.joints_3d, inputs.frame, inputs.track)
         result = replace(result, joints_3d=joints, translation=joints[:, 0])
     if (request.frame or ("world" if suffix in PER_TRACK else "camera")) == "world":
-        world = world_frame(result.joints_3d)
+        # A known gravity (``Request.gravity``, where that setting exists) fixes the floor's tilt.
+        world = world_frame(result.joints_3d, up_of_gravity(getattr(request, "gravity", None)))
         result = replace(
             result,
             joints_3d=world.apply(result.joints_3d),

@@ -6,9 +6,9 @@ pose the lower ankle, then a plane through those points, refitted while dropping
 2.5 robust deviations off it (a raised foot). Where the points do not span a plane (under
 ``MIN_SPREAD`` across: one pose, someone walking a straight line) the floor holds their line and is
 otherwise level with the camera's x axis; where they do not span a line either, the camera is taken
-as level (up = the camera's -y). A known up direction (``up``, e.g. from gravity) replaces the fit
-of the floor's tilt. The floor lies ``ANKLE_HEIGHT`` below the ankles' level (their 20th
-percentile height), an assumed height of the ankle joint above the sole. The camera stands above
+as level (up = the camera's -y). A known up direction (``up``; ``up_of_gravity`` of a request's
+``gravity``) replaces the fit of the floor's tilt. The floor lies ``ANKLE_HEIGHT`` below the ankles'
+level (their 20th percentile height), an assumed height of the ankle joint above the sole. The camera stands above
 the origin: world = ``rotation`` @ camera + ``translation``, translation (0, 0, camera height).
 """
 
@@ -74,6 +74,15 @@ def floor_normal(points: np.ndarray) -> tuple[np.ndarray, str]:
         normal = CAMERA_UP - (CAMERA_UP @ line) * line
         return normal / np.linalg.norm(normal), "line"
     return CAMERA_UP.copy(), "level"
+
+
+def up_of_gravity(gravity) -> np.ndarray | None:
+    """The up direction (3,) of a known gravity (a down vector in camera coordinates, or "level":
+    (0, 1, 0)); None where gravity is not known (None: the floor's tilt is fitted)."""
+    if gravity is None:
+        return None
+    down = np.array([0.0, 1.0, 0.0]) if isinstance(gravity, str) and gravity == "level" else np.asarray(gravity, float)
+    return -down / np.linalg.norm(down)
 
 
 def world_frame(poses: np.ndarray, up: np.ndarray | None = None) -> WorldFrame:
