@@ -135,14 +135,15 @@ def check_write(path, request: Request, output_format: str | None = None) -> Non
 
 def shaped(path, lifted: Lifted, request: Request) -> tuple[Estimate, dict]:
     """The result as ``path`` gets it, and the fields that say how: each track's bones fixed
-    (``request.fixed_bones``), then turned to the world frame (``request.frame``); defaults by the
-    suffix (``Request``). The world frame's fields: ``coordinates``, ``world_rotation``,
-    ``world_translation`` (world = rotation @ camera + translation); an export's: ``fps``."""
+    (``request.fixed_bones``; a BVH: its rig, ``video.skeleton_fit``'s rigid fit), then turned to
+    the world frame (``request.frame``); defaults by the suffix (``Request``). The world frame's
+    fields: ``coordinates``, ``world_rotation``, ``world_translation`` (world = rotation @ camera +
+    translation); an export's: ``fps``."""
     suffix, result, inputs = Path(path).suffix.lower(), lifted.result, lifted.inputs
     fields = {"fps": request.fps} if suffix in EXPORT_SUFFIXES else {}
     fixed = suffix == ".bvh" or (suffix in PER_TRACK if request.fixed_bones is None else request.fixed_bones)
     if fixed:
-        joints = fit_tracks(result.joints_3d, inputs.frame, inputs.track)
+        joints = fit_tracks(result.joints_3d, inputs.frame, inputs.track, rigid=suffix == ".bvh")
         result = replace(result, joints_3d=joints, translation=joints[:, 0])
     if (request.frame or ("world" if suffix in PER_TRACK else "camera")) == "world":
         # A known gravity (``Request.gravity``, where that setting exists) fixes the floor's tilt.
