@@ -5,11 +5,13 @@ The floor comes from the feet over the whole input (every track, as one camera s
 pose the lower ankle, then a plane through those points, refitted while dropping points more than
 2.5 robust deviations off it (a raised foot). Where the points do not span a plane (under
 ``MIN_SPREAD`` across: one pose, someone walking a straight line) the floor holds their line and is
-otherwise level with the camera's x axis; where they do not span a line either, the camera is taken
-as level (up = the camera's -y). A known up direction (``up``; ``up_of_gravity`` of a request's
-``gravity``) replaces the fit of the floor's tilt. The floor lies ``ANKLE_HEIGHT`` below the ankles'
-level (their 20th percentile height), an assumed height of the ankle joint above the sole. The camera stands above
-the origin: world = ``rotation`` @ camera + ``translation``, translation (0, 0, camera height).
+otherwise level with the camera's x axis; where they do not span a line either (or the line is
+steeper than ``MAX_LINE_SLOPE`` against a level camera's floor: a raised leg, someone sitting), the
+camera is taken as level (up = the camera's -y). A known up direction (``up``; ``up_of_gravity``
+of a request's ``gravity``) replaces the fit of the floor's tilt. The floor lies ``ANKLE_HEIGHT``
+below the ankles' level (their 20th percentile height), an assumed height of the ankle joint above
+the sole. The camera stands above the origin: world = ``rotation`` @ camera + ``translation``,
+translation (0, 0, camera height). Measured on S9: ``benchmarks/floor.py``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ ANKLES = (3, 6)
 ANKLE_HEIGHT = 0.08
 MIN_SPREAD = 0.15  # m, the standard deviation of the foot points across a direction
 CAMERA_UP = np.array([0.0, -1.0, 0.0])
+MAX_LINE_SLOPE = 25.0  # degrees: a steeper line of feet (a raised leg, sitting) is not taken as the floor
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,7 @@ def floor_normal(points: np.ndarray) -> tuple[np.ndarray, str]:
         normal = _plane_normal(points, CAMERA_UP)
         if normal @ CAMERA_UP > np.cos(np.radians(60)):
             return normal, "plane"
-    if spread[0] >= MIN_SPREAD:
+    if spread[0] >= MIN_SPREAD and abs(vt[0] @ CAMERA_UP) < np.sin(np.radians(MAX_LINE_SLOPE)):
         line = vt[0]
         normal = CAMERA_UP - (CAMERA_UP @ line) * line
         return normal / np.linalg.norm(normal), "line"
