@@ -179,7 +179,7 @@ def _on_read(plot: Path | None, request: Request, source) -> Callable[[Inputs], 
     return on_read
 
 
-def _summary(lifted: Lifted, request: Request, wall: float, output: Path) -> str:
+def _summary(lifted: Lifted, request: Request, wall: float, output: str) -> str:
     result = lifted.result
     n, s = result.hypotheses.shape[:2]
     err = float(np.nanmean(result.reprojection_px[np.arange(n), result.selected]))
@@ -216,8 +216,8 @@ def run(args: argparse.Namespace) -> str:
     with atomic_path(plot) if plot else nullcontext() as plot_tmp:
         if plot:
             plot_inputs(plot_tmp, lifted.inputs, lifted.result.joints_3d, request.fps)
-        write_result(output, lifted, request)
-    return _summary(lifted, request, wall, output)
+        written = write_result(output, lifted, request)
+    return _summary(lifted, request, wall, ", ".join(map(str, written)))
 
 
 def main(argv=None) -> int:

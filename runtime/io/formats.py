@@ -199,11 +199,11 @@ def _fields(result: Estimate, inputs: Inputs | None, extra: dict) -> dict:
     return fields
 
 
-def save_output(path, result: Estimate, inputs: Inputs | None = None, **extra) -> None:
+def save_output(path, result: Estimate, inputs: Inputs | None = None, **extra) -> list[Path] | None:
     """Write ``result`` to ``path`` atomically: .npz arrays or .json lists (.csv, .trc, .bvh: ``io.exports``).
     ``inputs`` adds their ``frame`` and ``track`` indices; ``extra`` adds fields (numbers, strings or numeric
     arrays; e.g. the engine name) beside the result's. ValueError for an unknown suffix or unusable extra
-    field; on any failure no file is left (an existing one is kept unchanged)."""
+    field; on any failure no file is left (an existing one is kept unchanged). An export: its files."""
     path = check_output_path(path)
     if path.suffix.lower() in EXPORT_SUFFIXES:
         return export_joints(path, result.joints_3d, inputs, **extra)

@@ -158,12 +158,13 @@ def shaped(path, lifted: Lifted, request: Request) -> tuple[Estimate, dict]:
     return result, fields
 
 
-def write_result(path, lifted: Lifted, request: Request, output_format: str | None = None) -> None:
+def write_result(path, lifted: Lifted, request: Request, output_format: str | None = None) -> list[Path]:
     """Write ``lifted.result`` atomically in ``output_format`` (None: the request's): MMPose's
     per-frame JSON, or zedo's fields (.npz or .json by the suffix; "part": a chunk's .npz), or an
-    export by the suffix (.csv, .trc, .bvh: ``io.exports``), shaped by the request (``shaped``)."""
+    export by the suffix (.csv, .trc, .bvh: ``io.exports``), shaped by the request (``shaped``).
+    Returns the files written (a BVH or TRC: one per track)."""
     if (output_format or request.output_format) == "mmpose":
         write_mmpose_json(path, lifted.result, lifted.inputs)
-    else:
-        result, fields = (lifted.result, {}) if output_format == "part" else shaped(path, lifted, request)
-        save_output(path, result, lifted.inputs, **run_fields(request), **fields)
+        return [Path(path)]
+    result, fields = (lifted.result, {}) if output_format == "part" else shaped(path, lifted, request)
+    return save_output(path, result, lifted.inputs, **run_fields(request), **fields) or [Path(path)]
