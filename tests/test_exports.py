@@ -71,7 +71,8 @@ def test_csv_reads_in_pandas_as_documented(tmp_path, clip, tiny_prior):
 
 def test_trc_one_file_per_track_with_opensim_header(tmp_path, clip, tiny_prior):
     out = tmp_path / "out.trc"
-    zedo_infer(clip, "-o", out, *fast(tiny_prior), "--fps", 30, check_rc=0)
+    proc = zedo_infer(clip, "-o", out, *fast(tiny_prior), "--fps", 30, check_rc=0)
+    assert proc.stdout.strip().endswith(f"-> {track_path(out, 0)}, {track_path(out, 3)}")
     assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["out.track0.trc", "out.track3.trc"]
     header, names, frames, times, markers = read_trc(track_path(out, 3))
     assert header["DataRate"] == header["CameraRate"] == header["OrigDataRate"] == "30"
