@@ -286,7 +286,7 @@ INFER = {
     ),
     "missing input": (lambda ws: (ws.root / "absent.npz", []), ["{in}", "no such"]),
     "-o names the input": (lambda ws: (ws.inp, ["-o", ws.inp]), ["{in}", "overwrite the input"]),
-    "-o of unknown format": (lambda ws: (ws.inp, ["-o", ws.root / "out.csv"]), ["out.csv", ".npz or .json"]),
+    "-o of unknown format": (lambda ws: (ws.inp, ["-o", ws.root / "out.txt"]), ["out.txt", ".npz, .json, .bvh"]),
     "-o is a folder": (lambda ws: (ws.inp, ["-o", ws.root]), ["unknown output format"]),
     "-o in a folder that cannot be made": (
         lambda ws: (ws.inp, ["-o", _write(ws.root / "a-file", b"") / "out.npz"]),
@@ -1024,7 +1024,7 @@ API = {
         ["frame", "one pose"],
     ),
     "JSON beyond the size zedo reads": (lambda ws: read_json(ws.inp_json, limit=100), ["in.json", "MiB of JSON"]),
-    "save to an unknown format": (lambda ws: _save(ws, ws.root / "out.csv"), ["out.csv"]),
+    "save to an unknown format": (lambda ws: _save(ws, ws.root / "out.txt"), ["out.txt"]),
     "train settings: threads 100000": (lambda ws: TrainConfig(threads=100000), ["threads"]),
     "network settings: hidden 0": (lambda ws: PriorConfig(hidden_dim=0), ["hidden_dim"]),
 }

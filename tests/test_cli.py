@@ -140,7 +140,7 @@ def test_other_errors_exit_2_with_one_line(tmp_path, npz_input, tiny_prior, prob
     out = tmp_path / "out.npz"
     args = {
         "missing_input": [tmp_path / "nope.npz", "-o", out, *fast(tiny_prior)],
-        "output_suffix": [npz_input, "-o", tmp_path / "out.csv", *fast(tiny_prior)],
+        "output_suffix": [npz_input, "-o", tmp_path / "out.txt", *fast(tiny_prior)],
         "missing_engine": [npz_input, "-o", out, *fast(tmp_path / "nope.onnx")],
         "bad_option_value": [npz_input, "-o", out, *fast(tiny_prior), "--hypotheses", 0],
         "bad_candidates": [npz_input, "-o", out, *fast(tiny_prior), "--initial-candidates", 0],

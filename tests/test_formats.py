@@ -102,7 +102,7 @@ def test_save_output_round_trip(tmp_path, results, suffix, S):
 
 def test_save_output_failure_leaves_nothing(tmp_path, results):
     with pytest.raises(ValueError, match="unknown output format"):
-        save_output(tmp_path / "out.csv", results[1])
+        save_output(tmp_path / "out.txt", results[1])
     with pytest.raises(ValueError, match="joints_3d"):
         save_output(tmp_path / "out.npz", results[1], joints_3d=np.zeros(3))
     kept = tmp_path / "kept.json"

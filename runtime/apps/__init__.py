@@ -3,6 +3,6 @@ picture, and the C++ wrapper's Python side.
 
 Modules: ``commands`` (the one error boundary), ``loop_options`` (the loop's options, declared
 once), ``loop_settings`` (options -> ``Request``), ``camera_options`` (``--intrinsics``,
-``--camera``), ``jobs_cli`` (many inputs, Ray), ``cli`` (``zedo-infer``), ``plot``, ``embed`` (the
-Python side of ``cpp/``).
+``--camera``), ``export_options`` (``--frame``, ``--fixed-bones``), ``jobs_cli`` (many inputs, Ray),
+``cli`` (``zedo-infer``), ``plot``, ``embed`` (the Python side of ``cpp/``).
 """

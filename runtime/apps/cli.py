@@ -21,18 +21,19 @@ import numpy as np
 
 from ..core.config import PRESETS
 from ..engines.open import DEVICES
-from ..io.atomic import atomic_path, check_writable
+from ..io.atomic import atomic_path
 from ..io.formats import check_output_path
 from ..io.layouts import LAYOUTS
 from ..io.validation import Inputs
 from ..pipeline.request import FORMAT_SUFFIX, Request
-from ..pipeline.run import Lifted, lift_source, lifts_as_video, write_result
+from ..pipeline.run import Lifted, check_write, lift_source, lifts_as_video, write_result
 from .camera_options import add_camera_options, camera_fields
 from .commands import run_command
+from .export_options import add_export_options, export_fields
 from .jobs_cli import add_job_options, many_inputs, run_job_command
 from .loop_options import add_loop_options
 from .loop_settings import run_request
-from .plot import ANIMATION_SUFFIXES, animation_writer, plot_inputs
+from .plot import ANIMATION_SUFFIXES, check_plot_path, plot_inputs
 
 PROG = "zedo-infer"
 
@@ -48,7 +49,8 @@ def _add_input_output(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "-o",
         "--output",
-        help="result file, .npz or .json (joints_3d (N,17,3) metres, translation (N,3), valid (N,), K, ...)",
+        help="result file, .npz or .json (joints_3d (N,17,3) metres, translation (N,3), valid (N,), K, ...); "
+        ".csv (one table), .trc or .bvh (one file per track: out.track0.bvh, ...)",
     )
     p.add_argument(
         "--output-format",
@@ -118,29 +120,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_camera_options(p)
     add_loop_options(p)
     _add_video_options(p)
+    add_export_options(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_job_options(p)
     return p
-
-
-def check_plot_path(path, output: Path) -> Path:
-    """The ``--plot`` path, checked before the run: a .png (or an animation, ``plot.animation_writer``)
-    that is not the output, with matplotlib installed. ValueError (RuntimeError for matplotlib)
-    naming what is wrong."""
-    path = Path(path)
-    if path.suffix.lower() not in (".png",) + ANIMATION_SUFFIXES:
-        raise ValueError(
-            f"{path}: --plot writes a PNG (.png), or a {' or '.join(ANIMATION_SUFFIXES)} animation of a video input"
-        )
-    if path.resolve() == output.resolve():
-        raise ValueError(f"{path}: --plot and -o name the same file")
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        raise RuntimeError("--plot needs matplotlib: pip install matplotlib (or zedo[viz])") from None
-    if path.suffix.lower() in ANIMATION_SUFFIXES:
-        animation_writer(path)
-    return check_writable(path, "the plot")
 
 
 def request_of(args: argparse.Namespace) -> Request:
@@ -156,6 +139,7 @@ def request_of(args: argparse.Namespace) -> Request:
         smooth=not args.no_filter,
         fps=args.fps,
         output_format=args.output_format,
+        **export_fields(args),
     )
     chosen = args.iterations is not None or "iterations" in PRESETS[args.preset]
     return replace(request, frame_iterations=request.config.iterations) if chosen else request
@@ -177,7 +161,7 @@ def _on_read(plot: Path | None, request: Request, source) -> Callable[[Inputs], 
     return on_read
 
 
-def _summary(lifted: Lifted, request: Request, wall: float, output: Path) -> str:
+def _summary(lifted: Lifted, request: Request, wall: float, output: str) -> str:
     result = lifted.result
     n, s = result.hypotheses.shape[:2]
     err = float(np.nanmean(result.reprojection_px[np.arange(n), result.selected]))
@@ -196,6 +180,7 @@ def run(args: argparse.Namespace) -> str:
         return run_job_command(args, request, PROG)
     source = args.input[0]
     output = check_output_path(args.output, inputs=[source])
+    check_write(output, request)
     plot = check_plot_path(args.plot, output) if args.plot else None
     engine = request.open_engine()
     start = time.perf_counter()
@@ -213,8 +198,8 @@ def run(args: argparse.Namespace) -> str:
     with atomic_path(plot) if plot else nullcontext() as plot_tmp:
         if plot:
             plot_inputs(plot_tmp, lifted.inputs, lifted.result.joints_3d, request.fps)
-        write_result(output, lifted, request)
-    return _summary(lifted, request, wall, output)
+        written = write_result(output, lifted, request)
+    return _summary(lifted, request, wall, ", ".join(map(str, written)))
 
 
 def main(argv=None) -> int:

@@ -29,6 +29,8 @@ FLAGS = {
     "fps": "--fps",
     "frame_iterations": "--iterations",
     "output_format": "--output-format",
+    "frame": "--frame",
+    "fixed_bones": "--fixed-bones",
 }
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.skeleton import BONES, LEFT_JOINTS
-from ..io.atomic import atomic_path
+from ..io.atomic import atomic_path, check_writable
 
 
 def _bone_colour(child: int) -> str:
@@ -153,3 +153,23 @@ def plot_inputs(path, inputs, joints_3d, fps: float = 25.0) -> Path:
 
     rows = track_rows(inputs.frame, inputs.track)[0][:MAX_ANIMATION_FRAMES]
     return plot_animation(path, joints_3d[rows], keypoints[rows], inputs.K[rows], fps)
+
+
+def check_plot_path(path, output: Path) -> Path:
+    """The ``--plot`` path, checked before the run: a .png (or an animation, ``plot.animation_writer``)
+    that is not the output, with matplotlib installed. ValueError (RuntimeError for matplotlib)
+    naming what is wrong."""
+    path = Path(path)
+    if path.suffix.lower() not in (".png",) + ANIMATION_SUFFIXES:
+        raise ValueError(
+            f"{path}: --plot writes a PNG (.png), or a {' or '.join(ANIMATION_SUFFIXES)} animation of a video input"
+        )
+    if path.resolve() == output.resolve():
+        raise ValueError(f"{path}: --plot and -o name the same file")
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise RuntimeError("--plot needs matplotlib: pip install matplotlib (or zedo[viz])") from None
+    if path.suffix.lower() in ANIMATION_SUFFIXES:
+        animation_writer(path)
+    return check_writable(path, "the plot")

@@ -13,6 +13,7 @@ INSTALL = {
     "cupy": 'pip install "zedo[gpu]"',
     "tensorrt": "pip install tensorrt (on a machine with an NVIDIA GPU)",
     "ray": 'pip install "zedo[ray]"',
+    "bvhio": 'pip install "zedo[bvh]"',
 }
 
 

@@ -12,5 +12,6 @@ Modules, lowest first:
   ``cameras``: ``read_camera``, a calibrated camera for a run; ``undistort``: OpenCV's lens model
   undone on keypoints;
 - ``validation``: keypoints and scores checked and mapped onto the prior's joints (``Inputs``);
-- ``readers``: detector and dataset files; ``formats``: zedo-infer's input and output files.
+- ``readers``: detector and dataset files; ``formats``: zedo-infer's input and output files;
+- ``exports``: .csv, .trc and .bvh by the suffix, through ``table``, ``trc`` and ``bvh`` (bvhio).
 """

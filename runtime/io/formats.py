@@ -11,11 +11,11 @@ Input, one of:
   ``alphapose-results.json`` (``zedo.runtime.io.readers``); these need ``image_size`` or K from the
   command line.
 
-Output (``.npz`` or ``.json`` with the same fields as lists): ``joints_3d`` (N, 17, 3) metres in
-the camera frame, ``translation`` (N, 3) metres (the pelvis), ``valid`` (N,), ``K`` (N, 3, 3) the
-intrinsics used, ``layout``; ``frame`` and ``track`` where the input had them; with S > 1
-hypotheses also ``hypotheses`` (N, S, 17, 3), ``selected`` (N,), ``selection``, ``reprojection_px``
-and ``prior_residual`` (N, S). ``write_mmpose_json`` writes MMPose's per-frame shape instead.
+Output (``.npz`` or ``.json`` with the same fields as lists): ``joints_3d`` (N, 17, 3) metres in the camera
+frame, ``translation`` (N, 3) metres (the pelvis), ``valid`` (N,), ``K`` (N, 3, 3) the intrinsics used,
+``layout``; ``frame`` and ``track`` where the input had them; with S > 1 hypotheses also ``hypotheses``
+(N, S, 17, 3), ``selected`` (N,), ``selection``, ``reprojection_px`` and ``prior_residual`` (N, S).
+``write_mmpose_json`` writes MMPose's per-frame shape instead; .csv, .trc, .bvh: ``io.exports``.
 Outputs are written atomically: a failed write leaves no file.
 """
 
@@ -29,6 +29,7 @@ import numpy as np
 from ..core.result import Estimate
 from .atomic import check_writable, save_npz_atomic, write_json_atomic
 from .cameras import undistort_fields
+from .exports import EXPORT_SUFFIXES, export_joints
 from .layouts import get_layout
 from .npz import read_npz
 from .numbers import as_numbers
@@ -60,10 +61,10 @@ RESULT_FIELDS = (
 )
 
 
-def _suffix(path: Path, role: str) -> str:
+def _suffix(path: Path, role: str, known=SUFFIXES) -> str:
     suffix = path.suffix.lower()
-    if suffix not in SUFFIXES:
-        raise ValueError(f"{path}: unknown {role} format {path.suffix or '(no suffix)'!r}; use {' or '.join(SUFFIXES)}")
+    if suffix not in known:
+        raise ValueError(f"{path}: unknown {role} format {path.suffix or '(no suffix)'!r}; use {', '.join(known)}")
     return suffix
 
 
@@ -71,7 +72,7 @@ def check_output_path(path, inputs=()) -> Path:
     """Raise ValueError unless ``path`` ends in an output suffix, is not a folder and is none of
     ``inputs``, OSError unless its folder can be written; checked before a long run."""
     path = Path(path)
-    _suffix(path, "output")
+    _suffix(path, "output", SUFFIXES + EXPORT_SUFFIXES)
     if path.is_dir():
         raise ValueError(f"{path}: output path is a directory")
     if any(Path(i).exists() and path.exists() and path.resolve() == Path(i).resolve() for i in inputs):
@@ -198,15 +199,14 @@ def _fields(result: Estimate, inputs: Inputs | None, extra: dict) -> dict:
     return fields
 
 
-def save_output(path, result: Estimate, inputs: Inputs | None = None, **extra) -> None:
-    """Write ``result`` to ``path`` (.npz arrays or .json lists) atomically.
-
-    ``inputs`` adds their ``frame`` and ``track`` indices; ``extra`` adds fields (numbers, strings
-    or numeric arrays; e.g. the engine name) beside the result's. Raises ValueError for an unknown
-    suffix or unusable extra field; on any failure no file is left at ``path`` (an existing one is
-    kept unchanged).
-    """
+def save_output(path, result: Estimate, inputs: Inputs | None = None, **extra) -> list[Path] | None:
+    """Write ``result`` to ``path`` atomically: .npz arrays or .json lists (.csv, .trc, .bvh: ``io.exports``).
+    ``inputs`` adds their ``frame`` and ``track`` indices; ``extra`` adds fields (numbers, strings or numeric
+    arrays; e.g. the engine name) beside the result's. ValueError for an unknown suffix or unusable extra
+    field; on any failure no file is left (an existing one is kept unchanged). An export: its files."""
     path = check_output_path(path)
+    if path.suffix.lower() in EXPORT_SUFFIXES:
+        return export_joints(path, result.joints_3d, inputs, **extra)
     fields = _fields(result, inputs, extra)
     if path.suffix.lower() == ".npz":
         save_npz_atomic(path, **fields)

@@ -17,6 +17,7 @@ from ..core.config import LoopConfig, check_float, check_int, check_threads
 from ..core.errors import FieldError
 from ..engines.open import DEVICES, Engine, open_engine
 from ..engines.prior_file import TENSORRT_SUFFIXES
+from ..io.exports import COORDINATES
 from ..io.intrinsics import check_K
 from ..io.layouts import get_layout
 from ..io.undistort import DISTORTION_SIZES
@@ -77,7 +78,9 @@ class Request:
     input with frame indices): ``per_frame`` lifts each pose on its own instead; ``smooth`` smooths
     each track in time; ``fps`` is the smoothing's clock; ``frame_iterations`` the loop of each
     frame (None: the stream mode's ``StreamConfig.iterations``). Writing: ``output_format`` (a key of
-    ``FORMAT_SUFFIX``).
+    ``FORMAT_SUFFIX``); ``frame`` the coordinates ("camera", "world": ``video.floor``; None: world
+    for .bvh and .trc, camera otherwise); ``fixed_bones`` one skeleton per track
+    (``video.skeleton_fit``; None: for .bvh and .trc, not otherwise; a .bvh always has one).
     """
 
     engine: str = "default"
@@ -97,6 +100,8 @@ class Request:
     fps: float = 25.0
     frame_iterations: int | None = None
     output_format: str = "zedo"
+    frame: str | None = None
+    fixed_bones: bool | None = None
 
     def __post_init__(self):
         if not isinstance(self.engine, (str, Path)):
@@ -115,6 +120,10 @@ class Request:
         if self.frame_iterations is not None:
             check_int("frame_iterations", self.frame_iterations, 1, 100_000)
         _check_choice("output_format", self.output_format, tuple(FORMAT_SUFFIX))
+        if self.frame is not None:
+            _check_choice("frame", self.frame, COORDINATES)
+        if not isinstance(self.fixed_bones, (bool, type(None))):
+            raise FieldError("fixed_bones", f"must be True, False or None, got {self.fixed_bones!r}")
 
     @property
     def stream(self) -> StreamConfig:

@@ -12,15 +12,19 @@ one request has one answer wherever it is written. Units and fields as ``zedo.ru
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
 from ..core.result import Estimate
 from ..engines.open import Engine, as_engine
+from ..io.exports import EXPORT_SUFFIXES, PER_TRACK
 from ..io.formats import load_input, save_output, write_mmpose_json
 from ..io.validation import Inputs
 from ..solve.api import estimate_inputs
+from ..video.floor import up_of_gravity, world_frame
+from ..video.skeleton_fit import fit_tracks
 from ..video.smoothing import SmoothConfig
 from ..video.tracks import is_video, lift_tracks
 from .request import Request
@@ -128,10 +132,52 @@ def run_fields(request: Request) -> dict:
     )
 
 
-def write_result(path, lifted: Lifted, request: Request, output_format: str | None = None) -> None:
+def check_write(path, request: Request, output_format: str | None = None) -> None:
+    """Refuse, before a run, what ``write_result`` could not write to ``path``: an export (.csv,
+    .trc, .bvh) as MMPose's JSON, MMPose's JSON in world coordinates or with fixed bones, a BVH
+    without its one skeleton, a BVH without bvhio (ModuleNotFoundError). ValueError naming the flag."""
+    suffix = Path(path).suffix.lower()
+    if (output_format or request.output_format) == "mmpose":
+        if suffix in EXPORT_SUFFIXES or request.frame == "world" or request.fixed_bones:
+            raise ValueError(f"{path}: --output-format mmpose writes camera JSON; drop it, --frame, --fixed-bones")
+    if suffix == ".bvh" and request.fixed_bones is False:
+        raise ValueError(f"{path}: --no-fixed-bones: a BVH holds one skeleton per track; drop the flag")
+    if suffix == ".bvh":
+        import bvhio  # noqa: F401
+
+
+def shaped(path, lifted: Lifted, request: Request) -> tuple[Estimate, dict]:
+    """The result as ``path`` gets it, and the fields that say how: each track's bones fixed
+    (``request.fixed_bones``; a BVH: its rig, ``video.skeleton_fit``'s rigid fit), then turned to
+    the world frame (``request.frame``); defaults by the suffix (``Request``). The world frame's
+    fields: ``coordinates``, ``world_rotation``, ``world_translation`` (world = rotation @ camera +
+    translation); an export's: ``fps``."""
+    suffix, result, inputs = Path(path).suffix.lower(), lifted.result, lifted.inputs
+    fields = {"fps": request.fps} if suffix in EXPORT_SUFFIXES else {}
+    fixed = suffix == ".bvh" or (suffix in PER_TRACK if request.fixed_bones is None else request.fixed_bones)
+    if fixed:
+        joints = fit_tracks(result.joints_3d, inputs.frame, inputs.track, rigid=suffix == ".bvh")
+        result = replace(result, joints_3d=joints, translation=joints[:, 0])
+    if (request.frame or ("world" if suffix in PER_TRACK else "camera")) == "world":
+        # A known gravity (``Request.gravity``, where that setting exists) fixes the floor's tilt.
+        world = world_frame(result.joints_3d, up_of_gravity(getattr(request, "gravity", None)))
+        result = replace(
+            result,
+            joints_3d=world.apply(result.joints_3d),
+            translation=world.apply(result.translation),
+            hypotheses=world.apply(result.hypotheses),
+        )
+        fields.update(coordinates="world", world_rotation=world.rotation, world_translation=world.translation)
+    return result, fields
+
+
+def write_result(path, lifted: Lifted, request: Request, output_format: str | None = None) -> list[Path]:
     """Write ``lifted.result`` atomically in ``output_format`` (None: the request's): MMPose's
-    per-frame JSON, or zedo's fields (.npz or .json by the suffix; "part": a chunk's .npz)."""
+    per-frame JSON, or zedo's fields (.npz or .json by the suffix; "part": a chunk's .npz), or an
+    export by the suffix (.csv, .trc, .bvh: ``io.exports``), shaped by the request (``shaped``).
+    Returns the files written (a BVH or TRC: one per track)."""
     if (output_format or request.output_format) == "mmpose":
         write_mmpose_json(path, lifted.result, lifted.inputs)
-    else:
-        save_output(path, lifted.result, lifted.inputs, **run_fields(request))
+        return [Path(path)]
+    result, fields = (lifted.result, {}) if output_format == "part" else shaped(path, lifted, request)
+    return save_output(path, result, lifted.inputs, **run_fields(request), **fields) or [Path(path)]
