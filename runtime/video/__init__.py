@@ -2,5 +2,6 @@
 
 Modules, lowest first: ``filters`` (the One-Euro filter), ``smoothing`` (two-sided, in time),
 ``stream_config`` (``StreamConfig``), ``streams`` (``Streams``: many live streams batched),
-``stream`` (``PoseStream``: one person, frame by frame), ``tracks`` (a recorded video's tracks).
+``stream`` (``PoseStream``: one person, frame by frame), ``assignment`` (optimal assignment),
+``tracker`` (``Tracker``: person ids across frames), ``tracks`` (a recorded video's tracks).
 """
