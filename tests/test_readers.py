@@ -10,8 +10,9 @@ import pytest
 from conftest import assert_one_error_line, fast, synthetic_poses, write_as, zedo_infer
 
 from zedo.runtime import load_input
+from zedo.runtime.io.folders import read_openpose_folder
 from zedo.runtime.io.layouts import get_layout
-from zedo.runtime.io.readers import read_alphapose_json, read_mmpose_json, read_openpose_folder
+from zedo.runtime.io.readers import read_alphapose_json, read_mmpose_json
 
 
 def people(layout: str, n: int, seed: int = 0):
@@ -39,9 +40,11 @@ def openpose_folder(tmp_path):
 
 
 def test_openpose_folder_rows_frames_and_tracks(openpose_folder):
+    """No person_id (OpenPose writes -1): no track, never one made up from the people's order."""
     det = read_openpose_folder(openpose_folder)
-    assert det.keypoints.shape == (3, 25, 2) and det.layout == "openpose25" and det.skipped_frames == 1
-    assert det.frame.tolist() == [0, 0, 2] and det.track.tolist() == [0, 1, 0]
+    assert det.keypoints.shape == (3, 25, 2) and det.layout is None and det.skipped_frames == 1
+    assert det.frame.tolist() == [0, 0, 2] and det.track is None
+    assert load_input(openpose_folder, image_size=(1000, 1000)).layout == "openpose25"
 
 
 def test_zedo_infer_on_an_openpose_folder(tmp_path, openpose_folder, tiny_prior):
@@ -109,7 +112,7 @@ def test_mmpose_video_and_image_files(tmp_path):
     image = tmp_path / "image.json"
     image.write_text(json.dumps([{k: v for k, v in i.items() if k != "track_id"} for i in inst]))
     det = read_mmpose_json(image)
-    assert det.frame.tolist() == [0, 0, 0] and det.track.tolist() == [0, 1, 2]
+    assert det.frame.tolist() == [0, 0, 0] and det.track is None
     np.testing.assert_allclose(det.keypoints, kp)
     inputs = load_input(image, image_size=(1000, 1000))
     assert inputs.layout == "coco17" and inputs.keypoints.shape == (3, 17, 2)

@@ -34,6 +34,7 @@ from .loop_settings import run_request
 from .plot import ANIMATION_SUFFIXES, animation_writer, plot_inputs
 
 PROG = "zedo-infer"
+RETRACK_HELP = "redo a video's person ids with zedo's tracker (default: ids given kept, an input without ids tracked)"
 
 
 def _add_input_output(p: argparse.ArgumentParser) -> None:
@@ -97,10 +98,10 @@ def _add_video_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--fps",
         type=float,
-        default=25.0,
-        help="frames per second of a video input: the smoothing's clock and the animation's rate "
-        "(default: %(default)s)",
+        default=None,
+        help=f"frames per second of a video: the smoothing's and the animation's clock (default: {Request.fps:g})",
     )
+    p.add_argument("--retrack", action="store_true", help=RETRACK_HELP)
     p.add_argument(
         "--plot",
         metavar="FILE",
@@ -152,7 +153,8 @@ def request_of(args: argparse.Namespace) -> Request:
         image_size=None if args.image_size is None else tuple(args.image_size),
         per_frame=args.per_frame,
         smooth=not args.no_filter,
-        fps=args.fps,
+        fps=Request.fps if args.fps is None else args.fps,
+        retrack=args.retrack,
         output_format=args.output_format,
     )
     chosen = args.iterations is not None or "iterations" in PRESETS[args.preset]
@@ -199,6 +201,8 @@ def run(args: argparse.Namespace) -> str:
     start = time.perf_counter()
     lifted = lift_source(source, request, engine, progress=not args.quiet, on_read=_on_read(plot, request, source))
     wall = time.perf_counter() - start
+    if args.fps is None and lifts_as_video(lifted.inputs, request):
+        print(f"{PROG}: no frame rate given: {request.fps:g} fps assumed for the smoothing (--fps)", file=sys.stderr)
     valid = lifted.result.valid
     if not valid.all():
         print(

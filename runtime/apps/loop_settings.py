@@ -26,6 +26,7 @@ FLAGS = {
     "smooth": "--no-filter",
     "fps": "--fps",
     "frame_iterations": "--iterations",
+    "retrack": "--retrack",
     "output_format": "--output-format",
 }
 

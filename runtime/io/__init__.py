@@ -9,5 +9,6 @@ Modules, lowest first:
 - ``layouts``: the known layouts as data (``LAYOUTS``) and the COCO-order guard;
 - ``intrinsics``: the check of a camera's K, or the default K of an image size;
 - ``validation``: keypoints and scores checked and mapped onto the prior's joints (``Inputs``);
-- ``readers``: detector and dataset files; ``formats``: zedo-infer's input and output files.
+- ``readers``: detector and dataset files; ``folders``: folders of per-frame detector files;
+- ``formats``: zedo-infer's input and output files.
 """

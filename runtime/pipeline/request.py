@@ -49,7 +49,9 @@ class Request:
     height) px where a file does not say. Video (an input with frame indices): ``per_frame``
     lifts each pose on its own instead; ``smooth`` smooths each track in time; ``fps`` is the
     smoothing's clock; ``frame_iterations`` the loop of each frame (None: the stream mode's
-    ``StreamConfig.iterations``). Writing: ``output_format`` (a key of ``FORMAT_SUFFIX``).
+    ``StreamConfig.iterations``); ``retrack`` redoes the person ids of an input that has them
+    (an input without ids is always tracked, ``zedo.runtime.video.tracker``). Writing:
+    ``output_format`` (a key of ``FORMAT_SUFFIX``).
     """
 
     engine: str = "default"
@@ -66,6 +68,7 @@ class Request:
     smooth: bool = True
     fps: float = 25.0
     frame_iterations: int | None = None
+    retrack: bool = False
     output_format: str = "zedo"
 
     def __post_init__(self):
@@ -77,7 +80,7 @@ class Request:
         if self.layout is not None:
             get_layout(self.layout)
         _check_image_size(self.image_size)
-        for name in ("per_frame", "smooth"):
+        for name in ("per_frame", "smooth", "retrack"):
             if not isinstance(getattr(self, name), bool):
                 raise FieldError(name, f"must be True or False, got {getattr(self, name)!r}")
         check_float("fps", self.fps, 0.0, MAX_FPS, low_open=True)

@@ -1,7 +1,9 @@
 """One input to one result: the single path behind every front door.
 
 ``lift_inputs`` decides how validated ``Inputs`` are lifted (a video input, one with frame
-indices, through ``video.tracks.lift_tracks``, each track smoothed; anything else, or
+indices, through ``video.tracks.lift_tracks``, each track smoothed, its people first associated
+across frames by ``video.tracker`` where the input has no person ids or ``Request.retrack`` asks
+(``with_tracks``; the output's ``track`` is that association); anything else, or
 ``Request.per_frame``, pose by pose through ``solve.api.estimate_inputs``); ``lift_source`` reads
 a file and lifts it; ``write_result`` writes a result in the request's format. ``zedo-infer -o``,
 ``--output-dir`` and ``--ray`` (``pipeline.jobs.run_item``), the Python API (``lift_file``) and the
@@ -20,6 +22,7 @@ from ..io.formats import load_input, save_output, write_mmpose_json
 from ..io.validation import Inputs
 from ..solve.api import estimate_inputs
 from ..video.smoothing import SmoothConfig
+from ..video.tracker import track_video
 from ..video.tracks import is_video, lift_tracks
 from .request import Request
 
@@ -39,6 +42,20 @@ def lifts_as_video(inputs: Inputs, request: Request) -> bool:
     return is_video(inputs) and not request.per_frame
 
 
+def with_tracks(inputs: Inputs, request: Request) -> Inputs:
+    """``inputs`` with person ids from the tracker where a video (``lifts_as_video``) has none or
+    the request asks to ``retrack``; otherwise as they are. Adds a note saying so."""
+    if not lifts_as_video(inputs, request) or (inputs.track is not None and not request.retrack):
+        return inputs
+    track = track_video(inputs.keypoints, inputs.scores, inputs.frame)
+    why = "their ids redone (--retrack)" if inputs.track is not None else "the input has no person ids"
+    note = (
+        f"{len(track)} poses over {len(set(inputs.frame.tolist()))} frames associated into "
+        f"{len(set(track.tolist()))} tracks ({why})"
+    )
+    return replace(inputs, track=track, notes=inputs.notes + (note,))
+
+
 def lift_inputs(
     inputs: Inputs, request: Request, engine=None, source: str = "input", progress: bool = False
 ) -> Estimate:
@@ -46,6 +63,8 @@ def lift_inputs(
     open engine, else the request's is opened. ValueError naming ``source`` for several
     hypotheses of a video."""
     engine = request.open_engine() if engine is None else as_engine(engine)
+    if inputs.track is None:
+        inputs = with_tracks(inputs, request)
     if not lifts_as_video(inputs, request):
         r = request
         return estimate_inputs(inputs, engine, r.hypotheses, r.config, r.batch_size, r.selection, r.seed, progress)
@@ -90,6 +109,7 @@ def lift_source(
     inputs = load_input(source, layout=request.layout, image_size=request.image_size)
     if rows is not None:
         inputs = take_poses(inputs, *rows)
+    inputs = with_tracks(inputs, request)
     if on_read is not None:
         on_read(inputs)
     return Lifted(inputs, lift_inputs(inputs, request, engine, str(source), progress))

@@ -1,8 +1,9 @@
 """Video input: poses grouped by ``track`` (one person or clip each), lifted as a recorded video.
 
 Units and frames as ``zedo.runtime.core.geometry``. The input's ``track`` (N,) and ``frame`` (N,) ids are
-used as given (zedo does not match people across frames itself): each track's rows must come in
-increasing frame order. A recorded video has every frame at hand, so each frame is lifted on its
+used as given (an input without ``track`` is tracked first, ``zedo.runtime.video.tracker``, by
+``zedo.runtime.pipeline.run``; here it is one track): each track's rows must come in increasing
+frame order. A recorded video has every frame at hand, so each frame is lifted on its
 own with the stream mode's short loop (``StreamConfig.iterations``; all frames of all tracks in one
 batch), and each track is then smoothed in time in both directions (``zedo.runtime.video.smoothing``),
 which a live stream, seeing only the past, cannot do (docs/decisions.md, "Video: every frame
@@ -150,9 +151,11 @@ def run_streams(
 
 
 def is_video(inputs: Inputs) -> bool:
-    """Whether ``inputs`` is a video: frame indices, and some track (all rows, without track ids)
-    with more than one row. A detector's file of one image (each person one row) is not."""
+    """Whether ``inputs`` is a video: frame indices, and (with track ids) some track with more
+    than one row or (without) more than one frame. A detector's file of one image (each person
+    one row) is not."""
     if inputs.frame is None:
         return False
-    track = np.zeros(len(inputs.frame), np.int64) if inputs.track is None else inputs.track
-    return len(np.unique(track)) < len(track)
+    if inputs.track is None:
+        return len(np.unique(inputs.frame)) > 1
+    return len(np.unique(inputs.track)) < len(inputs.track)
