@@ -9,7 +9,10 @@ import numpy as np
 import pytest
 from conftest import K_CAM, TPOSE, project
 
+from zedo.runtime import LoopConfig
 from zedo.runtime.video.assignment import assign
+from zedo.runtime.video.crowd import CrowdStream
+from zedo.runtime.video.stream_config import StreamConfig
 from zedo.runtime.video.tracker import Tracker, TrackerConfig, track_video
 
 
@@ -112,3 +115,29 @@ def test_tracker_refuses_frames_going_backwards_and_reset_ends_tracks():
     assert tracker.update(person(0.0)[None], np.ones((1, 17))).tolist() == a.tolist()  # frame 4
     tracker.reset()
     assert tracker.update(person(0.0)[None], np.ones((1, 17))).tolist() == [a[0] + 1]
+
+
+def test_crowd_stream_follows_people_in_a_live_feed(tiny_prior):
+    """A live feed of two people crossing, shuffled in every frame, then a third entering: each
+    keeps its id, and each track's poses come from its own stream."""
+    from zedo.runtime import open_engine
+
+    engine = open_engine(str(tiny_prior), threads=1)
+    crowd = CrowdStream(engine, K=K_CAM, config=LoopConfig(iterations=3), stream_config=StreamConfig(iterations=5))
+    rng, seen = np.random.default_rng(1), {}
+    for f in range(16):
+        people = [("A", person(-1.0 + 0.15 * f, lift=0.3)), ("B", person(1.0 - 0.15 * f))]
+        if f >= 12:
+            people.append(("C", person(0.0, z=6.0)))
+        people = [people[i] for i in rng.permutation(len(people))]
+        got = crowd.update(np.stack([p for _, p in people]))
+        assert got.joints_3d.shape == (len(people), 17, 3) and got.valid.all()
+        x = {label: float(j[0, 0]) for (label, _), j in zip(people, got.joints_3d)}
+        for (label, _), i in zip(people, got.ids):
+            seen.setdefault(label, set()).add(int(i))
+        if f < 5 or f > 9:  # the pelvis follows its person: A left of B, then right of B
+            assert (x["A"] < x["B"]) == (f < 5)
+    assert all(len(ids) == 1 for ids in seen.values()) and len(set().union(*seen.values())) == 3
+    assert crowd.update(np.zeros((0, 17, 2))).ids.shape == (0,)
+    crowd.reset()
+    assert crowd.update(person(0.0)[None]).ids.tolist() == [3]

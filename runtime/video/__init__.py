@@ -3,5 +3,6 @@
 Modules, lowest first: ``filters`` (the One-Euro filter), ``smoothing`` (two-sided, in time),
 ``stream_config`` (``StreamConfig``), ``streams`` (``Streams``: many live streams batched),
 ``stream`` (``PoseStream``: one person, frame by frame), ``assignment`` (optimal assignment),
-``tracker`` (``Tracker``: person ids across frames), ``tracks`` (a recorded video's tracks).
+``tracker`` (``Tracker``: person ids across frames), ``crowd`` (``CrowdStream``: a live feed of
+several people without ids), ``tracks`` (a recorded video's tracks).
 """
