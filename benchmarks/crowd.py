@@ -2,10 +2,11 @@
 
     python benchmarks/crowd.py --engine h36m -o benchmarks/results/crowd-h36m.json
     python benchmarks/crowd.py --engine h36m --pairs 3          # a quick look
+    python benchmarks/crowd.py --engine h36m --shift 0.4 -o benchmarks/results/crowd-h36m-0.4m.json  # closer
 
 Clips: ``zedo.evaluation.clips`` (S9, ground-truth 3D, 75 frames at 25 fps). Clip 2p and clip 2p+1
 make pair p: both people are seen by clip 2p's camera, the second one's ground truth moved 1.2 m to
-the right (camera x); both projected with that camera's K (ground-truth 2D, every joint seen). The
+the right (camera x; ``--shift``); both projected with that camera's K (ground-truth 2D, every joint seen). The
 video has no track ids, the two people's order is shuffled in every frame, and each pair starts
 1000 frames after the last (a scene cut). Rows, all with the library's defaults:
 
@@ -49,7 +50,7 @@ def project(points: np.ndarray, K: np.ndarray) -> np.ndarray:
     return uvw[..., :2] / uvw[..., 2:]
 
 
-def crowd(data_dir: str, pairs: int | None, seed: int = 0) -> dict:
+def crowd(data_dir: str, pairs: int | None, shift: float = SHIFT_M, seed: int = 0) -> dict:
     """The two-person video (see the module docstring): keypoints (N, 17, 2), K (N, 3, 3), frame,
     person (the true id, 2p or 2p+1) and gt (N, 17, 3), rows shuffled within each frame."""
     clips = load_h36m_clips(data_dir, track="gt")
@@ -60,7 +61,7 @@ def crowd(data_dir: str, pairs: int | None, seed: int = 0) -> dict:
     for p in range(n_pairs):
         a, b = rows[2 * p], rows[2 * p + 1]
         K = clips.data.K[a]
-        gts = (clips.data.gt[a], clips.data.gt[b] + np.array([SHIFT_M, 0.0, 0.0]))
+        gts = (clips.data.gt[a], clips.data.gt[b] + np.array([shift, 0.0, 0.0]))
         for f in range(len(a)):
             for who in rng.permutation(2):
                 parts.append((gts[who][f], K[f], p * CUT + f, 2 * p + who))
@@ -105,15 +106,16 @@ def main(argv=None) -> int:
     p.add_argument("--engine", default="h36m", help="bundled prior name or .onnx")
     p.add_argument("--data", default="../shared/data/h36m")
     p.add_argument("--pairs", type=int, default=None, help="pairs of clips (default: all, 14)")
+    p.add_argument("--shift", type=float, default=SHIFT_M, help="metres between the two people (default: %(default)s)")
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("-o", "--output", help="write the numbers as JSON")
     a = p.parse_args(argv)
-    scene = crowd(a.data, a.pairs)
+    scene = crowd(a.data, a.pairs, a.shift)
     engine = open_engine(a.engine, threads=a.threads)
     base = validate_inputs(scene["keypoints"], scene["K"])
     base = replace(base, frame=scene["frame"])
     request = Request(engine=a.engine)
-    rows, out = {}, {"engine": a.engine, "pairs": scene["pairs"], "poses": len(scene["gt"]), "shift_m": SHIFT_M}
+    rows, out = {}, {"engine": a.engine, "pairs": scene["pairs"], "poses": len(scene["gt"]), "shift_m": a.shift}
     t0 = time.perf_counter()
     tracked = with_tracks(base, request)
     out["tracking_s"] = time.perf_counter() - t0
