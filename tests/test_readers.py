@@ -289,3 +289,26 @@ def test_a_zedo_input_with_frames_and_two_people_per_frame_is_tracked(tmp_path, 
     zedo_infer(inp, "-o", out, *fast(tiny_prior), check_rc=0)
     with np.load(out) as f:
         assert f["track"].tolist() == [0, 1] * 5
+
+
+def test_keypoints_on_the_image_edge_are_uncertain_unless_trusted(tmp_path, tiny_prior):
+    """With the image size known, a keypoint beyond the image or on its border keeps its place at a
+    score of at most 0.1 (a note says so); --trust-edges keeps its score."""
+    from zedo.runtime.io.edges import uncertain_edges
+    from zedo.runtime.io.validation import validate_inputs
+
+    s = synthetic_poses(3, seed=14)
+    kp = s["keypoints"].copy()
+    kp[0, 13] = [1200.0, 400.0]  # a wrist beyond the right edge
+    kp[1, 16] = [999.0, 420.0]  # a wrist on the border
+    inputs = validate_inputs(kp, None, None, image_size=(1000, 1000))
+    got = uncertain_edges(inputs, (1000, 1000))
+    assert got.scores[0, 13] == 0.1 and got.scores[1, 16] == 0.1 and (got.scores[2] == 1).all()
+    assert (got.keypoints == inputs.keypoints).all() and "2 keypoints of 2 poses" in got.notes[-1]
+    inp = tmp_path / "edge.npz"
+    np.savez(inp, keypoints=kp)
+    out = tmp_path / "out.npz"
+    proc = zedo_infer(inp, "-o", out, "--image-size", 1000, 1000, *fast(tiny_prior), check_rc=0)
+    assert "on or beyond the image's edge" in proc.stderr
+    proc = zedo_infer(inp, "-o", out, "--image-size", 1000, 1000, "--trust-edges", *fast(tiny_prior), check_rc=0)
+    assert "edge" not in proc.stderr

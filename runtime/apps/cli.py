@@ -34,7 +34,6 @@ from .loop_settings import run_request
 from .plot import ANIMATION_SUFFIXES, animation_writer, plot_inputs
 
 PROG = "zedo-infer"
-RETRACK_HELP = "redo a video's person ids with zedo's tracker (default: ids given kept, an input without ids tracked)"
 
 
 def _add_input_output(p: argparse.ArgumentParser) -> None:
@@ -96,12 +95,10 @@ def _add_video_options(p: argparse.ArgumentParser) -> None:
         "directions, zedo.runtime.video.smoothing)",
     )
     p.add_argument(
-        "--fps",
-        type=float,
-        default=None,
-        help=f"frames per second of a video: the smoothing's and the animation's clock (default: {Request.fps:g})",
+        "--fps", type=float, help=f"a video's frames per second (default: {Request.fps:g}): its smoothing's clock"
     )
-    p.add_argument("--retrack", action="store_true", help=RETRACK_HELP)
+    p.add_argument("--retrack", action="store_true", help="redo a video's person ids (default: kept; none: tracked)")
+    p.add_argument("--trust-edges", action="store_true", help="keypoints on the image's edge keep their scores")
     p.add_argument(
         "--plot",
         metavar="FILE",
@@ -155,6 +152,7 @@ def request_of(args: argparse.Namespace) -> Request:
         smooth=not args.no_filter,
         fps=Request.fps if args.fps is None else args.fps,
         retrack=args.retrack,
+        trust_edges=args.trust_edges,
         output_format=args.output_format,
     )
     chosen = args.iterations is not None or "iterations" in PRESETS[args.preset]

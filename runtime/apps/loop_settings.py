@@ -27,6 +27,7 @@ FLAGS = {
     "fps": "--fps",
     "frame_iterations": "--iterations",
     "retrack": "--retrack",
+    "trust_edges": "--trust-edges",
     "output_format": "--output-format",
 }
 

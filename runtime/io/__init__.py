@@ -10,5 +10,6 @@ Modules, lowest first:
 - ``intrinsics``: the check of a camera's K, or the default K of an image size;
 - ``validation``: keypoints and scores checked and mapped onto the prior's joints (``Inputs``);
 - ``readers``: detector and dataset files; ``folders``: folders of per-frame detector files;
-- ``formats``: zedo-infer's input and output files.
+- ``edges``: keypoints on the image's edge made uncertain; ``formats``: zedo-infer's input and output
+  files.
 """

@@ -50,7 +50,8 @@ class Request:
     lifts each pose on its own instead; ``smooth`` smooths each track in time; ``fps`` is the
     smoothing's clock; ``frame_iterations`` the loop of each frame (None: the stream mode's
     ``StreamConfig.iterations``); ``retrack`` redoes the person ids of an input that has them
-    (an input without ids is always tracked, ``zedo.runtime.video.tracker``). Writing:
+    (an input without ids is always tracked, ``zedo.runtime.video.tracker``). ``trust_edges``
+    keeps the scores of keypoints on the edge of an ``image_size`` image (``io.edges``). Writing:
     ``output_format`` (a key of ``FORMAT_SUFFIX``).
     """
 
@@ -69,6 +70,7 @@ class Request:
     fps: float = 25.0
     frame_iterations: int | None = None
     retrack: bool = False
+    trust_edges: bool = False
     output_format: str = "zedo"
 
     def __post_init__(self):
@@ -80,7 +82,7 @@ class Request:
         if self.layout is not None:
             get_layout(self.layout)
         _check_image_size(self.image_size)
-        for name in ("per_frame", "smooth", "retrack"):
+        for name in ("per_frame", "smooth", "retrack", "trust_edges"):
             if not isinstance(getattr(self, name), bool):
                 raise FieldError(name, f"must be True or False, got {getattr(self, name)!r}")
         check_float("fps", self.fps, 0.0, MAX_FPS, low_open=True)

@@ -18,6 +18,7 @@ from typing import Callable
 
 from ..core.result import Estimate
 from ..engines.open import Engine, as_engine
+from ..io.edges import uncertain_edges
 from ..io.formats import load_input, save_output, write_mmpose_json
 from ..io.validation import Inputs
 from ..solve.api import estimate_inputs
@@ -104,9 +105,13 @@ def lift_source(
     on_read: Callable[[Inputs], None] | None = None,
 ) -> Lifted:
     """Read ``source`` (any input ``io.formats.load_input`` takes, with the request's layout and
-    image size), keep poses ``rows`` = (start, stop) if given, call ``on_read(inputs)`` (a
-    command's notes and checks, before the long part) and lift them (``lift_inputs``)."""
+    image size; keypoints on that image's edge made uncertain unless ``trust_edges``), keep poses
+    ``rows`` = (start, stop) if given, track a video without ids (``with_tracks``), call
+    ``on_read(inputs)`` (a command's notes and checks, before the long part) and lift them
+    (``lift_inputs``)."""
     inputs = load_input(source, layout=request.layout, image_size=request.image_size)
+    if not request.trust_edges:
+        inputs = uncertain_edges(inputs, request.image_size)
     if rows is not None:
         inputs = take_poses(inputs, *rows)
     inputs = with_tracks(inputs, request)
