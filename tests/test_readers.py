@@ -184,7 +184,13 @@ def test_alphapose_idx_as_a_number_a_list_or_absent(tmp_path):
     id at all: no track then, never one made up from the order in the file."""
     kp, sc = people("halpe26", 3, seed=8)
     path = tmp_path / "alphapose-results.json"
-    for idx, track in (([[2.0], [5.0], [2.0]], [2, 5, 2]), ([[[1.0]], 3, [4]], [1, 3, 4]), ([None] * 3, None)):
+    untracked = [[[0.0], [0.0]]] * 3  # what AlphaPose writes without tracking: 0 for everyone
+    for idx, track in (
+        ([[2.0], [5.0], [2.0]], [2, 5, 2]),
+        ([[[1.0]], 3, [4]], [1, 3, 4]),
+        ([None] * 3, None),
+        (untracked, None),
+    ):
         doc = [{"image_id": f"{i // 2}.jpg", "keypoints": flat(kp[i], sc[i]), "score": 2.0} for i in range(3)]
         for d, value in zip(doc, idx):
             if value is not None:

@@ -66,7 +66,7 @@ def _flat_xys(values, path: Path, what: str) -> np.ndarray:
 
 def _rows(rows: list, path: Path, skipped: int, layout: str | None) -> Detections:
     """Stack (frame, track, (J, 3)) rows into Detections; every row must have the same J. A track
-    of None (a person without an id) makes the whole ``track`` None."""
+    of None (a person without an id), or an id given twice in one frame, makes ``track`` None."""
     if not rows:
         raise ValueError(f"{path}: no people in any of its frames ({skipped} frames)")
     counts = {len(r[2]) for r in rows}
@@ -76,6 +76,8 @@ def _rows(rows: list, path: Path, skipped: int, layout: str | None) -> Detection
     frame = np.array([r[0] for r in rows], dtype=np.int64)
     ids = [r[1] for r in rows]
     track = None if any(i is None for i in ids) else np.array(ids, dtype=np.int64)
+    if track is not None and len({(r[0], r[1]) for r in rows}) < len(rows):
+        track = None  # one id twice in a frame is no id (AlphaPose writes idx 0 for all without tracking)
     return Detections(xys[..., :2], np.clip(xys[..., 2], 0.0, 1.0), frame, track, layout, skipped)
 
 
