@@ -1,15 +1,16 @@
 """Video input: poses grouped by ``track`` (one person or clip each), lifted as a recorded video.
 
-Units and frames as ``zedo.runtime.core.geometry``. The input's ``track`` (N,) and ``frame`` (N,) ids are
-used as given (an input without ``track`` is tracked first, ``zedo.runtime.video.tracker``, by
-``zedo.runtime.pipeline.run``; here it is one track): each track's rows must come in increasing
-frame order. A recorded video has every frame at hand, so each frame is lifted on its
-own with the stream mode's short loop (``StreamConfig.iterations``; all frames of all tracks in one
-batch), and each track is then smoothed in time in both directions (``zedo.runtime.video.smoothing``),
-which a live stream, seeing only the past, cannot do (docs/decisions.md, "Video: every frame
-lifted, then smoothed"). With ``StreamConfig.warm`` the tracks run through the stream mode's warm
-chain instead (``zedo.runtime.video.stream.Streams``, all tracks advancing together). Frame gaps are
-allowed: the smoothing's clock follows the frame index at ``StreamConfig.fps``.
+Units and frames as ``zedo.runtime.core.geometry``. The input's ``track`` (N,) and ``frame`` (N,)
+ids are used as given; an input without ``track`` is tracked first (``zedo.runtime.video.tracker``,
+by ``zedo.runtime.pipeline.run``, or here where a frame has several rows), else it is one track.
+Each track's rows must come in increasing frame order. A recorded video has every frame at hand, so
+each frame is lifted on its own with the stream mode's short loop (``StreamConfig.iterations``; all
+frames of all tracks in one batch), and each track is then smoothed in time in both directions
+(``zedo.runtime.video.smoothing``), which a live stream, seeing only the past, cannot do
+(docs/decisions.md, "Video: every frame lifted, then smoothed"). With ``StreamConfig.warm`` the
+tracks run through the stream mode's warm chain instead (``zedo.runtime.video.stream.Streams``, all
+tracks advancing together). Frame gaps are allowed: the smoothing's clock follows the frame index at
+``StreamConfig.fps``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from ..io.validation import Inputs
 from ..solve.api import estimate_inputs
 from .smoothing import SmoothConfig, smooth_track
 from .stream import StreamConfig, Streams
+from .tracker import track_video
 
 
 def track_rows(frame: np.ndarray, track: np.ndarray | None = None, source: str = "input") -> list[np.ndarray]:
@@ -78,7 +80,10 @@ def lift_tracks(
             f"none of the {n} poses can be placed: each lacks the pelvis or a hip "
             f"(joints {list(IPO_JOINTS)} need score > 0)"
         )
-    tracks = track_rows(inputs.frame, inputs.track, source)
+    track = inputs.track
+    if track is None and len(np.unique(inputs.frame)) < len(inputs.frame):  # several people a frame, no ids
+        track = track_video(inputs.keypoints, inputs.scores, inputs.frame)
+    tracks = track_rows(inputs.frame, track, source)
     engine = as_engine(engine)
     if stream_config.warm:
         got = run_streams(inputs, tracks, engine, config, stream_config.unfiltered(), batch_size, progress)
