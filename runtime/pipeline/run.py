@@ -24,7 +24,7 @@ from ..io.validation import Inputs
 from ..solve.api import estimate_inputs
 from ..video.smoothing import SmoothConfig
 from ..video.tracker import track_video
-from ..video.tracks import is_video, lift_tracks
+from ..video.tracks import crowded, is_video, lift_tracks
 from .request import Request
 
 
@@ -44,9 +44,11 @@ def lifts_as_video(inputs: Inputs, request: Request) -> bool:
 
 
 def with_tracks(inputs: Inputs, request: Request) -> Inputs:
-    """``inputs`` with person ids from the tracker where a video (``lifts_as_video``) has none or
-    the request asks to ``retrack``; otherwise as they are. Adds a note saying so."""
-    if not lifts_as_video(inputs, request) or (inputs.track is not None and not request.retrack):
+    """``inputs`` with person ids from the tracker where a video (``lifts_as_video``) has none and
+    several people in a frame (one person a frame stays one track), or where the request asks to
+    ``retrack``; otherwise as they are. Adds a note saying so."""
+    given = inputs.track is not None
+    if not lifts_as_video(inputs, request) or (not request.retrack and (given or not crowded(inputs.frame))):
         return inputs
     track = track_video(inputs.keypoints, inputs.scores, inputs.frame)
     why = "their ids redone (--retrack)" if inputs.track is not None else "the input has no person ids"

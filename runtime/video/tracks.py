@@ -81,7 +81,7 @@ def lift_tracks(
             f"(joints {list(IPO_JOINTS)} need score > 0)"
         )
     track = inputs.track
-    if track is None and len(np.unique(inputs.frame)) < len(inputs.frame):  # several people a frame, no ids
+    if track is None and crowded(inputs.frame):
         track = track_video(inputs.keypoints, inputs.scores, inputs.frame)
     tracks = track_rows(inputs.frame, track, source)
     engine = as_engine(engine)
@@ -154,6 +154,11 @@ def run_streams(
         inputs.K,
         inputs.layout,
     )
+
+
+def crowded(frame: np.ndarray) -> bool:
+    """Whether some frame of ``frame`` (N,) has several rows (several people)."""
+    return len(np.unique(frame)) < len(frame)
 
 
 def is_video(inputs: Inputs) -> bool:
