@@ -318,3 +318,17 @@ def test_keypoints_on_the_image_edge_are_uncertain_unless_trusted(tmp_path, tiny
     assert "on or beyond the image's edge" in proc.stderr
     proc = zedo_infer(inp, "-o", out, "--image-size", 1000, 1000, "--trust-edges", *fast(tiny_prior), check_rc=0)
     assert "edge" not in proc.stderr
+
+
+def test_one_person_a_frame_without_ids_is_one_track(tmp_path, tiny_prior):
+    kp, sc = people("openpose25", 3, seed=15)
+    folder = tmp_path / "solo"
+    folder.mkdir()
+    for f in range(3):
+        doc = {"people": [{"person_id": [-1], "pose_keypoints_2d": flat(kp[f], sc[f])}]}
+        (folder / f"solo_{f:012d}_keypoints.json").write_text(json.dumps(doc))
+    out = tmp_path / "out.npz"
+    proc = zedo_infer(folder, "-o", out, "--image-size", 1000, 1000, *fast(tiny_prior), check_rc=0)
+    assert "associated" not in proc.stderr
+    with np.load(out) as f:
+        assert f["track"].tolist() == [0, 0, 0] and f["frame"].tolist() == [0, 1, 2]

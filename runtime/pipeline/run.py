@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Callable
 
+import numpy as np
+
 from ..core.result import Estimate
 from ..engines.open import Engine, as_engine
 from ..io.edges import uncertain_edges
@@ -45,11 +47,13 @@ def lifts_as_video(inputs: Inputs, request: Request) -> bool:
 
 def with_tracks(inputs: Inputs, request: Request) -> Inputs:
     """``inputs`` with person ids from the tracker where a video (``lifts_as_video``) has none and
-    several people in a frame (one person a frame stays one track), or where the request asks to
-    ``retrack``; otherwise as they are. Adds a note saying so."""
+    several people in a frame, or where the request asks to ``retrack`` (a note says so); a video
+    without ids of one person a frame is one track (ids 0); anything else as it is."""
     given = inputs.track is not None
-    if not lifts_as_video(inputs, request) or (not request.retrack and (given or not crowded(inputs.frame))):
+    if not lifts_as_video(inputs, request) or (given and not request.retrack):
         return inputs
+    if not given and not request.retrack and not crowded(inputs.frame):
+        return replace(inputs, track=np.zeros(len(inputs.frame), np.int64))
     track = track_video(inputs.keypoints, inputs.scores, inputs.frame)
     why = "their ids redone (--retrack)" if inputs.track is not None else "the input has no person ids"
     note = (
