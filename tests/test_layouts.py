@@ -9,7 +9,7 @@ from conftest import OWN_NAMES, SHARED, synthetic_poses, write_as
 
 from zedo.runtime import LoopConfig, estimate
 from zedo.runtime.core.skeleton import JOINT_NAMES
-from zedo.runtime.io.layouts import LAYOUTS, get_layout, looks_like_coco
+from zedo.runtime.io.layouts import LAYOUTS, get_layout, looks_like_body25b, looks_like_coco
 from zedo.runtime.io.validation import validate_inputs
 
 
@@ -99,3 +99,17 @@ def test_a_count_that_fits_one_layout_is_taken_and_said(tiny_prior):
     )
     assert r.layout == "halpe26" and r.joints_3d.shape == (3, 17, 3) and np.isfinite(r.joints_3d).all()
     np.testing.assert_allclose(r.K, inputs.K)
+
+
+def test_body25b_is_told_from_body25_by_anatomy():
+    """25 keypoints without a layout: BODY_25B (eyes and ears beside the nose at 1-4) or BODY_25
+    (neck and right arm at 1-4), said in a note; a layout given is taken as it is."""
+    s = synthetic_poses(6, seed=7)
+    b25, sc25 = write_as(get_layout("openpose25"), s["keypoints"])
+    b25b, sc25b = write_as(get_layout("openpose25b"), s["keypoints"])
+    assert looks_like_body25b(b25b, sc25b) and not looks_like_body25b(b25, sc25)
+    got = validate_inputs(b25b, s["K"], sc25b)
+    assert got.layout == "openpose25b" and any("openpose25b" in n and "eyes and ears" in n for n in got.notes)
+    np.testing.assert_allclose(got.keypoints[:, 1], s["keypoints"][:, 1], atol=1e-9)  # r_hip: index 12 of 25B
+    assert validate_inputs(b25, s["K"], sc25).layout == "openpose25"
+    assert validate_inputs(b25b, s["K"], sc25b, layout="openpose25").layout == "openpose25"

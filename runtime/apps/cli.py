@@ -98,12 +98,10 @@ def _add_video_options(p: argparse.ArgumentParser) -> None:
         "directions, zedo.runtime.video.smoothing)",
     )
     p.add_argument(
-        "--fps",
-        type=float,
-        default=25.0,
-        help="frames per second of a video input: the smoothing's clock and the animation's rate "
-        "(default: %(default)s)",
+        "--fps", type=float, help=f"a video's frames per second (default: {Request.fps:g}): its smoothing's clock"
     )
+    p.add_argument("--retrack", action="store_true", help="redo a video's person ids (default: kept; none: tracked)")
+    p.add_argument("--trust-edges", action="store_true", help="keypoints on the image's edge keep their scores")
     p.add_argument(
         "--plot",
         metavar="FILE",
@@ -137,7 +135,9 @@ def request_of(args: argparse.Namespace) -> Request:
         **camera_fields(args),
         per_frame=args.per_frame,
         smooth=not args.no_filter,
-        fps=args.fps,
+        fps=Request.fps if args.fps is None else args.fps,
+        retrack=args.retrack,
+        trust_edges=args.trust_edges,
         output_format=args.output_format,
         **export_fields(args),
     )
@@ -186,6 +186,8 @@ def run(args: argparse.Namespace) -> str:
     start = time.perf_counter()
     lifted = lift_source(source, request, engine, progress=not args.quiet, on_read=_on_read(plot, request, source))
     wall = time.perf_counter() - start
+    if args.fps is None and lifts_as_video(lifted.inputs, request):
+        print(f"{PROG}: no frame rate given: {request.fps:g} fps assumed for the smoothing (--fps)", file=sys.stderr)
     valid = lifted.result.valid
     if not valid.all():
         print(

@@ -28,6 +28,8 @@ FLAGS = {
     "smooth": "--no-filter",
     "fps": "--fps",
     "frame_iterations": "--iterations",
+    "retrack": "--retrack",
+    "trust_edges": "--trust-edges",
     "output_format": "--output-format",
     "frame": "--frame",
     "fixed_bones": "--fixed-bones",

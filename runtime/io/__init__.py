@@ -12,6 +12,8 @@ Modules, lowest first:
   ``cameras``: ``read_camera``, a calibrated camera for a run; ``undistort``: OpenCV's lens model
   undone on keypoints;
 - ``validation``: keypoints and scores checked and mapped onto the prior's joints (``Inputs``);
-- ``readers``: detector and dataset files; ``formats``: zedo-infer's input and output files;
+- ``readers``: detector and dataset files; ``folders``: folders of per-frame detector files;
+- ``edges``: keypoints on the image's edge made uncertain; ``formats``: zedo-infer's input and output
+  files;
 - ``exports``: .csv, .trc and .bvh by the suffix, through ``table``, ``trc`` and ``bvh`` (bvhio).
 """

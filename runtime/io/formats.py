@@ -7,9 +7,9 @@ Input, one of:
   N = 1; (N, J, 3) carries the score last), optional ``scores`` (N, J) in [0, 1], ``K`` (3, 3) or
   (N, 3, 3) or instead ``image_size`` (width, height) px, optional ``layout`` (a name), optional
   ``frame`` and ``track`` (N,) integers;
-- a folder of OpenPose ``*_keypoints.json`` files, MMPose's prediction ``.json`` or AlphaPose's
-  ``alphapose-results.json`` (``zedo.runtime.io.readers``); these need ``image_size`` or K from the
-  command line.
+- a folder of OpenPose or MMPose per-frame ``.json`` files (``zedo.runtime.io.folders``), MMPose's
+  prediction ``.json`` or AlphaPose's ``alphapose-results.json`` (``zedo.runtime.io.readers``; no
+  ``track`` where they carry no person ids); these need ``image_size`` or K from the command line.
 
 Output (``.npz`` or ``.json`` with the same fields as lists): ``joints_3d`` (N, 17, 3) metres in the camera
 frame, ``translation`` (N, 3) metres (the pelvis), ``valid`` (N,), ``K`` (N, 3, 3) the intrinsics used,
@@ -30,16 +30,16 @@ from ..core.result import Estimate
 from .atomic import check_writable, save_npz_atomic, write_json_atomic
 from .cameras import undistort_fields
 from .exports import EXPORT_SUFFIXES, export_joints
+from .folders import read_openpose_folder
 from .layouts import get_layout
 from .npz import read_npz
 from .numbers import as_numbers
-from .readers import Detections, read_detector_json, read_json, read_openpose_folder
+from .readers import Detections, is_detector_doc, read_detector_json, read_json
 from .validation import Inputs, check_placeable, validate_inputs
 
 ARRAY_KEYS = ("keypoints", "K", "scores", "image_size", "frame", "track")
 INPUT_KEYS = ARRAY_KEYS + ("layout",)
-# Carried by the shipped example (its ground truth and where it came from); read past, not used.
-IGNORED_KEYS = ("joints_3d", "provenance")
+IGNORED_KEYS = ("joints_3d", "provenance")  # the shipped example's ground truth and origin: read past
 SUFFIXES = (".npz", ".json")
 # An input's arrays are refused (from the .npz headers, before loading) beyond this: about 3.9 M
 # poses of float64 keypoints; the run's peak memory is about 1.3 kB a pose (benchmarks/memory.py).
@@ -146,7 +146,7 @@ def load_input(path, layout=None, image_size=None, K=None, distortion=None) -> I
         if not path.is_file():
             raise FileNotFoundError(f"{path}: no such input file")
         doc = read_npz(path, "zedo input .npz file", MAX_INPUT_BYTES) if suffix == ".npz" else read_json(path)
-        det = None if isinstance(doc, dict) else read_detector_json(path, doc)
+        det = read_detector_json(path, doc) if is_detector_doc(doc) else None
         fields = _zedo_fields(doc, path) if det is None else _detections_fields(det)
     if det is not None and det.skipped_frames:
         notes = (f"{det.skipped_frames} frames with nobody in them skipped",)

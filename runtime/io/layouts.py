@@ -1,8 +1,9 @@
-"""Keypoint layouts as data: which joints a detector or dataset gives, in which order, and the table
-of known layouts (``LAYOUTS``), each mapped onto the 17 Human3.6M joints the prior knows by the rules
-of ``zedo.runtime.io.layout_rules``; and the guard that tells COCO's order from Human3.6M's, both
-17 keypoints. Keypoints are (N, J, 2) pixels, scores (N, J) in [0, 1]. Left and right are the
-subject's own, as in every layout below.
+"""Keypoint layouts as data: which joints a detector or dataset gives, in which order, and the
+table of known layouts (``LAYOUTS``), each mapped onto the 17 Human3.6M joints the prior knows by
+the rules of ``zedo.runtime.io.layout_rules``; and the guards that tell COCO's order from
+Human3.6M's (both 17 keypoints) and OpenPose's BODY_25B from BODY_25 (both 25). Keypoints are
+(N, J, 2) pixels, scores (N, J) in [0, 1]. Left and right are the subject's own, as in every
+layout below.
 """
 
 from __future__ import annotations
@@ -77,6 +78,9 @@ OPENPOSE25_NAMES = (
     "right_small_toe",
     "right_heel",
 )
+# OpenPose's experimental BODY_25B (openpose_train; Pose2Sim's skeleton BODY_25B): COCO's 17 in COCO's
+# order, then the upper neck, the top of the head and the feet.
+OPENPOSE25B_NAMES = COCO17_NAMES + ("upper_neck", "head_top") + FEET6
 MEDIAPIPE33_NAMES = (
     "nose",
     "left_eye_inner",
@@ -136,6 +140,7 @@ LAYOUTS: dict[str, Layout] = {
         ),
         coco_like("coco_wholebody133", WHOLEBODY133_NAMES, "RTMW / DWPose (rtmlib, MMPose wholebody models)"),
         named("openpose25", OPENPOSE25_NAMES, {"pelvis": "mid_hip", "thorax": "neck"}, "OpenPose BODY_25"),
+        coco_like("openpose25b", OPENPOSE25B_NAMES, "OpenPose BODY_25B (experimental models), Pose2Sim"),
         coco_like(
             "mediapipe33", MEDIAPIPE33_NAMES, "MediaPipe Pose (BlazePose), coordinates in [0, 1]", normalised=True
         ),
@@ -155,12 +160,9 @@ def layouts_with(count: int) -> list[str]:
     return [name for name, layout in LAYOUTS.items() if len(layout.joint_names) == count]
 
 
-def looks_like_coco(keypoints, scores) -> bool:
-    """Whether (N, 17, 2) keypoints given as Human3.6M look like COCO's order instead: in COCO,
-    keypoints 1-4 are the eyes and ears, within a small fraction of the body's size from keypoint 0
-    (the nose); in Human3.6M they are the right leg and left hip, which reach to the ankle. True
-    when most poses with keypoints 0-4 observed (and some extent: keypoints all at one pixel tell
-    nothing) have them within 0.2 of the pose's extent."""
+def _face_near_nose(keypoints, scores) -> bool:
+    """Whether, in most poses with keypoints 0-4 observed (and some extent), keypoints 1-4 lie within
+    0.2 of the pose's extent from keypoint 0: eyes and ears around the nose, as COCO's order has them."""
     kp, sc = np.asarray(keypoints, dtype=np.float64), np.asarray(scores, dtype=np.float64)
     seen = (sc > 0) & np.isfinite(kp).all(-1)
     lo = np.where(seen[..., None], kp, np.inf).min(1)
@@ -171,3 +173,20 @@ def looks_like_coco(keypoints, scores) -> bool:
         return False
     spread = np.linalg.norm(kp[usable, 1:5] - kp[usable, :1], axis=-1).max(-1)
     return bool(np.mean(spread < 0.2 * extent[usable]) > 0.5)
+
+
+def looks_like_coco(keypoints, scores) -> bool:
+    """Whether (N, 17, 2) keypoints given as Human3.6M look like COCO's order instead: in COCO,
+    keypoints 1-4 are the eyes and ears, within a small fraction of the body's size from keypoint 0
+    (the nose); in Human3.6M they are the right leg and left hip, which reach to the ankle. True
+    when most poses with keypoints 0-4 observed (and some extent: keypoints all at one pixel tell
+    nothing) have them within 0.2 of the pose's extent."""
+    return _face_near_nose(keypoints, scores)
+
+
+def looks_like_body25b(keypoints, scores) -> bool:
+    """Whether (N, 25, 2) keypoints are OpenPose's BODY_25B rather than BODY_25: in BODY_25B
+    keypoints 1-4 are the eyes and ears beside the nose (keypoint 0); in BODY_25 they are the neck
+    and the right arm (shoulder, elbow, wrist), which reach well away from it. The same test as
+    ``looks_like_coco``."""
+    return _face_near_nose(keypoints, scores)

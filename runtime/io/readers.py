@@ -1,11 +1,14 @@
-"""Readers for the files 2D detectors write: an OpenPose output folder, MMPose's prediction JSON and
-AlphaPose's result JSON. Each returns ``Detections``: one row per (frame, person).
+"""Readers for the files 2D detectors write: MMPose's prediction JSON and AlphaPose's result JSON
+(folders of files: ``zedo.runtime.io.folders``). Each returns ``Detections``: one row per (frame,
+person).
 
 Units: keypoints in pixels as the detector wrote them. Several people in a frame are several rows;
-``frame`` is the frame's index (OpenPose: its file's rank in name order; MMPose: ``frame_id``;
-AlphaPose: the rank of its ``image_id`` in order of appearance) and ``track`` the person's id where
-the file has one (MMPose ``track_id``, AlphaPose ``idx``, OpenPose ``person_id``), else the person's
-index within its frame. A frame with nobody in it is skipped and counted, never an error.
+``frame`` is the frame's index (OpenPose: from its file's name; MMPose: ``frame_id``; AlphaPose: the
+rank of its ``image_id`` in order of appearance) and ``track`` the person's id where the file has
+one for every person (MMPose ``track_id``, AlphaPose ``idx`` as a number or a list such as
+``[1.0]``, OpenPose ``person_id`` >= 0), else None: "no ids", never an id invented from the
+person's place in the file (the video mode tracks such people itself, ``zedo.runtime.video.tracker``).
+A frame with nobody in it is skipped and counted, never an error.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ class Detections:
     keypoints: np.ndarray  # (N, J, 2) pixels
     scores: np.ndarray  # (N, J) detector confidences
     frame: np.ndarray  # (N,) int frame index
-    track: np.ndarray  # (N,) int person id
+    track: np.ndarray | None  # (N,) int person id; None where the file has no ids
     layout: str | None  # the layout the format implies, None to infer it from J
     skipped_frames: int  # frames with nobody in them
 
@@ -62,7 +65,8 @@ def _flat_xys(values, path: Path, what: str) -> np.ndarray:
 
 
 def _rows(rows: list, path: Path, skipped: int, layout: str | None) -> Detections:
-    """Stack (frame, track, (J, 3)) rows into Detections; every row must have the same J."""
+    """Stack (frame, track, (J, 3)) rows into Detections; every row must have the same J. A track
+    of None (a person without an id), or an id given twice in one frame, makes ``track`` None."""
     if not rows:
         raise ValueError(f"{path}: no people in any of its frames ({skipped} frames)")
     counts = {len(r[2]) for r in rows}
@@ -70,35 +74,11 @@ def _rows(rows: list, path: Path, skipped: int, layout: str | None) -> Detection
         raise ValueError(f"{path}: people have different keypoint counts {sorted(counts)}")
     xys = np.stack([r[2] for r in rows])
     frame = np.array([r[0] for r in rows], dtype=np.int64)
-    track = np.array([r[1] for r in rows], dtype=np.int64)
+    ids = [r[1] for r in rows]
+    track = None if any(i is None for i in ids) else np.array(ids, dtype=np.int64)
+    if track is not None and len({(r[0], r[1]) for r in rows}) < len(rows):
+        track = None  # one id twice in a frame is no id (AlphaPose writes idx 0 for all without tracking)
     return Detections(xys[..., :2], np.clip(xys[..., 2], 0.0, 1.0), frame, track, layout, skipped)
-
-
-def read_openpose_folder(folder) -> Detections:
-    """An OpenPose ``--write_json`` folder: one ``*_keypoints.json`` per frame, each person's
-    ``pose_keypoints_2d`` a flat x, y, confidence list (BODY_25 unless the count says otherwise)."""
-    folder = Path(folder)
-    files = sorted(folder.glob("*_keypoints.json"))
-    if not files:
-        raise ValueError(f"{folder}: no OpenPose *_keypoints.json files in this folder")
-    rows, skipped = [], 0
-    for f_index, path in enumerate(files):
-        doc = read_json(path)
-        people = doc.get("people") if isinstance(doc, dict) else None
-        if not isinstance(people, list):
-            raise ValueError(f"{path}: not an OpenPose frame (no 'people' list)")
-        if not people:
-            skipped += 1
-        for p_index, person in enumerate(people):
-            if not isinstance(person, dict) or "pose_keypoints_2d" not in person:
-                raise ValueError(f"{path}: people[{p_index}] has no pose_keypoints_2d")
-            pid = person.get("person_id", [-1])
-            pid = pid[0] if isinstance(pid, list) and pid else pid
-            track = pid if isinstance(pid, int) and pid >= 0 else p_index
-            rows.append(
-                (f_index, track, _flat_xys(person["pose_keypoints_2d"], path, f"people[{p_index}].pose_keypoints_2d"))
-            )
-    return _rows(rows, folder, skipped, "openpose25" if len(rows) and len(rows[0][2]) == 25 else None)
 
 
 def _whole(value, path: Path, where: str) -> int:
@@ -156,7 +136,8 @@ def read_mmpose_json(path, doc=None) -> Detections:
         for i, inst in enumerate(instances):
             where = f"frame {frame} instance {i}"
             xys = _mmpose_instance(inst, path, where)
-            rows.append((frame, _whole(inst.get("track_id", i), path, f"{where} track_id"), xys))
+            tid = inst.get("track_id")
+            rows.append((frame, None if tid is None else _whole(tid, path, f"{where} track_id"), xys))
     return _coco_if_17(_rows(rows, path, skipped, None))
 
 
@@ -176,15 +157,31 @@ def read_alphapose_json(path, doc=None) -> Detections:
         if not isinstance(d["image_id"], (str, int, float)) or isinstance(d["image_id"], bool):
             raise ValueError(f"{path}: item {i} image_id must be a name or a number, got {d['image_id']!r}")
         f = order.setdefault(d["image_id"], len(order))
-        idx = d.get("idx", -1)
-        idx = _whole(idx[0] if isinstance(idx, list) and idx else idx, path, f"item {i} idx")
-        track = idx if idx >= 0 else sum(1 for r in rows if r[0] == f)
-        rows.append((f, track, _flat_xys(d["keypoints"], path, f"item {i} keypoints")))
+        rows.append((f, _alphapose_idx(d.get("idx"), path, i), _flat_xys(d["keypoints"], path, f"item {i} keypoints")))
     return _coco_if_17(_rows(rows, path, 0, None))
 
 
+def _alphapose_idx(idx, path: Path, i: int) -> int | None:
+    """AlphaPose's person id: a number, or (its tracker's) a list whose first entry is the id, as
+    ``[1.0]`` or ``[[1.0]]``; None where absent or negative."""
+    while isinstance(idx, list):
+        idx = idx[0] if idx else None
+    if idx is None:
+        return None
+    idx = _whole(idx, path, f"item {i} idx")
+    return idx if idx >= 0 else None
+
+
+def is_detector_doc(doc) -> bool:
+    """Whether a parsed input is a detector's: a JSON list, or the object MMPose's demos write
+    (``{"meta_info", "instance_info"}``); zedo's own input is any other object."""
+    return isinstance(doc, list) or (isinstance(doc, dict) and "instance_info" in doc)
+
+
 def read_detector_json(path, doc) -> Detections:
-    """A parsed JSON list from a detector: AlphaPose's (objects with ``image_id``) or MMPose's."""
+    """A parsed detector document (``is_detector_doc``): AlphaPose's list (objects with
+    ``image_id``), MMPose's list, or MMPose's demo object (its ``instance_info`` list)."""
+    doc = doc["instance_info"] if isinstance(doc, dict) else doc
     if isinstance(doc, list) and doc and all(isinstance(d, dict) and "image_id" in d for d in doc):
         return read_alphapose_json(path, doc)
     return read_mmpose_json(path, doc)

@@ -18,7 +18,7 @@ import numpy as np
 from ..core.camera import check_image_size
 from ..core.skeleton import IPO_JOINTS, NUM_JOINTS
 from .intrinsics import MAX_PIXELS, camera_intrinsics
-from .layouts import H36M17, LAYOUTS, Layout, get_layout, layouts_with, looks_like_coco
+from .layouts import H36M17, LAYOUTS, Layout, get_layout, layouts_with, looks_like_body25b, looks_like_coco
 from .numbers import as_numbers, first_index
 
 
@@ -95,6 +95,14 @@ def _refuse_coco_as_h36m(kp: np.ndarray, sc: np.ndarray, source: str) -> None:
         )
 
 
+def _body25_or_25b(kp: np.ndarray, sc: np.ndarray) -> tuple[Layout, tuple[str, ...]]:
+    """OpenPose's BODY_25 or BODY_25B for 25 keypoints without a layout, by anatomy."""
+    step = max(1, len(kp) // COCO_SAMPLE)
+    name = "openpose25b" if looks_like_body25b(kp[::step], sc[::step]) else "openpose25"
+    why = "eyes and ears beside the nose" if name == "openpose25b" else "neck and right arm after the nose"
+    return get_layout(name), (f"25 keypoints per pose: taken as layout {name} (keypoints 1-4 are the {why})",)
+
+
 def _check_scores(scores, shape: tuple[int, int], source: str) -> np.ndarray:
     if scores is None:
         return np.ones(shape)
@@ -148,6 +156,8 @@ def validate_inputs(keypoints, K=None, scores=None, source: str = "input", layou
     sc = _check_scores(scores, kp.shape[:2], source)
     if layout is None and chosen is H36M17:
         _refuse_coco_as_h36m(kp, sc, source)
+    if layout is None and chosen.name == "openpose25":
+        chosen, notes = _body25_or_25b(kp, sc)
     if chosen.normalised and image_size is None:
         raise ValueError(
             f"{source}: layout {chosen.name} gives coordinates in [0, 1] of the image; "

@@ -74,13 +74,16 @@ class Request:
     hypotheses, ``seed`` of the "sde" sampler. Reading: ``layout`` and ``image_size`` (width,
     height) px where a file does not say; ``K`` ((3, 3) nested tuples, px) a calibrated camera's
     intrinsics where a file has none (one that has must agree) and ``distortion`` its lens (OpenCV's
-    k1 k2 p1 p2 [k3 [k4 k5 k6]]; keypoints undistorted before lifting, ``io.cameras``). Video (an
-    input with frame indices): ``per_frame`` lifts each pose on its own instead; ``smooth`` smooths
-    each track in time; ``fps`` is the smoothing's clock; ``frame_iterations`` the loop of each
-    frame (None: the stream mode's ``StreamConfig.iterations``). Writing: ``output_format`` (a key of
-    ``FORMAT_SUFFIX``); ``frame`` the coordinates ("camera", "world": ``video.floor``; None: world
-    for .bvh and .trc, camera otherwise); ``fixed_bones`` one skeleton per track
-    (``video.skeleton_fit``; None: for .bvh and .trc, not otherwise; a .bvh always has one).
+    k1 k2 p1 p2 [k3 [k4 k5 k6]]; keypoints undistorted before lifting, ``io.cameras``);
+    ``trust_edges`` keeps the scores of keypoints on the edge of an ``image_size`` image
+    (``io.edges``). Video (an input with frame indices): ``per_frame`` lifts each pose on its own
+    instead; ``smooth`` smooths each track in time; ``fps`` is the smoothing's clock;
+    ``frame_iterations`` the loop of each frame (None: the stream mode's ``StreamConfig.iterations``);
+    ``retrack`` redoes the person ids of an input that has them (an input without ids is always
+    tracked, ``video.tracker``). Writing: ``output_format`` (a key of ``FORMAT_SUFFIX``); ``frame``
+    the coordinates ("camera", "world": ``video.floor``; None: world for .bvh and .trc, camera
+    otherwise); ``fixed_bones`` one skeleton per track (``video.skeleton_fit``; None: for .bvh and
+    .trc, not otherwise; a .bvh always has one).
     """
 
     engine: str = "default"
@@ -99,6 +102,8 @@ class Request:
     smooth: bool = True
     fps: float = 25.0
     frame_iterations: int | None = None
+    retrack: bool = False
+    trust_edges: bool = False
     output_format: str = "zedo"
     frame: str | None = None
     fixed_bones: bool | None = None
@@ -113,7 +118,7 @@ class Request:
             get_layout(self.layout)
         _check_image_size(self.image_size)
         _check_camera(self.K, self.distortion, self.image_size)
-        for name in ("per_frame", "smooth"):
+        for name in ("per_frame", "smooth", "retrack", "trust_edges"):
             if not isinstance(getattr(self, name), bool):
                 raise FieldError(name, f"must be True or False, got {getattr(self, name)!r}")
         check_float("fps", self.fps, 0.0, MAX_FPS, low_open=True)

@@ -1,7 +1,9 @@
 """One input to one result: the single path behind every front door.
 
 ``lift_inputs`` decides how validated ``Inputs`` are lifted (a video input, one with frame
-indices, through ``video.tracks.lift_tracks``, each track smoothed; anything else, or
+indices, through ``video.tracks.lift_tracks``, each track smoothed, its people first associated
+across frames by ``video.tracker`` where the input has no person ids or ``Request.retrack`` asks
+(``with_tracks``; the output's ``track`` is that association); anything else, or
 ``Request.per_frame``, pose by pose through ``solve.api.estimate_inputs``); ``lift_source`` reads
 a file and lifts it; ``write_result`` writes a result in the request's format. ``zedo-infer -o``,
 ``--output-dir`` and ``--ray`` (``pipeline.jobs.run_item``), the Python API (``lift_file``) and the
@@ -19,6 +21,7 @@ import numpy as np
 
 from ..core.result import Estimate
 from ..engines.open import Engine, as_engine
+from ..io.edges import uncertain_edges
 from ..io.exports import EXPORT_SUFFIXES, PER_TRACK
 from ..io.formats import load_input, save_output, write_mmpose_json
 from ..io.validation import Inputs
@@ -26,7 +29,8 @@ from ..solve.api import estimate_inputs
 from ..video.floor import up_of_gravity, world_frame
 from ..video.skeleton_fit import fit_tracks
 from ..video.smoothing import SmoothConfig
-from ..video.tracks import is_video, lift_tracks
+from ..video.tracker import track_video
+from ..video.tracks import crowded, is_video, lift_tracks
 from .request import Request
 
 
@@ -45,6 +49,24 @@ def lifts_as_video(inputs: Inputs, request: Request) -> bool:
     return is_video(inputs) and not request.per_frame
 
 
+def with_tracks(inputs: Inputs, request: Request) -> Inputs:
+    """``inputs`` with person ids from the tracker where a video (``lifts_as_video``) has none and
+    several people in a frame, or where the request asks to ``retrack`` (a note says so); a video
+    without ids of one person a frame is one track (ids 0); anything else as it is."""
+    given = inputs.track is not None
+    if not lifts_as_video(inputs, request) or (given and not request.retrack):
+        return inputs
+    if not given and not request.retrack and not crowded(inputs.frame):
+        return replace(inputs, track=np.zeros(len(inputs.frame), np.int64))
+    track = track_video(inputs.keypoints, inputs.scores, inputs.frame)
+    why = "their ids redone (--retrack)" if inputs.track is not None else "the input has no person ids"
+    note = (
+        f"{len(track)} poses over {len(set(inputs.frame.tolist()))} frames associated into "
+        f"{len(set(track.tolist()))} tracks ({why})"
+    )
+    return replace(inputs, track=track, notes=inputs.notes + (note,))
+
+
 def lift_inputs(
     inputs: Inputs, request: Request, engine=None, source: str = "input", progress: bool = False
 ) -> Estimate:
@@ -52,6 +74,8 @@ def lift_inputs(
     open engine, else the request's is opened. ValueError naming ``source`` for several
     hypotheses of a video."""
     engine = request.open_engine() if engine is None else as_engine(engine)
+    if inputs.track is None:
+        inputs = with_tracks(inputs, request)
     if not lifts_as_video(inputs, request):
         r = request
         return estimate_inputs(inputs, engine, r.hypotheses, r.config, r.batch_size, r.selection, r.seed, progress)
@@ -85,12 +109,14 @@ def take_poses(inputs: Inputs, start: int, stop: int) -> Inputs:
 def read_source(source, request: Request) -> Inputs:
     """``source`` read with the request's layout, image size and camera (``io.formats.load_input``),
     its keypoints undistorted where the request gives a lens (``io.cameras.undistort_fields``; a
-    note says so): the result's reprojection is then against the undistorted pixels."""
+    note says so): the result's reprojection is then against the undistorted pixels. Keypoints on
+    the edge of an ``image_size`` image are made uncertain unless ``trust_edges`` (``io.edges``)."""
     K = None if request.K is None else np.array(request.K, dtype=np.float64)
     d = request.distortion
     inputs = load_input(source, layout=request.layout, image_size=request.image_size, K=K, distortion=d)
     note = () if d is None else (f"keypoints undistorted (OpenCV's lens model, {len(d)} coefficients)",)
-    return replace(inputs, notes=inputs.notes + note)
+    inputs = replace(inputs, notes=inputs.notes + note)
+    return inputs if request.trust_edges else uncertain_edges(inputs, request.image_size)
 
 
 def lift_source(
@@ -102,11 +128,13 @@ def lift_source(
     on_read: Callable[[Inputs], None] | None = None,
 ) -> Lifted:
     """Read ``source`` (any input ``io.formats.load_input`` takes; ``read_source``), keep poses
-    ``rows`` = (start, stop) if given, call ``on_read(inputs)`` (a command's notes and checks,
-    before the long part) and lift them (``lift_inputs``)."""
+    ``rows`` = (start, stop) if given, track a video without ids (``with_tracks``), call
+    ``on_read(inputs)`` (a command's notes and checks, before the long part) and lift them
+    (``lift_inputs``)."""
     inputs = read_source(source, request)
     if rows is not None:
         inputs = take_poses(inputs, *rows)
+    inputs = with_tracks(inputs, request)
     if on_read is not None:
         on_read(inputs)
     return Lifted(inputs, lift_inputs(inputs, request, engine, str(source), progress))

@@ -1,14 +1,16 @@
 """Video input: poses grouped by ``track`` (one person or clip each), lifted as a recorded video.
 
-Units and frames as ``zedo.runtime.core.geometry``. The input's ``track`` (N,) and ``frame`` (N,) ids are
-used as given (zedo does not match people across frames itself): each track's rows must come in
-increasing frame order. A recorded video has every frame at hand, so each frame is lifted on its
-own with the stream mode's short loop (``StreamConfig.iterations``; all frames of all tracks in one
-batch), and each track is then smoothed in time in both directions (``zedo.runtime.video.smoothing``),
-which a live stream, seeing only the past, cannot do (docs/decisions.md, "Video: every frame
-lifted, then smoothed"). With ``StreamConfig.warm`` the tracks run through the stream mode's warm
-chain instead (``zedo.runtime.video.stream.Streams``, all tracks advancing together). Frame gaps are
-allowed: the smoothing's clock follows the frame index at ``StreamConfig.fps``.
+Units and frames as ``zedo.runtime.core.geometry``. The input's ``track`` (N,) and ``frame`` (N,)
+ids are used as given; an input without ``track`` is tracked first (``zedo.runtime.video.tracker``,
+by ``zedo.runtime.pipeline.run``, or here where a frame has several rows), else it is one track.
+Each track's rows must come in increasing frame order. A recorded video has every frame at hand, so
+each frame is lifted on its own with the stream mode's short loop (``StreamConfig.iterations``; all
+frames of all tracks in one batch), and each track is then smoothed in time in both directions
+(``zedo.runtime.video.smoothing``), which a live stream, seeing only the past, cannot do
+(docs/decisions.md, "Video: every frame lifted, then smoothed"). With ``StreamConfig.warm`` the
+tracks run through the stream mode's warm chain instead (``zedo.runtime.video.stream.Streams``, all
+tracks advancing together). Frame gaps are allowed: the smoothing's clock follows the frame index at
+``StreamConfig.fps``.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from ..io.validation import Inputs
 from ..solve.api import estimate_inputs
 from .smoothing import SmoothConfig, smooth_track
 from .stream import StreamConfig, Streams
+from .tracker import track_video
 
 
 def track_rows(frame: np.ndarray, track: np.ndarray | None = None, source: str = "input") -> list[np.ndarray]:
@@ -44,7 +47,8 @@ def track_rows(frame: np.ndarray, track: np.ndarray | None = None, source: str =
             what = f"frame {b} appears twice" if a == b else f"frame {b} comes after frame {a}"
             raise ValueError(
                 f"{source}: track {int(tid)}: {what} (row {int(rows[i + 1])}); a track's rows must be one person in "
-                "increasing frame order (give each person its own track id, or run --per-frame)"
+                "increasing frame order (give each person its own track id, --retrack to have zedo track them, or "
+                "--per-frame)"
             )
         out.append(rows)
     return out
@@ -76,7 +80,10 @@ def lift_tracks(
             f"none of the {n} poses can be placed: each lacks the pelvis or a hip "
             f"(joints {list(IPO_JOINTS)} need score > 0)"
         )
-    tracks = track_rows(inputs.frame, inputs.track, source)
+    track = inputs.track
+    if track is None and crowded(inputs.frame):
+        track = track_video(inputs.keypoints, inputs.scores, inputs.frame)
+    tracks = track_rows(inputs.frame, track, source)
     engine = as_engine(engine)
     if stream_config.warm:
         got = run_streams(inputs, tracks, engine, config, stream_config.unfiltered(), batch_size, progress)
@@ -149,10 +156,17 @@ def run_streams(
     )
 
 
+def crowded(frame: np.ndarray) -> bool:
+    """Whether some frame of ``frame`` (N,) has several rows (several people)."""
+    return len(np.unique(frame)) < len(frame)
+
+
 def is_video(inputs: Inputs) -> bool:
-    """Whether ``inputs`` is a video: frame indices, and some track (all rows, without track ids)
-    with more than one row. A detector's file of one image (each person one row) is not."""
+    """Whether ``inputs`` is a video: frame indices, and (with track ids) some track with more
+    than one row or (without) more than one frame. A detector's file of one image (each person
+    one row) is not."""
     if inputs.frame is None:
         return False
-    track = np.zeros(len(inputs.frame), np.int64) if inputs.track is None else inputs.track
-    return len(np.unique(track)) < len(track)
+    if inputs.track is None:
+        return len(np.unique(inputs.frame)) > 1
+    return len(np.unique(inputs.track)) < len(inputs.track)
