@@ -20,6 +20,9 @@ MAX_ITERATIONS = 100_000  # loop iterations (the paper runs 1000)
 MAX_THREADS = 1024
 MAX_SEED = 2**63 - 1  # seeds are stored as int64
 START_FITS = ("local", "grid")  # LoopConfig.start_fit
+# Pelvis distances, metres, a start may be placed at: from a person at arm's length to one 100 px
+# tall at f = 6000 px (docs/decisions.md, "Any distance").
+DISTANCE_RANGE = (0.5, 100.0)
 
 
 def check_int(name: str, value, low: int, high: int | None = None) -> None:
@@ -62,9 +65,15 @@ class LoopConfig:
     # Reverse-time step = step_scale / iterations (release: 1.0, i.e. 1/1000 at 1000 iterations; 0.6 at
     # 200 iterations: docs/decisions.md, "A shorter step").
     step_scale: float = 0.6
-    ipo: bool = True  # fit yaw and distance before the loop; off: identity yaw, distance ipo_distance
-    ipo_distance: float = 3.0  # nominal pelvis distance in metres (release: IPO_T = 3)
-    ipo_scale_range: tuple[float, float] = (0.5, 2.0)  # distance search range as multiples of ipo_distance
+    # Fit yaw and distance before the loop; off: identity yaw, at the distance of the pose's 2D size
+    # (solve.ipo.start_distance).
+    ipo: bool = True
+    # Pelvis distance in metres where the 2D gives none (fewer than two distinct keypoints; release:
+    # IPO_T = 3, the centre of its fixed search); otherwise each pose's distance follows its 2D size.
+    ipo_distance: float = 3.0
+    # Distance search range as multiples of each pose's size distance (solve.ipo.start_distance),
+    # within DISTANCE_RANGE.
+    ipo_scale_range: tuple[float, float] = (0.5, 2.0)
     # Joints the IPO fits a mean-pose start on (release: skeleton.IPO_JOINTS); a chosen start is
     # fitted on every joint.
     ipo_joints: tuple[int, ...] = TORSO_JOINTS

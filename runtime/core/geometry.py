@@ -37,6 +37,32 @@ def yaw_matrices(angles, xp):
     return xp.stack([xp.stack([c, z, s], -1), xp.stack([z, o, z], -1), xp.stack([-s, z, c], -1)], -2)
 
 
+def spread(points, weights, xp):
+    """Weighted RMS distance (B,) of points (B, J, D) from their weighted centroid; weights (B, J),
+    0 for a missing point. In the points' units (metres, pixels, or radians for unit rays)."""
+    total = weights.sum(-1)
+    total = xp.where(total > 0, total, 1.0).astype(weights.dtype)
+    centre = (points * weights[..., None]).sum(-2) / total[:, None]
+    return xp.sqrt((((points - centre[:, None]) ** 2).sum(-1) * weights).sum(-1) / total)
+
+
+# A turn about the vertical axis mixes a pose's x and z: on average over turns each contributes half
+# its square to the horizontal spread seen by a level camera; the vertical spread is seen whole.
+_YAW_MEAN = np.sqrt([0.5, 1.0, 0.5])
+
+
+def size_distance(pose, unit_rays, weights, xp):
+    """How far (B,) metres a root-relative pose (B, J, 3) stands for its joints to spread over the
+    unit rays (B, J, 3) as they do: the pose's spread (``spread``, its horizontal part averaged over
+    yaws) over the rays' angular spread, weights (B, J) (0: missing). A 1.7 m person 100 px tall
+    at f = 1500 px gives about 25 m. NaN where the rays do not spread (fewer than two distinct
+    keypoints)."""
+    metres = spread(pose * xp.asarray(_YAW_MEAN, dtype=pose.dtype), weights, xp)
+    radians = spread(unit_rays, weights, xp)
+    ok = radians > 0
+    return xp.where(ok, metres / xp.where(ok, radians, 1.0), xp.nan).astype(pose.dtype)
+
+
 def _solve_normal_equations(ata, atb, xp):
     """x (B, 3) of ata (B, 3, 3) x = atb (B, 3), NaN rows where ata is singular."""
     # NumPy raises on a singular system: one call in the common case (at batch 1 the checks cost as

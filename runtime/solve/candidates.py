@@ -108,7 +108,8 @@ def _plausibility(placed, placed_T, err, rep: Batch, G: int, engine: Engine, cfg
     ``rep``; the noise level it assumes follows from the best reprojection error of ``err`` (B, C)."""
     B, C = err.shape
     res = xp.empty((B, C), dtype=rep.keypoints.dtype)
-    sigma = xp.repeat(noise.start_noise_px(err.min(axis=1), cfg.noise_px, xp), G, axis=0)
+    scale = noise.size_scale(rep.keypoints[::G], rep.mask[::G], xp)
+    sigma = xp.repeat(noise.start_noise_px(err.min(axis=1), cfg.noise_px, xp, scale), G, axis=0)
     for c0 in range(0, C, G):
         g = min(G, C - c0)
         x, T = fill_group(placed[:, c0 : c0 + g], G, xp), fill_group(placed_T[:, c0 : c0 + g], G, xp)

@@ -8,7 +8,9 @@ and fits the torso by default (``LoopConfig.ipo_joints``; measured in docs/decis
 Two fits: ``grid_placement`` (global) and ``local_placement`` (from a guess); both take the unit
 rays through the pelvis keypoints, which a ``zedo.runtime.solve.batch.Batch`` holds
 (``unit_rays[:, 0]``). ``fit_yaw_distance`` and ``refine_yaw_distance`` are the same fits for
-callers with K^-1 (B, 3, 3) instead.
+callers with K^-1 (B, 3, 3) instead. Distances are searched about each pose's own: the one at
+which the pose spans its keypoints' 2D size (``start_distance``), not about a fixed 3 m, so a
+person 50 m away is found as one 3 m away (docs/decisions.md, "Any distance").
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ import math
 
 import numpy as np
 
-from ..core.config import LoopConfig
-from ..core.geometry import keypoints_to_rays, unit, yaw_matrices
+from ..core.config import DISTANCE_RANGE, LoopConfig
+from ..core.geometry import keypoints_to_rays, size_distance, unit, yaw_matrices
 
 # Poses per evaluation of the grid on the CPU: the (poses, yaws, distances, joints) temporaries of 32
 # poses stay in cache, the whole of a large batch does not (batch 1024: 1.75x the time). Each pose's
@@ -71,10 +73,31 @@ def _pattern_search(loss_at, yaw, log_d, cur, step_y, step_d, lo, hi, steps, xp)
     return yaw, log_d
 
 
+def start_distance(pose, keypoints, K, cfg: LoopConfig, xp, weights=None):
+    """The pelvis distance (B,) metres at which root-relative poses (B, 17, 3) match the 2D size of
+    keypoints (B, 17, 2) px seen with K (B, 3, 3) (``geometry.size_distance`` over the observed
+    joints, weights (B, 17), None: all), within ``DISTANCE_RANGE``; ``cfg.ipo_distance`` where the
+    keypoints have no size. The centre of the IPO's search, and the start without it."""
+    rays = unit(keypoints_to_rays(keypoints, xp.linalg.inv(K), xp), xp)
+    w = xp.ones(keypoints.shape[:2], dtype=pose.dtype) if weights is None else weights
+    d = size_distance(pose, rays, w, xp)
+    d = xp.where(xp.isfinite(d), d, cfg.ipo_distance)
+    return xp.clip(d, *DISTANCE_RANGE).astype(pose.dtype)
+
+
+def search_range(pose, keypoints, K, cfg: LoopConfig, xp, weights=None):
+    """(lo, hi), each (B, 1): the log-distances the IPO searches, ``cfg.ipo_scale_range`` times each
+    pose's ``start_distance``, within ``DISTANCE_RANGE``."""
+    d = start_distance(pose, keypoints, K, cfg, xp, weights)[:, None]
+    lo, hi = (xp.log(xp.clip(d * s, *DISTANCE_RANGE)).astype(pose.dtype) for s in cfg.ipo_scale_range)
+    return lo, hi
+
+
 def _loss_and_range(pose, keypoints, K, pelvis_dir, cfg: LoopConfig, xp, weights):
     """(loss_at, (lo, hi)): the IPO's loss of the poses ``rows`` at yaws (b, n) and log-distances
     (b, m) -> (b, n, m), on the joints ``cfg.ipo_joints`` with the poses' pelvis on their unit
-    pelvis rays (B, 3); and the log-distance range of ``cfg.ipo_scale_range``."""
+    pelvis rays (B, 3); and each pose's log-distance range (B, 1) (``search_range``, on every
+    observed joint)."""
     keys = list(cfg.ipo_joints)
     pose_k, kp_k = pose[:, keys], keypoints[:, keys]
     w_k = None if weights is None else weights[:, keys]
@@ -91,7 +114,7 @@ def _loss_and_range(pose, keypoints, K, pelvis_dir, cfg: LoopConfig, xp, weights
             None if w_k is None else w_k[rows],
         )
 
-    return loss_at, tuple(math.log(cfg.ipo_distance * s) for s in cfg.ipo_scale_range)
+    return loss_at, search_range(pose, keypoints, K, cfg, xp, weights)
 
 
 def pelvis_ray(keypoints, K_inv, xp):
@@ -124,7 +147,7 @@ def grid_placement(pose, keypoints, K, pelvis_dir, cfg: LoopConfig, xp, weights=
     grid_y = xp.broadcast_to(
         xp.linspace(-math.pi, math.pi, cfg.ipo_yaw_steps, endpoint=False, dtype=pose.dtype), (B, cfg.ipo_yaw_steps)
     )
-    grid_d = xp.broadcast_to(xp.linspace(lo, hi, cfg.ipo_scale_steps, dtype=pose.dtype), (B, cfg.ipo_scale_steps))
+    grid_d = lo + (hi - lo) * xp.linspace(0.0, 1.0, cfg.ipo_scale_steps, dtype=pose.dtype)  # (B, steps)
     step = GRID_ROWS if xp is np else B  # a GPU takes the whole batch at once
     loss = xp.concatenate(
         [loss_at(grid_y[i : i + step], grid_d[i : i + step], slice(i, i + step)) for i in range(0, B, step)]
@@ -134,7 +157,7 @@ def grid_placement(pose, keypoints, K, pelvis_dir, cfg: LoopConfig, xp, weights=
     log_d = xp.take_along_axis(grid_d, best % cfg.ipo_scale_steps, 1)
     cur = xp.take_along_axis(loss, best, 1)
     step_y = xp.full((B, 1), math.pi / cfg.ipo_yaw_steps, dtype=pose.dtype)
-    step_d = xp.full((B, 1), 0.5 * (hi - lo) / (cfg.ipo_scale_steps - 1), dtype=pose.dtype)
+    step_d = (0.5 * (hi - lo) / (cfg.ipo_scale_steps - 1)).astype(pose.dtype)
     yaw, log_d = _pattern_search(loss_at, yaw, log_d, cur, step_y, step_d, lo, hi, cfg.ipo_search_steps, xp)
     return _placed(pose, yaw, log_d, pelvis_dir, xp)
 
@@ -153,12 +176,12 @@ def local_placement(
     ``steps`` moves from a guess, yaw (B,) radians and distance (B,) metres (the weak-perspective
     fit of ``zedo.runtime.solve.candidates``), instead of the global grid: about a tenth of the loss
     evaluations. The first moves are ``LOCAL_YAW_STEP`` and ``LOCAL_LOG_STEP``; the distance
-    stays in ``cfg.ipo_scale_range``.
+    stays in the pose's ``search_range``.
     """
     loss_at, (lo, hi) = _loss_and_range(pose, keypoints, K, pelvis_dir, cfg, xp, weights)
     B = pose.shape[0]
     yaw = yaw.reshape(B, 1).astype(pose.dtype)
-    log_d = xp.clip(xp.log(xp.maximum(distance, 1e-6)), lo, hi).reshape(B, 1).astype(pose.dtype)
+    log_d = xp.clip(xp.log(xp.maximum(distance, 1e-6)).reshape(B, 1), lo, hi).astype(pose.dtype)
     cur = loss_at(yaw, log_d).reshape(B, 1)
     step_y = xp.full((B, 1), LOCAL_YAW_STEP, dtype=pose.dtype)
     step_d = xp.full((B, 1), LOCAL_LOG_STEP, dtype=pose.dtype)

@@ -15,13 +15,16 @@ iterations. The prior's own misfit on exact 2D (``BASE_PX``) is subtracted in qu
 ground-truth 2D keeps the exact step. A keypoint whose residual is ``OUTLIER_RATIO`` times the
 pose's median (and at least ``OUTLIER_MIN_PX``) is an outlier, no body matching it (a detector's joint defined
 elsewhere, a swapped limb): it leaves the translation solve, and its measurement noise is its
-residual. Constants measured: docs/decisions.md, "Noisy 2D" and "Outlier keypoints".
+residual. Constants measured: docs/decisions.md, "Noisy 2D" and "Outlier keypoints". They were
+measured on people 300-500 px tall; for a smaller person (far away, a short focal length) the pixel
+constants shrink with its 2D size (``size_scale``), so that its keypoints are judged as a near
+person's would be (docs/decisions.md, "Any distance").
 """
 
 from __future__ import annotations
 
 from ..core import sde as sde_lib
-from ..core.geometry import project
+from ..core.geometry import project, spread
 
 BASE_PX = (
     6.0  # median denoised residual on exact 2D over the window: below it, the pose is exact (7 before "A shorter step")
@@ -35,6 +38,16 @@ START_GAIN = 1.5  # assumed noise px per px of the best candidate's reprojection
 OUTLIER_RATIO = 3.0  # an outlier keypoint's residual, in multiples of the pose's median residual...
 OUTLIER_MIN_PX = 21.0  # ...and at least this: the prior's own misfit on exact 2D stays below it
 MIN_SCORE = 1e-3  # scores are floored here before dividing the measurement's variance by them
+# The 2D size (RMS distance of the observed keypoints from their centroid, px) below which the pixel
+# constants above shrink in proportion: under the smallest of Human3.6M's (S9: 44 px, median 100),
+# so that its results stay as they were measured.
+SIZE_REF_PX = 40.0
+
+
+def size_scale(keypoints, mask, xp):
+    """The factor (B,) in (0, 1] the pixel constants are multiplied by for keypoints (B, 17, 2) px
+    observed where mask (B, 17) is 1: the pose's 2D size over ``SIZE_REF_PX``, at most 1."""
+    return xp.minimum(spread(keypoints, mask, xp) / SIZE_REF_PX, 1.0).astype(keypoints.dtype)
 
 
 def window(iterations: int) -> tuple[int, int]:
@@ -43,14 +56,14 @@ def window(iterations: int) -> tuple[int, int]:
     return first, max(last, first + 1)
 
 
-def start_noise_px(best_reprojection_px, noise_px, xp):
+def start_noise_px(best_reprojection_px, noise_px, xp, scale=1.0):
     """The noise level (B,) px the start's ranking assumes: ``noise_px`` when given, else a guess from
     the best candidate's reprojection error (B,) px. On exact 2D the cluster poses alone leave a few
-    pixels; noise adds to that."""
+    pixels; noise adds to that. ``scale`` (B,) (``size_scale``) shrinks the pixel constants."""
     if noise_px is not None:
         return xp.full(best_reprojection_px.shape, noise_px, dtype=best_reprojection_px.dtype)
-    excess = START_GAIN * (best_reprojection_px - START_BASE_PX)
-    return xp.clip(excess, 0.0, START_NOISE_PX).astype(best_reprojection_px.dtype)
+    excess = START_GAIN * (best_reprojection_px - START_BASE_PX * scale)
+    return xp.clip(excess, 0.0, START_NOISE_PX * scale).astype(best_reprojection_px.dtype)
 
 
 def denoised_residual_px(x, eps, T, keypoints, K, t: float, sde: sde_lib.SDEConfig, xp):
@@ -68,15 +81,17 @@ def observed_median(values, mask, xp):
     return 0.5 * (xp.take_along_axis(ordered, (n - 1) // 2, 1) + xp.take_along_axis(ordered, n // 2, 1))[:, 0]
 
 
-def measurement_noise(mean_residual, mask, xp):
+def measurement_noise(mean_residual, mask, xp, scale=1.0):
     """From the window's mean residual (B, 17) px and mask (B, 17), 1 where observed (at least one
     per pose): (sigma (B,) px, the pose's noise; keypoint_sigma (B, 17) px, each keypoint's; outlier
     (B, 17) bool). The pose's noise is GAIN x the excess of its median residual over BASE_PX (in
     quadrature). A keypoint is an outlier when its residual exceeds ``OUTLIER_RATIO`` times that
-    median and ``OUTLIER_MIN_PX``; its noise is then its residual, the others' the pose's."""
+    median and ``OUTLIER_MIN_PX``; its noise is then its residual, the others' the pose's.
+    ``scale`` (B,) (``size_scale``) shrinks BASE_PX and OUTLIER_MIN_PX for small people."""
     median = observed_median(mean_residual, mask, xp)
-    sigma = (GAIN * xp.sqrt(xp.maximum(median**2 - BASE_PX**2, 0.0))).astype(mean_residual.dtype)
-    outlier = (mask > 0) & (mean_residual > xp.maximum(OUTLIER_RATIO * median, OUTLIER_MIN_PX)[:, None])
+    base = BASE_PX * scale
+    sigma = (GAIN * xp.sqrt(xp.maximum(median**2 - base**2, 0.0))).astype(mean_residual.dtype)
+    outlier = (mask > 0) & (mean_residual > xp.maximum(OUTLIER_RATIO * median, OUTLIER_MIN_PX * scale)[:, None])
     keypoint_sigma = xp.where(outlier, xp.maximum(sigma[:, None], mean_residual), sigma[:, None])
     return sigma, keypoint_sigma.astype(mean_residual.dtype), outlier
 
@@ -116,5 +131,6 @@ class LoopNoise:
         if i != self.last - 1:
             return False
         mean_residual = self.total / (self.last - self.first)
-        self.sigma, self.keypoint_sigma, self.outlier = measurement_noise(mean_residual, batch.mask, xp)
+        scale = size_scale(batch.keypoints, batch.mask, xp)
+        self.sigma, self.keypoint_sigma, self.outlier = measurement_noise(mean_residual, batch.mask, xp, scale)
         return True

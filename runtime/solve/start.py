@@ -10,7 +10,7 @@ start from what it is given (``Start``), in this order:
   ``LoopConfig.start_ensemble`` best, or of the ``continuity`` best the one closest to the previous
   frame's pose (the stream mode; ``follow_start``);
 - otherwise the given poses placed by the IPO (``zedo.runtime.solve.ipo``) on
-  ``LoopConfig.ipo_joints``, or at ``ipo_distance`` along the pelvis ray without it
+  ``LoopConfig.ipo_joints``, or at the distance of its 2D size along the pelvis ray without it
   (``place_poses``: the release's single hypothesis from the mean pose, or one per cluster pose).
 """
 
@@ -25,7 +25,7 @@ from ..core.config import LoopConfig
 from ..engines.open import Engine
 from .batch import Batch, batch_of
 from .candidates import rank_starts
-from .ipo import grid_placement
+from .ipo import grid_placement, start_distance
 
 
 def start_library(meta, config: LoopConfig):
@@ -62,10 +62,12 @@ class Start:
 
 def place_poses(pose, batch: Batch, cfg: LoopConfig, xp):
     """Place root-relative poses (B, 17, 3) for ``batch``: by the IPO on ``cfg.ipo_joints``, or
-    (``cfg.ipo`` off) unturned at ``cfg.ipo_distance`` on the pelvis ray. Returns (x, T (B, 3))."""
+    (``cfg.ipo`` off) unturned on the pelvis ray at the distance of the keypoints' 2D size
+    (``ipo.start_distance``). Returns (x, T (B, 3))."""
     if cfg.ipo:
         return grid_placement(pose, batch.keypoints, batch.K, batch.unit_rays[:, 0], cfg, xp, batch.mask)
-    return pose, cfg.ipo_distance * batch.unit_rays[:, 0]
+    distance = start_distance(pose, batch.keypoints, batch.K, cfg, xp, batch.mask)
+    return pose, distance[:, None] * batch.unit_rays[:, 0]
 
 
 def place_start(pose, keypoints, scores, K, cfg: LoopConfig, xp):
