@@ -30,7 +30,7 @@ from ..pipeline.run import Lifted, lift_source, lifts_as_video, write_result
 from .commands import run_command
 from .jobs_cli import add_job_options, many_inputs, run_job_command
 from .loop_options import add_loop_options
-from .loop_settings import run_request
+from .loop_settings import GRAVITY_HELP, gravity_of, run_request
 from .plot import ANIMATION_SUFFIXES, animation_writer, plot_inputs
 
 PROG = "zedo-infer"
@@ -70,6 +70,7 @@ def _add_input_output(p: argparse.ArgumentParser) -> None:
         help="image width and height in pixels: the camera when the input has no K, and the scale of "
         "mediapipe33's [0, 1] coordinates",
     )
+    p.add_argument("--gravity", nargs="+", metavar="G", help=GRAVITY_HELP)
     p.add_argument(
         "--device",
         choices=DEVICES,
@@ -154,6 +155,7 @@ def request_of(args: argparse.Namespace) -> Request:
         smooth=not args.no_filter,
         fps=args.fps,
         output_format=args.output_format,
+        gravity=gravity_of(args.gravity),
     )
     chosen = args.iterations is not None or "iterations" in PRESETS[args.preset]
     return replace(request, frame_iterations=request.config.iterations) if chosen else request

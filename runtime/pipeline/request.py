@@ -17,6 +17,7 @@ from ..engines.open import DEVICES, Engine, open_engine
 from ..engines.prior_file import TENSORRT_SUFFIXES
 from ..io.layouts import get_layout
 from ..solve.api import check_run
+from ..solve.level import check_gravity
 from ..video.stream import StreamConfig
 
 # --output-format -> the suffix of its files; "zedo" and "json" hold the same fields.
@@ -50,6 +51,8 @@ class Request:
     lifts each pose on its own instead; ``smooth`` smooths each track in time; ``fps`` is the
     smoothing's clock; ``frame_iterations`` the loop of each frame (None: the stream mode's
     ``StreamConfig.iterations``). Writing: ``output_format`` (a key of ``FORMAT_SUFFIX``).
+    Camera: ``gravity``, its down direction (gx, gy, gz) in camera coordinates, "level" to assume
+    a level camera, None to estimate it per camera (``zedo.runtime.solve.level``).
     """
 
     engine: str = "default"
@@ -67,6 +70,7 @@ class Request:
     fps: float = 25.0
     frame_iterations: int | None = None
     output_format: str = "zedo"
+    gravity: tuple[float, float, float] | str | None = None
 
     def __post_init__(self):
         if not isinstance(self.engine, (str, Path)):
@@ -84,6 +88,7 @@ class Request:
         if self.frame_iterations is not None:
             check_int("frame_iterations", self.frame_iterations, 1, 100_000)
         _check_choice("output_format", self.output_format, tuple(FORMAT_SUFFIX))
+        check_gravity(self.gravity)
 
     @property
     def stream(self) -> StreamConfig:

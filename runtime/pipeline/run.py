@@ -19,6 +19,7 @@ from ..engines.open import Engine, as_engine
 from ..io.formats import load_input, save_output, write_mmpose_json
 from ..io.validation import Inputs
 from ..solve.api import estimate_inputs
+from ..solve.level import level_rotations, to_level, turn_back
 from ..video.smoothing import SmoothConfig
 from ..video.tracks import is_video, lift_tracks
 from .request import Request
@@ -46,16 +47,22 @@ def lift_inputs(
     open engine, else the request's is opened. ValueError naming ``source`` for several
     hypotheses of a video."""
     engine = request.open_engine() if engine is None else as_engine(engine)
+    r = request
     if not lifts_as_video(inputs, request):
-        r = request
-        return estimate_inputs(inputs, engine, r.hypotheses, r.config, r.batch_size, r.selection, r.seed, progress)
+        return estimate_inputs(
+            inputs, engine, r.hypotheses, r.config, r.batch_size, r.selection, r.seed, progress, r.gravity
+        )
     if request.hypotheses != 1:
         raise ValueError(
             f"{source}: a video input (frame indices) runs in the stream mode, one hypothesis per pose; "
             "drop --hypotheses or add --per-frame"
         )
     smoothing = SmoothConfig() if request.smooth else None
-    return lift_tracks(inputs, engine, request.config, request.stream, request.batch_size, progress, source, smoothing)
+    # A tilted camera's video is lifted in a level one and turned back, as estimate_inputs does.
+    camera_to_level = level_rotations(inputs, engine, r.config, r.gravity)
+    level, used = (inputs, None) if camera_to_level is None else to_level(inputs, camera_to_level)
+    got = lift_tracks(level, engine, r.config, r.stream, r.batch_size, progress, source, smoothing)
+    return got if used is None else turn_back(got, used, inputs.K)
 
 
 def take_poses(inputs: Inputs, start: int, stop: int) -> Inputs:

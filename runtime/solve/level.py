@@ -107,7 +107,7 @@ def estimate_tilts(inputs: Inputs, engine: Engine, config: LoopConfig) -> np.nda
         if not len(placed):
             continue
         rows = placed[np.unique(np.linspace(0, len(placed) - 1, SEARCH_POSES).round().astype(int))]
-        pitch, roll = search_tilt(lambda tilts: tilt_scores(tilts, inputs, rows, engine, config, library))
+        pitch, roll = search_tilt(lambda tilts, rows=rows: tilt_scores(tilts, inputs, rows, engine, config, library))
         out[cams == c] = gravity_to_matrix(tilt_gravity(pitch, roll))
     return out
 
