@@ -11,7 +11,10 @@ Every variant starts from the same poses (S9, every ``--every``-th frame, each c
 - ``focalF``: the 2D as recorded, but zedo is given K with both focal lengths times F;
 - ``pitchP-rollR``: the camera pitched P degrees down and rolled R degrees about its centre: the
   camera-frame truth rotated by the inverse, each pose then moved along its new pelvis ray back to
-  its old depth (so it stays in view at the same distance), and projected;
+  its old depth (so it stays in view at the same distance), and projected. (Gravity then has a
+  backward component in the camera frame, ``true_gravity``: by ``zedo.runtime.core.rotation``'s
+  convention this camera looks up by P, at the person from below; the names are kept so that
+  rows compare with earlier runs);
 - ``image-size``: zedo is given the image size only (1000 x 1002 px), not K.
 
 Each row: MPJPE and PA-MPJPE (mm, root-relative, as ``zedo-eval``), the poses lifted, the seconds,
@@ -35,7 +38,6 @@ from zedo.evaluation.metrics import mpjpe, pa_mpjpe
 from zedo.runtime import estimate, open_engine, preset_config
 from zedo.runtime.core.config import PRESETS
 from zedo.runtime.core.geometry import project
-from zedo.runtime.core.rotation import tilt_gravity
 from zedo.runtime.io.atomic import write_json_atomic
 
 VARIANTS = (
@@ -74,7 +76,7 @@ def true_gravity(name: str) -> np.ndarray:
     if not name.startswith("pitch"):
         return np.array([0.0, 1.0, 0.0])
     pitch, roll = (float(part[len(key) :]) for part, key in zip(name.split("-"), ("pitch", "roll")))
-    return tilt_gravity(np.deg2rad(pitch), np.deg2rad(roll))
+    return tilt(pitch, roll) @ np.array([0.0, 1.0, 0.0])
 
 
 def variant(name: str, data) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, tuple | None]:

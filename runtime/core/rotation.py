@@ -4,8 +4,9 @@ Frames and units as ``zedo.runtime.core.geometry``: camera frame x right, y down
 ``gravity`` is a vector (3,) in camera coordinates pointing down (any length); a level camera's is
 (0, 1, 0). ``camera_to_level`` (3, 3) rotates camera-frame points into the frame of a virtual
 camera at the same centre whose y axis points along gravity (level: no pitch, no roll); its
-transpose rotates them back. Pitch is positive for a camera looking down, roll positive for a
-camera turned clockwise about its forward axis (as seen from behind it); both in radians.
+transpose rotates them back. Pitch is positive for a camera looking down (gravity then has a
+forward component, z > 0), roll positive for a camera turned clockwise about its forward axis as
+seen from behind it (x > 0); both in radians.
 """
 
 from __future__ import annotations
@@ -17,12 +18,10 @@ DOWN = np.array([0.0, 1.0, 0.0])  # a level camera's gravity
 
 def tilt_gravity(pitch, roll) -> np.ndarray:
     """The gravity (3,) unit vector in the camera frame of a camera pitched ``pitch`` down (about
-    its x axis) and then rolled ``roll`` (about its z axis), radians."""
+    its x axis; negative: looking up) and then rolled ``roll`` clockwise about its forward axis as
+    seen from behind it (its right side down), radians: (sin r cos p, cos r cos p, sin p)."""
     p, r = float(pitch), float(roll)
-    # The camera pitched down sees the world turned up: points turn about x by -p, then about z by -r.
-    Rx = np.array([[1, 0, 0], [0, np.cos(p), np.sin(p)], [0, -np.sin(p), np.cos(p)]])
-    Rz = np.array([[np.cos(r), np.sin(r), 0], [-np.sin(r), np.cos(r), 0], [0, 0, 1]])
-    return Rz @ Rx @ DOWN
+    return np.array([np.sin(r) * np.cos(p), np.cos(r) * np.cos(p), np.sin(p)])
 
 
 def gravity_to_matrix(gravity) -> np.ndarray:

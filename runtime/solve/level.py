@@ -37,7 +37,7 @@ from .start import start_library
 SEARCH_POSES = 16  # poses of a camera that judge each tilt
 SEARCH_SHORTLIST = 8  # candidates each judging pose places per tilt (LoopConfig.start_shortlist at most)
 FIRST_STEP, LAST_STEP = np.deg2rad(16.0), np.deg2rad(2.0)  # the pattern search's steps, radians
-PITCH_RANGE, ROLL_RANGE = np.deg2rad((-45.0, 80.0)), np.deg2rad((-60.0, 60.0))
+PITCH_RANGE, ROLL_RANGE = np.deg2rad((-75.0, 75.0)), np.deg2rad((-60.0, 60.0))
 LEVEL_CONE = np.deg2rad(8.0)  # a tilt closer to level than this is taken as level
 LEVEL_MARGIN = 0.05  # how much better (score units: log px + log residual) a tilt must score than level
 MIN_DEPTH = 0.05  # a ray must keep this much of its forward component in the level camera
