@@ -19,7 +19,7 @@ from ..engines.open import Engine, as_engine
 from ..io.formats import load_input, save_output, write_mmpose_json
 from ..io.validation import Inputs
 from ..solve.api import estimate_inputs
-from ..solve.level import level_rotations, refine_config, to_level, turn_back
+from ..solve.level import level_rotations, to_level, turn_back
 from ..video.smoothing import SmoothConfig
 from ..video.tracks import is_video, lift_tracks
 from .request import Request
@@ -59,9 +59,7 @@ def lift_inputs(
         )
     smoothing = SmoothConfig() if request.smooth else None
     # A tilted camera's video is lifted in a level one and turned back, as estimate_inputs does.
-    short = refine_config(r.config)
-    lift = lambda level: estimate_inputs(level, engine, 1, short, r.batch_size, gravity="level")  # noqa: E731
-    camera_to_level = level_rotations(inputs, engine, r.config, r.gravity, lift)
+    camera_to_level = level_rotations(inputs, engine, r.config, r.gravity)
     level, used = (inputs, None) if camera_to_level is None else to_level(inputs, camera_to_level)
     got = lift_tracks(level, engine, r.config, r.stream, r.batch_size, progress, source, smoothing)
     return got if used is None else turn_back(got, used, inputs.K)

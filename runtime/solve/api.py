@@ -20,7 +20,7 @@ from ..core.skeleton import NUM_JOINTS
 from ..engines.open import Engine, as_engine
 from ..io.validation import Inputs, check_placeable, validate_inputs
 from .batch import batch_of
-from .level import level_rotations, refine_config, to_level, turn_back
+from .level import level_rotations, to_level, turn_back
 from .lift import lift
 from .scoring import SELECTIONS, select_hypotheses
 from .start import Start, start_sources
@@ -141,9 +141,7 @@ def estimate_inputs(
     tilted camera's poses are lifted in a level one and turned back (``gravity`` as ``estimate``)."""
     check_run(hypotheses, config, batch_size, selection, seed)
     engine = as_engine(engine)
-    short = refine_config(config)  # the short lifts that refine an estimated tilt, in a level camera
-    lift = lambda level: estimate_inputs(level, engine, 1, short, batch_size, selection, seed, gravity="level")  # noqa: E731
-    camera_to_level = level_rotations(check_placeable(inputs), engine, config, gravity, lift)
+    camera_to_level = level_rotations(check_placeable(inputs), engine, config, gravity)
     if camera_to_level is None:
         return _estimate_placed(inputs, engine, hypotheses, config, batch_size, selection, seed, progress)
     level, used = to_level(inputs, camera_to_level)

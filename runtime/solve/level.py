@@ -13,9 +13,7 @@ from level, each tilt judged on up to ``SEARCH_POSES`` of the camera's poses by 
 alone (``candidates.rank_starts``): the mean over poses of log reprojection error (px) plus log
 prior residual of the best candidate once moved onto its rays. Level is kept unless a tilt at
 least ``LEVEL_CONE`` from it scores ``LEVEL_MARGIN`` better (hysteresis), so that near-level
-cameras are lifted exactly as before. A tilt that wins is refined by the same search with short
-lifts (``REFINE_ITERATIONS``) in place of the start search: the start's scores are flat over
-steep tilts (they underestimate a 45 degree one by about 10 degrees), the lift's less so.
+cameras are lifted exactly as before.
 """
 
 from __future__ import annotations
@@ -42,7 +40,6 @@ FIRST_STEP, LAST_STEP = np.deg2rad(16.0), np.deg2rad(2.0)  # the pattern search'
 PITCH_RANGE, ROLL_RANGE = np.deg2rad((-75.0, 75.0)), np.deg2rad((-60.0, 60.0))
 LEVEL_CONE = np.deg2rad(12.0)  # a tilt closer to level than this is taken as level
 LEVEL_MARGIN = 0.25  # how much better (score units: log px + log residual) a tilt must score than level
-REFINE_STEP, REFINE_ITERATIONS = np.deg2rad(4.0), 50  # the refining search's first step and loop
 MIN_DEPTH = 0.05  # a ray must keep this much of its forward component in the level camera
 
 
@@ -76,13 +73,12 @@ def tilt_scores(tilts, inputs: Inputs, rows, engine: Engine, config: LoopConfig,
     return np.where(behind | ~np.isfinite(total), np.inf, total)
 
 
-def pattern_search(score_of, start, first_step: float, last_step: float):
-    """Minimise ``score_of`` (tilts (T, 2) radians -> scores (T,)) from ``start`` (pitch, roll):
-    each round tries a step up and down in pitch and in roll, moves to the best that improves, else
-    halves the step, down to ``last_step``. Returns (best (2,), its score, the start's score)."""
-    best, step = np.asarray(start, dtype=np.float64), first_step
-    first = best_score = float(score_of(best[None])[0])
-    while step >= last_step - 1e-12:
+def search_tilt(score_of) -> tuple[float, float]:
+    """The (pitch, roll) radians that ``score_of`` (tilts (T, 2) -> scores (T,), lower: better)
+    ranks best by a pattern search from level, with level preferred (the module docstring)."""
+    best, step = np.zeros(2), FIRST_STEP
+    level = best_score = float(score_of(best[None])[0])
+    while step >= LAST_STEP - 1e-12:
         moves = best + step * np.array([[1, 0], [-1, 0], [0, 1], [0, -1]])
         moves = moves[(moves[:, 0] >= PITCH_RANGE[0]) & (moves[:, 0] <= PITCH_RANGE[1])]
         moves = moves[(moves[:, 1] >= ROLL_RANGE[0]) & (moves[:, 1] <= ROLL_RANGE[1])]
@@ -91,45 +87,15 @@ def pattern_search(score_of, start, first_step: float, last_step: float):
             best, best_score = moves[int(np.argmin(got))], float(got.min())
         else:
             step /= 2
-    return best, best_score, first
-
-
-def search_tilt(score_of) -> tuple[float, float]:
-    """The (pitch, roll) radians that ``score_of`` ranks best by ``pattern_search`` from level,
-    with level preferred (the module docstring)."""
-    best, best_score, level = pattern_search(score_of, (0.0, 0.0), FIRST_STEP, LAST_STEP)
     if np.hypot(*best) < LEVEL_CONE or not best_score < level - LEVEL_MARGIN:
         return 0.0, 0.0
     return float(best[0]), float(best[1])
 
 
-def lift_scores(tilts, inputs: Inputs, rows, lift) -> np.ndarray:
-    """As ``tilt_scores`` but each tilt judged by a short lift: ``lift`` (level ``Inputs`` ->
-    ``Estimate``) of the poses ``rows`` warped by it; the selected hypothesis' reprojection error
-    and prior residual."""
-    T, P = len(tilts), len(rows)
-    R = np.repeat(np.stack([gravity_to_matrix(tilt_gravity(p, r)) for p, r in tilts]), P, 0)
-    idx = np.tile(rows, T)
-    pick = dict(keypoints=inputs.keypoints[idx], scores=inputs.scores[idx], K=inputs.K[idx], valid=inputs.valid[idx])
-    level_inputs, used = to_level(replace(inputs, **pick, frame=None, track=None), R)
-    got, n = lift(level_inputs), np.arange(len(idx))
-    per_pose = np.log(got.reprojection_px[n, got.selected] + 1e-3) + np.log(got.prior_residual[n, got.selected] + 1e-6)
-    total = per_pose.reshape(T, P).mean(1)
-    behind = (used != R).any((1, 2)).reshape(T, P).any(1)
-    return np.where(behind | ~np.isfinite(total), np.inf, total)
-
-
-def refine_config(config: LoopConfig) -> LoopConfig:
-    """The loop of the lifts that refine a tilt (``REFINE_ITERATIONS`` at most)."""
-    return replace(config, iterations=min(config.iterations, REFINE_ITERATIONS))
-
-
-def estimate_tilts(inputs: Inputs, engine: Engine, config: LoopConfig, lift=None) -> np.ndarray:
+def estimate_tilts(inputs: Inputs, engine: Engine, config: LoopConfig) -> np.ndarray:
     """``camera_to_level`` (N, 3, 3) float64 estimated once per camera (``camera_groups``) from up
-    to ``SEARCH_POSES`` of its placed poses, evenly spread: the start search's tilt, then, where it
-    is not level and ``lift`` is given (level ``Inputs`` -> ``Estimate``, a short lift), refined
-    by ``lift_scores``. Identity where the prior has no library of candidate poses to judge by,
-    or a camera has no placed pose."""
+    to ``SEARCH_POSES`` of its placed poses, evenly spread; identity where the prior has no
+    library of candidate poses to judge by, or a camera has no placed pose."""
     out = np.repeat(np.eye(3)[None], len(inputs.K), 0)
     library = start_library(engine.meta, config)
     if library is None:
@@ -141,11 +107,8 @@ def estimate_tilts(inputs: Inputs, engine: Engine, config: LoopConfig, lift=None
         if not len(placed):
             continue
         rows = placed[np.unique(np.linspace(0, len(placed) - 1, SEARCH_POSES).round().astype(int))]
-        tilt = search_tilt(lambda tilts, rows=rows: tilt_scores(tilts, inputs, rows, engine, config, library))
-        if lift is not None and tilt != (0.0, 0.0):
-            score_of = lambda tilts, rows=rows: lift_scores(tilts, inputs, rows, lift)  # noqa: E731
-            tilt = pattern_search(score_of, tilt, REFINE_STEP, LAST_STEP)[0]
-        out[cams == c] = gravity_to_matrix(tilt_gravity(*tilt))
+        pitch, roll = search_tilt(lambda tilts, rows=rows: tilt_scores(tilts, inputs, rows, engine, config, library))
+        out[cams == c] = gravity_to_matrix(tilt_gravity(pitch, roll))
     return out
 
 
@@ -185,14 +148,13 @@ def check_gravity(gravity, n: int | None = None) -> None:
         raise FieldError("gravity", f"must be finite and not zero, got {g.tolist()}")
 
 
-def level_rotations(inputs: Inputs, engine: Engine, config: LoopConfig, gravity, lift=None) -> np.ndarray | None:
-    """``camera_to_level`` (N, 3, 3) for ``gravity`` (None: estimated, ``lift`` as
-    ``estimate_tilts``; "level"; a vector (3,) or (N, 3)), or None where every pose's camera is
-    level already (the lift then runs as given)."""
+def level_rotations(inputs: Inputs, engine: Engine, config: LoopConfig, gravity) -> np.ndarray | None:
+    """``camera_to_level`` (N, 3, 3) for ``gravity`` (None: estimated; "level"; a vector (3,) or
+    (N, 3)), or None where every pose's camera is level already (the lift then runs as given)."""
     check_gravity(gravity, len(inputs.K))
     if isinstance(gravity, str):
         return None
-    R = estimate_tilts(inputs, engine, config, lift) if gravity is None else given_tilts(gravity, len(inputs.K))
+    R = estimate_tilts(inputs, engine, config) if gravity is None else given_tilts(gravity, len(inputs.K))
     return None if (R == np.eye(3)).all() else R
 
 
