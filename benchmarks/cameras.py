@@ -11,11 +11,17 @@ Every variant starts from the same poses (S9, every ``--every``-th frame, each c
 - ``focalF``: the 2D as recorded, but zedo is given K with both focal lengths times F;
 - ``pitchP-rollR``: the camera pitched P degrees down and rolled R degrees about its centre: the
   camera-frame truth rotated by the inverse, each pose then moved along its new pelvis ray back to
-  its old depth (so it stays in view at the same distance), and projected;
+  its old depth (so it stays in view at the same distance), and projected. (Gravity then has a
+  backward component in the camera frame, ``true_gravity``: by ``zedo.runtime.core.rotation``'s
+  convention this camera looks up by P, at the person from below; the names are kept so that
+  rows compare with earlier runs);
 - ``image-size``: zedo is given the image size only (1000 x 1002 px), not K.
 
 Each row: MPJPE and PA-MPJPE (mm, root-relative, as ``zedo-eval``), the poses lifted, the seconds,
 through ``zedo.runtime.estimate`` with the library's defaults (``--preset`` sets another loop).
+``--gravity`` says what zedo is told of the camera's tilt: ``estimate`` (the default: nothing, it
+estimates the tilt per camera), ``given`` (each variant's true gravity: (0, 1, 0) but for the
+``pitchP-rollR`` rows) or ``level`` (assume level cameras, the behaviour before tilts were handled).
 """
 
 from __future__ import annotations
@@ -65,6 +71,14 @@ def seen_by_tilted_camera(gt: np.ndarray, pitch_deg: float, roll_deg: float) -> 
     return turned - pelvis + pelvis * (gt[:, :1, 2:] / pelvis[..., 2:])
 
 
+def true_gravity(name: str) -> np.ndarray:
+    """The gravity (3,) in the camera frame of a variant's camera (Human3.6M's taken as level)."""
+    if not name.startswith("pitch"):
+        return np.array([0.0, 1.0, 0.0])
+    pitch, roll = (float(part[len(key) :]) for part, key in zip(name.split("-"), ("pitch", "roll")))
+    return tilt(pitch, roll) @ np.array([0.0, 1.0, 0.0])
+
+
 def variant(name: str, data) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, tuple | None]:
     """(truth (M, 17, 3), keypoints (M, 17, 2) px, K given to zedo (M, 3, 3) or None, image size)."""
     gt, K = data.gt, data.K
@@ -87,14 +101,16 @@ def variant(name: str, data) -> tuple[np.ndarray, np.ndarray, np.ndarray | None,
     raise ValueError(f"unknown variant {name!r}; known: {', '.join(VARIANTS)} (and distanceS, focalF, pitchP-rollR)")
 
 
-def run_variant(name: str, data, engine, config) -> dict:
+def run_variant(name: str, data, engine, config, gravity: str = "estimate") -> dict:
     truth, keypoints, K, image_size = variant(name, data)
+    told = {"estimate": None, "level": "level", "given": true_gravity(name)}[gravity]
     start = time.perf_counter()
-    result = estimate(keypoints, K, data.scores, engine=engine, config=config, image_size=image_size)
+    result = estimate(keypoints, K, data.scores, engine=engine, config=config, image_size=image_size, gravity=told)
     seconds = time.perf_counter() - start
     ok = result.valid
     row = {
         "variant": name,
+        "gravity": gravity,
         "poses": int(len(ok)),
         "valid": int(ok.sum()),
         "mpjpe": float(mpjpe(result.joints_3d[ok], truth[ok]).mean()),
@@ -114,6 +130,12 @@ def main(argv=None) -> int:
     p.add_argument("--every", type=int, default=64, help="every N-th frame of S9 (default: %(default)s)")
     p.add_argument("--variants", nargs="+", default=list(VARIANTS), help="which rows (default: all)")
     p.add_argument("--preset", choices=sorted(PRESETS), default="default", help="loop settings (default: %(default)s)")
+    p.add_argument(
+        "--gravity",
+        choices=("estimate", "given", "level"),
+        default="estimate",
+        help="the tilt: estimated, the true one given, or level assumed (default: %(default)s)",
+    )
     p.add_argument("--threads", type=int, default=0, help="ONNX Runtime threads; 0: its default")
     p.add_argument("-o", "--output", help="write the rows as JSON here")
     a = p.parse_args(argv)
@@ -122,7 +144,7 @@ def main(argv=None) -> int:
     config = preset_config(a.preset)
     rows = []
     for name in a.variants:
-        row = run_variant(name, data, engine, config)
+        row = run_variant(name, data, engine, config, a.gravity)
         rows.append(row)
         extra = (
             f"  focal found {row['focal_found']:.0f} px (true {row['focal_true']:.0f})" if "focal_found" in row else ""
@@ -133,7 +155,14 @@ def main(argv=None) -> int:
             flush=True,
         )
     if a.output:
-        report = {"engine": a.engine, "every": a.every, "preset": a.preset, "rows": rows, "argv": sys.argv[1:]}
+        report = {
+            "engine": a.engine,
+            "every": a.every,
+            "preset": a.preset,
+            "gravity": a.gravity,
+            "rows": rows,
+            "argv": sys.argv[1:],
+        }
         write_json_atomic(Path(a.output), report)
     return 0
 

@@ -32,7 +32,7 @@ from .commands import run_command
 from .export_options import add_export_options, export_fields
 from .jobs_cli import add_job_options, many_inputs, run_job_command
 from .loop_options import add_loop_options
-from .loop_settings import run_request
+from .loop_settings import GRAVITY_HELP, gravity_of, run_request
 from .plot import ANIMATION_SUFFIXES, check_plot_path, plot_inputs
 
 PROG = "zedo-infer"
@@ -73,6 +73,7 @@ def _add_input_output(p: argparse.ArgumentParser) -> None:
         help="image width and height in pixels: the camera when the input has no K, and the scale of "
         "mediapipe33's [0, 1] coordinates",
     )
+    p.add_argument("--gravity", nargs="+", metavar="G", help=GRAVITY_HELP)
     p.add_argument(
         "--device",
         choices=DEVICES,
@@ -140,6 +141,7 @@ def request_of(args: argparse.Namespace) -> Request:
         trust_edges=args.trust_edges,
         output_format=args.output_format,
         **export_fields(args),
+        gravity=gravity_of(args.gravity),
     )
     chosen = args.iterations is not None or "iterations" in PRESETS[args.preset]
     return replace(request, frame_iterations=request.config.iterations) if chosen else request

@@ -33,7 +33,27 @@ FLAGS = {
     "output_format": "--output-format",
     "frame": "--frame",
     "fixed_bones": "--fixed-bones",
+    "gravity": "--gravity",
 }
+
+
+GRAVITY_HELP = (
+    "the camera's down direction GX GY GZ in camera coordinates (x right, y down, z forward; any length), "
+    "or 'level' to assume a level camera (default: estimated once per camera, by K)"
+)
+
+
+def gravity_of(values: list[str] | None):
+    """``--gravity``'s words as ``Request.gravity``: None, "level" or (gx, gy, gz)."""
+    if values is None or values == ["level"]:
+        return None if values is None else "level"
+    try:
+        got = tuple(float(v) for v in values)
+    except ValueError:
+        got = ()
+    if len(got) != 3:
+        raise ValueError(f"--gravity takes 3 numbers GX GY GZ or the word level, got {' '.join(values)!r}")
+    return got
 
 
 def _refuse_idle_options(args: argparse.Namespace) -> None:

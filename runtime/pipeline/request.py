@@ -22,6 +22,7 @@ from ..io.intrinsics import check_K
 from ..io.layouts import get_layout
 from ..io.undistort import DISTORTION_SIZES
 from ..solve.api import check_run
+from ..solve.level import check_gravity
 from ..video.stream import StreamConfig
 
 # --output-format -> the suffix of its files; "zedo" and "json" hold the same fields.
@@ -84,6 +85,8 @@ class Request:
     the coordinates ("camera", "world": ``video.floor``; None: world for .bvh and .trc, camera
     otherwise); ``fixed_bones`` one skeleton per track (``video.skeleton_fit``; None: for .bvh and
     .trc, not otherwise; a .bvh always has one).
+    Camera: ``gravity``, its down direction (gx, gy, gz) in camera coordinates, "level" to assume
+    a level camera, None to estimate it per camera (``zedo.runtime.solve.level``).
     """
 
     engine: str = "default"
@@ -107,6 +110,7 @@ class Request:
     output_format: str = "zedo"
     frame: str | None = None
     fixed_bones: bool | None = None
+    gravity: tuple[float, float, float] | str | None = None
 
     def __post_init__(self):
         if not isinstance(self.engine, (str, Path)):
@@ -129,6 +133,7 @@ class Request:
             _check_choice("frame", self.frame, COORDINATES)
         if not isinstance(self.fixed_bones, (bool, type(None))):
             raise FieldError("fixed_bones", f"must be True, False or None, got {self.fixed_bones!r}")
+        check_gravity(self.gravity)
 
     @property
     def stream(self) -> StreamConfig:

@@ -26,6 +26,7 @@ from ..io.exports import EXPORT_SUFFIXES, PER_TRACK
 from ..io.formats import load_input, save_output, write_mmpose_json
 from ..io.validation import Inputs
 from ..solve.api import estimate_inputs
+from ..solve.level import level_rotations, to_level, turn_back
 from ..video.floor import up_of_gravity, world_frame
 from ..video.skeleton_fit import fit_tracks
 from ..video.smoothing import SmoothConfig
@@ -76,16 +77,22 @@ def lift_inputs(
     engine = request.open_engine() if engine is None else as_engine(engine)
     if inputs.track is None:
         inputs = with_tracks(inputs, request)
+    r = request
     if not lifts_as_video(inputs, request):
-        r = request
-        return estimate_inputs(inputs, engine, r.hypotheses, r.config, r.batch_size, r.selection, r.seed, progress)
+        return estimate_inputs(
+            inputs, engine, r.hypotheses, r.config, r.batch_size, r.selection, r.seed, progress, r.gravity
+        )
     if request.hypotheses != 1:
         raise ValueError(
             f"{source}: a video input (frame indices) runs in the stream mode, one hypothesis per pose; "
             "drop --hypotheses or add --per-frame"
         )
     smoothing = SmoothConfig() if request.smooth else None
-    return lift_tracks(inputs, engine, request.config, request.stream, request.batch_size, progress, source, smoothing)
+    # A tilted camera's video is lifted in a level one and turned back, as estimate_inputs does.
+    camera_to_level = level_rotations(inputs, engine, r.config, r.gravity)
+    level, used = (inputs, None) if camera_to_level is None else to_level(inputs, camera_to_level)
+    got = lift_tracks(level, engine, r.config, r.stream, r.batch_size, progress, source, smoothing)
+    return got if used is None else turn_back(got, used, inputs.K)
 
 
 def take_poses(inputs: Inputs, start: int, stop: int) -> Inputs:
@@ -188,7 +195,7 @@ def shaped(path, lifted: Lifted, request: Request) -> tuple[Estimate, dict]:
         result = replace(result, joints_3d=joints, translation=joints[:, 0])
     if (request.frame or ("world" if suffix in PER_TRACK else "camera")) == "world":
         # A known gravity (``Request.gravity``, where that setting exists) fixes the floor's tilt.
-        world = world_frame(result.joints_3d, up_of_gravity(getattr(request, "gravity", None)))
+        world = world_frame(result.joints_3d, up_of_gravity(request.gravity))
         result = replace(
             result,
             joints_3d=world.apply(result.joints_3d),

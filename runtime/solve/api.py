@@ -20,6 +20,7 @@ from ..core.skeleton import NUM_JOINTS
 from ..engines.open import Engine, as_engine
 from ..io.validation import Inputs, check_placeable, validate_inputs
 from .batch import batch_of
+from .level import level_rotations, to_level, turn_back
 from .lift import lift
 from .scoring import SELECTIONS, select_hypotheses
 from .start import Start, start_sources
@@ -56,6 +57,7 @@ def estimate(
     progress: bool = False,
     layout=None,
     image_size=None,
+    gravity=None,
 ) -> Estimate:
     """Lift 2D keypoints to 3D with ZeDO.
 
@@ -68,10 +70,13 @@ def estimate(
 
     Poses are run in batches of ``batch_size`` (pose, hypothesis) pairs, one prior call per batch
     per iteration. ``seed`` seeds the "sde" sampler's noise (the default "ode" sampler is
-    deterministic). Bad arguments raise ValueError naming the field.
+    deterministic). ``gravity``: the camera's down direction in camera coordinates (x right, y
+    down, z forward; any length), a vector (3,) or one per pose (N, 3); "level" to assume a level
+    camera; None to estimate it once per camera (``zedo.runtime.solve.level``). Bad arguments raise
+    ValueError naming the field.
     """
     inputs = validate_inputs(keypoints, K, scores, layout=layout, image_size=image_size)
-    return estimate_inputs(inputs, engine, hypotheses, config, batch_size, selection, seed, progress)
+    return estimate_inputs(inputs, engine, hypotheses, config, batch_size, selection, seed, progress, gravity)
 
 
 def _lift_rows(
@@ -129,12 +134,26 @@ def estimate_inputs(
     selection: str = "prior",
     seed: int = 0,
     progress: bool = False,
+    gravity=None,
 ) -> Estimate:
     """``estimate`` on inputs validated already (``validate_inputs`` or ``formats.load_input``).
-    Poses that cannot be placed (``inputs.valid`` False) are not run: their results are NaN."""
+    Poses that cannot be placed (``inputs.valid`` False) are not run: their results are NaN. A
+    tilted camera's poses are lifted in a level one and turned back (``gravity`` as ``estimate``)."""
     check_run(hypotheses, config, batch_size, selection, seed)
-    n, S, placed = len(inputs.keypoints), hypotheses, check_placeable(inputs).valid
     engine = as_engine(engine)
+    camera_to_level = level_rotations(check_placeable(inputs), engine, config, gravity)
+    if camera_to_level is None:
+        return _estimate_placed(inputs, engine, hypotheses, config, batch_size, selection, seed, progress)
+    level, used = to_level(inputs, camera_to_level)
+    got = _estimate_placed(level, engine, hypotheses, config, batch_size, selection, seed, progress)
+    return turn_back(got, used, inputs.K)
+
+
+def _estimate_placed(
+    inputs: Inputs, engine: Engine, S: int, config: LoopConfig, batch_size: int, selection: str, seed: int, progress
+) -> Estimate:
+    """``estimate_inputs`` once the camera is level (its settings checked, the engine open)."""
+    n, placed = len(inputs.keypoints), check_placeable(inputs).valid
     hyps = np.full((n, S, NUM_JOINTS, 3), np.nan)
     # Written in place when every pose is placed; memory then grows by the result alone.
     out = hyps.reshape(n * S, NUM_JOINTS, 3) if placed.all() else np.empty((int(placed.sum()) * S, NUM_JOINTS, 3))
