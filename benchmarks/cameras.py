@@ -11,10 +11,8 @@ Every variant starts from the same poses (S9, every ``--every``-th frame, each c
 - ``focalF``: the 2D as recorded, but zedo is given K with both focal lengths times F;
 - ``pitchP-rollR``: the camera pitched P degrees down and rolled R degrees about its centre: the
   camera-frame truth rotated by the inverse, each pose then moved along its new pelvis ray back to
-  its old depth (so it stays in view at the same distance), and projected. (Gravity then has a
-  backward component in the camera frame, ``true_gravity``: by ``zedo.runtime.core.rotation``'s
-  convention this camera looks up by P, at the person from below; the names are kept so that
-  rows compare with earlier runs);
+  its old depth (so it stays in view at the same distance), and projected; its gravity in the
+  camera frame (``true_gravity``) leans forward, as a camera on a wall or a drone sees people;
 - ``image-size``: zedo is given the image size only (1000 x 1002 px), not K.
 
 Each row: MPJPE and PA-MPJPE (mm, root-relative, as ``zedo-eval``), the poses lifted, the seconds,
@@ -57,8 +55,9 @@ def tilt(pitch_deg: float, roll_deg: float) -> np.ndarray:
     """(3, 3): camera-frame points seen by the camera pitched ``pitch_deg`` down (about its x axis)
     and then rolled ``roll_deg`` (about its z axis); camera frame x right, y down, z forward."""
     p, r = np.deg2rad(pitch_deg), np.deg2rad(roll_deg)
-    # A camera pitched down by p sees the world rotated up by p: points turn about x by -p.
-    Rx = np.array([[1, 0, 0], [0, np.cos(p), np.sin(p)], [0, -np.sin(p), np.cos(p)]])
+    # A camera pitched down by p sees the world turned up by p: a point straight ahead rises in
+    # the image (y down), and gravity leans forward (+z), as core.rotation.tilt_gravity has it.
+    Rx = np.array([[1, 0, 0], [0, np.cos(p), -np.sin(p)], [0, np.sin(p), np.cos(p)]])
     Rz = np.array([[np.cos(r), np.sin(r), 0], [-np.sin(r), np.cos(r), 0], [0, 0, 1]])
     return Rz @ Rx
 
