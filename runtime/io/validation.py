@@ -11,7 +11,7 @@ keypoints and scores and maps them onto the prior's joints; the camera is checke
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -34,6 +34,15 @@ class Inputs:
     notes: tuple[str, ...] = ()  # what was assumed (the layout, the focal length), for the user
     frame: np.ndarray | None = None  # (N,) int frame index of each pose, where the input has one
     track: np.ndarray | None = None  # (N,) int person (track) id of each pose, where the input has one
+
+    def take(self, rows) -> Inputs:
+        """The poses ``rows`` (a slice, an index or a boolean array over N) of these inputs."""
+
+        def cut(a):
+            return None if a is None else a[rows]
+
+        kept = {k: cut(getattr(self, k)) for k in ("keypoints", "scores", "K", "valid", "frame", "track")}
+        return replace(self, **kept)
 
 
 # A pose whose observed keypoints all lie within this distance of their mean, in normalised image

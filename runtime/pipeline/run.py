@@ -95,24 +95,6 @@ def lift_inputs(
     return got if used is None else turn_back(got, used, inputs.K)
 
 
-def take_poses(inputs: Inputs, start: int, stop: int) -> Inputs:
-    """Poses [start, stop) of ``inputs``."""
-    rows = slice(start, stop)
-
-    def cut(a):
-        return None if a is None else a[rows]
-
-    return replace(
-        inputs,
-        keypoints=inputs.keypoints[rows],
-        scores=inputs.scores[rows],
-        K=inputs.K[rows],
-        valid=inputs.valid[rows],
-        frame=cut(inputs.frame),
-        track=cut(inputs.track),
-    )
-
-
 def read_source(source, request: Request) -> Inputs:
     """``source`` read with the request's layout, image size and camera (``io.formats.load_input``),
     its keypoints undistorted where the request gives a lens (``io.cameras.undistort_fields``; a
@@ -140,7 +122,7 @@ def lift_source(
     (``lift_inputs``)."""
     inputs = read_source(source, request)
     if rows is not None:
-        inputs = take_poses(inputs, *rows)
+        inputs = inputs.take(slice(*rows))
     inputs = with_tracks(inputs, request)
     if on_read is not None:
         on_read(inputs)

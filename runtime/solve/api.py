@@ -8,8 +8,6 @@ into batches for ``zedo.runtime.solve.lift.lift``, shows progress and selects am
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 from tqdm.auto import tqdm
 
@@ -116,15 +114,6 @@ def _lift_rows(
     return tuple(lifted)
 
 
-def _placed_only(inputs: Inputs) -> Inputs:
-    keep = inputs.valid
-    if keep.all():
-        return inputs
-    return replace(
-        inputs, keypoints=inputs.keypoints[keep], scores=inputs.scores[keep], K=inputs.K[keep], valid=inputs.valid[keep]
-    )
-
-
 def estimate_inputs(
     inputs: Inputs,
     engine=None,
@@ -157,7 +146,9 @@ def _estimate_placed(
     hyps = np.full((n, S, NUM_JOINTS, 3), np.nan)
     # Written in place when every pose is placed; memory then grows by the result alone.
     out = hyps.reshape(n * S, NUM_JOINTS, 3) if placed.all() else np.empty((int(placed.sum()) * S, NUM_JOINTS, 3))
-    lifted = _lift_rows(_placed_only(inputs), engine, S, config, batch_size, seed, progress, out)
+    lifted = _lift_rows(
+        inputs if placed.all() else inputs.take(placed), engine, S, config, batch_size, seed, progress, out
+    )
     if not placed.all():
         hyps[placed] = out.reshape(-1, S, NUM_JOINTS, 3)
     reproj, residual, noise_px = (np.full((n, S), np.nan) for _ in range(3))

@@ -62,18 +62,6 @@ def with_focal(inputs: Inputs, factor: float) -> Inputs:
     return replace(inputs, K=K)
 
 
-def _subset(inputs: Inputs, rows: np.ndarray) -> Inputs:
-    return replace(
-        inputs,
-        keypoints=inputs.keypoints[rows],
-        scores=inputs.scores[rows],
-        K=inputs.K[rows],
-        valid=inputs.valid[rows],
-        frame=None,
-        track=None,
-    )
-
-
 def bone_spread(joints_3d: np.ndarray) -> float:
     """Median over bones of (std / mean) of the bone's length over poses (N, 17, 3) metres."""
     parent, child = np.array(BONES).T
@@ -105,7 +93,7 @@ def search_focal(
     ``factors`` x the guess; see the module docstring. ValueError if the K differ."""
     if not (inputs.K == inputs.K[0]).all():
         raise ValueError("the focal search needs one camera: every pose's K the same")
-    sub = _subset(inputs, sample_rows(inputs, sample))
+    sub = replace(inputs.take(sample_rows(inputs, sample)), frame=None, track=None)
     short = replace(config, iterations=iterations)
     residual, spread = [], []
     for factor in factors:
