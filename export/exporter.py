@@ -15,6 +15,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from zedo.runtime.core.errors import install_extra
 from zedo.runtime.engines.compare import CompareReport
 from zedo.runtime.engines.prior_file import check_onnx_suffix, sidecar_path
 
@@ -113,7 +114,7 @@ def _build(out: Path, engine, precision: str, fp16: bool, engine_atol: float | N
     """The TensorRT engine of the ONNX file ``out``, checked against it, logged."""
     built = build_engine(out, engine, fp16=fp16, parity_atol=engine_atol)
     if built.parity is None:
-        log("parity      TensorRT vs ONNX Runtime not checked: CuPy is missing (pip install 'zedo[gpu]')")
+        log(f"parity      TensorRT vs ONNX Runtime not checked: CuPy is missing ({install_extra('gpu')})")
     _log_report(log, "parity", built.parity)
     side = sidecar_path(built.path)
     log(

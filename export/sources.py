@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
+from zedo.runtime.core.errors import install_extra
 from zedo.runtime.engines.compare import CompareReport
 from zedo.runtime.engines.prior_file import BUNDLED_PRIORS, bundled_prior_path, load_prior_model, save_prior_model
 
@@ -60,7 +61,7 @@ def fp32_from_checkpoint(
 
         from .onnx_export import DEFAULT_OPSET, export_onnx
     except ImportError as e:
-        raise RuntimeError(f"zedo-export needs the export extras (pip install 'zedo[export]'): {e}") from None
+        raise RuntimeError(f"zedo-export needs the export extras ({install_extra('export')}): {e}") from None
 
     ckpt = Path(source)
     model, info = load_prior(ckpt, clusters=clusters)

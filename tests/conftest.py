@@ -291,10 +291,12 @@ def command(name: str) -> str | None:
 EXE = command("zedo-infer")
 
 
-def zedo_infer(*args, check_rc=None):
-    """The installed zedo-infer command run as a user would (a subprocess); its CompletedProcess."""
+def zedo_infer(*args, check_rc=None, env_extra=None):
+    """The installed zedo-infer command run as a user would (a subprocess, the environment plus
+    ``env_extra``); its CompletedProcess."""
     assert EXE, "zedo-infer is not on PATH: install the package (pip install -e .)"
-    proc = subprocess.run([EXE, *map(str, args)], capture_output=True, text=True, timeout=120)
+    env = {**os.environ, **(env_extra or {})}
+    proc = subprocess.run([EXE, *map(str, args)], capture_output=True, text=True, timeout=120, env=env)
     if check_rc is not None:
         assert proc.returncode == check_rc, proc.stderr
     return proc

@@ -18,27 +18,24 @@ def npz_input(tmp_path):
     return path
 
 
-def test_help():
-    proc = zedo_infer("--help", check_rc=0)
-    for option in (
-        "--engine",
-        "--hypotheses",
-        "--iterations",
-        "--batch-size",
-        "--selection",
-        "--sampler",
-        "--no-ipo",
-        "--initial-candidates",
-        "--quiet",
-    ):
-        assert option in proc.stdout
+def test_help_lists_what_a_user_sets_and_help_all_the_rest():
+    short = zedo_infer("--help", check_rc=0, env_extra={"COLUMNS": "80"}).stdout
+    assert len(short.splitlines()) <= 50
+    for option in ("-o", "--layout", "--image-size", "--camera", "--preset", "--device", "--fps", "--plot"):
+        assert option in short
+    for internal in ("--step-scale", "--start-shortlist", "--sampler", "--no-warmup", "cpu-split", "--ipo-joints"):
+        assert internal not in short
+    every = zedo_infer("--help-all", check_rc=0).stdout
+    for option in ("--engine", "--hypotheses", "--iterations", "--batch-size", "--selection", "--sampler", "--no-ipo"):
+        assert option in every
+    assert "cpu-split" in every
 
 
 def test_npz_in_npz_out(tmp_path, npz_input, tiny_prior):
     out = tmp_path / "poses.npz"
     proc = zedo_infer(npz_input, "-o", out, *fast(tiny_prior), check_rc=0)
     summary = proc.stdout.strip().splitlines()
-    assert len(summary) == 1 and "4 poses x 1 hypotheses" in summary[0] and " px" in summary[0]
+    assert len(summary) == 1 and "4 poses x 1 hypothesis" in summary[0] and " px" in summary[0]
     assert proc.stderr == ""  # --quiet: no progress bar
     with np.load(out) as f:
         assert f["joints_3d"].shape == (4, 17, 3) and f["translation"].shape == (4, 3)

@@ -50,7 +50,7 @@ def test_openpose_folder_rows_frames_and_tracks(openpose_folder):
 def test_zedo_infer_on_an_openpose_folder(tmp_path, openpose_folder, tiny_prior):
     out = tmp_path / "out.npz"
     proc = zedo_infer(openpose_folder, "-o", out, "--image-size", 1000, 1000, *fast(tiny_prior), check_rc=0)
-    assert "1 frames with nobody in them skipped" in proc.stderr and "1 of 3 poses could not be lifted" in proc.stderr
+    assert "frames with nobody in them, skipped: 1" in proc.stderr and "1 of 3 poses could not be lifted" in proc.stderr
     assert "focal length 1200.0 px" in proc.stderr
     with np.load(out) as f:
         assert (

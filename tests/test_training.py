@@ -22,7 +22,11 @@ TINY = PriorConfig(hidden_dim=32, embed_dim=16, groups=8)
 
 
 def test_paper_width_has_about_7_2_million_parameters():
-    assert abs(count_parameters(ScoreNet(PriorConfig())) - 7.2e6) < 0.05e6
+    assert abs(count_parameters(ScoreNet(PriorConfig(hidden_dim=1024, embed_dim=512))) - 7.2e6) < 0.05e6
+
+
+def test_the_default_width_is_the_shipped_priors():
+    assert (PriorConfig().hidden_dim, PriorConfig().embed_dim) == (512, 256)
 
 
 class _Oracle(torch.nn.Module):

@@ -15,7 +15,7 @@ from pathlib import Path
 from zedo.datasets.h36m import POSITIONS_FILE
 from zedo.runtime.apps.commands import run_command
 
-from .config import PriorConfig
+from .config import PriorConfig, TrainConfig
 from .h36m import TRAIN_SUBJECTS, prepare_h36m
 from .mocap import prepare_bvh
 from .recipes import RECIPES
@@ -47,16 +47,20 @@ def prepare_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="source", required=True)
     h = sub.add_parser("h36m", help="Human3.6M, VideoPose3D layout")
     h.add_argument("--data", required=True, help="folder with data_3d_h36m.npz and cameras.json")
-    h.add_argument("--subjects", nargs="+", default=list(TRAIN_SUBJECTS))
-    h.add_argument("--every", type=_positive_int, default=1, help="keep every N-th frame")
-    h.add_argument("-o", "--output", required=True)
+    h.add_argument(
+        "--subjects", nargs="+", default=list(TRAIN_SUBJECTS), help="subjects to take (default: %(default)s)"
+    )
+    h.add_argument("--every", type=_positive_int, default=1, help="keep every N-th frame (default: %(default)s)")
+    h.add_argument("-o", "--output", required=True, help="the pose file to write, .npz")
     b = sub.add_parser("bvh", help="BVH motion capture (rig detected from joint names)")
     b.add_argument("inputs", nargs="+", help="BVH files or folders")
-    b.add_argument("--views", type=_positive_int, default=2, help="random camera views per frame")
-    b.add_argument("--every", type=_positive_int, default=4, help="keep every N-th frame")
-    b.add_argument("--seed", type=int, default=0)
+    b.add_argument(
+        "--views", type=_positive_int, default=2, help="random camera views per frame (default: %(default)s)"
+    )
+    b.add_argument("--every", type=_positive_int, default=4, help="keep every N-th frame (default: %(default)s)")
+    b.add_argument("--seed", type=int, default=0, help="seeds the camera views (default: %(default)s)")
     b.add_argument("--quiet", action="store_true", help="no progress bar")
-    b.add_argument("-o", "--output", required=True)
+    b.add_argument("-o", "--output", required=True, help="the pose file to write, .npz")
     return p
 
 
@@ -104,16 +108,17 @@ def train_parser() -> argparse.ArgumentParser:
         "training resumes from it (read as tensors only, never code); any other file is refused",
     )
     dp = PriorConfig()
-    p.add_argument("--steps", type=int)
-    p.add_argument("--batch-size", type=int)
-    p.add_argument("--lr", type=float)
-    p.add_argument("--seed", type=int)
-    p.add_argument("--threads", type=int)
+    dt = TrainConfig()
+    p.add_argument("--steps", type=int, help=f"optimiser steps (default: the recipe's, else {dt.steps})")
+    p.add_argument("--batch-size", type=int, help=f"poses per step (default {dt.batch_size})")
+    p.add_argument("--lr", type=float, help=f"peak Adam learning rate (default {dt.lr:g})")
+    p.add_argument("--seed", type=int, help=f"seeds weights, batches, noise and clusters (default {dt.seed})")
+    p.add_argument("--threads", type=int, help="torch CPU threads (default: the recipe's, else torch's)")
     p.add_argument("--hidden", type=int, help=f"hidden width (default {dp.hidden_dim})")
     p.add_argument("--embed", type=int, help=f"time-embedding width (default {dp.embed_dim})")
     p.add_argument("--blocks", type=int, help=f"residual blocks (default {dp.n_blocks})")
     p.add_argument("--no-resume", action="store_true", help="start over even if the output exists")
-    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
 

@@ -40,8 +40,8 @@ class PriorConfig:
 
     n_joints: int = 17  # joints per pose
     joint_dim: int = 3  # coordinates per joint
-    hidden_dim: int = 1024  # width of the residual MLP
-    embed_dim: int = 512  # width of the time embedding
+    hidden_dim: int = 512  # width of the residual MLP (the shipped priors')
+    embed_dim: int = 256  # width of the time embedding (the shipped priors')
     n_blocks: int = 2  # residual blocks, each two Linear+GroupNorm+SiLU layers
     groups: int = 32  # GroupNorm groups
     dropout: float = 0.0  # dropout after each activation (the release used 0.25)

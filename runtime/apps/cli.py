@@ -20,6 +20,7 @@ from typing import Callable
 import numpy as np
 
 from ..core.config import PRESETS
+from ..core.text import counted
 from ..engines.open import DEVICES
 from ..io.atomic import atomic_path
 from ..io.formats import check_output_path
@@ -30,6 +31,7 @@ from ..pipeline.run import Lifted, check_write, lift_source, lifts_as_video, wri
 from .camera_options import add_camera_options, camera_fields
 from .commands import run_command
 from .export_options import add_export_options, export_fields
+from .first_look import COMMON, default_output
 from .jobs_cli import add_job_options, many_inputs, run_job_command
 from .loop_options import add_loop_options
 from .loop_settings import GRAVITY_HELP, gravity_of, run_request
@@ -113,7 +115,10 @@ def _add_video_options(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog=PROG, description="Lift 2D keypoints to metric 3D poses in the camera frame with ZeDO."
+        prog=PROG,
+        usage="%(prog)s INPUT [INPUT ...] [-o OUTPUT] [options]",
+        description="Lift 2D keypoints to metric 3D poses in the camera frame with ZeDO.",
+        epilog="Every option: --help-all. The docs: docs/index.md.",
     )
     _add_input_output(p)
     add_camera_options(p)
@@ -170,7 +175,7 @@ def _summary(lifted: Lifted, request: Request, wall: float, output: str) -> str:
     video = lifts_as_video(lifted.inputs, request)
     iterations = request.stream.iterations if video else request.config.iterations
     return (
-        f"{n} poses x {s} hypotheses, {iterations} iterations in {wall:.2f} s; "
+        f"{counted(n, 'pose')} x {counted(s, 'hypothesis')}, {counted(iterations, 'iteration')} in {wall:.2f} s; "
         f"mean reprojection error {err:.2f} px -> {output}"
     )
 
@@ -181,7 +186,7 @@ def run(args: argparse.Namespace) -> str:
     if many_inputs(args):
         return run_job_command(args, request, PROG)
     source = args.input[0]
-    output = check_output_path(args.output, inputs=[source])
+    output = check_output_path(args.output or default_output(source, args.output_format), inputs=[source])
     check_write(output, request)
     plot = check_plot_path(args.plot, output) if args.plot else None
     engine = request.open_engine()
@@ -193,8 +198,9 @@ def run(args: argparse.Namespace) -> str:
     valid = lifted.result.valid
     if not valid.all():
         print(
-            f"{PROG}: {int((~valid).sum())} of {len(valid)} poses could not be lifted (pelvis or a hip missing, "
-            "keypoints all at one point, or the prior's output not finite): written with valid = 0 and NaN joints",
+            f"{PROG}: {int((~valid).sum())} of {counted(len(valid), 'pose')} could not be lifted "
+            "(pelvis or a hip missing, keypoints all at one point, or the prior's output not finite): "
+            "written with valid = 0 and NaN joints",
             file=sys.stderr,
         )
     # The picture is drawn first and moved into place only once the output is written: a failure in
@@ -208,7 +214,7 @@ def run(args: argparse.Namespace) -> str:
 
 def main(argv=None) -> int:
     """Entry point of ``zedo-infer``; returns the exit status (0 success, 2 error, 130 interrupted)."""
-    return run_command(PROG, build_parser(), lambda args: print(run(args)), argv)
+    return run_command(PROG, build_parser(), lambda args: print(run(args)), argv, common=COMMON)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..core.errors import install_extra
 from ..pipeline.jobs import run_job, run_local
 from ..pipeline.request import Request
 
@@ -49,7 +50,7 @@ def add_job_options(parser: argparse.ArgumentParser) -> None:
     _add_many_options(parser)
     g = parser.add_argument_group(
         "Ray",
-        "Run the inputs on Ray (pip install 'zedo[ray]'): one actor per worker opens the engine once; an actor "
+        "Run the inputs on Ray (the ray extra): one actor per worker opens the engine once; an actor "
         "that dies is restarted and its input redone.",
     )
     g.add_argument(
@@ -89,11 +90,9 @@ def many_inputs(args: argparse.Namespace) -> bool:
         stray = _given(args, MANY_ONLY + RAY_ONLY)
         if stray:
             raise ValueError(f"{stray[0]} works with --output-dir DIR")
-        if args.output is None:
-            raise ValueError("give -o FILE (one input) or --output-dir DIR")
         if len(args.input) > 1:
             raise ValueError(f"{len(args.input)} inputs: give --output-dir DIR (-o names one output file)")
-        if args.output_format == "json" and Path(args.output).suffix.lower() != ".json":
+        if args.output and args.output_format == "json" and Path(args.output).suffix.lower() != ".json":
             raise ValueError(f"{args.output}: --output-format json writes JSON; name a .json file")
         return False
     if args.output is not None:
@@ -125,7 +124,7 @@ def ray_runner(args: argparse.Namespace, request: Request):
     try:
         from ..pipeline.ray_data import RayRunner, Workers
     except ImportError:
-        raise RuntimeError("--ray needs Ray: pip install 'zedo[ray]'") from None
+        raise RuntimeError(f"--ray needs Ray: {install_extra('ray')}") from None
     gpus = args.gpus_per_worker if args.gpus_per_worker is not None else (1.0 if request.on_gpu else 0.0)
     cpus = args.cpus_per_worker if args.cpus_per_worker is not None else 1.0
     return RayRunner(address, Workers(args.workers, cpus, gpus))

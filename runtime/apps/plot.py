@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core.errors import install_extra
 from ..core.skeleton import BONES, LEFT_JOINTS
 from ..io.atomic import atomic_path, check_writable
 
@@ -30,7 +31,7 @@ def _pyplot():
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise RuntimeError("plotting needs matplotlib: pip install matplotlib (or zedo[viz])") from None
+        raise RuntimeError(f"plotting needs matplotlib: {install_extra('viz')}") from None
     return plt
 
 
@@ -169,7 +170,7 @@ def check_plot_path(path, output: Path) -> Path:
     try:
         import matplotlib  # noqa: F401
     except ImportError:
-        raise RuntimeError("--plot needs matplotlib: pip install matplotlib (or zedo[viz])") from None
+        raise RuntimeError(f"--plot needs matplotlib: {install_extra('viz')}") from None
     if path.suffix.lower() in ANIMATION_SUFFIXES:
         animation_writer(path)
     return check_writable(path, "the plot")

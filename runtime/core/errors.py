@@ -4,16 +4,29 @@ own way (``hypotheses`` in Python, ``--hypotheses`` on the command line)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+_CHECKOUT = Path(__file__).resolve().parents[2]  # the repository, where zedo runs from a checkout
+
+
+def install_extra(extra: str) -> str:
+    """The pip line that installs an extra of pyproject.toml (``ray``, ``export,train``): from the
+    checkout zedo runs from (``pip install -e "/path/zedo[ray]"``), else from the index."""
+    if (_CHECKOUT / "pyproject.toml").is_file() and (_CHECKOUT / "runtime").is_dir():
+        return f'pip install -e "{_CHECKOUT}[{extra}]"'
+    return f'pip install "zedo[{extra}]"'
+
+
 # Optional packages -> how to install them (the extras of pyproject.toml).
 INSTALL = {
-    "torch": 'pip install torch==2.13.0 (the CPU build), then pip install "zedo[export,train]"',
-    "onnx": 'pip install "zedo[export]"',
+    "torch": f"pip install torch==2.13.0 (the CPU build), then {install_extra('export,train')}",
+    "onnx": install_extra("export"),
     "onnxruntime": "pip install onnxruntime (or onnxruntime-gpu for --device cuda/tensorrt; not both)",
-    "matplotlib": 'pip install "zedo[viz]"',
-    "cupy": 'pip install "zedo[gpu]"',
+    "matplotlib": install_extra("viz"),
+    "cupy": install_extra("gpu"),
     "tensorrt": "pip install tensorrt (on a machine with an NVIDIA GPU)",
-    "ray": 'pip install "zedo[ray]"',
-    "bvhio": 'pip install "zedo[bvh]"',
+    "ray": install_extra("ray"),
+    "bvhio": install_extra("bvh"),
 }
 
 

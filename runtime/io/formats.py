@@ -149,7 +149,7 @@ def load_input(path, layout=None, image_size=None, K=None, distortion=None) -> I
         det = read_detector_json(path, doc) if is_detector_doc(doc) else None
         fields = _zedo_fields(doc, path) if det is None else _detections_fields(det)
     if det is not None and det.skipped_frames:
-        notes = (f"{det.skipped_frames} frames with nobody in them skipped",)
+        notes = (f"frames with nobody in them, skipped: {det.skipped_frames}",)
     K = _merge(path, "K", fields["K"], K)
     fields = undistort_fields(fields, K, distortion, str(path))
     inputs = validate_inputs(

@@ -24,6 +24,7 @@ from tqdm.auto import tqdm
 
 from ..core.errors import one_line
 from ..core.result import Estimate
+from ..core.text import counted
 from ..engines.open import Engine
 from ..io.npz import read_npz
 from .plan import Item, Plan, plan_job
@@ -62,7 +63,7 @@ class JobSummary:
 
     def line(self) -> str:
         rate = f"{self.poses_per_second:.2f} poses/s"
-        text = f"{self.inputs} inputs: {self.poses} poses lifted in {self.seconds:.1f} s ({rate})"
+        text = f"{counted(self.inputs, 'input')}: {counted(self.poses, 'pose')} lifted in {self.seconds:.1f} s ({rate})"
         if self.invalid:
             text += f", {self.invalid} of them with valid = 0"
         if self.skipped:

@@ -20,6 +20,7 @@ from typing import Callable
 import numpy as np
 
 from ..core.result import Estimate
+from ..core.text import counted
 from ..engines.open import Engine, as_engine
 from ..io.edges import uncertain_edges
 from ..io.exports import EXPORT_SUFFIXES, PER_TRACK
@@ -62,8 +63,8 @@ def with_tracks(inputs: Inputs, request: Request) -> Inputs:
     track = track_video(inputs.keypoints, inputs.scores, inputs.frame)
     why = "their ids redone (--retrack)" if inputs.track is not None else "the input has no person ids"
     note = (
-        f"{len(track)} poses over {len(set(inputs.frame.tolist()))} frames associated into "
-        f"{len(set(track.tolist()))} tracks ({why})"
+        f"{counted(len(track), 'pose')} over {counted(len(set(inputs.frame.tolist())), 'frame')} associated into "
+        f"{counted(len(set(track.tolist())), 'track')} ({why})"
     )
     return replace(inputs, track=track, notes=inputs.notes + (note,))
 

@@ -103,12 +103,17 @@ def _lift_rows(
     per_call = max(1, batch_size // config.start_ensemble)  # an ensemble runs start_ensemble rows per pose
     chunks = [rows[i : i + per_call] for i in range(0, len(rows), per_call)]
     # The context closes the bar on failure too, so an error message starts on a fresh line.
-    with tqdm(total=len(chunks) * config.iterations, disable=not progress, desc="zedo", unit="it") as bar:
+    # The bar counts poses, a chunk's share each iteration: one unit for every command and mode.
+    bar_format = "{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} poses [{elapsed}<{remaining}]"
+    with tqdm(total=len(rows) / S, disable=not progress, desc="zedo", bar_format=bar_format) as bar:
         for r in chunks:
             p = pose_of[r]
             batch = batch_of(f32(inputs.keypoints[p]), f32(inputs.scores[p]), f32(inputs.K[p]), xp)
             start = Start(library=library, poses=f32(poses[hyp_of[r]]))
-            got = lift(batch, engine, config, start, rng, lambda state: bar.update(1))
+            share = len(r) / S / config.iterations
+            got = lift(
+                batch, engine, config, start, rng, lambda state, share=share: bar.update(min(share, bar.total - bar.n))
+            )
             lifted[:, r] = [to_host(a) for a in (got.reprojection_px, got.residual, got.noise_px)]
             out[r] = to_host(got.x + got.T[:, None, :])
     return tuple(lifted)

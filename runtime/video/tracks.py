@@ -133,7 +133,7 @@ def run_streams(
         "reprojection_px": np.full(n, np.nan),
         "residual": np.full(n, np.nan),
     }
-    with tqdm(total=n, disable=not progress, desc="zedo stream", unit="pose") as bar:
+    with tqdm(total=n, disable=not progress, desc="zedo", unit="pose") as bar:
         for i in range(0, len(tracks), batch_size):
             group = tracks[i : i + batch_size]
             _step_group(Streams(engine, len(group), config, stream_config), group, inputs, out, bar)

@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--data", default="../shared/data/h36m", help="folder with data_3d_h36m.npz, cameras.json and the detections"
     )
-    p.add_argument("--subject", default="S9")
+    p.add_argument("--subject", default="S9", help="the Human3.6M subject to evaluate on (default: %(default)s)")
     p.add_argument("--every", type=int, default=64, help="every N-th frame per action and camera (1: all frames)")
     p.add_argument(
         "--track",
@@ -76,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the installed zedo-infer command on the set written as an input file",
     )
     p.add_argument("-o", "--output", help="write the results as JSON")
-    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
 
