@@ -104,7 +104,9 @@ def run_variant(name: str, data, engine, config, gravity: str = "estimate") -> d
     truth, keypoints, K, image_size = variant(name, data)
     told = {"estimate": None, "level": "level", "given": true_gravity(name)}[gravity]
     start = time.perf_counter()
-    result = estimate(keypoints, K, data.scores, engine=engine, config=config, image_size=image_size, gravity=told)
+    result = estimate(
+        keypoints, K=K, scores=data.scores, engine=engine, config=config, image_size=image_size, gravity=told
+    )
     seconds = time.perf_counter() - start
     ok = result.valid
     row = {

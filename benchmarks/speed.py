@@ -153,7 +153,7 @@ def time_estimates(model, engines: Engines, data, batch: int, n: int, settings, 
             config, device = setting_config(flags)
             engine = engines.get(device, batch)
             t0 = time.perf_counter()
-            res = estimate(kp, K, sc, engine=engine, config=config, batch_size=batch)
+            res = estimate(kp, K=K, scores=sc, engine=engine, config=config, batch_size=batch)
             rows[name] = _row(time.perf_counter() - t0, n, res.joints_3d, gt) | {"flags": flags}
     for row in rows.values():
         row["speedup"] = rows["release"]["seconds"] / row["seconds"]

@@ -278,7 +278,7 @@ def main(argv=None) -> int:
         clips = load_h36m_clips(a.data, track=track, stride=50 // a.fps, frames=3 * a.fps)
         inputs = clip_inputs(clips)
         d = clips.data
-        res, seconds = timed(lambda d=d: estimate(d.keypoints, d.K, d.scores, engine=engine, config=config))
+        res, seconds = timed(lambda d=d: estimate(d.keypoints, K=d.K, scores=d.scores, engine=engine, config=config))
         rows = {
             f"per-frame ({a.preset}, {config.iterations} iterations)": {
                 **errors(res.joints_3d, clips),

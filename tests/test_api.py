@@ -22,7 +22,7 @@ def engine(tiny_prior):
 def run(engine, n=5, seed=0, **kw):
     s = synthetic_poses(n, seed=seed)
     kw.setdefault("config", CFG)
-    return s, estimate(s["keypoints"], s["K"], engine=engine, **kw)
+    return s, estimate(s["keypoints"], K=s["K"], engine=engine, **kw)
 
 
 @pytest.mark.parametrize("n", [1, 5])
@@ -73,8 +73,8 @@ def test_single_hypothesis_starts_from_the_best_fitting_cluster(make_prior):
     zero = open_engine(make_prior("zero", meta=meta), threads=1)
     # No warm-up: a translation held while the pose rescales would pull joints off their rays.
     cfg = LoopConfig(iterations=20, warmup_fraction=0.0)
-    chosen = estimate(s["keypoints"], s["K"], engine=zero, config=cfg)
-    mean = estimate(s["keypoints"], s["K"], engine=zero, config=replace(cfg, start_candidates=1))
+    chosen = estimate(s["keypoints"], K=s["K"], engine=zero, config=cfg)
+    mean = estimate(s["keypoints"], K=s["K"], engine=zero, config=replace(cfg, start_candidates=1))
     assert pa_mpjpe(chosen.joints_3d, s["pose_cam"]).max() < 0.05  # mm
     assert pa_mpjpe(mean.joints_3d, s["pose_cam"]).min() > 20.0
     only_mean = open_engine(
@@ -85,7 +85,7 @@ def test_single_hypothesis_starts_from_the_best_fitting_cluster(make_prior):
         ),
         threads=1,
     )
-    a = estimate(s["keypoints"], s["K"], engine=only_mean, config=cfg)
+    a = estimate(s["keypoints"], K=s["K"], engine=only_mean, config=cfg)
     np.testing.assert_array_equal(a.joints_3d, mean.joints_3d)
 
 
@@ -109,21 +109,25 @@ def test_sde_sampler_is_seeded(engine):
     b = run(engine, n=2, config=cfg, seed=0)[1].joints_3d
     assert np.array_equal(a, b)
     s = synthetic_poses(2, seed=0)
-    c = estimate(s["keypoints"], s["K"], engine=engine, config=cfg, seed=1).joints_3d
+    c = estimate(s["keypoints"], K=s["K"], engine=engine, config=cfg, seed=1).joints_3d
     assert not np.allclose(a, c)
 
 
 def test_ipo_off_and_per_pose_intrinsics(engine):
     s = synthetic_poses(3, seed=6)
     K = np.stack([s["K"]] * 3)
-    r = estimate(s["keypoints"], K, engine=engine, config=LoopConfig(iterations=20, ipo=False))
+    r = estimate(s["keypoints"], K=K, engine=engine, config=LoopConfig(iterations=20, ipo=False))
     assert r.joints_3d.shape == (3, 17, 3) and (r.reprojection_px < 0.5).all()
 
 
 def test_engine_given_by_path(tiny_prior):
     s = synthetic_poses(1)
     for e in (tiny_prior, str(tiny_prior)):
-        assert estimate(s["keypoints"], s["K"], engine=e, config=LoopConfig(iterations=2)).joints_3d.shape == (1, 17, 3)
+        assert estimate(s["keypoints"], K=s["K"], engine=e, config=LoopConfig(iterations=2)).joints_3d.shape == (
+            1,
+            17,
+            3,
+        )
 
 
 def test_missing_joints_are_accepted(engine):
@@ -132,7 +136,7 @@ def test_missing_joints_are_accepted(engine):
     kp[1, 13] = np.nan  # missing left wrist: NaN keypoint with score 0
     scores[1, 13] = 0.0
     scores[2, 10] = 0.0  # missing head with a finite (ignored) keypoint
-    r = estimate(kp, s["K"], scores, engine=engine, config=CFG)
+    r = estimate(kp, K=s["K"], scores=scores, engine=engine, config=CFG)
     assert np.isfinite(r.joints_3d).all()
     assert (r.reprojection_px < 0.5).all()
 
@@ -229,7 +233,7 @@ def test_poses_that_cannot_be_placed_are_reported_not_fatal(engine, kind):
     kp, K, sc = _bad(kind)
     bad = int(np.argwhere(sc[:, [0, 1, 4]].min(1) == 0)[0, 0])
     assert not validate_inputs(kp, K, sc).valid[bad]
-    r = estimate(kp, K, sc, engine=engine, config=CFG)
+    r = estimate(kp, K=K, scores=sc, engine=engine, config=CFG)
     assert r.valid.tolist() == [i != bad for i in range(3)]
     assert np.isnan(r.joints_3d[bad]).all() and np.isfinite(r.joints_3d[r.valid]).all()
     assert np.isnan(r.reprojection_px[bad]).all()
@@ -239,7 +243,7 @@ def test_a_run_where_no_pose_can_be_placed_fails(engine):
     kp, K, sc = _case()
     sc[:, 0] = 0.0
     with pytest.raises(ValueError, match="none of the 3 poses can be placed"):
-        estimate(kp, K, sc, engine=engine, config=CFG)
+        estimate(kp, K=K, scores=sc, engine=engine, config=CFG)
 
 
 @pytest.mark.parametrize("kind", sorted(BAD_INPUTS))
@@ -254,7 +258,7 @@ def test_bad_inputs_raise_value_error_naming_the_field(kind):
 def test_estimate_validates_before_opening_the_engine(kind):
     kp, K, sc = _bad(kind)
     with pytest.raises(ValueError, match=BAD_INPUTS[kind]):
-        estimate(kp, K, sc, engine="no-such-engine.onnx")
+        estimate(kp, K=K, scores=sc, engine="no-such-engine.onnx")
 
 
 @pytest.mark.parametrize(
@@ -269,7 +273,7 @@ def test_estimate_validates_before_opening_the_engine(kind):
 def test_bad_settings_raise_value_error(engine, kwargs, match):
     kp, K, sc = _case()
     with pytest.raises(ValueError, match=match):
-        estimate(kp, K, sc, engine=engine, **kwargs)
+        estimate(kp, K=K, scores=sc, engine=engine, **kwargs)
 
 
 @pytest.mark.parametrize(
@@ -300,7 +304,7 @@ def test_loop_config_checks_its_fields(field, value):
 
 def test_engine_errors(tmp_path, make_prior):
     kp, K, sc = _case(n=1)
-    go = lambda e: estimate(kp, K, sc, engine=e, config=LoopConfig(iterations=2))  # noqa: E731
+    go = lambda e: estimate(kp, K=K, scores=sc, engine=e, config=LoopConfig(iterations=2))  # noqa: E731
     with pytest.raises(ValueError, match="neither a bundled prior"):
         go("nonexistent")
     with pytest.raises(ValueError, match=r"\.onnx"):
@@ -324,13 +328,13 @@ def test_engine_errors(tmp_path, make_prior):
 def test_a_prior_of_the_wrong_output_shape_is_refused(make_prior):
     kp, K, sc = _case(n=2)
     with pytest.raises(RuntimeError, match=r"bad_shape.onnx: the prior returned eps of shape \(\d+, 1, 3\)"):
-        estimate(kp, K, sc, engine=make_prior("bad_shape"), config=CFG)
+        estimate(kp, K=K, scores=sc, engine=make_prior("bad_shape"), config=CFG)
 
 
 def test_a_prior_returning_nan_fails_the_run_instead_of_writing_nan_poses(make_prior):
     kp, K, sc = _case(n=2)
     with pytest.raises(RuntimeError, match="non-finite values for every one of the 2 poses"):
-        estimate(kp, K, sc, engine=make_prior("nan"), config=CFG)
+        estimate(kp, K=K, scores=sc, engine=make_prior("nan"), config=CFG)
 
 
 def test_an_ensemble_reports_the_mean_of_its_starts_loops(engine):
@@ -355,14 +359,14 @@ def test_an_ensemble_reports_the_mean_of_its_starts_loops(engine):
     np.testing.assert_allclose(got.x, mean, atol=1e-6)
     T = solve_translation(mean, keypoints_to_rays(kp, np.linalg.inv(K), np), translation_weights(sc, cfg, np), np)
     np.testing.assert_allclose(got.T, T, atol=1e-5)
-    plain = estimate(s["keypoints"], s["K"], engine=engine, config=CFG)
+    plain = estimate(s["keypoints"], K=s["K"], engine=engine, config=CFG)
     np.testing.assert_array_equal(
-        estimate(s["keypoints"], s["K"], engine=engine, config=replace(CFG, start_ensemble=1)).joints_3d,
+        estimate(s["keypoints"], K=s["K"], engine=engine, config=replace(CFG, start_ensemble=1)).joints_3d,
         plain.joints_3d,
     )
-    one = estimate(s["keypoints"], s["K"], engine=engine, config=cfg, batch_size=5)  # 5 // 3: one pose per call
+    one = estimate(s["keypoints"], K=s["K"], engine=engine, config=cfg, batch_size=5)  # 5 // 3: one pose per call
     np.testing.assert_allclose(
-        one.joints_3d, estimate(s["keypoints"], s["K"], engine=engine, config=cfg).joints_3d, atol=1e-6
+        one.joints_3d, estimate(s["keypoints"], K=s["K"], engine=engine, config=cfg).joints_3d, atol=1e-6
     )
 
 

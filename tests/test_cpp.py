@@ -69,7 +69,12 @@ def assert_errors(lines: dict, expected: dict) -> None:
 def python_pose0(example: dict) -> np.ndarray:
     config = LoopConfig(iterations=10)
     return estimate(
-        example["keypoints"][:1], example["K"], example["scores"][:1], engine="default", config=config, layout="h36m17"
+        example["keypoints"][:1],
+        K=example["K"],
+        scores=example["scores"][:1],
+        engine="default",
+        config=config,
+        layout="h36m17",
     ).joints_3d[0]
 
 

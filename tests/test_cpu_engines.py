@@ -151,8 +151,8 @@ def test_time_terms_cache_is_bounded(scorenet_prior, monkeypatch):
 def test_estimate_on_it_matches_onnx_runtime(scorenet_prior, synth, device):
     s = synth(2, seed=5)
     kw = dict(config=LoopConfig(iterations=20, start_candidates=1))
-    a = estimate(s["keypoints"], s["K"], engine=open_engine(scorenet_prior, device="cpu-whole"), **kw)
-    b = estimate(s["keypoints"], s["K"], engine=open_engine(scorenet_prior, device=device), **kw)
+    a = estimate(s["keypoints"], K=s["K"], engine=open_engine(scorenet_prior, device="cpu-whole"), **kw)
+    b = estimate(s["keypoints"], K=s["K"], engine=open_engine(scorenet_prior, device=device), **kw)
     np.testing.assert_allclose(b.joints_3d, a.joints_3d, atol=1e-4)
 
 

@@ -25,7 +25,9 @@ def test_lifter_fills_the_callers_buffer_with_estimates_result(tiny_prior):
     lifter = Lifter(engine=str(tiny_prior), **OPTIONS)
     out = np.full((3, 17, 3), -1.0, dtype=np.float32)
     lifter.lift(f32(s["keypoints"]), None, f32(s["K"]), out)
-    want = estimate(f32(s["keypoints"]), f32(s["K"]), engine=open_engine(tiny_prior), config=LoopConfig(iterations=10))
+    want = estimate(
+        f32(s["keypoints"]), K=f32(s["K"]), engine=open_engine(tiny_prior), config=LoopConfig(iterations=10)
+    )
     np.testing.assert_allclose(out, want.joints_3d, atol=1e-6)
     assert lifter.keypoint_count == 17
 

@@ -76,7 +76,7 @@ def test_load_input_missing_file(tmp_path):
 def results(tiny_prior):
     s = synthetic_poses(2, seed=13)
     cfg = LoopConfig(iterations=5)
-    return {S: estimate(s["keypoints"], s["K"], engine=tiny_prior, hypotheses=S, config=cfg) for S in (1, 3)}
+    return {S: estimate(s["keypoints"], K=s["K"], engine=tiny_prior, hypotheses=S, config=cfg) for S in (1, 3)}
 
 
 @pytest.mark.parametrize("suffix", [".npz", ".json"])

@@ -32,8 +32,8 @@ def test_cupy_loop_matches_numpy(tiny_prior, synth):
     s = synth(6)
     cpu = OnnxRuntimeEngine(tiny_prior)
     cfg = LoopConfig(iterations=30)
-    a = estimate(s["keypoints"], s["K"], engine=cpu, config=cfg, hypotheses=2)
-    b = estimate(s["keypoints"], s["K"], engine=_CupyWrapped(cpu), config=cfg, hypotheses=2)
+    a = estimate(s["keypoints"], K=s["K"], engine=cpu, config=cfg, hypotheses=2)
+    b = estimate(s["keypoints"], K=s["K"], engine=_CupyWrapped(cpu), config=cfg, hypotheses=2)
     np.testing.assert_allclose(a.hypotheses, b.hypotheses, atol=1e-4)
 
 
@@ -44,6 +44,6 @@ def test_onnxruntime_cuda_engine(tiny_prior, synth):
         pytest.skip("onnxruntime without the CUDA execution provider")
     s = synth(4)
     cfg = LoopConfig(iterations=30)
-    a = estimate(s["keypoints"], s["K"], engine=OnnxRuntimeEngine(tiny_prior), config=cfg)
-    b = estimate(s["keypoints"], s["K"], engine=OnnxRuntimeEngine(tiny_prior, device="cuda"), config=cfg)
+    a = estimate(s["keypoints"], K=s["K"], engine=OnnxRuntimeEngine(tiny_prior), config=cfg)
+    b = estimate(s["keypoints"], K=s["K"], engine=OnnxRuntimeEngine(tiny_prior, device="cuda"), config=cfg)
     np.testing.assert_allclose(a.joints_3d, b.joints_3d, atol=1e-3)

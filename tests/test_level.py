@@ -73,9 +73,9 @@ def test_level_gravity_is_the_identity_and_bad_gravity_is_refused():
 @pytest.mark.parametrize("tilt", TILTS[1:])
 def test_given_gravity_lifts_a_tilted_camera_as_a_level_one(engine, tilt, dtype):
     cam, kp, g = tilted_view(*tilt)
-    given = estimate(kp.astype(dtype), K_CAM, engine=engine, config=CFG, gravity=g.astype(dtype))
-    assumed_level = estimate(kp.astype(dtype), K_CAM, engine=engine, config=CFG, gravity="level")
-    level_scene = estimate(project(cam @ camera_to_level(*tilt).T, K_CAM), K_CAM, engine=engine, config=CFG)
+    given = estimate(kp.astype(dtype), K=K_CAM, engine=engine, config=CFG, gravity=g.astype(dtype))
+    assumed_level = estimate(kp.astype(dtype), K=K_CAM, engine=engine, config=CFG, gravity="level")
+    level_scene = estimate(project(cam @ camera_to_level(*tilt).T, K_CAM), K=K_CAM, engine=engine, config=CFG)
 
     def up_error_deg(r):  # the pelvis -> head direction against -gravity
         up = r.joints_3d[:, 10] - r.joints_3d[:, 0]
@@ -115,7 +115,7 @@ def test_estimated_tilt_recovers_the_planted_one(engine, tilt):
     found = R[0].T @ DOWN
     assert np.rad2deg(np.arccos(np.clip(found @ g, -1, 1))) < 4.0
     assert (R == R[0]).all()  # one camera, one tilt
-    got = estimate(kp, K_CAM, engine=engine, config=CFG)  # gravity None: estimated
+    got = estimate(kp, K=K_CAM, engine=engine, config=CFG)  # gravity None: estimated
     assert np.linalg.norm(got.joints_3d - cam, axis=-1).mean() < 0.1
 
 

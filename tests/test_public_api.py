@@ -46,7 +46,7 @@ from zedo.runtime import LoopConfig, estimate
 sys.path.insert(0, {str(Path(__file__).parent)!r})
 from conftest import synthetic_poses
 s = synthetic_poses(2)
-estimate(s["keypoints"], s["K"], engine={str(tiny_prior)!r}, hypotheses=2, config=LoopConfig(iterations=3))
+estimate(s["keypoints"], K=s["K"], engine={str(tiny_prior)!r}, hypotheses=2, config=LoopConfig(iterations=3))
 print(sorted(m for m in sys.modules if m == "torch" or m.startswith("torch.")))
 """
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

@@ -120,7 +120,7 @@ def test_lift_dataset_adds_poses_and_reports_a_bad_row(local_ray, tiny_prior):
     assert [i for i, r in enumerate(rows) if r["error"]] == [7] and "keypoints[0, 4]" in rows[7]["error"]
     assert not rows[7]["valid"] and np.isnan(rows[7]["joints_3d"]).all()
     good = [i for i in range(12) if i != 7]
-    ref = estimate(keypoints[good], s["K"], engine=str(tiny_prior), config=LoopConfig(iterations=20))
+    ref = estimate(keypoints[good], K=s["K"], engine=str(tiny_prior), config=LoopConfig(iterations=20))
     np.testing.assert_allclose(np.stack([rows[i]["joints_3d"] for i in good]), ref.joints_3d, atol=1e-9)
     np.testing.assert_allclose(np.stack([rows[i]["translation"] for i in good]), ref.translation, atol=1e-9)
 

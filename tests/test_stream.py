@@ -34,7 +34,7 @@ def test_first_frame_is_estimate_and_later_frames_continue(engine, stream_config
     stream = PoseStream(engine, K=K_CAM, config=LoopConfig(iterations=3), stream_config=stream_config)
     frames = [stream.update(kp) for kp in s["keypoints"]]
     first = estimate(
-        s["keypoints"][:1], K_CAM, engine=engine, config=FAST
+        s["keypoints"][:1], K=K_CAM, engine=engine, config=FAST
     )  # at the stream's iterations, not the config's
     np.testing.assert_allclose(
         frames[0].joints_3d, first.joints_3d[0], atol=1e-5
@@ -53,7 +53,7 @@ def test_a_planted_smooth_trajectory_is_smoother_than_per_frame(engine, stream_c
     keypoints = s["keypoints"] + np.random.default_rng(1).normal(0.0, 1.0, s["keypoints"].shape)
     stream = PoseStream(engine, K=K_CAM, config=FAST, stream_config=stream_config)
     streamed = np.stack([stream.update(kp).joints_3d for kp in keypoints])
-    per_frame = estimate(keypoints, K_CAM, engine=engine, config=FAST).joints_3d
+    per_frame = estimate(keypoints, K=K_CAM, engine=engine, config=FAST).joints_3d
     smooth, jittery = (
         acceleration_error(streamed, s["pose_cam"]).mean(),
         acceleration_error(per_frame, s["pose_cam"]).mean(),

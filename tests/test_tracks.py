@@ -73,7 +73,7 @@ def test_a_recorded_video_is_per_frame_lifting_smoothed_and_smoother_than_it(eng
     keypoints = s["keypoints"] + np.random.default_rng(1).normal(0.0, 1.0, s["keypoints"].shape)
     inputs = validate_inputs(keypoints, K_CAM)
     inputs = inputs.__class__(**{**inputs.__dict__, "frame": np.arange(24)})
-    per_frame = estimate(keypoints, K_CAM, engine=engine, config=LoopConfig(iterations=20)).joints_3d
+    per_frame = estimate(keypoints, K=K_CAM, engine=engine, config=LoopConfig(iterations=20)).joints_3d
     raw = lift_tracks(inputs, engine, LoopConfig(iterations=3), StreamConfig(iterations=20), smoothing=None).joints_3d
     np.testing.assert_array_equal(raw, per_frame)
     smooth = lift_tracks(inputs, engine, LoopConfig(iterations=3), StreamConfig(iterations=20)).joints_3d

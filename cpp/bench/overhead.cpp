@@ -50,7 +50,7 @@ def python_loop(function, keypoints, scores, K, engine, config):
 def loops(keypoints, scores, K, engine, device, threads, iterations, start_candidates):
     engine = open_engine(engine, device=device, threads=threads)
     config = embed.request(iterations=iterations, start_candidates=start_candidates).config
-    result = estimate(keypoints, K, scores, engine=engine, config=config, layout="h36m17")
+    result = estimate(keypoints, K=K, scores=scores, engine=engine, config=config, layout="h36m17")
     stub = lambda *args, **kwargs: result
     return python_loop(estimate, keypoints, scores, K, engine, config), python_loop(stub, keypoints, scores, K, engine, config), stub
 

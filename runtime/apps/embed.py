@@ -99,7 +99,7 @@ class Lifter(_Runner):
     def lift(self, keypoints: np.ndarray, scores, K: np.ndarray, out: np.ndarray) -> None:
         """keypoints (n, J, 2) px, scores (n, J) or None, K (3, 3) or (n, 3, 3); fills ``out`` (n, 17, 3) metres."""
         with self.lock:
-            result = estimate(keypoints, K, scores, engine=self.engine, config=self.config, layout=self.layout)
+            result = estimate(keypoints, K=K, scores=scores, engine=self.engine, config=self.config, layout=self.layout)
         out[...] = result.joints_3d
 
 

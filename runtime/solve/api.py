@@ -44,6 +44,7 @@ def check_run(hypotheses: int, config: LoopConfig, batch_size: int, selection: s
 
 def estimate(
     keypoints,
+    *,
     K=None,
     scores=None,
     engine=None,
@@ -70,7 +71,8 @@ def estimate(
     per iteration. ``seed`` seeds the "sde" sampler's noise (the default "ode" sampler is
     deterministic). ``gravity``: the camera's down direction in camera coordinates (x right, y
     down, z forward; any length), a vector (3,) or one per pose (N, 3); "level" to assume a level
-    camera; None to estimate it once per camera (``zedo.runtime.solve.level``). Bad arguments raise
+    camera; None to estimate it once per camera (``zedo.runtime.solve.level``). Every argument but
+    the keypoints is a keyword, so that scores can never be taken for K. Bad arguments raise
     ValueError naming the field.
     """
     inputs = validate_inputs(keypoints, K, scores, layout=layout, image_size=image_size)
