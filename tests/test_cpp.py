@@ -103,6 +103,14 @@ def test_zedo_lift_errors_are_one_line(build, tmp_path):
     assert not (tmp_path / "out.json").exists()
 
 
+def test_the_programs_print_the_packages_version(build):
+    from zedo.runtime.core.version import VERSION
+
+    for program in ("zedo_lift", "zedo_stream"):
+        proc = run(build, program, "--version")
+        assert proc.returncode == 0 and proc.stdout.strip() == f"{program} {VERSION}", proc.stderr
+
+
 def test_zedo_stream_prints_each_frames_latency(build):
     proc = run(build, "zedo_stream", "--iterations", "3", "--start-candidates", "1", "--threads", "1")
     assert proc.returncode == 0, proc.stderr

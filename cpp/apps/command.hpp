@@ -78,7 +78,11 @@ template <class F>
 int run(const char* prog, const char* usage, int argc, char** argv, F&& body) {
     for (int i = 1; i < argc; ++i) {
         if (std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h") {
-            std::printf("usage: %s\n%s", usage, kOptionsHelp);
+            std::printf("usage: %s\n%s  --version                print the version\n", usage, kOptionsHelp);
+            return 0;
+        }
+        if (std::string(argv[i]) == "--version") {
+            std::printf("%s %s\n", prog, ZEDO_VERSION);
             return 0;
         }
     }
