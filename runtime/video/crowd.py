@@ -38,6 +38,7 @@ class CrowdStream:
     def __init__(
         self,
         engine=None,
+        *,
         K=None,
         image_size=None,
         layout=None,

@@ -56,6 +56,7 @@ class PoseStream:
     def __init__(
         self,
         engine=None,
+        *,
         K=None,
         image_size=None,
         layout=None,
