@@ -15,14 +15,16 @@ Sub-packages, lowest layer first; a module imports only from its own layer or lo
    errors
 2. ``io``: atomic writes, .npz, keypoint layouts, the one validation of keypoints/scores/K,
    detector readers, zedo's file formats
-3. ``engines``: the prior file, the Engine protocol and its table, the backends, parity
-4. ``solve``: the initial pose, the placed start, the noise model, scoring, the loop,
+3. ``media``: decoding videos, images and cameras into RGB frames, encoding frames back
+4. ``engines``: the prior file, the Engine protocol and its table, the backends, parity
+5. ``detect``: 2D detectors behind one interface (``Detector``) and their table
+6. ``solve``: the initial pose, the placed start, the noise model, scoring, the loop,
    ``lift_batch`` and ``estimate``
-5. ``video``: the One-Euro filter, two-sided smoothing, the live stream mode, a recorded video's
+7. ``video``: the One-Euro filter, two-sided smoothing, the live stream mode, a recorded video's
    tracks
-6. ``pipeline``: the request, one input to one result (``run``), many inputs into a folder
+8. ``pipeline``: the request, one input to one result (``run``), many inputs into a folder
    (``plan``, ``jobs``), the same on Ray (``ray_data``, imported only where Ray is installed)
-7. ``apps``: the error boundary and options of every command, ``zedo-infer``, the picture, the
+9. ``apps``: the error boundary and options of every command, ``zedo-infer``, the picture, the
    C++ wrapper's Python side (``embed``)
 """
 

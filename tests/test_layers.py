@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 RUNTIME = Path(__file__).resolve().parents[1] / "runtime"
-LAYERS = ("core", "io", "engines", "solve", "video", "pipeline", "apps")  # lowest first
+LAYERS = ("core", "io", "media", "engines", "detect", "solve", "video", "pipeline", "apps")  # lowest first
 MAX_MODULE_LINES, MAX_FUNCTION_LINES = 230, 50
 
 

@@ -1,0 +1,2 @@
+"""2D detectors: from an RGB image to people's keypoints, behind one small interface
+(``base.Detector``) and one table of backends (``open_detector``)."""
