@@ -9,7 +9,7 @@ import pytest
 from conftest import K_CAM, assert_one_error_line, fast, trajectory, zedo_infer
 
 from zedo.runtime import Request
-from zedo.runtime.core.errors import FieldError, one_line
+from zedo.runtime.core.errors import FieldError, install_extra, one_line
 from zedo.runtime.core.skeleton import JOINT_NAMES
 from zedo.runtime.io import exports
 from zedo.runtime.io.exports import motion_of, track_path, write_export
@@ -160,7 +160,7 @@ def test_bvh_without_bvhio_names_the_extra(monkeypatch):
     monkeypatch.setitem(__import__("sys").modules, "bvhio", None)
     with pytest.raises(ModuleNotFoundError) as e:
         check_write("out.bvh", Request())
-    assert one_line(e.value) == 'this needs bvhio, which is not installed: pip install "zedo[bvh]"'
+    assert one_line(e.value) == f"this needs bvhio, which is not installed: {install_extra('bvh')}"
     check_write("out.trc", Request())  # other exports do not need it
 
 

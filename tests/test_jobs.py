@@ -193,7 +193,7 @@ def test_command_output_dir_exit_status_and_lines(tmp_path, inputs, tiny_prior, 
     "argv, message",
     [
         (["a.npz", "b.npz", "-o", "x.npz"], "2 inputs: give --output-dir DIR"),
-        (["a.npz"], "give -o FILE (one input) or --output-dir DIR"),
+        (["a.npz"], "a.npz: no such input file"),
         (["a.npz", "-o", "x.npz", "--output-dir", "d"], "not both"),
         (["a.npz", "-o", "x.npz", "--ray"], "--ray works with --output-dir"),
         (["a.npz", "-o", "x.npz", "--resume"], "--resume works with --output-dir"),

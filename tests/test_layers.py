@@ -48,7 +48,7 @@ GRAPH = {name: _imports(name, path) for name, path in _modules().items()}
 
 
 def test_every_module_sits_in_a_known_layer():
-    assert {name.split(".")[0] for name in GRAPH} == set(LAYERS)
+    assert {name.split(".")[0] for name in GRAPH} <= set(LAYERS)
 
 
 @pytest.mark.parametrize("name", sorted(GRAPH))
