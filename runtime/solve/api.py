@@ -22,6 +22,7 @@ from .level import level_rotations, to_level, turn_back
 from .lift import lift
 from .scoring import SELECTIONS, select_hypotheses
 from .start import Start, start_sources
+from .work import lift_planned, plan_work
 
 
 def check_run(hypotheses: int, config: LoopConfig, batch_size: int, selection: str, seed: int) -> None:
@@ -89,9 +90,10 @@ def _lift_rows(
     progress: bool,
     out: np.ndarray,
 ):
-    """Every (pose, hypothesis) pair of ``inputs`` through ``lift``, one batch at a time:
-    camera-frame poses written to ``out`` (n * S, 17, 3); returns reprojection errors, prior
-    residuals and 2D noise levels (each (n * S,), px, -, px), host arrays."""
+    """Every (pose, hypothesis) pair of ``inputs`` through ``lift``, one batch at a time (with
+    ``config.adapts``, as ``work.plan_work`` plans): camera-frame poses written to ``out`` (n * S,
+    17, 3); returns reprojection errors, prior residuals, 2D noise levels and the loops each ran
+    (each (n * S,), px, -, px, count), host arrays."""
     xp = engine.xp
     to_host = getattr(xp, "asnumpy", np.asarray)
     f32 = lambda a: xp.asarray(np.ascontiguousarray(a, dtype=np.float32))  # noqa: E731
@@ -100,23 +102,30 @@ def _lift_rows(
     # Flatten (pose, hypothesis) pairs: row r is pose r // S started from hypothesis r % S's source.
     rows = np.arange(len(inputs.keypoints) * S)
     pose_of, hyp_of = rows // S, rows % S
-    lifted = np.empty((3, len(rows)))  # reprojection errors, prior residuals, noise levels
+    lifted = np.empty((4, len(rows)))  # reprojection errors, prior residuals, noise levels, loops
+    lifted[3] = config.start_ensemble
     rng = xp.random.default_rng(seed) if hasattr(xp.random, "default_rng") else None
+    work = None
+    if config.adapts and library is not None:
+        work = plan_work(inputs.keypoints, inputs.scores, inputs.K, library, engine, config, batch_size)
+        lifted[3] = work.starts
     per_call = max(1, batch_size // config.start_ensemble)  # an ensemble runs start_ensemble rows per pose
     chunks = [rows[i : i + per_call] for i in range(0, len(rows), per_call)]
     # The context closes the bar on failure too, so an error message starts on a fresh line.
     # The bar counts poses, a chunk's share each iteration: one unit for every command and mode.
     bar_format = "{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} poses [{elapsed}<{remaining}]"
     with tqdm(total=len(rows) / S, disable=not progress, desc="zedo", bar_format=bar_format) as bar:
+        advance = lambda share: bar.update(min(share / S, bar.total - bar.n))  # noqa: E731
         for r in chunks:
             p = pose_of[r]
             batch = batch_of(f32(inputs.keypoints[p]), f32(inputs.scores[p]), f32(inputs.K[p]), xp)
-            start = Start(library=library, poses=f32(poses[hyp_of[r]]))
-            share = len(r) / S / config.iterations
-            got = lift(
-                batch, engine, config, start, rng, lambda state, share=share: bar.update(min(share, bar.total - bar.n))
-            )
-            lifted[:, r] = [to_host(a) for a in (got.reprojection_px, got.residual, got.noise_px)]
+            if work is None:
+                start = Start(library=library, poses=f32(poses[hyp_of[r]]))
+                share = len(r) / config.iterations
+                got = lift(batch, engine, config, start, rng, lambda state, share=share: advance(share))
+            else:
+                got = lift_planned(batch, p, work, engine, config, rng, advance, batch_size)
+            lifted[:3, r] = [to_host(a) for a in (got.reprojection_px, got.residual, got.noise_px)]
             out[r] = to_host(got.x + got.T[:, None, :])
     return tuple(lifted)
 
@@ -158,8 +167,8 @@ def _estimate_placed(
     )
     if not placed.all():
         hyps[placed] = out.reshape(-1, S, NUM_JOINTS, 3)
-    reproj, residual, noise_px = (np.full((n, S), np.nan) for _ in range(3))
-    for per_hyp, got in zip((reproj, residual, noise_px), lifted):
+    reproj, residual, noise_px, starts = (np.full((n, S), np.nan) for _ in range(4))
+    for per_hyp, got in zip((reproj, residual, noise_px, starts), lifted):
         per_hyp[placed] = got.reshape(-1, S)
     ok = placed & np.isfinite(hyps).all(axis=(1, 2, 3))  # a prior that returned NaN or inf for a pose
     if not ok.any():
@@ -167,7 +176,7 @@ def _estimate_placed(
             f"the prior returned non-finite values for every one of the {n} poses (or every pose was degenerate); "
             "check the prior file"
         )
-    for a in (hyps, reproj, residual, noise_px):
+    for a in (hyps, reproj, residual, noise_px, starts):
         a[~ok] = np.nan
     selected = np.zeros(n, dtype=np.int64)
     selected[ok] = select_hypotheses(reproj[ok], residual[ok], selection, np)
@@ -185,4 +194,5 @@ def _estimate_placed(
         inputs.K,
         inputs.layout,
         noise_px[rows, selected],
+        np.nan_to_num(starts[rows, selected]).astype(np.int64),
     )
