@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..core.config import MAX_THREADS, PRESETS, START_FITS, LoopConfig
+from ..core.config import ADAPTIVE_ITERATIONS, ADAPTIVE_STARTS, MAX_THREADS, PRESETS, START_FITS, LoopConfig
 from ..core.sde import SAMPLERS
 from ..core.skeleton import IPO_JOINTS, TORSO_JOINTS
 from ..solve.scoring import SELECTIONS
@@ -168,6 +168,16 @@ OPTIONS = (
             help="run the loop from the E "
             "best-ranked starts and report their mean pose: E times the work, and several mm better on noisy 2D and "
             f"detections (default: {_D.start_ensemble})",
+        ),
+    ),
+    (
+        INTERNALS,
+        ("--no-adaptive",),
+        dict(
+            action="store_true",
+            help="give every pose the same work: by default, poses whose 2D is noisy (a detector's) run the "
+            f"loop from {ADAPTIVE_STARTS} starts of {ADAPTIVE_ITERATIONS} iterations and report their mean "
+            "(written as starts)",
         ),
     ),
     (

@@ -17,12 +17,12 @@ from ..core.result import Estimate
 from ..core.skeleton import NUM_JOINTS
 from ..engines.open import Engine, as_engine
 from ..io.validation import Inputs, check_placeable, validate_inputs
-from .batch import batch_of
+from .chunks import Chunks, f32
 from .level import level_rotations, to_level, turn_back
 from .lift import lift
 from .scoring import SELECTIONS, select_hypotheses
 from .start import Start, start_sources
-from .work import lift_planned, plan_work
+from .work import lift_adaptive
 
 
 def check_run(hypotheses: int, config: LoopConfig, batch_size: int, selection: str, seed: int) -> None:
@@ -91,43 +91,41 @@ def _lift_rows(
     out: np.ndarray,
 ):
     """Every (pose, hypothesis) pair of ``inputs`` through ``lift``, one batch at a time (with
-    ``config.adapts``, as ``work.plan_work`` plans): camera-frame poses written to ``out`` (n * S,
-    17, 3); returns reprojection errors, prior residuals, 2D noise levels and the loops each ran
-    (each (n * S,), px, -, px, count), host arrays."""
+    ``config.adapts``, noisy poses once more: ``zedo.runtime.solve.work``): camera-frame poses
+    written to ``out`` (n * S, 17, 3); returns reprojection errors, prior residuals, 2D noise
+    levels and the loops each ran (each (n * S,), px, -, px, count), host arrays."""
     xp = engine.xp
-    to_host = getattr(xp, "asnumpy", np.asarray)
-    f32 = lambda a: xp.asarray(np.ascontiguousarray(a, dtype=np.float32))  # noqa: E731
     library, poses = start_sources(engine.meta, config, S)
-    library = None if library is None else f32(library)
-    # Flatten (pose, hypothesis) pairs: row r is pose r // S started from hypothesis r % S's source.
-    rows = np.arange(len(inputs.keypoints) * S)
-    pose_of, hyp_of = rows // S, rows % S
-    lifted = np.empty((4, len(rows)))  # reprojection errors, prior residuals, noise levels, loops
-    lifted[3] = config.start_ensemble
+    library = None if library is None else f32(library, xp)
+    chunks = Chunks(inputs, S, engine, out, config.start_ensemble)
     rng = xp.random.default_rng(seed) if hasattr(xp.random, "default_rng") else None
-    work = None
-    if config.adapts and library is not None:
-        work = plan_work(inputs.keypoints, inputs.scores, inputs.K, library, engine, config, batch_size)
-        lifted[3] = work.starts
-    per_call = max(1, batch_size // config.start_ensemble)  # an ensemble runs start_ensemble rows per pose
-    chunks = [rows[i : i + per_call] for i in range(0, len(rows), per_call)]
     # The context closes the bar on failure too, so an error message starts on a fresh line.
     # The bar counts poses, a chunk's share each iteration: one unit for every command and mode.
     bar_format = "{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} poses [{elapsed}<{remaining}]"
-    with tqdm(total=len(rows) / S, disable=not progress, desc="zedo", bar_format=bar_format) as bar:
-        advance = lambda share: bar.update(min(share / S, bar.total - bar.n))  # noqa: E731
-        for r in chunks:
-            p = pose_of[r]
-            batch = batch_of(f32(inputs.keypoints[p]), f32(inputs.scores[p]), f32(inputs.K[p]), xp)
-            if work is None:
-                start = Start(library=library, poses=f32(poses[hyp_of[r]]))
-                share = len(r) / config.iterations
-                got = lift(batch, engine, config, start, rng, lambda state, share=share: advance(share))
-            else:
-                got = lift_planned(batch, p, work, engine, config, rng, advance, batch_size)
-            lifted[:3, r] = [to_host(a) for a in (got.reprojection_px, got.residual, got.noise_px)]
-            out[r] = to_host(got.x + got.T[:, None, :])
-    return tuple(lifted)
+    with tqdm(total=len(chunks.rows) / S, disable=not progress, desc="zedo", bar_format=bar_format) as bar:
+
+        def advance(share: float) -> None:
+            bar.update(min(share / S, bar.total - bar.n))
+
+        def lift_rows(batch, rows):
+            start = Start(library=library, poses=f32(poses[rows % S], xp))
+            return lift(batch, engine, config, start, rng, lambda _: advance(len(rows) / config.iterations))
+
+        if config.adapts and library is not None:
+            lift_adaptive(chunks, library, engine, config, batch_size, rng, advance, again=bar_extend(bar))
+        else:
+            chunks.run(chunks.rows, max(1, batch_size // config.start_ensemble), lift_rows)
+    return chunks.reprojection_px, chunks.residual, chunks.noise_px, chunks.loops
+
+
+def bar_extend(bar):
+    """A function that adds ``count`` poses to the work ``bar`` shows."""
+
+    def extend(count: int) -> None:
+        bar.total += count
+        bar.refresh()
+
+    return extend
 
 
 def estimate_inputs(

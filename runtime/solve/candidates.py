@@ -121,7 +121,7 @@ def _plausibility(placed, placed_T, err, rep: Batch, G: int, engine: Engine, cfg
     return res
 
 
-def rank_scored(
+def rank_starts(
     candidates,
     batch: Batch,
     engine: Engine,
@@ -133,9 +133,8 @@ def rank_scored(
     sde: SDEConfig = SDEConfig(),
 ):
     """The ``count`` best candidates (L, 17, 3) of each of the B poses of ``batch``, placed and best
-    first: (index (B, c), x (B, c, 17, 3) turned by the IPO, T (B, c, 3), start_px (B,) the
-    smallest reprojection error of the shortlisted, px: how well any cluster pose fits the 2D),
-    c = min(count, shortlisted).
+    first: (index (B, c), x (B, c, 17, 3) turned by the IPO, T (B, c, 3)), c = min(count,
+    shortlisted).
 
     The shortlisted candidates are each placed on every observed joint: by a local search from
     their weak-perspective yaw and distance (``cfg.start_fit`` "local") or by the IPO's global grid
@@ -156,22 +155,7 @@ def rank_scored(
     res = _plausibility(placed, placed_T, err, rep, G, engine, cfg, t, sde, xp)
     best = xp.argsort(row_ranks(err, xp) + row_ranks(res, xp), axis=1, kind="stable")[:, :count]
     rows_b = xp.arange(B)[:, None]
-    return short[rows_b, best], placed[rows_b, best], placed_T[rows_b, best], err.min(axis=1)
-
-
-def rank_starts(
-    candidates,
-    batch: Batch,
-    engine: Engine,
-    cfg: LoopConfig,
-    xp,
-    count: int = 1,
-    t: float = PLAUSIBILITY_T,
-    rows: int = 1024,
-    sde: SDEConfig = SDEConfig(),
-):
-    """``rank_scored`` without the reprojection errors: (index (B, c), x (B, c, 17, 3), T (B, c, 3))."""
-    return rank_scored(candidates, batch, engine, cfg, xp, count, t, rows, sde)[:3]
+    return short[rows_b, best], placed[rows_b, best], placed_T[rows_b, best]
 
 
 def choose_starts(
