@@ -32,8 +32,8 @@ OPTIONS = (
             default="default",
             help="named settings the other loop "
             "options change: default; v1, zedo's default before the fast start (--iterations 1000 --step-scale 1 "
-            "--start-shortlist 50 --start-fit grid --no-adaptive); paper, the release's (--iterations 1000 --step-scale 1 "
-            "--start-candidates 1); noisy, for detector 2D (--iterations 100 --start-ensemble 8) "
+            "--start-shortlist 50 --start-fit grid --no-adaptive); paper, the release's (--iterations 1000 "
+            "--step-scale 1 --start-candidates 1); noisy, for detector 2D (--iterations 100 --start-ensemble 8) "
             "(default: %(default)s)",
         ),
     ),

@@ -157,9 +157,10 @@ ADAPTIVE_ITERATIONS = 50
 
 # Named settings, each the fields it changes from LoopConfig's defaults (``preset_config``):
 # "v1" is zedo's default before the fast start (1000 iterations of the release's step; 50 shortlisted
-# candidates, each placed by the IPO's global grid; every pose the same work); "paper" the release's (1000
-# iterations from the mean pose, which has no ensemble to adapt). "noisy" for detector 2D: the mean of 8 loops of 100 iterations
-# from the 8 best starts for every pose (four times the default's work; docs/decisions.md, "An ensemble of starts").
+# candidates, each placed by the IPO's global grid; every pose the same work); "paper" the release's
+# (1000 iterations from the mean pose, which has no ensemble to adapt). "noisy" for detector 2D: the
+# mean of 8 loops of 100 iterations from the 8 best starts for every pose (four times the default's
+# work; docs/decisions.md, "An ensemble of starts").
 PRESETS: dict[str, dict] = {
     "default": {},
     "v1": {"iterations": 1000, "step_scale": 1.0, "start_shortlist": 50, "start_fit": "grid", "adaptive": False},
