@@ -64,7 +64,7 @@ def evaluate(
         hyps, selected = run_zedo_infer(
             given, engine, hypotheses, config, batch_size, selection, seed, threads, progress
         )
-        others, noise_px = {}, None
+        others, noise_px, starts = {}, None, None
     else:
         res = estimate(
             **given,
@@ -78,7 +78,7 @@ def evaluate(
         )
         hyps, selected = res.hypotheses, res.selected
         others = {"reprojection": np.argmin(res.reprojection_px, 1), "prior": np.argmin(res.prior_residual, 1)}
-        noise_px = res.noise_px
+        noise_px, starts = res.noise_px, res.starts
     seconds = time.perf_counter() - t0
     out = score(hyps, selected, data, others)
     out.update(
@@ -98,5 +98,7 @@ def evaluate(
         focal_scale=focal_scale,
         added_noise_px=add_noise_px,
         estimated_noise_px_median=None if noise_px is None else float(np.nanmedian(noise_px)),
+        # The share of poses that ran more than one loop (solve.work; an ensemble asked for: all).
+        more_starts_fraction=None if starts is None else float((starts > 1).mean()),
     )
     return out
