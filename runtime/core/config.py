@@ -153,7 +153,7 @@ class LoopConfig:
 # from its best-ranked starts, of this many iterations each (docs/decisions.md, "The default knows
 # when the 2D is noisy").
 ADAPTIVE_STARTS = 8
-ADAPTIVE_ITERATIONS = 50
+ADAPTIVE_ITERATIONS = 30
 
 # Named settings, each the fields it changes from LoopConfig's defaults (``preset_config``):
 # "v1" is zedo's default before the fast start (1000 iterations of the release's step; 50 shortlisted
