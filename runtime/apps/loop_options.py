@@ -59,9 +59,10 @@ OPTIONS = (
         ("--selection",),
         dict(
             choices=SELECTIONS,
-            default="prior",
-            help="how the reported hypothesis is chosen "
-            "among S > 1 (one hypothesis has nothing to choose; default: %(default)s)",
+            default="auto",
+            help="how the reported hypothesis is chosen among S > 1 (one hypothesis has nothing to choose): "
+            "by the prior's residual, the reprojection error, both (the smaller sum of their ranks), or auto: "
+            "the prior with --noise-px 0, else both (default: %(default)s)",
         ),
     ),
     (

@@ -20,7 +20,7 @@ from ..io.validation import Inputs, check_placeable, validate_inputs
 from .chunks import Chunks, f32
 from .level import level_rotations, to_level, turn_back
 from .lift import lift
-from .scoring import SELECTIONS, select_hypotheses
+from .scoring import SELECTIONS, select_hypotheses, selection_rule
 from .start import Start, start_sources
 from .work import lift_adaptive
 
@@ -52,7 +52,7 @@ def estimate(
     hypotheses: int = 1,
     config: LoopConfig = LoopConfig(),
     batch_size: int = 1024,
-    selection: str = "prior",
+    selection: str = "auto",
     seed: int = 0,
     progress: bool = False,
     layout=None,
@@ -134,7 +134,7 @@ def estimate_inputs(
     hypotheses: int = 1,
     config: LoopConfig = LoopConfig(),
     batch_size: int = 1024,
-    selection: str = "prior",
+    selection: str = "auto",
     seed: int = 0,
     progress: bool = False,
     gravity=None,
@@ -177,6 +177,7 @@ def _estimate_placed(
     for a in (hyps, reproj, residual, noise_px, starts):
         a[~ok] = np.nan
     selected = np.zeros(n, dtype=np.int64)
+    selection = selection_rule(selection, config.noise_px)
     selected[ok] = select_hypotheses(reproj[ok], residual[ok], selection, np)
     rows = np.arange(n)
     joints = hyps[:, 0] if S == 1 else hyps[rows, selected]

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from zedo.runtime import LoopConfig, estimate, open_engine
+from zedo.runtime.solve.scoring import select_hypotheses
 
 from .evalset import add_noise, check_given, load_h36m_eval, runtime_input
 from .scoring import score
@@ -29,7 +30,7 @@ def evaluate(
     hypotheses=1,
     config=LoopConfig(),
     batch_size=1024,
-    selection="prior",
+    selection="auto",
     limit=0,
     progress=True,
     via_cli=False,
@@ -77,7 +78,8 @@ def evaluate(
             progress=progress,
         )
         hyps, selected = res.hypotheses, res.selected
-        others = {"reprojection": np.argmin(res.reprojection_px, 1), "prior": np.argmin(res.prior_residual, 1)}
+        criteria = (np.nan_to_num(res.reprojection_px, nan=np.inf), np.nan_to_num(res.prior_residual, nan=np.inf))
+        others = {rule: select_hypotheses(*criteria, rule, np) for rule in ("reprojection", "prior", "both")}
         noise_px, starts = res.noise_px, res.starts
     seconds = time.perf_counter() - t0
     out = score(hyps, selected, data, others)
