@@ -22,8 +22,9 @@ from tqdm.auto import tqdm
 
 from ..core.config import LoopConfig
 from ..core.result import Estimate
-from ..core.skeleton import IPO_JOINTS, NUM_JOINTS
+from ..core.skeleton import NUM_JOINTS
 from ..engines.open import as_engine
+from ..io.placing import RULE
 from ..io.validation import Inputs
 from ..solve.api import estimate_inputs
 from .smoothing import SmoothConfig, smooth_track
@@ -76,10 +77,7 @@ def lift_tracks(
         raise ValueError(f"batch_size must be a whole number >= 1, got {batch_size!r}")
     n = len(inputs.keypoints)
     if not inputs.valid.any():
-        raise ValueError(
-            f"none of the {n} poses can be placed: each lacks the pelvis or a hip "
-            f"(joints {list(IPO_JOINTS)} need score > 0)"
-        )
+        raise ValueError(f"none of the {n} poses can be placed: {RULE}")
     track = inputs.track
     if track is None and crowded(inputs.frame):
         track = track_video(inputs.keypoints, inputs.scores, inputs.frame)
