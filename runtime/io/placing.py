@@ -22,7 +22,7 @@ MIN_JOINTS = 5
 MIN_POSE_EXTENT = 1e-4
 RULE = (
     f"a pose is placed when at least {MIN_JOINTS} of its 17 joints have score > 0 and their keypoints "
-    f"spread at least {MIN_POSE_EXTENT:g} (normalised image units) from their mean"
+    f"are not all at one point (they spread at least {MIN_POSE_EXTENT:g} in normalised image units)"
 )
 
 
