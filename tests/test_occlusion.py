@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from conftest import K_CAM, project, synthetic_poses, trajectory, yaw
 
-from zedo.runtime import LoopConfig, estimate, open_engine
+from zedo.runtime import LoopConfig, PoseStream, estimate, open_engine
 from zedo.runtime.core.geometry import keypoints_to_rays
 from zedo.runtime.io.placing import MIN_JOINTS, RULE
 from zedo.runtime.io.validation import validate_inputs
@@ -158,3 +158,15 @@ def test_a_video_bridges_a_joint_a_few_frames_missing(tiny_prior):
     inputs = inputs.__class__(**{**inputs.__dict__, "frame": np.arange(12)})
     got = lift_tracks(inputs, open_engine(tiny_prior, threads=1), LoopConfig(iterations=3), StreamConfig(iterations=5))
     assert got.valid.all() and np.isfinite(got.joints_3d).all()
+
+
+@pytest.mark.parametrize("warm", [False, True], ids=["stream", "warm"])
+def test_a_live_stream_lifts_frames_without_the_pelvis_and_a_hip(prior, warm):
+    s = trajectory(6)
+    config = StreamConfig(iterations=20, warm=warm, warm_iterations=5)
+    stream = PoseStream(prior, K=K_CAM, config=LoopConfig(iterations=20), stream_config=config)
+    scores = np.ones(17)
+    scores[[0, 4]] = 0
+    frames = [stream.update(kp, None if i % 2 == 0 else scores) for i, kp in enumerate(s["keypoints"])]
+    assert all(f.valid for f in frames) and all(np.isfinite(f.joints_3d).all() for f in frames)
+    assert frames[-1].continued
