@@ -193,9 +193,7 @@ def validate_inputs(keypoints, K=None, scores=None, source: str = "input", layou
 def check_placeable(inputs: Inputs, source: str = "input") -> Inputs:
     """``inputs`` if at least one pose can be placed; ValueError naming ``source`` otherwise."""
     if not inputs.valid.any():
-        raise ValueError(
-            f"{source}: none of the {len(inputs.valid)} poses can be placed: {RULE}"
-        )
+        raise ValueError(f"{source}: none of the {len(inputs.valid)} poses can be placed: {RULE}")
     return inputs
 
 

@@ -126,7 +126,8 @@ def _lift_rows(
             batch = batch_of(f32(inputs.keypoints[p]), f32(inputs.scores[p]), f32(inputs.K[p]), xp)
             start = Start(library=library, poses=f32(poses[r % S]))
             share = len(r) / S / cfg.iterations
-            got = lift(batch, engine, cfg, start, rng, lambda state, share=share: bar.update(min(share, bar.total - bar.n)))
+            advance = lambda state, share=share: bar.update(min(share, bar.total - bar.n))  # noqa: E731
+            got = lift(batch, engine, cfg, start, rng, advance)
             lifted[:, r] = [to_host(a) for a in (got.reprojection_px, got.residual, got.noise_px)]
             out[r] = to_host(got.x + got.T[:, None, :])
     return tuple(lifted)

@@ -2,7 +2,8 @@
 
 Units and frames as ``zedo.runtime.core.geometry``. The start (``start``, ``candidates``, ``ipo``),
 the loop and the fusion of an ensemble all need the inverse intrinsics and the rays through the
-keypoints (through a missing pelvis's anchor); ``batch_of`` computes them once per batch, and the stages take them from the ``Batch``.
+keypoints (and through a missing pelvis's anchor, ``occluded``); ``batch_of`` computes them once
+per batch, and the stages take them from the ``Batch``.
 Every array is of one array module ``xp`` (NumPy or CuPy) and one dtype (the engine's, float32).
 """
 

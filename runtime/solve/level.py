@@ -95,8 +95,9 @@ def search_tilt(score_of) -> tuple[float, float]:
 
 def estimate_tilts(inputs: Inputs, engine: Engine, config: LoopConfig) -> np.ndarray:
     """``camera_to_level`` (N, 3, 3) float64 estimated once per camera (``camera_groups``) from up
-    to ``SEARCH_POSES`` of its placed poses, evenly spread (complete ones where it has any); identity where the prior has no
-    library of candidate poses to judge by, or a camera has no placed pose."""
+    to ``SEARCH_POSES`` of its placed poses, evenly spread (its complete ones where it has any);
+    identity where the prior has no library of candidate poses to judge by, or a camera has no
+    placed pose."""
     out = np.repeat(np.eye(3)[None], len(inputs.K), 0)
     library = start_library(engine.meta, config)
     if library is None:
