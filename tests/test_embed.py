@@ -67,7 +67,7 @@ def test_stream_fills_one_frame_as_posestream(tiny_prior):
         assert stream.update(f32(kp), None, out) is True
         np.testing.assert_allclose(out, want.update(f32(kp)).joints_3d, atol=1e-6)
     missing = np.ones(17, np.float32)
-    missing[1] = 0.0
+    missing[4:] = 0.0  # 4 joints seen: the frame cannot be placed
     assert stream.update(f32(s["keypoints"][0]), missing, out) is False and np.isnan(out).all()
     stream.reset()
     assert stream.stream.last is None
