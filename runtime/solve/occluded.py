@@ -69,11 +69,6 @@ def centred_sums(sums, weight_sums, total):
     return sxx - sx * sx / total, sxz - sx * sz / total, szz - sz * sz / total, syy - sy * sy / total
 
 
-def needs_ensemble(scores) -> bool:
-    """Whether any pose of scores (B, 17) host lacks a hip (its loop runs an ensemble)."""
-    return bool(((scores[:, LEFT_HIP] <= 0) | (scores[:, RIGHT_HIP] <= 0)).any())
-
-
 def occluded_config(config: LoopConfig, has_library: bool) -> LoopConfig:
     """The loop of poses without both hips: ``OCCLUDED_ENSEMBLE`` starts where the start chooses
     among a library (and the config asks for fewer); ``config`` otherwise."""
