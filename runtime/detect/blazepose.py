@@ -46,19 +46,26 @@ ANCHORS = anchors()
 def warp(image: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarray:
     """The (size, size, 3) float32 crop of ``image`` ((H, W, 3) uint8) whose pixel centres map
     through ``matrix`` into the image, sampled bilinearly, zero outside; values in [0, 1]."""
-    h, w = image.shape[:2]
     centres = np.arange(size, dtype=np.float32) + 0.5
     u, v = np.meshgrid(centres, centres)
-    x = matrix[0, 0] * u + matrix[0, 1] * v + matrix[0, 2] - 0.5  # pixel indices, centre-based
-    y = matrix[1, 0] * u + matrix[1, 1] * v + matrix[1, 2] - 0.5
-    x0, y0 = np.floor(x).astype(np.int64), np.floor(y).astype(np.int64)
-    fx, fy = (x - x0)[..., None], (y - y0)[..., None]
-    padded = np.pad(image, ((1, 1), (1, 1), (0, 0))).astype(np.float32) / 255.0
-    xi, yi = np.clip(x0 + 1, 0, w + 1), np.clip(y0 + 1, 0, h + 1)
-    xj, yj = np.clip(x0 + 2, 0, w + 1), np.clip(y0 + 2, 0, h + 1)
-    top = padded[yi, xi] * (1 - fx) + padded[yi, xj] * fx
-    bottom = padded[yj, xi] * (1 - fx) + padded[yj, xj] * fx
-    return (top * (1 - fy) + bottom * fy).astype(np.float32)
+    x = (matrix[0, 0] * u + matrix[0, 1] * v + matrix[0, 2] - 0.5).astype(np.float32)  # centre-based indices
+    y = (matrix[1, 0] * u + matrix[1, 1] * v + matrix[1, 2] - 0.5).astype(np.float32)
+    x0, y0 = np.floor(x), np.floor(y)
+    fx, fy = x - x0, y - y0
+    x0, y0 = x0.astype(np.int64), y0.astype(np.int64)
+    out = np.zeros((size, size, 3), np.float32)
+    for dy, wy in ((0, 1 - fy), (1, fy)):
+        for dx, wx in ((0, 1 - fx), (1, fx)):
+            out += _pixels(image, y0 + dy, x0 + dx) * (wy * wx)[..., None]
+    return out / 255.0
+
+
+def _pixels(image: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """``image`` at integer ``rows``, ``cols`` (any shape S) as (S, 3) float32, zero outside it."""
+    h, w = image.shape[:2]
+    inside = (rows >= 0) & (rows < h) & (cols >= 0) & (cols < w)
+    values = image[np.clip(rows, 0, h - 1), np.clip(cols, 0, w - 1)].astype(np.float32)
+    return values * inside[..., None]
 
 
 def letterbox(height: int, width: int) -> np.ndarray:
