@@ -168,3 +168,15 @@ def test_every_row_opens_or_skips_with_reason(name, tmp_path):
     assert detector.name == name and detector.layout in LAYOUTS
     found = detector(np.zeros((64, 48, 3), np.uint8))
     assert found.keypoints.shape[1:] == (len(LAYOUTS[detector.layout].joint_names), 2)
+
+
+def test_detector_runs_on_the_lifters_device_where_it_can(mediapipe):
+    import onnxruntime as ort
+
+    from zedo.runtime.detect.mediapipe_pose import providers
+
+    assert mediapipe.providers == ["CPUExecutionProvider"]
+    assert mediapipe.detector.get_session_options().intra_op_num_threads == 1
+    has_cuda = "CUDAExecutionProvider" in ort.get_available_providers()
+    assert providers("cuda")[0] == ("CUDAExecutionProvider" if has_cuda else "CPUExecutionProvider")
+    assert "TensorrtExecutionProvider" not in providers("tensorrt")
