@@ -180,3 +180,15 @@ def test_detector_runs_on_the_lifters_device_where_it_can(mediapipe):
     has_cuda = "CUDAExecutionProvider" in ort.get_available_providers()
     assert providers("cuda")[0] == ("CUDAExecutionProvider" if has_cuda else "CPUExecutionProvider")
     assert "TensorrtExecutionProvider" not in providers("tensorrt")
+
+
+def test_detections_reach_the_lifter_in_pixels(mediapipe, skier):
+    """The detector's layout (``mediapipe33_px``) maps onto the prior's 17 joints unscaled: the
+    left wrist stays where the detector put it, the pose can be placed."""
+    from zedo.runtime.io.validation import validate_inputs
+
+    found = mediapipe(skier)
+    h, w = skier.shape[:2]
+    inputs = validate_inputs(found.keypoints, scores=found.scores, layout=mediapipe.layout, image_size=(w, h))
+    assert inputs.valid.all() and inputs.keypoints.shape == (1, 17, 2)
+    assert np.allclose(inputs.keypoints[0, 13], found.keypoints[0, 15], atol=1e-4)  # h36m l-wrist = mp left_wrist
