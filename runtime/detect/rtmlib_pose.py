@@ -24,8 +24,8 @@ from .mediapipe_pose import providers
 
 LAYOUT_BY_JOINTS = {17: "coco17", 26: "halpe26", 133: "coco_wholebody133"}
 NO_MODELS = (
-    "rtmlib could not fetch its models ({why}); give local ONNX files with --detector-model PATH, "
-    "or use --detector mediapipe (bundled with zedo, no network)"
+    "rtmlib could not fetch its models ({why}); give a local RTMPose or RTMO ONNX file with "
+    "--detector-model PATH, or use --detector mediapipe (bundled with zedo, no network)"
 )
 
 
