@@ -17,6 +17,7 @@ from ..core.result import Estimate
 from ..core.skeleton import NUM_JOINTS
 from ..engines.open import Engine, as_engine
 from ..io.validation import Inputs, check_placeable, validate_inputs
+from . import occluded
 from .chunks import Chunks, f32
 from .level import level_rotations, to_level, turn_back
 from .lift import lift
@@ -80,6 +81,23 @@ def estimate(
     return estimate_inputs(inputs, engine, hypotheses, config, batch_size, selection, seed, progress, gravity)
 
 
+def _chunks(inputs: Inputs, S: int, config: LoopConfig, has_library: bool, batch_size: int):
+    """The (pose, hypothesis) rows of ``inputs`` (row r: pose r // S, hypothesis r % S) cut into
+    (rows, config) chunks: complete poses first, in order, as they always were; then poses without
+    a pelvis but with both hips; then those without a hip, on ``occluded.occluded_config``'s loop."""
+    rows = np.arange(len(inputs.keypoints) * S)
+    sc = inputs.scores[rows // S]
+    hips = (sc[:, [occluded.LEFT_HIP, occluded.RIGHT_HIP]] > 0).all(1)
+    groups = ((sc[:, 0] > 0) & hips, (sc[:, 0] <= 0) & hips, ~hips)
+    configs = (config, config, occluded.occluded_config(config, has_library))
+    out = []
+    for group, cfg in zip(groups, configs):
+        kept = rows[group]
+        per_call = max(1, batch_size // cfg.start_ensemble)  # an ensemble runs start_ensemble rows per pose
+        out += [(kept[i : i + per_call], cfg) for i in range(0, len(kept), per_call)]
+    return out
+
+
 def _lift_rows(
     inputs: Inputs,
     engine: Engine,
@@ -90,10 +108,11 @@ def _lift_rows(
     progress: bool,
     out: np.ndarray,
 ):
-    """Every (pose, hypothesis) pair of ``inputs`` through ``lift``, one batch at a time (with
-    ``config.adapts``, noisy poses once more: ``zedo.runtime.solve.work``): camera-frame poses
-    written to ``out`` (n * S, 17, 3); returns reprojection errors, prior residuals, 2D noise
-    levels and the loops each ran (each (n * S,), px, -, px, count), host arrays."""
+    """Every (pose, hypothesis) pair of ``inputs`` through ``lift``, one chunk at a time
+    (``_chunks``; with ``config.adapts``, the poses on ``config`` in two passes, noisy ones lifted
+    again: ``zedo.runtime.solve.work``): camera-frame poses written to ``out`` (n * S, 17, 3);
+    returns reprojection errors, prior residuals, 2D noise levels and the loops each ran (each
+    (n * S,), px, -, px, count), host arrays."""
     xp = engine.xp
     library, poses = start_sources(engine.meta, config, S)
     library = None if library is None else f32(library, xp)
@@ -107,14 +126,22 @@ def _lift_rows(
         def advance(share: float) -> None:
             bar.update(min(share / S, bar.total - bar.n))
 
-        def lift_rows(batch, rows):
-            start = Start(library=library, poses=f32(poses[rows % S], xp))
-            return lift(batch, engine, config, start, rng, lambda _: advance(len(rows) / config.iterations))
+        def lift_on(cfg: LoopConfig):
+            def lift_rows(batch, rows):
+                start = Start(library=library, poses=f32(poses[rows % S], xp))
+                return lift(batch, engine, cfg, start, rng, lambda _: advance(len(rows) / cfg.iterations))
 
-        if config.adapts and library is not None:
-            lift_adaptive(chunks, library, engine, config, batch_size, rng, advance, again=bar_extend(bar))
-        else:
-            chunks.run(chunks.rows, max(1, batch_size // config.start_ensemble), lift_rows)
+            return lift_rows
+
+        plan = _chunks(inputs, S, config, library is not None, batch_size)
+        adapts = config.adapts and library is not None
+        if adapts:
+            rows = np.sort(np.concatenate([r for r, cfg in plan if cfg is config] or [np.zeros(0, np.int64)]))
+            lift_adaptive(chunks, rows, library, engine, config, batch_size, rng, advance, again=bar_extend(bar))
+        for r, cfg in plan:
+            if not (adapts and cfg is config):
+                chunks.run(r, len(r), lift_on(cfg))
+                chunks.loops[r] = cfg.start_ensemble
     return chunks.reprojection_px, chunks.residual, chunks.noise_px, chunks.loops
 
 

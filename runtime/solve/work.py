@@ -76,17 +76,25 @@ def lift_from(batch: Batch, poses, starts: Starts, E: int, engine: Engine, confi
     return lift(batch, engine, cfg, Start(placed=(x, T)), rng, lambda state: advance(share))
 
 
-def lift_adaptive(chunks: Chunks, library, engine: Engine, config: LoopConfig, chunk: int, rng, advance, again) -> None:
-    """Lift every row of ``chunks`` (one hypothesis a pose) as the module docstring says: the loop
-    as ``config`` sets from each pose's best start among ``library`` (L, 17, 3), then the ``noisy``
-    ones again from their ``ADAPTIVE_STARTS`` best, their rows overwritten and ``chunks.loops`` set;
-    ``chunk`` poses a pass at a time. ``advance`` as ``lift_from``; ``again(count)`` is told how
-    many poses the second pass lifts before it starts."""
-    inputs = chunks.inputs
-    starts = ranked_starts(inputs.keypoints, inputs.scores, inputs.K, library, engine, config, chunk)
-    chunks.run(chunks.rows, chunk, lambda b, r: lift_from(b, r, starts, 1, engine, config, rng, advance))
-    rows = chunks.rows[noisy(chunks.misfit_px)]
+def lift_adaptive(
+    chunks: Chunks, rows, library, engine: Engine, config: LoopConfig, chunk: int, rng, advance, again
+) -> None:
+    """Lift ``rows`` (R,) of ``chunks`` (one hypothesis a pose) as the module docstring says: the
+    loop as ``config`` sets from each pose's best start among ``library`` (L, 17, 3), then the
+    ``noisy`` ones again from their ``ADAPTIVE_STARTS`` best, their rows overwritten and
+    ``chunks.loops`` set; ``chunk`` poses a pass at a time. ``advance`` as ``lift_from``;
+    ``again(count)`` is told how many poses the second pass lifts before it starts."""
+    if not len(rows):
+        return
+    kp, sc, K = (a[rows] for a in (chunks.inputs.keypoints, chunks.inputs.scores, chunks.inputs.K))
+    starts = ranked_starts(kp, sc, K, library, engine, config, chunk)
+    at = lambda r: np.searchsorted(rows, r)  # noqa: E731  rows are ascending: a row's place among them
+    chunks.run(rows, chunk, lambda b, r: lift_from(b, at(r), starts, 1, engine, config, rng, advance))
+    chunks.loops[rows] = 1
+    noisy_rows = rows[noisy(chunks.misfit_px[rows])]
     E = starts.x.shape[1]
-    again(len(rows))
-    chunks.run(rows, max(1, chunk // E), lambda b, r: lift_from(b, r, starts, E, engine, config, rng, advance))
-    chunks.loops[rows] = E
+    again(len(noisy_rows))
+    chunks.run(
+        noisy_rows, max(1, chunk // E), lambda b, r: lift_from(b, at(r), starts, E, engine, config, rng, advance)
+    )
+    chunks.loops[noisy_rows] = E
