@@ -22,7 +22,7 @@ from ..core.config import ADAPTIVE_ITERATIONS, ADAPTIVE_STARTS, LoopConfig
 from ..engines.open import Engine
 from .batch import Batch, batch_of
 from .candidates import rank_starts
-from .chunks import Chunks
+from .chunks import Chunks, f32
 from .lift import Lifted, lift
 from .start import Start
 
@@ -54,10 +54,9 @@ def ranked_starts(keypoints, scores, K, library, engine: Engine, config: LoopCon
     N poses, keypoints (N, 17, 2) px, scores (N, 17), K (N, 3, 3) host arrays, ``chunk`` at a time."""
     xp = engine.xp
     host = getattr(xp, "asnumpy", np.asarray)
-    f32 = lambda a: xp.asarray(np.ascontiguousarray(a, dtype=np.float32))  # noqa: E731
     parts = []
     for i in range(0, len(keypoints), chunk):
-        batch = batch_of(*(f32(a[i : i + chunk]) for a in (keypoints, scores, K)), xp)
+        batch = batch_of(*(f32(a[i : i + chunk], xp) for a in (keypoints, scores, K)), xp)
         _, x, T = rank_starts(library, batch, engine, config, xp, ADAPTIVE_STARTS, sde=engine.meta.sde)
         parts.append((host(x), host(T)))
     return Starts(*(np.concatenate(p) for p in zip(*parts)))
