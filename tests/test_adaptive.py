@@ -13,7 +13,7 @@ import pytest
 from zedo.runtime import LoopConfig, estimate, open_engine
 from zedo.runtime.core.config import ADAPTIVE_STARTS, preset_config
 from zedo.runtime.io.formats import save_output
-from zedo.runtime.solve.work import NOISY_INPUT_PX, NOISY_POSE_PX, noisy
+from zedo.runtime.solve.work import NOISY_INPUT_POSES, NOISY_INPUT_PX, NOISY_POSE_PX, noisy
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "runtime" / "examples" / "example.npz"
 
@@ -34,7 +34,11 @@ def test_noisy_is_the_pose_own_misfit_or_its_input_median():
     clean[5] = np.nan  # not measured: clean
     assert noisy(clean).tolist() == [i == 3 for i in range(9)]
     assert noisy(np.full(9, NOISY_INPUT_PX + 0.1)).all()  # a noisy source: every pose
-    assert not noisy(np.full(1, NOISY_INPUT_PX - 0.1)).any()
+    assert noisy(np.full(NOISY_INPUT_POSES, NOISY_INPUT_PX + 0.1)).all()
+    # Too few poses to judge their source: each by its own misfit.
+    few = np.full(NOISY_INPUT_POSES - 1, NOISY_INPUT_PX + 0.1)
+    few[0] = NOISY_POSE_PX + 0.1
+    assert noisy(few).tolist() == [True] + [False] * (NOISY_INPUT_POSES - 2)
 
 
 def test_a_pose_with_planted_noise_gets_the_ensemble_and_a_clean_one_does_not(example):

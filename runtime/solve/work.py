@@ -7,9 +7,9 @@ loop as set from its best start (``ranked_starts`` keeps the others), which meas
 ``misfit_px`` (``noise.LoopNoise``: how far the prior's bodies stay from the keypoints). One pose's
 misfit is a poor witness (ground truth and + 5 px overlap), but a detector's noise is its source's:
 a pose is lifted again, from ``ADAPTIVE_STARTS`` starts of ``ADAPTIVE_ITERATIONS`` each, when the
-median misfit of the poses it is lifted with exceeds ``NOISY_INPUT_PX`` or its own exceeds
-``NOISY_POSE_PX`` (``noisy``; docs/decisions.md, "The default knows when the 2D is noisy"). The host
-side (chunks, progress) is ``zedo.runtime.solve.api``.
+median misfit of the poses it is lifted with (``NOISY_INPUT_POSES`` or more) exceeds
+``NOISY_INPUT_PX`` or its own exceeds ``NOISY_POSE_PX`` (``noisy``; docs/decisions.md, "The
+default knows when the 2D is noisy"). The host side (chunks, progress) is ``zedo.runtime.solve.api``.
 """
 
 from __future__ import annotations
@@ -27,6 +27,9 @@ from .lift import Lifted, lift
 from .start import Start
 
 NOISY_INPUT_PX = 5.4  # the median misfit_px of the poses lifted together above which all are noisy
+# ...when at least this many are lifted together: the median of fewer says little of their source
+# (one clean pose's misfit is above 5.4 px a quarter of the time), so they are judged each alone.
+NOISY_INPUT_POSES = 8
 NOISY_POSE_PX = 7.5  # a pose's own misfit_px above which it is noisy whatever the others'
 
 
@@ -44,9 +47,11 @@ class Starts:
 
 def noisy(misfit_px: np.ndarray) -> np.ndarray:
     """Which of N poses lifted together get the ensemble (N,) bool, from their misfit_px (N,) px
-    (NaN: not measured, taken as clean): the median of all, or the pose's own, above its threshold."""
+    (NaN: not measured, taken as clean): the median of all (N >= ``NOISY_INPUT_POSES``), or the
+    pose's own, above its threshold."""
     known = np.nan_to_num(misfit_px, nan=0.0)
-    return (known > NOISY_POSE_PX) | (np.median(known) > NOISY_INPUT_PX)
+    source = len(known) >= NOISY_INPUT_POSES and np.median(known) > NOISY_INPUT_PX
+    return (known > NOISY_POSE_PX) | source
 
 
 def ranked_starts(keypoints, scores, K, library, engine: Engine, config: LoopConfig, chunk: int) -> Starts:
