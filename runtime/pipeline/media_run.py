@@ -1,0 +1,120 @@
+"""A media run, whole: a video, photo, folder of photos or camera in; the 2D, the 3D and an overlay
+out, in one folder (``default_folder``: ``<name>_zedo/`` beside the input).
+
+Steps, under one progress bar over frames: decode and detect (one frame at a time), lift
+(``lift_media``), and the overlay: the input decoded again and each frame drawn (``overlay``) and
+encoded to ``overlay.mp4`` (photos: ``photos``). Memory holds the 2D and 3D of every frame, never
+the frames. A camera's frames are also recorded to ``capture.mp4``, which the overlay reads back.
+Every file is written atomically: an error or Ctrl-C leaves the files already finished and no half
+of one (the interrupt's message says which were written).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from ..media.decode import MediaReader
+from ..media.encode import video_writer
+from ..media.sources import Source
+from .lift_media import Lift2D, detect_and_lift, write_lift
+from .overlay import Scene, compose
+from .photos import write_photo_overlays
+from .request import Request
+
+OVERLAY_MP4, CAPTURE = "overlay.mp4", "capture.mp4"
+
+
+@dataclass(frozen=True)
+class MediaResult:
+    """What a media run did: its ``lift`` (2D, 3D, notes), the ``files`` written, and the
+    ``frames`` decoded at ``fps`` (None: photos)."""
+
+    lift: Lift2D
+    files: tuple[Path, ...]
+    frames: int
+    fps: float | None
+    notes: tuple[str, ...]
+
+
+def default_folder(source: Source) -> Path:
+    """Where a run writes without ``-o``: ``<name>_zedo`` beside the input (a camera: here)."""
+    return (Path.cwd() if source.kind == "camera" else source.path.parent) / f"{source.name}_zedo"
+
+
+def run_fps(source: Source, info_fps: float | None, request: Request, fps_given: bool) -> tuple[Request, list[str]]:
+    """The request a media run lifts with: a video's frame rate from ``--fps`` (``fps_given``), else
+    the file's, else the request's default (a note says so); photos each on their own."""
+    if source.kind in ("image", "folder"):
+        return replace(request, per_frame=True), []
+    if fps_given or info_fps is None:
+        note = [] if fps_given else [f"{source.path}: no frame rate in the file; {request.fps:g} fps assumed (--fps)"]
+        return request, note
+    return replace(request, fps=info_fps), []
+
+
+def _frames(reader: MediaReader, folder: Path, written: list):
+    """``reader``'s frames; a camera's are recorded to ``capture.mp4`` on the way, until
+    ``max_frames`` or Ctrl-C (which ends the capture, not the run)."""
+    if reader.source.kind != "camera":
+        yield from reader
+        return
+    with video_writer(folder / CAPTURE, reader.info.fps or 25.0) as writer:
+        try:
+            for index, rgb in reader:
+                writer.write(rgb)
+                yield index, rgb
+        except KeyboardInterrupt:
+            pass
+    written.append(folder / CAPTURE)
+
+
+def _overlay(folder: Path, reader: MediaReader, lift: Lift2D, bar) -> list[Path]:
+    scene = Scene.of(lift.lifted, lift.points.fps if reader.source.kind not in ("image", "folder") else None)
+    if reader.source.kind in ("image", "folder"):
+        return write_photo_overlays(folder, reader, scene, lambda: bar.update(1))
+    if reader.source.kind == "camera":
+        reader = MediaReader(Source("video", folder / CAPTURE))
+    with video_writer(folder / OVERLAY_MP4, lift.request.fps) as writer:
+        for index, rgb in reader:
+            writer.write(compose(rgb, scene, index))
+            bar.update(1)
+    return [folder / OVERLAY_MP4]
+
+
+def run_media(
+    source: Source,
+    detector,
+    request: Request,
+    folder: Path,
+    engine=None,
+    fps_given: bool = False,
+    progress: bool = False,
+    max_frames: int | None = None,
+) -> MediaResult:
+    """Run ``source`` through ``detector`` and the lift (``request``; ``engine`` an open one, else
+    the request's), writing into ``folder`` (see the module docstring). ``max_frames``: stop after
+    so many frames (a camera runs until then, or Ctrl-C)."""
+    reader = MediaReader(source, max_frames)
+    request, notes = run_fps(source, reader.info.fps, request, fps_given)
+    fps = request.fps if source.kind in ("video", "camera") else None
+    engine = request.open_engine() if engine is None else engine
+    total = reader.info.frames if max_frames is None else min(max_frames, reader.info.frames or max_frames)
+    written: list[Path] = []
+    with tqdm(total=None if total is None else 3 * total, unit="frame", disable=not progress, leave=False) as bar:
+        try:
+            bar.set_description("decode+detect")
+            frames = _frames(reader, folder, written)
+            lift = detect_and_lift(frames, detector, request, engine, str(source.path), fps, lambda: bar.update(1))
+            bar.set_description("lift")
+            bar.update(lift.points.frames)
+            written += write_lift(folder, lift)
+            bar.set_description("overlay")
+            written += _overlay(folder, reader, lift, bar)
+        except KeyboardInterrupt:
+            done = ", ".join(map(str, written)) or "nothing"
+            raise KeyboardInterrupt(f"written: {done}; no file is half-written") from None
+    notes += reader.notes + list(lift.notes)
+    return MediaResult(lift, tuple(written), lift.points.frames, fps, tuple(notes))
