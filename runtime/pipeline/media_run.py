@@ -16,9 +16,11 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from ..core.errors import install_extra, one_line
+from ..detect.table import DETECTORS, open_detector
 from ..media.decode import MediaReader
 from ..media.encode import video_writer
-from ..media.sources import Source
+from ..media.sources import Source, parse_source
 from .lift_media import Lift2D, detect_and_lift, write_lift
 from .overlay import Scene, compose
 from .photos import write_photo_overlays
@@ -118,3 +120,54 @@ def run_media(
             raise KeyboardInterrupt(f"written: {done}; no file is half-written") from None
     notes += reader.notes + list(lift.notes)
     return MediaResult(lift, tuple(written), lift.points.frames, fps, tuple(notes))
+
+
+def open_media_detector(detector="auto", model=None, threads: int = 1):
+    """``detector`` as a ``detect.base.Detector``: an object with ``layout`` and a call is used as
+    it is; a name (``auto`` or a row of ``detect.table.DETECTORS``) is opened on the CPU with
+    ``threads`` threads and ``model`` (a local model file, else the backend's own). RuntimeError
+    naming the extra to install, or ``--detector-model`` where the model cannot be had."""
+    if not isinstance(detector, str):
+        return detector
+    row = DETECTORS.get(detector)
+    try:
+        return open_detector(detector, model, "cpu", threads)
+    except ModuleNotFoundError as e:
+        if (e.name or "").startswith(open_detector.__module__.rpartition(".")[0]):
+            raise RuntimeError(f"detector {detector!r}: its backend is not part of this zedo ({e.name})") from None
+        how = install_extra(row.extra) if row is not None and row.extra else f"pip install {e.name}"
+        raise RuntimeError(f"detector {detector!r} needs {e.name}, which is not installed: {how}") from None
+    except OSError as e:
+        raise RuntimeError(
+            f"detector {detector!r}: its model cannot be read or fetched ({one_line(e)}); "
+            "give a local model file with --detector-model"
+        ) from None
+
+
+def lift_video(
+    path,
+    output=None,
+    request: Request | None = None,
+    detector="auto",
+    detector_model=None,
+    engine=None,
+    progress: bool = False,
+    max_frames: int | None = None,
+) -> MediaResult:
+    """Lift a video, an image or a folder of images (``path``; or a camera index: an int) to 3D as
+    ``zedo-infer clip.mp4`` does, writing keypoints2d.npz, poses3d.npz/json and the overlay into
+    ``output`` (None: ``<name>_zedo`` beside the input). ``request``: the lift's settings (None: the
+    defaults; its ``fps`` is used only where the file has no frame rate); ``detector`` a name of
+    ``detect.table`` or a ``Detector`` object. Returns the ``MediaResult`` (``.lift.lifted.result``:
+    joints_3d (N, 17, 3) metres, camera frame)."""
+    source = parse_source(str(path))
+    folder = default_folder(source) if output is None else Path(output)
+    request = request or Request(threads=1)
+    found = open_media_detector(detector, detector_model, max(1, request.threads))
+    return run_media(source, found, request, folder, engine, False, progress, max_frames)
+
+
+def lift_camera(index: int = 0, max_frames: int = 250, output=None, **kw) -> MediaResult:
+    """``lift_video`` of camera ``index`` (``/dev/videoN``): at most ``max_frames`` frames (or until
+    Ctrl-C), recorded to capture.mp4 beside the 2D, the 3D and the overlay."""
+    return lift_video(int(index), output, max_frames=max_frames, **kw)
