@@ -4,10 +4,11 @@ Public API (pinned by tests/test_public_api.py): ``lift_file`` lifts one input f
 single poses or a video, one or many people) with a ``Request`` (every setting of a run, checked
 once), the path behind every front door; ``lift_video`` a video, a photo or a folder of photos
 through a 2D detector (``lift_camera``: a camera), writing the 2D, the 3D and an overlay;
-``estimate`` lifts 2D keypoint arrays to metric 3D poses; ``PoseStream`` lifts one person frame by frame (``StreamConfig``); ``open_engine`` opens a
-prior (bundled name, .onnx, or TensorRT plan); ``LoopConfig`` and ``SDEConfig`` configure the
-loop (``preset_config``: the named settings of ``--preset``); ``load_input`` / ``save_output``
-read and write the file formats of ``zedo-infer``.
+``estimate`` lifts 2D keypoint arrays to metric 3D poses; ``PoseStream`` lifts one person frame
+by frame (``StreamConfig``); ``open_engine`` opens a prior (bundled name, .onnx, or TensorRT
+plan); ``LoopConfig`` and ``SDEConfig`` configure the loop (``preset_config``: the named settings
+of ``--preset``); ``load_input`` / ``save_output`` read and write the file formats of
+``zedo-infer``.
 
 Sub-packages, lowest layer first; a module imports only from its own layer or lower ones
 (pinned by tests/test_layers.py; docs/decisions.md, "The runtime's layers"):
