@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..core.text import counted
 from ..detect.table import DETECTORS
+from ..media.decode import MediaReader
 from ..media.sources import Source, media_source, parse_source
 from ..pipeline.media_run import MediaResult, default_folder, open_media_detector, run_media
 from ..pipeline.request import Request
@@ -71,9 +72,10 @@ def run_media_command(args: argparse.Namespace, request: Request, source: Source
     max_frames = args.max_frames if args.max_frames is not None or source.kind != "camera" else 250
     if max_frames is not None and max_frames < 1:
         raise ValueError(f"--max-frames must be >= 1, got {max_frames}")
+    reader = MediaReader(source, max_frames)
     detector = open_media_detector(args.detector, args.detector_model, max(1, request.threads))
     engine = request.open_engine()
-    result = run_media(source, detector, request, folder, engine, args.fps is not None, not args.quiet, max_frames)
+    result = run_media(reader, detector, request, folder, engine, args.fps is not None, not args.quiet)
     for note in result.notes:
         print(f"{prog}: {note}", file=sys.stderr)
     return _summary(result, folder)

@@ -87,19 +87,18 @@ def _overlay(folder: Path, reader: MediaReader, lift: Lift2D, bar) -> list[Path]
 
 
 def run_media(
-    source: Source,
+    reader: MediaReader,
     detector,
     request: Request,
     folder: Path,
     engine=None,
     fps_given: bool = False,
     progress: bool = False,
-    max_frames: int | None = None,
 ) -> MediaResult:
-    """Run ``source`` through ``detector`` and the lift (``request``; ``engine`` an open one, else
-    the request's), writing into ``folder`` (see the module docstring). ``max_frames``: stop after
-    so many frames (a camera runs until then, or Ctrl-C)."""
-    reader = MediaReader(source, max_frames)
+    """Run the frames of ``reader`` (a ``MediaReader``: its ``max_frames`` stops a camera, else
+    Ctrl-C) through ``detector`` and the lift (``request``; ``engine`` an open one, else the
+    request's), writing into ``folder`` (see the module docstring)."""
+    source, max_frames = reader.source, reader.max_frames
     request, notes = run_fps(source, reader.info.fps, request, fps_given)
     fps = request.fps if source.kind in ("video", "camera") else None
     engine = request.open_engine() if engine is None else engine
@@ -161,10 +160,11 @@ def lift_video(
     ``detect.table`` or a ``Detector`` object. Returns the ``MediaResult`` (``.lift.lifted.result``:
     joints_3d (N, 17, 3) metres, camera frame)."""
     source = parse_source(str(path))
+    reader = MediaReader(source, max_frames)
     folder = default_folder(source) if output is None else Path(output)
     request = request or Request(threads=1)
     found = open_media_detector(detector, detector_model, max(1, request.threads))
-    return run_media(source, found, request, folder, engine, False, progress, max_frames)
+    return run_media(reader, found, request, folder, engine, False, progress)
 
 
 def lift_camera(index: int = 0, max_frames: int = 250, output=None, **kw) -> MediaResult:
