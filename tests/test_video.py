@@ -186,3 +186,19 @@ def test_an_interrupt_in_the_overlay_keeps_the_finished_files(tmp_path, tiny_pri
     with pytest.raises(KeyboardInterrupt, match="keypoints2d.npz"):
         lift_video(write_video(tmp_path / "clip.mp4"), tmp_path / "out", request(tiny_prior), detector=Stub())
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["keypoints2d.npz", "poses3d.json", "poses3d.npz"]
+
+
+def test_the_plot_says_how_many_poses_and_draws_the_truth(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    from zedo.runtime.apps import plot
+
+    titles = []
+    monkeypatch.setattr(plot, "_legend", lambda fig, truth: titles.append(truth))
+    walk = trajectory(20)
+    kp, joints = walk["keypoints"], walk["pose_cam"]
+    K = np.array([[1000.0, 0, 500], [0, 1000, 500], [0, 0, 1]])
+    plot.plot_estimates(tmp_path / "a.png", joints, kp, K, truth=joints)
+    assert titles == [True] and Image.open(tmp_path / "a.png").size[0] > 0
+    np.savez(tmp_path / "in.npz", keypoints=kp, K=K, joints_3d=joints)
+    np.testing.assert_array_equal(plot.ground_truth(tmp_path / "in.npz", 20), joints)
+    assert plot.ground_truth(tmp_path / "in.npz", 3) is None  # rows that do not match: no truth

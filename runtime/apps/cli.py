@@ -214,7 +214,7 @@ def run(args: argparse.Namespace) -> str:
     # either leaves neither.
     with atomic_path(plot) if plot else nullcontext() as plot_tmp:
         if plot:
-            plot_inputs(plot_tmp, lifted.inputs, lifted.result.joints_3d, request.fps)
+            plot_inputs(plot_tmp, lifted.inputs, lifted.result.joints_3d, request.fps, source)
         written = write_result(output, lifted, request)
     return _summary(lifted, request, wall, ", ".join(map(str, written)))
 
