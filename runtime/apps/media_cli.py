@@ -72,7 +72,7 @@ def run_media_command(args: argparse.Namespace, request: Request, source: Source
     max_frames = args.max_frames if args.max_frames is not None or source.kind != "camera" else 250
     if max_frames is not None and max_frames < 1:
         raise ValueError(f"--max-frames must be >= 1, got {max_frames}")
-    reader = MediaReader(source, max_frames)
+    reader = MediaReader(source, max_frames, request.threads)
     detector = open_media_detector(args.detector, args.detector_model, max(1, request.threads))
     engine = request.open_engine()
     result = run_media(reader, detector, request, folder, engine, args.fps is not None, not args.quiet)

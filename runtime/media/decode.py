@@ -61,10 +61,12 @@ def _image(path) -> np.ndarray:
 class MediaReader:
     """The frames of ``source``: ``info`` once opened, iterate for ``(index, rgb)``; after a
     pass, ``decoded`` frames came out and ``notes`` says what was skipped or where decoding stopped.
-    A camera gives at most ``max_frames`` (None: until Ctrl-C or the stream ends)."""
+    A camera gives at most ``max_frames`` (None: until Ctrl-C or the stream ends); ``threads``: the
+    decoder's threads (0: FFmpeg's choice)."""
 
     source: Source
     max_frames: int | None = None
+    threads: int = 0
     info: MediaInfo = field(init=False)
     notes: list[str] = field(default_factory=list, init=False)
     decoded: int = field(default=0, init=False)
@@ -120,6 +122,7 @@ class MediaReader:
         with self._open() as container:
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
+            stream.codec_context.thread_count = self.threads
             try:
                 for frame in container.decode(stream):
                     yield index, frame.to_ndarray(format="rgb24")

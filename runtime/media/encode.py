@@ -62,7 +62,8 @@ class VideoWriter:
 
 @contextmanager
 def video_writer(path, fps: float, threads: int = 1) -> Iterator[VideoWriter]:
-    """A ``VideoWriter`` onto ``path`` (.mp4) at ``fps``, encoding on ``threads`` threads; the file
+    """A ``VideoWriter`` onto ``path`` (.mp4) at ``fps``, encoding on ``threads`` threads (0: FFmpeg's
+    choice); the file
     appears only when the block ends without error and at least one frame was written."""
     import av
 

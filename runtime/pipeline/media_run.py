@@ -63,7 +63,7 @@ def _frames(reader: MediaReader, folder: Path, written: list):
     if reader.source.kind != "camera":
         yield from reader
         return
-    with video_writer(folder / CAPTURE, reader.info.fps or 25.0) as writer:
+    with video_writer(folder / CAPTURE, reader.info.fps or 25.0, reader.threads) as writer:
         try:
             for index, rgb in reader:
                 writer.write(rgb)
@@ -78,8 +78,8 @@ def _overlay(folder: Path, reader: MediaReader, lift: Lift2D, bar) -> list[Path]
     if reader.source.kind in ("image", "folder"):
         return write_photo_overlays(folder, reader, scene, lambda: bar.update(1))
     if reader.source.kind == "camera":
-        reader = MediaReader(Source("video", folder / CAPTURE))
-    with video_writer(folder / OVERLAY_MP4, lift.request.fps) as writer:
+        reader = MediaReader(Source("video", folder / CAPTURE), threads=reader.threads)
+    with video_writer(folder / OVERLAY_MP4, lift.request.fps, lift.request.threads) as writer:
         for index, rgb in reader:
             writer.write(compose(rgb, scene, index))
             bar.update(1)
@@ -159,10 +159,9 @@ def lift_video(
     defaults; its ``fps`` is used only where the file has no frame rate); ``detector`` a name of
     ``detect.table`` or a ``Detector`` object. Returns the ``MediaResult`` (``.lift.lifted.result``:
     joints_3d (N, 17, 3) metres, camera frame)."""
-    source = parse_source(str(path))
-    reader = MediaReader(source, max_frames)
+    source, request = parse_source(str(path)), request or Request(threads=1)
+    reader = MediaReader(source, max_frames, request.threads)
     folder = default_folder(source) if output is None else Path(output)
-    request = request or Request(threads=1)
     found = open_media_detector(detector, detector_model, max(1, request.threads))
     return run_media(reader, found, request, folder, engine, False, progress)
 
