@@ -29,6 +29,7 @@ INSTALL = {
     "bvhio": install_extra("bvh"),
     "av": install_extra("video"),
     "PIL": install_extra("video"),
+    "rtmlib": install_extra("rtmlib"),
 }
 
 
