@@ -55,13 +55,14 @@ def media_of(args: argparse.Namespace) -> Source | None:
 
 def _summary(result: MediaResult, folder: Path) -> str:
     lifted = result.lift.lifted
-    n, tracks = len(lifted.result.valid), len(set(lifted.inputs.track.tolist()))
-    rate = f" at {result.fps:g} fps" if result.fps is not None else ""
+    n, track = len(lifted.result.valid), lifted.inputs.track
     names = ", ".join(sorted({p.relative_to(folder).parts[0] for p in result.files}))
-    return (
-        f"{counted(result.frames, 'frame')}{rate}: {counted(n, 'pose')} in {counted(tracks, 'track')} "
-        f"-> {folder}/ ({names})"
-    )
+    if result.fps is None:
+        what = f"{counted(result.frames, 'photo')}: {counted(n, 'pose')}"
+    else:
+        people = counted(len(set(track.tolist())), "track") if track is not None else "per frame"
+        what = f"{counted(result.frames, 'frame')} at {result.fps:g} fps: {counted(n, 'pose')} in {people}"
+    return f"{what} -> {folder}/ ({names})"
 
 
 def run_media_command(args: argparse.Namespace, request: Request, source: Source, prog: str) -> str:

@@ -17,7 +17,8 @@ import numpy as np
 from ..io.atomic import atomic_path
 
 CODEC, PIXEL_FORMAT = "libx264", "yuv420p"
-OPTIONS = {"preset": "ultrafast", "crf": "23"}  # x264 ultrafast: 2x veryfast on one core, 2.7x the bytes (docs/decisions.md)
+# x264 ultrafast: twice veryfast's rate on one core, 2.7x its bytes (docs/decisions.md, "Video in").
+OPTIONS = {"preset": "ultrafast", "crf": "23"}
 
 
 def even(image: np.ndarray) -> np.ndarray:
