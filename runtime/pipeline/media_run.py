@@ -74,9 +74,9 @@ def _frames(reader: MediaReader, folder: Path, written: list):
 
 
 def _overlay(folder: Path, reader: MediaReader, lift: Lift2D, bar) -> list[Path]:
-    scene = Scene.of(lift.lifted, lift.points.fps if reader.source.kind not in ("image", "folder") else None)
     if reader.source.kind in ("image", "folder"):
-        return write_photo_overlays(folder, reader, scene, lambda: bar.update(1))
+        return write_photo_overlays(folder, reader, lift.lifted, lambda: bar.update(1))
+    scene = Scene.of(lift.lifted, lift.points.fps)
     if reader.source.kind == "camera":
         reader = MediaReader(Source("video", folder / CAPTURE), threads=reader.threads)
     with video_writer(folder / OVERLAY_MP4, lift.request.fps, lift.request.threads) as writer:

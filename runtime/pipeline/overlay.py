@@ -48,13 +48,15 @@ class Scene:
     fps: float | None
 
     @classmethod
-    def of(cls, lifted: Lifted, fps: float | None) -> Scene:
-        """The scene of a lifted run (its inputs have frame indices)."""
+    def of(cls, lifted: Lifted, fps: float | None, rows: np.ndarray | None = None) -> Scene:
+        """The scene of a lifted run (its inputs have frame indices), or of its ``rows`` alone (one
+        photo: its own floor and view)."""
         inputs, joints = lifted.inputs, lifted.result.joints_3d
-        n = len(joints)
-        track = np.zeros(n, np.int64) if inputs.track is None else inputs.track
-        world = world_joints(joints)
-        return cls(inputs.keypoints, inputs.scores, inputs.frame, track, world, View.fit(world), fps)
+        rows = np.arange(len(joints)) if rows is None else rows
+        track = np.zeros(len(joints), np.int64) if inputs.track is None else inputs.track
+        world = world_joints(joints[rows])
+        keypoints, scores, frame = inputs.keypoints[rows], inputs.scores[rows], inputs.frame[rows]
+        return cls(keypoints, scores, frame, track[rows], world, View.fit(world), fps)
 
     @property
     def tracks(self) -> list[int]:
