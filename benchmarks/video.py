@@ -138,11 +138,26 @@ def peak_memory(minutes: float, engine: str) -> dict:
     return dict(minutes=minutes, frames=round(minutes * 60 * 25), peak_rss_mib=round(peak, 1), seconds=round(wall, 1))
 
 
+def clip_figures(clip: Path, repeat: int, detector: str, request: Request, engine) -> dict:
+    """The stage rates and the end-to-end rate of ``clip`` with ``detector`` (``stub`` or a name)."""
+
+    def make():
+        return ExampleStub() if detector == "stub" else open_media_detector(detector, None, request.threads)
+
+    stages = stage_rates(clip, repeat, make(), request, engine)
+    whole = end_to_end(clip, repeat, make(), request, engine)
+    return dict(
+        stages_fps={k: round(v, 1) for k, v in stages.items()}, end_to_end={k: round(v, 2) for k, v in whole.items()}
+    )
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--clip", type=Path, help="a real video (default: none, no stage rates)")
     p.add_argument("--repeat", type=int, default=8, help="the clip's frames this many times over (default: 8)")
-    p.add_argument("--detector", default="stub", help="stub (no cost), or a detector name (auto, mediapipe, rtmlib)")
+    p.add_argument(
+        "--detector", nargs="+", default=["stub"], help="stub (no cost) and/or detector names (auto, mediapipe, rtmlib)"
+    )
     p.add_argument("--engine", default="default", help="the prior (default: default)")
     p.add_argument("--threads", type=int, default=1, help="threads of the prior, decoder and encoder (default: 1)")
     p.add_argument("--minutes", type=float, nargs="*", default=[], help="peak memory on synthetic videos this long")
@@ -156,15 +171,12 @@ def main(argv=None) -> int:
     figures: dict = dict(engine=a.engine, threads=a.threads, detector=a.detector)
     if a.clip:
         engine = request.open_engine()
-        make = ExampleStub if a.detector == "stub" else lambda: open_media_detector(a.detector, None, a.threads)
         info = MediaReader(Source("video", a.clip)).info
         request = Request(engine=a.engine, threads=a.threads, fps=info.fps or request.fps)
         figures.update(clip=str(a.clip), size=[info.width, info.height], clip_fps=info.fps, repeat=a.repeat)
-        stages = stage_rates(a.clip, a.repeat, make(), request, engine)
-        figures["stages_fps"] = {k: round(v, 1) for k, v in stages.items()}
-        whole = end_to_end(a.clip, a.repeat, make(), request, engine)
-        figures["end_to_end"] = {k: round(v, 2) for k, v in whole.items()}
-        print(json.dumps({k: figures[k] for k in ("stages_fps", "end_to_end")}), flush=True)
+        for name in a.detector:
+            figures[name] = clip_figures(a.clip, a.repeat, name, request, engine)
+            print(json.dumps({name: figures[name]}), flush=True)
     figures["memory"] = [peak_memory(m, a.engine) for m in a.minutes]
     for row in figures["memory"]:
         print(json.dumps(row), flush=True)
