@@ -202,3 +202,8 @@ def test_the_plot_says_how_many_poses_and_draws_the_truth(tmp_path, monkeypatch)
     np.savez(tmp_path / "in.npz", keypoints=kp, K=K, joints_3d=joints)
     np.testing.assert_array_equal(plot.ground_truth(tmp_path / "in.npz", 20), joints)
     assert plot.ground_truth(tmp_path / "in.npz", 3) is None  # rows that do not match: no truth
+
+
+def test_a_camera_that_is_not_there_is_one_line(tiny_prior):
+    proc = zedo_infer("--source", "97", *fast(tiny_prior))
+    assert_one_error_line(proc, "camera 97")

@@ -104,7 +104,8 @@ class MediaReader:
                 s = container.streams.video[0]
                 return MediaInfo(s.codec_context.width, s.codec_context.height, _rate(s), _count(container, s))
         except (av.FFmpegError, OSError) as e:
-            raise ValueError(f"{path}: cannot open this video ({' '.join(str(e).split())})") from None
+            what = "this video" if self.source.camera is None else f"camera {self.source.camera}"
+            raise ValueError(f"{path}: cannot open {what} ({' '.join(str(e).split())})") from None
 
     def __iter__(self) -> Iterator[tuple[int, np.ndarray]]:
         self.notes, self.decoded = [], 0
