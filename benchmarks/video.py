@@ -169,6 +169,10 @@ def main(argv=None) -> int:
         return 0
     request = Request(engine=a.engine, threads=a.threads)
     figures: dict = dict(engine=a.engine, threads=a.threads, detector=a.detector)
+    # Memory first: a child's ru_maxrss counts this process's pages at the fork, kept small here.
+    figures["memory"] = [peak_memory(m, a.engine) for m in a.minutes]
+    for row in figures["memory"]:
+        print(json.dumps(row), flush=True)
     if a.clip:
         engine = request.open_engine()
         info = MediaReader(Source("video", a.clip)).info
@@ -177,9 +181,6 @@ def main(argv=None) -> int:
         for name in a.detector:
             figures[name] = clip_figures(a.clip, a.repeat, name, request, engine)
             print(json.dumps({name: figures[name]}), flush=True)
-    figures["memory"] = [peak_memory(m, a.engine) for m in a.minutes]
-    for row in figures["memory"]:
-        print(json.dumps(row), flush=True)
     if a.output:
         Path(a.output).write_text(json.dumps(figures, indent=1) + "\n")
     return 0
