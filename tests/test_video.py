@@ -63,6 +63,7 @@ def write_video(path: Path, frames: int = FRAMES, fps: int = FPS) -> Path:
 
 
 def request(prior) -> Request:
+    """The settings of ``fast(prior)`` on the command line."""
     return Request(engine=str(prior), threads=1, config=LoopConfig(iterations=20), frame_iterations=20)
 
 
@@ -91,9 +92,12 @@ def test_a_video_gives_the_2d_the_3d_and_an_overlay(tmp_path, tiny_prior):
 
 def test_the_2d_redone_keeps_the_frame_rate(tmp_path, tiny_prior):
     lift_video(write_video(tmp_path / "clip.mp4"), tmp_path / "out", request(tiny_prior), detector=Stub())
-    proc = zedo_infer(tmp_path / "out" / "keypoints2d.npz", "-o", tmp_path / "again.npz", *fast(tiny_prior))
+    again = tmp_path / "again.npz"
+    proc = zedo_infer(tmp_path / "out" / "keypoints2d.npz", "-o", again, *fast(tiny_prior), "--image-size", W, H)
     assert proc.returncode == 0, proc.stderr
     assert "fps assumed" not in proc.stderr  # the file's fps is --fps's default
+    with np.load(tmp_path / "out" / "poses3d.npz") as first, np.load(again) as redone:
+        np.testing.assert_array_equal(first["joints_3d"], redone["joints_3d"])  # the same lift, bit for bit
 
 
 def test_photos_one_and_a_folder_with_a_non_image(tmp_path, tiny_prior):
