@@ -211,3 +211,11 @@ def test_the_plot_says_how_many_poses_and_draws_the_truth(tmp_path, monkeypatch)
 def test_a_camera_that_is_not_there_is_one_line(tiny_prior):
     proc = zedo_infer("--source", "97", *fast(tiny_prior))
     assert_one_error_line(proc, "camera 97")
+
+
+def test_a_keypoint_file_with_a_bad_fps_is_one_line(tmp_path, tiny_prior):
+    walk = trajectory(6)
+    bad = tmp_path / "walk.npz"
+    np.savez(bad, keypoints=walk["keypoints"], image_size=[1000, 1000], frame=np.arange(6), fps=-3.0)
+    assert_one_error_line(zedo_infer(bad, "-o", tmp_path / "out.npz", *fast(tiny_prior)), "walk.npz", "fps")
+    assert not (tmp_path / "out.npz").exists()

@@ -36,7 +36,7 @@ from .first_look import COMMON, default_output
 from .jobs_cli import add_job_options, many_inputs, run_job_command
 from .loop_options import add_loop_options
 from .loop_settings import GRAVITY_HELP, gravity_of, run_request
-from .media_cli import add_media_options, media_of, run_media_command
+from .media_cli import add_media_options, default_fps, media_of, run_media_command
 from .plot import ANIMATION_SUFFIXES, check_plot_path, plot_inputs
 
 PROG = "zedo-infer"
@@ -146,7 +146,7 @@ def request_of(args: argparse.Namespace) -> Request:
         **camera_fields(args),
         per_frame=args.per_frame,
         smooth=not args.no_filter,
-        fps=args.fps or (input_fps(args.input[0]) if len(args.input) == 1 else None) or Request.fps,
+        fps=default_fps(args),
         retrack=args.retrack,
         trust_edges=args.trust_edges,
         output_format=args.output_format,

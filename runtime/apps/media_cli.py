@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..core.text import counted
 from ..detect.table import DETECTORS
+from ..io.frame_rate import input_fps
 from ..media.decode import MediaReader
 from ..media.sources import Source, media_source, parse_source
 from ..pipeline.media_run import MediaResult, default_folder, open_media_detector, run_media
@@ -51,6 +52,15 @@ def media_of(args: argparse.Namespace) -> Source | None:
     if source is not None and (len(args.input) > 1 or args.output_dir is not None):
         raise ValueError(f"{args.input[0]}: media inputs run one at a time, with -o DIR (not --output-dir)")
     return source
+
+
+def default_fps(args: argparse.Namespace) -> float:
+    """The frame rate of a keypoint input: ``--fps``, else the one input file's ``fps`` field
+    (``io.frame_rate``), else ``Request.fps``."""
+    if args.fps is not None:
+        return args.fps
+    found = input_fps(args.input[0]) if len(args.input) == 1 else None
+    return Request.fps if found is None else found
 
 
 def _summary(result: MediaResult, folder: Path) -> str:
