@@ -99,38 +99,41 @@ def test_missing_rtmlib_names_the_extra(monkeypatch):
     assert "[rtmlib]" in one_line(caught.value) and "pip install" in one_line(caught.value)
 
 
-def tiny_rtmpose(path: Path, joints: int = 17) -> Path:
-    """An ONNX model with RTMPose-m's signature (input ``input`` (1, 3, 256, 192); outputs
-    ``simcc_x`` (1, J, 384) and ``simcc_y`` (1, J, 512), two bins a pixel) whose peaks put joint j
-    at (40 + 5j, 50 + 10j) pixels of its input, score 0.9, whatever the image."""
+def constant_model(path: Path, input_shape: list[int], outputs: dict[str, np.ndarray]) -> Path:
+    """An ONNX model whose input ``input`` (float32 ``input_shape``) is read but whose outputs are
+    the given constants, whatever the image."""
     onnx = pytest.importorskip("onnx")
     from onnx import TensorProto, helper, numpy_helper
 
-    bias_x, bias_y = np.zeros((1, joints, 384), np.float32), np.zeros((1, joints, 512), np.float32)
-    for j in range(joints):
-        bias_x[0, j, 2 * (40 + 5 * j)] = bias_y[0, j, 2 * (50 + 10 * j)] = 0.9
     nodes = [
         helper.make_node("ReduceMean", ["input"], ["mean"], keepdims=0),
         helper.make_node("Mul", ["mean", "zero"], ["nothing"]),
-        helper.make_node("Add", ["bias_x", "nothing"], ["simcc_x"]),
-        helper.make_node("Add", ["bias_y", "nothing"], ["simcc_y"]),
     ]
-    weights = [numpy_helper.from_array(a, n) for a, n in ((bias_x, "bias_x"), (bias_y, "bias_y"))]
-    weights.append(numpy_helper.from_array(np.zeros((), np.float32), "zero"))
+    weights = [numpy_helper.from_array(np.zeros((), np.float32), "zero")]
+    for name, value in outputs.items():
+        nodes.append(helper.make_node("Add", [name + "_value", "nothing"], [name]))
+        weights.append(numpy_helper.from_array(value.astype(np.float32), name + "_value"))
     graph = helper.make_graph(
         nodes,
-        "tiny_rtmpose",
-        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, 256, 192])],
-        [
-            helper.make_tensor_value_info("simcc_x", TensorProto.FLOAT, [1, joints, 384]),
-            helper.make_tensor_value_info("simcc_y", TensorProto.FLOAT, [1, joints, 512]),
-        ],
+        path.stem,
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, input_shape)],
+        [helper.make_tensor_value_info(name, TensorProto.FLOAT, list(v.shape)) for name, v in outputs.items()],
         weights,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
     model.ir_version = 8
     onnx.save(model, str(path))
     return path
+
+
+def tiny_rtmpose(path: Path, joints: int = 17) -> Path:
+    """A model with RTMPose-m's signature (input ``input`` (1, 3, 256, 192); outputs ``simcc_x``
+    (1, J, 384) and ``simcc_y`` (1, J, 512), two bins a pixel) whose peaks put joint j at
+    (40 + 5j, 50 + 10j) pixels of its input, score 0.9."""
+    simcc_x, simcc_y = np.zeros((1, joints, 384)), np.zeros((1, joints, 512))
+    for j in range(joints):
+        simcc_x[0, j, 2 * (40 + 5 * j)] = simcc_y[0, j, 2 * (50 + 10 * j)] = 0.9
+    return constant_model(path, [1, 3, 256, 192], {"simcc_x": simcc_x, "simcc_y": simcc_y})
 
 
 def test_rtmlib_runs_an_rtmpose_model(tmp_path):
@@ -143,6 +146,18 @@ def test_rtmlib_runs_an_rtmpose_model(tmp_path):
     # The whole image is the person's box, widened 1.25 times about its centre (96, 128).
     expected = np.stack([96 + (40 + 5 * j - 96) * 1.25, 128 + (50 + 10 * j - 128) * 1.25], -1)
     assert np.abs(found.keypoints[0] - expected).max() < 1.0
+
+
+def test_rtmlib_runs_a_person_detector_then_rtmpose(tmp_path):
+    """``DET.onnx,POSE.onnx``: a person detector with rtmlib's YOLOX signature (``dets`` (1, N, 5):
+    boxes in its input's pixels, score) finds two people, RTMPose runs in each box."""
+    pytest.importorskip("rtmlib", reason="rtmlib is not installed (the rtmlib extra)")
+    dets = np.array([[[2, 2, 30, 60, 0.9], [34, 2, 62, 60, 0.8]]])  # a 64 x 64 input: half the image's size
+    person = constant_model(tmp_path / "yolox.onnx", [1, 3, 64, 64], {"dets": dets})
+    model = f"{person},{tiny_rtmpose(tmp_path / 'rtmpose.onnx')}"
+    found = open_detector("rtmlib", model=model, threads=1)(np.zeros((128, 128, 3), np.uint8))
+    assert found.keypoints.shape == (2, 17, 2)
+    assert found.keypoints[0, :, 0].max() < 64 < found.keypoints[1, :, 0].min()  # each in its own box
 
 
 def test_rtmlib_without_network_names_the_alternatives(monkeypatch):
@@ -159,6 +174,12 @@ def test_rtmlib_without_network_names_the_alternatives(monkeypatch):
         open_detector("rtmlib")
 
 
+def test_rtmlib_names_a_missing_model_file(tmp_path):
+    pytest.importorskip("rtmlib", reason="rtmlib is not installed (the rtmlib extra)")
+    with pytest.raises(FileNotFoundError, match="nope.onnx: not found .give one RTMPose or RTMO ONNX file"):
+        open_detector("rtmlib", model=f"{tiny_rtmpose(tmp_path / 'rtmpose.onnx')},{tmp_path / 'nope.onnx'}")
+
+
 @pytest.mark.parametrize("name", sorted(DETECTORS))
 def test_every_row_opens_or_skips_with_reason(name, tmp_path):
     if DETECTORS[name].extra:
@@ -168,3 +189,27 @@ def test_every_row_opens_or_skips_with_reason(name, tmp_path):
     assert detector.name == name and detector.layout in LAYOUTS
     found = detector(np.zeros((64, 48, 3), np.uint8))
     assert found.keypoints.shape[1:] == (len(LAYOUTS[detector.layout].joint_names), 2)
+
+
+def test_detector_runs_on_the_lifters_device_where_it_can(mediapipe):
+    import onnxruntime as ort
+
+    from zedo.runtime.detect.mediapipe_pose import providers
+
+    assert mediapipe.providers == ["CPUExecutionProvider"]
+    assert mediapipe.detector.get_session_options().intra_op_num_threads == 1
+    has_cuda = "CUDAExecutionProvider" in ort.get_available_providers()
+    assert providers("cuda")[0] == ("CUDAExecutionProvider" if has_cuda else "CPUExecutionProvider")
+    assert "TensorrtExecutionProvider" not in providers("tensorrt")
+
+
+def test_detections_reach_the_lifter_in_pixels(mediapipe, skier):
+    """The detector's layout (``mediapipe33_px``) maps onto the prior's 17 joints unscaled: the
+    left wrist stays where the detector put it, the pose can be placed."""
+    from zedo.runtime.io.validation import validate_inputs
+
+    found = mediapipe(skier)
+    h, w = skier.shape[:2]
+    inputs = validate_inputs(found.keypoints, scores=found.scores, layout=mediapipe.layout, image_size=(w, h))
+    assert inputs.valid.all() and inputs.keypoints.shape == (1, 17, 2)
+    assert np.allclose(inputs.keypoints[0, 13], found.keypoints[0, 15], atol=1e-4)  # h36m l-wrist = mp left_wrist

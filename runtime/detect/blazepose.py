@@ -46,26 +46,20 @@ ANCHORS = anchors()
 def warp(image: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarray:
     """The (size, size, 3) float32 crop of ``image`` ((H, W, 3) uint8) whose pixel centres map
     through ``matrix`` into the image, sampled bilinearly, zero outside; values in [0, 1]."""
+    h, w = image.shape[:2]
     centres = np.arange(size, dtype=np.float32) + 0.5
     u, v = np.meshgrid(centres, centres)
     x = (matrix[0, 0] * u + matrix[0, 1] * v + matrix[0, 2] - 0.5).astype(np.float32)  # centre-based indices
     y = (matrix[1, 0] * u + matrix[1, 1] * v + matrix[1, 2] - 0.5).astype(np.float32)
     x0, y0 = np.floor(x), np.floor(y)
     fx, fy = x - x0, y - y0
-    x0, y0 = x0.astype(np.int64), y0.astype(np.int64)
-    out = np.zeros((size, size, 3), np.float32)
-    for dy, wy in ((0, 1 - fy), (1, fy)):
-        for dx, wx in ((0, 1 - fx), (1, fx)):
-            out += _pixels(image, y0 + dy, x0 + dx) * (wy * wx)[..., None]
-    return out / 255.0
-
-
-def _pixels(image: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """``image`` at integer ``rows``, ``cols`` (any shape S) as (S, 3) float32, zero outside it."""
-    h, w = image.shape[:2]
-    inside = (rows >= 0) & (rows < h) & (cols >= 0) & (cols < w)
-    values = image[np.clip(rows, 0, h - 1), np.clip(cols, 0, w - 1)].astype(np.float32)
-    return values * inside[..., None]
+    # The four neighbours (k = top-left, top-right, bottom-left, bottom-right) and their weights.
+    xs = x0.astype(np.int32)[None] + np.array([0, 1, 0, 1], np.int32)[:, None, None]
+    ys = y0.astype(np.int32)[None] + np.array([0, 0, 1, 1], np.int32)[:, None, None]
+    weights = np.stack([(1 - fx) * (1 - fy), fx * (1 - fy), (1 - fx) * fy, fx * fy])
+    weights *= (xs >= 0) & (xs < w) & (ys >= 0) & (ys < h)
+    values = image.reshape(-1, 3)[np.clip(ys, 0, h - 1) * w + np.clip(xs, 0, w - 1)].astype(np.float32)
+    return np.einsum("kij,kijc->ijc", weights, values) / np.float32(255.0)
 
 
 def letterbox(height: int, width: int) -> np.ndarray:

@@ -3,11 +3,12 @@ OpenCV), on ONNX Runtime, several people.
 
 Without ``model``, rtmlib's ``Body`` (YOLOX-m person detector, then RTMPose-m, COCO 17), its
 models fetched on first use into ``~/.cache/rtmlib``; where they cannot be fetched, a RuntimeError
-names ``--detector-model`` and the bundled ``mediapipe`` detector. With ``model``, a local ONNX
-file: an RTMPose-style model (outputs ``simcc_x`` (1, J, Wx) and ``simcc_y`` (1, J, Hy)) is run on
-the whole image as one person; any other (RTMO: boxes and keypoints out) as a one-stage
-multi-person model. The layout follows the keypoint count J (17 ``coco17``, 26 ``halpe26``, 133
-``coco_wholebody133``).
+names ``--detector-model`` and the bundled ``mediapipe`` detector. With ``model``, local ONNX
+files: one RTMPose-style model (outputs ``simcc_x`` (1, J, Wx) and ``simcc_y`` (1, J, Hy)) is run
+on the whole image as one person; one other (RTMO: boxes and keypoints out) as a one-stage
+multi-person model; ``DET.onnx,POSE.onnx`` runs a person detector as rtmlib runs YOLOX (its
+``dets`` (1, N, 5) boxes and scores), then RTMPose in each box. The layout follows the keypoint
+count J (17 ``coco17``, 26 ``halpe26``, 133 ``coco_wholebody133``).
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ from .base import Detections, check_image
 from .mediapipe_pose import providers
 
 LAYOUT_BY_JOINTS = {17: "coco17", 26: "halpe26", 133: "coco_wholebody133"}
+MODEL_FORMS = "give one RTMPose or RTMO ONNX file, or a person detector's and RTMPose's joined by a comma"
 NO_MODELS = (
-    "rtmlib could not fetch its models ({why}); give local ONNX files with --detector-model PATH, "
-    "or use --detector mediapipe (bundled with zedo, no network)"
+    "rtmlib could not fetch its models ({why}); give local ONNX files with --detector-model "
+    "(RTMO.onnx, or DET.onnx,RTMPOSE.onnx), or use --detector mediapipe (bundled with zedo, no network)"
 )
 
 
@@ -61,22 +63,32 @@ class RtmlibPose:
 
 
 def _tools(rtmlib, model, device: str) -> list:
-    """rtmlib's models to run in order: [person detector, RTMPose] or [one model]."""
+    """rtmlib's models to run in order: [person detector, pose model] or [one model]."""
     if model is None:
         try:
             body = rtmlib.Body(mode="balanced", backend="onnxruntime", device=device)
         except (OSError, RuntimeError, ValueError) as e:
             raise RuntimeError(NO_MODELS.format(why=" ".join(str(e).split()) or type(e).__name__)) from e
         return [body.det_model, body.pose_model]
-    path = Path(model)
-    if not path.is_file():
-        raise FileNotFoundError(f"detector model {path}: not found (the rtmlib detector takes one ONNX file)")
-    pose = rtmlib.RTMPose(str(path), backend="onnxruntime", device=device)
+    paths = [Path(part) for part in str(model).split(",")]
+    for path in paths:
+        if not path.is_file():
+            raise FileNotFoundError(f"detector model {path}: not found ({MODEL_FORMS})")
+    if len(paths) > 2:
+        raise ValueError(f"detector model {model}: {len(paths)} files ({MODEL_FORMS})")
+    pose = rtmlib.RTMPose(str(paths[-1]), backend="onnxruntime", device=device)
     if {o.name for o in pose.session.get_outputs()} >= {"simcc_x", "simcc_y"}:
         height, width = pose.session.get_inputs()[0].shape[2:4]
         pose.model_input_size = (int(width), int(height))
+    elif len(paths) == 1:
+        return [rtmlib.RTMO(str(paths[0]), backend="onnxruntime", device=device)]
+    else:
+        raise ValueError(f"detector model {paths[-1]}: no simcc_x and simcc_y outputs, not an RTMPose model")
+    if len(paths) == 1:
         return [pose]
-    return [rtmlib.RTMO(str(path), backend="onnxruntime", device=device)]
+    person = rtmlib.YOLOX(str(paths[0]), backend="onnxruntime", device=device)
+    person.model_input_size = tuple(int(d) for d in person.session.get_inputs()[0].shape[2:4])  # (H, W)
+    return [person, pose]
 
 
 def _reopen(tool, chosen: list[str], threads: int) -> None:

@@ -11,6 +11,7 @@ Modules, lowest first:
 - ``camera_files``: calibration files (OpenCV YAML/JSON, COLMAP, Pose2Sim/Anipose TOML);
   ``cameras``: ``read_camera``, a calibrated camera for a run; ``undistort``: OpenCV's lens model
   undone on keypoints;
+- ``placing``: the rule for which poses can be placed;
 - ``validation``: keypoints and scores checked and mapped onto the prior's joints (``Inputs``);
 - ``readers``: detector and dataset files; ``folders``: folders of per-frame detector files;
 - ``frame_rate``: the ``fps`` a zedo input file carries (``--fps``'s default);
