@@ -18,10 +18,11 @@ from tqdm.auto import tqdm
 
 from ..core.errors import install_extra, one_line
 from ..detect.table import DETECTORS, open_detector
+from ..io.atomic import check_writable
 from ..media.decode import MediaReader
 from ..media.encode import video_writer
 from ..media.sources import Source, parse_source
-from .lift_media import Lift2D, detect_and_lift, write_lift
+from .lift_media import KEYPOINTS_2D, Lift2D, detect_and_lift, write_lift
 from .overlay import Scene, compose
 from .photos import write_photo_overlays
 from .request import Request
@@ -99,6 +100,7 @@ def run_media(
     Ctrl-C) through ``detector`` and the lift (``request``; ``engine`` an open one, else the
     request's), writing into ``folder`` (see the module docstring)."""
     source, max_frames = reader.source, reader.max_frames
+    check_writable(folder / KEYPOINTS_2D, "the 2D")  # fails now, not after the detector has run
     request, notes = run_fps(source, reader.info.fps, request, fps_given)
     fps = request.fps if source.kind in ("video", "camera") else None
     engine = request.open_engine() if engine is None else engine
