@@ -35,7 +35,11 @@ def add_media_options(p: argparse.ArgumentParser) -> None:
         + "; ".join(f"{name}: {row.help}" for name, row in DETECTORS.items())
         + " (default: %(default)s, the first that runs here)",
     )
-    g.add_argument("--detector-model", metavar="FILE", help="a local model file for the detector (default: its own)")
+    g.add_argument(
+        "--detector-model",
+        metavar="PATH",
+        help="a local model for the detector, as docs/detectors.md says (default: its own)",
+    )
     g.add_argument("--max-frames", type=int, metavar="N", help="stop after N frames (a camera: default 250, or Ctrl-C)")
 
 

@@ -141,7 +141,7 @@ def open_media_detector(detector="auto", model=None, threads: int = 1):
     except OSError as e:
         raise RuntimeError(
             f"detector {detector!r}: its model cannot be read or fetched ({one_line(e)}); "
-            "give a local model file with --detector-model"
+            "give a local model with --detector-model"
         ) from None
 
 
