@@ -219,3 +219,23 @@ def test_a_keypoint_file_with_a_bad_fps_is_one_line(tmp_path, tiny_prior):
     np.savez(bad, keypoints=walk["keypoints"], image_size=[1000, 1000], frame=np.arange(6), fps=-3.0)
     assert_one_error_line(zedo_infer(bad, "-o", tmp_path / "out.npz", *fast(tiny_prior)), "walk.npz", "fps")
     assert not (tmp_path / "out.npz").exists()
+
+
+@pytest.mark.parametrize("stop_at", [None, 4])
+def test_a_camera_is_recorded_and_ctrl_c_ends_its_capture(tmp_path, tiny_prior, monkeypatch, stop_at):
+    """A camera played by a video file: at most max_frames, or until Ctrl-C (here in the detector),
+    then lifted with capture.mp4 beside the overlay."""
+    video = write_video(tmp_path / "feed.mp4")
+    feed = MediaReader._open
+    monkeypatch.setattr(MediaReader, "_open", lambda r: av.open(str(video)) if r.source.camera is not None else feed(r))
+    from zedo.runtime import lift_camera
+
+    got = lift_camera(
+        0, max_frames=8, output=tmp_path / "out", request=request(tiny_prior), detector=Stub(stop_at=stop_at)
+    )
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert names == ["capture.mp4", "keypoints2d.npz", "overlay.mp4", "poses3d.json", "poses3d.npz"]
+    assert got.frames == (8 if stop_at is None else 4)
+    recorded = decoded(tmp_path / "out" / "capture.mp4")[0]
+    assert recorded == (8 if stop_at is None else 5)  # the frame being detected at Ctrl-C was recorded
+    assert decoded(tmp_path / "out" / "overlay.mp4")[0] == recorded

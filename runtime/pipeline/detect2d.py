@@ -87,21 +87,30 @@ class Keypoints2D:
 
 
 def detect_frames(
-    frames: Iterable[tuple[int, np.ndarray]], detector, fps: float | None, on_frame: Callable[[], None] = lambda: None
+    frames: Iterable[tuple[int, np.ndarray]],
+    detector,
+    fps: float | None,
+    on_frame: Callable[[], None] = lambda: None,
+    until_interrupt: bool = False,
 ) -> Keypoints2D:
     """Run ``detector`` on every ``(index, rgb)`` of ``frames`` (one at a time: memory holds the 2D
-    only), calling ``on_frame()`` after each; ``fps`` is recorded. Returns the ``Keypoints2D``."""
+    only), calling ``on_frame()`` after each; ``fps`` is recorded. ``until_interrupt`` (a camera):
+    Ctrl-C ends the frames instead of the run. Returns the ``Keypoints2D``."""
     kps, scores, frame, sizes = [], [], [], []
     seen = nobody = 0
-    for index, rgb in frames:
-        found = detector(rgb)
-        seen += 1
-        nobody += len(found.keypoints) == 0
-        kps.append(np.asarray(found.keypoints, np.float32))
-        scores.append(np.asarray(found.scores, np.float32))
-        frame.append(np.full(len(found.keypoints), index, np.int64))
-        sizes.append(np.tile([rgb.shape[1], rgb.shape[0]], (len(found.keypoints), 1)))
-        on_frame()
+    try:
+        for index, rgb in frames:
+            found = detector(rgb)
+            seen += 1
+            nobody += len(found.keypoints) == 0
+            kps.append(np.asarray(found.keypoints, np.float32))
+            scores.append(np.asarray(found.scores, np.float32))
+            frame.append(np.full(len(found.keypoints), index, np.int64))
+            sizes.append(np.tile([rgb.shape[1], rgb.shape[0]], (len(found.keypoints), 1)))
+            on_frame()
+    except KeyboardInterrupt:
+        if not until_interrupt:
+            raise
     joints = max((k.shape[1] for k in kps), default=0)
     if not seen or not any(len(k) for k in kps):
         empty = np.zeros((0, joints, 2), np.float32)

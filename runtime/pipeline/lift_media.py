@@ -35,12 +35,19 @@ class Lift2D:
 
 
 def detect_and_lift(
-    frames, detector, request: Request, engine, source: str, fps: float | None, on_frame: Callable[[], None]
+    frames,
+    detector,
+    request: Request,
+    engine,
+    source: str,
+    fps: float | None,
+    on_frame: Callable[[], None],
+    until_interrupt: bool = False,
 ) -> Lift2D:
-    """Detect every frame of ``frames`` (``(index, rgb)`` pairs), then track and lift the people
-    found with ``request`` (its ``fps`` the smoothing's clock). ValueError naming ``source`` when
-    nobody was found in any frame."""
-    points = detect_frames(frames, detector, fps, on_frame)
+    """Detect every frame of ``frames`` (``(index, rgb)`` pairs; ``until_interrupt``: Ctrl-C ends
+    them, ``detect2d.detect_frames``), then track and lift the people found with ``request`` (its
+    ``fps`` the smoothing's clock). ValueError naming ``source`` when nobody was found in any frame."""
+    points = detect_frames(frames, detector, fps, on_frame, until_interrupt)
     notes = []
     if points.nobody:
         notes.append(f"{counted(points.nobody, 'frame')} of {points.frames} with nobody found: skipped")

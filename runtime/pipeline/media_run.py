@@ -60,7 +60,7 @@ def run_fps(source: Source, info_fps: float | None, request: Request, fps_given:
 
 def _frames(reader: MediaReader, folder: Path, written: list):
     """``reader``'s frames; a camera's are recorded to ``capture.mp4`` on the way, until
-    ``max_frames`` or Ctrl-C (which ends the capture, not the run)."""
+    ``max_frames``, Ctrl-C or the generator's ``close()`` (the capture is then finished)."""
     if reader.source.kind != "camera":
         yield from reader
         return
@@ -69,7 +69,7 @@ def _frames(reader: MediaReader, folder: Path, written: list):
             for index, rgb in reader:
                 writer.write(rgb)
                 yield index, rgb
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, GeneratorExit):
             pass
     written.append(folder / CAPTURE)
 
@@ -110,7 +110,11 @@ def run_media(
         try:
             bar.set_description("decode+detect")
             frames = _frames(reader, folder, written)
-            lift = detect_and_lift(frames, detector, request, engine, str(source.path), fps, lambda: bar.update(1))
+            camera = source.kind == "camera"
+            lift = detect_and_lift(
+                frames, detector, request, engine, str(source.path), fps, lambda: bar.update(1), camera
+            )
+            frames.close()  # a camera stopped by Ctrl-C: its capture finished before the overlay reads it
             bar.set_description("lift")
             bar.update(lift.points.frames)
             written += write_lift(folder, lift)
