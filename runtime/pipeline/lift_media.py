@@ -43,14 +43,17 @@ def detect_and_lift(
     fps: float | None,
     on_frame: Callable[[], None],
     until_interrupt: bool = False,
+    on_lift: Callable[[], None] = lambda: None,
 ) -> Lift2D:
     """Detect every frame of ``frames`` (``(index, rgb)`` pairs; ``until_interrupt``: Ctrl-C ends
     them, ``detect2d.detect_frames``), then track and lift the people found with ``request`` (its
-    ``fps`` the smoothing's clock). ValueError naming ``source`` when nobody was found in any frame."""
+    ``fps`` the smoothing's clock; ``on_lift()`` is called in between). ValueError naming ``source``
+    when nobody was found in any frame."""
     points = detect_frames(frames, detector, fps, on_frame, until_interrupt)
     notes = []
     if points.nobody:
         notes.append(f"{counted(points.nobody, 'frame')} of {points.frames} with nobody found: skipped")
+    on_lift()
     inputs = with_tracks(points.inputs(request, source), request)
     result = lift_inputs(inputs, request, engine, source)
     points = replace(points, track=inputs.track)

@@ -110,12 +110,19 @@ def run_media(
         try:
             bar.set_description("decode+detect")
             frames = _frames(reader, folder, written)
-            camera = source.kind == "camera"
+            camera, tick = source.kind == "camera", lambda: bar.update(1)
             lift = detect_and_lift(
-                frames, detector, request, engine, str(source.path), fps, lambda: bar.update(1), camera
+                frames,
+                detector,
+                request,
+                engine,
+                str(source.path),
+                fps,
+                tick,
+                camera,
+                lambda: bar.set_description("lift"),
             )
             frames.close()  # a camera stopped by Ctrl-C: its capture finished before the overlay reads it
-            bar.set_description("lift")
             bar.update(lift.points.frames)
             written += write_lift(folder, lift)
             bar.set_description("overlay")
