@@ -27,6 +27,8 @@ INSTALL = {
     "tensorrt": "pip install tensorrt (on a machine with an NVIDIA GPU)",
     "ray": install_extra("ray"),
     "bvhio": install_extra("bvh"),
+    "av": install_extra("video"),
+    "PIL": install_extra("video"),
     "rtmlib": install_extra("rtmlib"),
 }
 
