@@ -31,9 +31,9 @@ from .atomic import check_writable, save_npz_atomic, write_json_atomic
 from .cameras import undistort_fields
 from .exports import EXPORT_SUFFIXES, export_joints
 from .folders import read_openpose_folder
-from .layouts import get_layout
+from .layouts import file_layout, get_layout
 from .npz import read_npz
-from .numbers import as_numbers
+from .numbers import as_numbers, whole_numbers
 from .readers import Detections, is_detector_doc, read_detector_json, read_json
 from .validation import Inputs, check_placeable, validate_inputs
 
@@ -91,24 +91,8 @@ def _zedo_fields(data: dict, path: Path) -> dict:
             f"{path}: missing key 'keypoints' (expected keypoints (N, J, 2) pixels and K (3, 3) or image_size)"
         )
     out = {k: None if data.get(k) is None else as_numbers(data[k], str(path), k) for k in ARRAY_KEYS}
-    layout = data.get("layout")
-    if layout is not None and (np.ndim(layout) != 0 or np.asarray(layout).dtype.kind not in "US"):
-        raise ValueError(f"{path}: layout must be one layout name (a string), got {np.asarray(layout).tolist()!r}")
-    out["layout"] = None if layout is None else str(np.asarray(layout))
+    out["layout"] = file_layout(data.get("layout"), str(path))
     return out
-
-
-def _index(values, n: int, path: Path, key: str):
-    if values is None:
-        return None
-    if (
-        values.shape != (n,)
-        or not np.isfinite(values).all()
-        or (values != np.round(values)).any()
-        or (np.abs(values) > 2**53).any()
-    ):
-        raise ValueError(f"{path}: {key} must be ({n},) whole numbers (below 2^53), got shape {values.shape}")
-    return values.astype(np.int64)
 
 
 def _merge(path: Path, key: str, in_file, given):
@@ -163,7 +147,7 @@ def load_input(path, layout=None, image_size=None, K=None, distortion=None) -> I
     if distortion is not None and get_layout(inputs.layout).normalised:
         raise ValueError(f"{path}: layout {inputs.layout} is in [0, 1] image units; a lens is undone on pixels")
     n = len(check_placeable(inputs, str(path)).keypoints)
-    frame, track = _index(fields["frame"], n, path, "frame"), _index(fields["track"], n, path, "track")
+    frame, track = (None if fields[k] is None else whole_numbers(fields[k], n, str(path), k) for k in ("frame", "track"))
     return replace(inputs, frame=frame, track=track, notes=notes + inputs.notes)
 
 

@@ -17,7 +17,8 @@ import numpy as np
 
 from ..core.camera import check_image_size
 from ..core.skeleton import IPO_JOINTS, NUM_JOINTS
-from .intrinsics import MAX_PIXELS, camera_intrinsics
+from .coordinates import check_finite, check_units
+from .intrinsics import camera_intrinsics
 from .layouts import H36M17, LAYOUTS, Layout, get_layout, layouts_with, looks_like_body25b, looks_like_coco
 from .numbers import as_numbers, first_index
 
@@ -129,28 +130,6 @@ def _check_scores(scores, shape: tuple[int, int], source: str) -> np.ndarray:
     return sc32.astype(np.float64)
 
 
-def _check_finite(kp: np.ndarray, sc: np.ndarray, source: str, first: int = 0) -> np.ndarray:
-    """The keypoints (n, J, 2) with non-finite ones (allowed only at score 0) set to 0; ValueError
-    for a non-finite or too large one of an observed joint. ``first``: the index of the first
-    pose, for messages."""
-    finite = np.isfinite(kp).all(-1)
-    huge = (np.abs(kp) > MAX_PIXELS).any(-1) & finite & (sc > 0)
-    if huge.any():
-        i, j = first_index(huge)
-        raise ValueError(
-            f"{source}: keypoints[{first + i}, {j}] = {kp[i, j].tolist()} is beyond {MAX_PIXELS:g} px; "
-            "expected pixel coordinates"
-        )
-    bad = ~finite & (sc > 0)
-    if bad.any():
-        i, j = first_index(bad)
-        raise ValueError(
-            f"{source}: keypoints[{first + i}, {j}] = {kp[i, j].tolist()} is not finite "
-            "(give it score 0 if the joint is missing)"
-        )
-    return np.where(finite[..., None], kp, 0.0)
-
-
 def validate_inputs(keypoints, K=None, scores=None, source: str = "input", layout=None, image_size=None) -> Inputs:
     """Check shapes, values and the camera; map the keypoints onto the prior's 17 joints.
 
@@ -170,8 +149,9 @@ def validate_inputs(keypoints, K=None, scores=None, source: str = "input", layou
     if chosen.normalised and image_size is None:
         raise ValueError(
             f"{source}: layout {chosen.name} gives coordinates in [0, 1] of the image; "
-            "give the image size (--image-size W H)"
+            "give the image size (image_size=(W, H))"
         )
+    check_units(kp, sc, chosen, source)
     n = len(kp)
     Km, cam_notes = camera_intrinsics(K, image_size, n, source)
     out_kp, out_sc, valid, flat = (
@@ -207,7 +187,7 @@ def _prior_joints(kp: np.ndarray, sc: np.ndarray, Km: np.ndarray, chosen: Layout
     """One chunk of poses, ``first`` the index of its first: keypoints (n, J, 2) and scores (n, J)
     of ``chosen`` checked and mapped onto the prior's joints (missing ones 0, score 0); returns
     them with (n,) placeable (pelvis and hips observed) and flat (keypoints at one point)."""
-    kp = _check_finite(kp, sc, source, first)
+    kp = check_finite(kp, sc, source, first)
     if chosen.normalised:
         kp = kp * np.asarray(check_image_size(image_size, source), dtype=np.float64)
     kp, sc = chosen.to_prior(kp, sc)
