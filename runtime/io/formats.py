@@ -147,7 +147,9 @@ def load_input(path, layout=None, image_size=None, K=None, distortion=None) -> I
     if distortion is not None and get_layout(inputs.layout).normalised:
         raise ValueError(f"{path}: layout {inputs.layout} is in [0, 1] image units; a lens is undone on pixels")
     n = len(check_placeable(inputs, str(path)).keypoints)
-    frame, track = (None if fields[k] is None else whole_numbers(fields[k], n, str(path), k) for k in ("frame", "track"))
+    frame, track = (
+        None if fields[k] is None else whole_numbers(fields[k], n, str(path), k) for k in ("frame", "track")
+    )
     return replace(inputs, frame=frame, track=track, notes=notes + inputs.notes)
 
 

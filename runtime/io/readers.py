@@ -154,11 +154,15 @@ def read_alphapose_json(path, doc=None) -> Detections:
     path = Path(path)
     doc = read_json(path) if doc is None else doc
     if not isinstance(doc, list) or not all(isinstance(d, dict) for d in doc):
-        raise ValueError(f"{path}: not an AlphaPose result file (expected a list of objects with image_id and keypoints)")
+        raise ValueError(
+            f"{path}: not an AlphaPose result file (expected a list of objects with image_id and keypoints)"
+        )
     for i, d in enumerate(doc):
         missing = [key for key in ("image_id", "keypoints") if key not in d]
         if missing:
-            raise ValueError(f"{path}: item {i} has no {' and no '.join(missing)} (AlphaPose writes both for each person)")
+            raise ValueError(
+                f"{path}: item {i} has no {' and no '.join(missing)} (AlphaPose writes both for each person)"
+            )
     order: dict = {}
     rows = []
     for i, d in enumerate(doc):

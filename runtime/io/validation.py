@@ -19,7 +19,7 @@ from ..core.camera import check_image_size
 from ..core.skeleton import IPO_JOINTS, NUM_JOINTS
 from .coordinates import check_finite, check_units
 from .intrinsics import camera_intrinsics
-from .layouts import H36M17, LAYOUTS, Layout, get_layout, layouts_with, looks_like_body25b, looks_like_coco
+from .layouts import H36M17, LAYOUTS, Layout, file_layout, get_layout, layouts_with, looks_like_body25b, looks_like_coco
 from .numbers import as_numbers, first_index
 
 
@@ -78,7 +78,7 @@ def _as_keypoints(keypoints, scores, source: str):
 def _resolve_layout(kp: np.ndarray, layout, source: str) -> tuple[Layout, tuple[str, ...]]:
     J = kp.shape[1]
     if layout is not None:
-        chosen = layout if isinstance(layout, Layout) else get_layout(str(layout))
+        chosen = layout if isinstance(layout, Layout) else get_layout(file_layout(layout, source))
         if len(chosen.joint_names) != J:
             raise ValueError(
                 f"{source}: layout {chosen.name} has {len(chosen.joint_names)} keypoints, keypoints has {J}"
@@ -89,7 +89,7 @@ def _resolve_layout(kp: np.ndarray, layout, source: str) -> tuple[Layout, tuple[
         counts = sorted({len(known.joint_names) for known in LAYOUTS.values()})
         raise ValueError(
             f"{source}: {J} keypoints per pose fit no known layout (counts {', '.join(map(str, counts))}); "
-            "give --layout"
+            "give layout=NAME"
         )
     if J == NUM_JOINTS:
         return H36M17, ()
@@ -101,7 +101,7 @@ def _refuse_coco_as_h36m(kp: np.ndarray, sc: np.ndarray, source: str) -> None:
     if looks_like_coco(kp[::step], sc[::step]):
         raise ValueError(
             f"{source}: these 17 keypoints look like COCO's order (nose, eyes, ears first), not Human3.6M's; "
-            "pass --layout coco17 (or layout='coco17')"
+            "give layout='coco17'"
         )
 
 

@@ -3,5 +3,6 @@
 Modules, lowest first: ``request`` (``Request``: every setting of a run, checked once), ``run``
 (``lift_inputs``, ``lift_source``, ``lift_file``: the one path behind every front door), ``plan``
 (a job's items), ``jobs`` (running them, ``run_job``), ``ray_data`` (the same on Ray, and
-``lift_dataset``; imported only where Ray is installed).
+``lift_dataset``; imported only where Ray is installed), ``ray_connect`` (joining Ray within a
+timeout, its own log lines off).
 """
