@@ -409,6 +409,10 @@ OUTPUT_CASES = {
     "--fps 0": (lambda r: [video(r), "-o", r / "o.npz", "--fps", 0], ["--fps"]),
     "--fps NaN": (lambda r: [video(r), "-o", r / "o.npz", "--fps", "nan"], ["--fps"]),
     "--frame moon": (lambda r: [npz(r), "-o", r / "o.npz", "--frame", "moon"], ["--frame"]),
+    "--fps 1e9": (lambda r: [video(r), "-o", r / "o.trc", "--fps", 1e9], ["--fps", "1000"]),
+    "--gravity 0 0 0": (lambda r: [npz(r), "--gravity", 0, 0, 0], ["--gravity", "not zero"]),
+    "--gravity of two numbers": (lambda r: [npz(r), "--gravity", 0, 1], ["--gravity"]),
+    "--gravity sideways-ish word": (lambda r: [npz(r), "--gravity", "down"], ["--gravity"]),
 }
 
 
@@ -524,6 +528,22 @@ def test_a_video_through_output_dir_is_smoothed_as_through_o(tmp_path, tiny_prio
     with np.load(tmp_path / "o.npz") as a, np.load(tmp_path / "d" / "video.npz") as b, np.load(tmp_path / "p.npz") as c:
         np.testing.assert_array_equal(a["joints_3d"], b["joints_3d"])
         assert not np.array_equal(a["joints_3d"], c["joints_3d"])
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".trc", ".bvh"])
+def test_a_video_exports_sound_files(suffix, tmp_path, tiny_prior, capsys):
+    """An export of a video input: its file(s) written (one per track for .trc and .bvh), finite numbers."""
+    if suffix == ".bvh":
+        pytest.importorskip("bvhio", reason="bvhio is not installed (the bvh extra)")
+    from zedo.runtime.apps.cli import main
+
+    out = tmp_path / f"out{suffix}"
+    argv = [str(video(tmp_path)), "-o", str(out), "--engine", str(tiny_prior), "--iterations", "20", "--quiet"]
+    assert main(argv) == 0, capsys.readouterr().err
+    written = sorted(p.name for p in tmp_path.iterdir() if p.suffix == suffix)
+    assert written == ([out.name] if suffix == ".csv" else [f"out.track0{suffix}"])
+    text = (tmp_path / written[0]).read_text()
+    assert len(text) > 100 and "nan" not in text.lower()
 
 
 # ---- the Python API: one clean exception naming the argument as Python spells it --------------------------
