@@ -13,6 +13,7 @@ import numpy as np
 
 from .intrinsics import MAX_PIXELS
 from .layout_rules import Layout
+from .layouts import LAYOUTS
 from .numbers import first_index
 
 # A normalised keypoint lies in [0, 1] of the image; a detector's guess beyond the edge by up to
@@ -55,7 +56,7 @@ def check_units(kp: np.ndarray, sc: np.ndarray, layout: Layout, source: str) -> 
     if layout.normalised and (seen & ~inside).any():
         i, j = first_index(seen & ~inside)
         pixels = np.abs(np.where(seen[..., None], kp, 0.0)).max() > PIXEL_LIKE
-        why = "; these look like pixels: divide x by the image width and y by its height" if pixels else ""
+        why = f"; these look like pixels: {_pixel_advice(layout)}" if pixels else ""
         raise ValueError(
             f"{source}: keypoints[{i}, {j}] = {kp[i, j].tolist()} is outside [{lo:g}, {hi:g}], but layout "
             f"{layout.name} takes coordinates in [0, 1] of the image{why}"
@@ -65,3 +66,12 @@ def check_units(kp: np.ndarray, sc: np.ndarray, layout: Layout, source: str) -> 
             f"{source}: every keypoint lies within [{lo:g}, {hi:g}]: these look like coordinates in [0, 1] of "
             f"the image, but layout {layout.name} takes pixels; multiply x by the image width and y by its height"
         )
+
+
+def _pixel_advice(layout: Layout) -> str:
+    """What to do with pixels given to the normalised ``layout``: its pixel twin (the same joints,
+    in pixels) where there is one, else divide by the image size."""
+    twin = [n for n, t in LAYOUTS.items() if t.joint_names == layout.joint_names and not t.normalised]
+    if twin:
+        return f"give layout={twin[0]!r}"
+    return "divide x by the image width and y by its height"

@@ -77,9 +77,9 @@ def init_ray(address: str | None = None, timeout: float = RAY_TIMEOUT) -> None:
         with muted_stderr():
             ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False, **local)
     except (ConnectionError, TimeoutError, RuntimeError) as e:
-        raise RuntimeError(
-            f"cannot join the Ray cluster at {address or 'this machine'}: {' '.join(str(e).split())}"
-        ) from None
+        # Ray's first sentence says what is wrong; the rest advises its own command line's flags.
+        why = " ".join(str(e).split()).split(". ")[0].rstrip(".")
+        raise RuntimeError(f"cannot join the Ray cluster at {address or 'this machine'}: {why}") from None
 
 
 def connect(address: str | None = None, timeout: float = RAY_TIMEOUT) -> bool:
