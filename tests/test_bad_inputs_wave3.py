@@ -742,3 +742,22 @@ def test_media_inputs_are_refused(case, tmp_path, tiny_prior, capsys):
     argv, source = _argv(tmp_path, make)
     argv += ["--engine", str(tiny_prior), "--iterations", "2", "--threads", "1", "--quiet"]
     assert_refused(main, argv, "zedo-infer", [str(source) if w == "{in}" else w for w in words], tmp_path, capsys)
+
+
+@pytest.mark.parametrize(
+    "text, line",
+    [
+        ("give layout='coco17'", "give --layout coco17"),
+        (
+            "no camera: give K or the image size (image_size=(W, H))",
+            "no camera: give K or the image size (--image-size W H)",
+        ),
+        ("give hypotheses=1 or per_frame=True", "give --hypotheses 1 or --per-frame"),
+        ("x.bvh: fixed_bones=False: drop it", "x.bvh: --no-fixed-bones: drop it"),
+        ("/data/frame=3/a.json: keyframe=2 stays", "/data/frame=3/a.json: keyframe=2 stays"),
+    ],
+)
+def test_a_command_names_the_flags_where_python_names_arguments(text, line):
+    from zedo.runtime.core.errors import command_flags
+
+    assert command_flags(text) == line

@@ -48,7 +48,7 @@ FLAGS = {
     "resume": "--resume",
     "threads": "--threads",
 }
-_SPELLED = re.compile(r"\b(%s)=(\(([^()]*)\)|'([^']*)'|[\w.]+)" % "|".join(FLAGS))
+_SPELLED = re.compile(r"(?<![\w/.=-])(%s)=(\(([^()]*)\)|'([^']*)'|[\w.]+)" % "|".join(FLAGS))
 
 
 def _flag(m: re.Match) -> str:
