@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -474,6 +476,50 @@ def test_zedo_infer_refuses(case, tmp_path, tiny_prior, capsys, monkeypatch):
     line = assert_refused(main, argv, "zedo-infer", names, tmp_path, capsys)
     assert time.monotonic() - start < 30, "the refusal took longer than the Ray timeout"
     assert "np.bytes_" not in line and "got shape" not in line
+
+
+@contextmanager
+def listener(mode: str):
+    """A loopback TCP server for the block, its port: "silent" accepts and never answers, "other"
+    answers as an HTTP/1.1 server would and closes."""
+    server = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+
+    def serve():
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:  # the server closed: the block is over
+                return
+            held.append(conn)
+            if mode == "other":
+                conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+                conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield server.getsockname()[1]
+    finally:
+        server.close()
+        for conn in held:
+            conn.close()
+        thread.join(5)
+
+
+@pytest.mark.parametrize("mode, why", [("silent", "no answer within 1 s"), ("other", "not Ray")])
+def test_ray_at_a_port_that_is_not_ray_fails_in_bounded_time(mode, why, tmp_path, tiny_prior, capsys, monkeypatch):
+    """``ray.init`` waits minutes on a port that accepts and stays silent: the reach check bounds it."""
+    pytest.importorskip("ray", reason="Ray is not installed (pip install 'zedo[ray]')")
+    from zedo.runtime.apps.cli import main
+
+    monkeypatch.delenv("ZEDO_DEBUG", raising=False)
+    with listener(mode) as port:
+        argv = [npz(tmp_path), "--output-dir", tmp_path / "d", "--ray", f"127.0.0.1:{port}", "--ray-timeout", 1]
+        argv += ["--engine", tiny_prior, "--quiet"]
+        start = time.monotonic()
+        assert_refused(main, argv, "zedo-infer", [f"127.0.0.1:{port}", why], tmp_path, capsys)
+        assert time.monotonic() - start < 10
 
 
 # ---- acceptable inputs: a sound output ----------------------------------------------------------------

@@ -2,11 +2,12 @@
 
 ``ray.init`` retries an address it cannot reach for minutes, and Ray's C++ parts (the core worker,
 the GCS client, the raylet) write their warnings straight to the process's stderr. So
-``init_ray`` first opens a TCP connection to the address (``reach``: at most ``timeout`` seconds,
-``RAY_TIMEOUT`` by default), then starts or joins Ray with its Python logging at ERROR, the
-workers' output kept off the driver, and the C++ log level at ``fatal`` (``RAY_BACKEND_LOG_LEVEL``,
-read by every Ray process as it starts; a value the environment sets already is kept), stderr
-muted while ``ray.init`` runs. Failures are one ``RuntimeError`` line naming the address.
+``init_ray`` first checks that a gRPC server answers at the address (``reach``: at most
+``timeout`` seconds, ``RAY_TIMEOUT`` by default), then starts or joins Ray with its Python
+logging at ERROR, the workers' output kept off the driver, and the C++ log level at ``fatal``
+(``RAY_BACKEND_LOG_LEVEL``, read by every Ray process as it starts; a value the environment sets
+already is kept), stderr muted while ``ray.init`` runs. Failures are one ``RuntimeError`` line
+naming the address.
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ from ..core.config import check_float
 
 RAY_TIMEOUT = 30.0  # seconds to reach a Ray cluster
 QUIET = {"RAY_BACKEND_LOG_LEVEL": "fatal"}  # Ray's C++ log lines off (the README says so)
+# HTTP/2's client preface and an empty SETTINGS frame (RFC 9113, 3.4 and 6.5): a gRPC server
+# answers with its own SETTINGS frame (a 9-byte header whose fourth byte, the type, is 4).
+HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0])
+SETTINGS = 4
 
 
 def host_port(address: str) -> tuple[str, int] | None:
@@ -38,16 +43,23 @@ def host_port(address: str) -> tuple[str, int] | None:
 
 
 def reach(address: str, timeout: float = RAY_TIMEOUT) -> None:
-    """Open and close a TCP connection to ``address`` within ``timeout`` seconds; RuntimeError
-    naming the address where nothing answers there."""
+    """Check within ``timeout`` seconds that a Ray cluster answers at ``address``: a TCP connection,
+    and an HTTP/2 SETTINGS frame in reply to HTTP/2's preface (Ray's GCS and client servers speak
+    gRPC; ``ray.init`` waits for minutes on a port that accepts and says nothing). RuntimeError
+    naming the address otherwise."""
     where = host_port(address)
     if where is None:
         return
     try:
-        socket.create_connection(where, timeout=timeout).close()
+        with socket.create_connection(where, timeout=timeout) as s:
+            s.settimeout(timeout)
+            s.sendall(HTTP2_PREFACE)
+            reply = s.recv(9, socket.MSG_WAITALL)
     except OSError as e:
         why = f"no answer within {timeout:g} s" if isinstance(e, TimeoutError) else (e.strerror or type(e).__name__)
         raise RuntimeError(f"cannot reach the Ray cluster at {address}: {why.lower()}") from None
+    if len(reply) < 9 or reply[3] != SETTINGS:
+        raise RuntimeError(f"cannot reach the Ray cluster at {address}: something answers there, but not Ray (no gRPC)")
 
 
 @contextmanager
