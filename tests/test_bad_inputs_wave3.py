@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from conftest import K_CAM, assert_refused, snapshot, synthetic_poses, trajectory, write_as, zedo_infer
 
-from zedo.runtime import LoopConfig, PoseStream, estimate, open_engine
+from zedo.runtime import LoopConfig, PoseStream, estimate, load_input, open_engine, save_output
 from zedo.runtime.io.layouts import LAYOUTS
 from zedo.runtime.pipeline.request import Request
 from zedo.runtime.pipeline.run import lift_file
@@ -695,6 +695,14 @@ API = {
         ["person_id"],
     ),
     "lift_file: MediaPipe without image_size": (lambda a: a.lift(mediapipe(a.root, 1000.0)), ["image_size=(W, H)"]),
+    "load_input: path None": (lambda a: load_input(None), ["path", "NoneType"]),
+    "load_input: K strings": (lambda a: load_input(npz(a.root, K=None), K=[["a"] * 3] * 3), ["K", "real numbers"]),
+    "load_input: layout a number": (lambda a: load_input(npz(a.root), layout=17), ["layout"]),
+    "load_input: image_size a string": (lambda a: load_input(npz(a.root, K=None), image_size="1000"), ["image_size"]),
+    "lift_file: request a dict": (lambda a: lift_file(npz(a.root), {"hypotheses": 2}), ["request", "dict"]),
+    "save_output: result None": (lambda a: save_output(a.root.parent / "o.npz", None), ["result", "Estimate"]),
+    "save_output: path a number": (lambda a: save_output(5, a.estimate()), ["path", "int"]),
+    "save_output: inputs a number": (lambda a: save_output(a.root.parent / "o.npz", a.estimate(), 5), ["inputs"]),
     "RayRunner: timeout 0": (lambda a: _ray_runner(timeout=0), ["timeout"]),
     "RayRunner: timeout NaN": (lambda a: _ray_runner(timeout=float("nan")), ["timeout"]),
     "ray_connect.reach: a closed loopback port": (

@@ -21,6 +21,7 @@ Outputs are written atomically: a failed write leaves no file.
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -111,6 +112,13 @@ def _detections_fields(det: Detections) -> dict:
     return dict(fields, track=det.track, layout=det.layout)
 
 
+def _a_path(value, name: str) -> Path:
+    """``value`` (a str or os.PathLike) as a Path; ValueError naming the argument ``name`` otherwise."""
+    if not isinstance(value, (str, os.PathLike)):
+        raise ValueError(f"{name} must be a file name (a str or pathlib.Path), got {type(value).__name__}")
+    return Path(value)
+
+
 def load_input(path, layout=None, image_size=None, K=None, distortion=None) -> Inputs:
     """Read and validate an input (see the module docstring) into ``Inputs`` (prior joint order).
 
@@ -120,8 +128,8 @@ def load_input(path, layout=None, image_size=None, K=None, distortion=None) -> I
     Raises FileNotFoundError for a missing path and ValueError naming the file and the field for
     anything else, or when no pose can be placed.
     """
-    path = Path(path)
-    notes: tuple[str, ...] = ()
+    path, notes = _a_path(path, "path"), ()
+    K = None if K is None else as_numbers(K, "", "K")
     if path.is_dir():
         det = read_openpose_folder(path)
         fields = _detections_fields(det)
@@ -190,7 +198,10 @@ def save_output(path, result: Estimate, inputs: Inputs | None = None, **extra) -
     ``inputs`` adds their ``frame`` and ``track`` indices; ``extra`` adds fields (numbers, strings or numeric
     arrays; e.g. the engine name) beside the result's. ValueError for an unknown suffix or unusable extra
     field; on any failure no file is left (an existing one is kept unchanged). An export: its files."""
-    path = check_output_path(path)
+    if not isinstance(result, Estimate) or not isinstance(inputs, (Inputs, type(None))):
+        wrong = ("result", result, "an Estimate") if not isinstance(result, Estimate) else ("inputs", inputs, "Inputs")
+        raise ValueError(f"{wrong[0]} must be {wrong[2]}, got {type(wrong[1]).__name__}")
+    path = check_output_path(_a_path(path, "path"))
     if path.suffix.lower() in EXPORT_SUFFIXES:
         return export_joints(path, result.joints_3d, inputs, **extra)
     fields = _fields(result, inputs, extra)

@@ -145,6 +145,8 @@ def lift_file(source, request: Request | None = None, engine=None, progress: boo
     """Lift one input file (zedo's .npz/.json, an OpenPose folder, MMPose's or AlphaPose's JSON)
     as ``zedo-infer -o`` does; ``request`` None: the defaults. Returns the input as read and its
     result (joints_3d (N, 17, 3) metres, camera frame; rows in the input's order)."""
+    if request is not None and not isinstance(request, Request):
+        raise ValueError(f"request must be a Request (or None: the defaults), got {type(request).__name__}")
     return lift_source(source, request or Request(), engine, progress=progress)
 
 
