@@ -468,6 +468,8 @@ def test_zedo_infer_refuses(case, tmp_path, tiny_prior, capsys, monkeypatch):
     from zedo.runtime.apps.cli import main
 
     monkeypatch.delenv("ZEDO_DEBUG", raising=False)
+    if case in RAY_CASES:
+        pytest.importorskip("ray", reason="Ray is not installed (pip install 'zedo[ray]')")
     make, words = INFER[case]
     argv, source = _argv(tmp_path, make)
     argv += ["--engine", str(tiny_prior), "--iterations", "2", "--threads", "1", "--quiet"]
@@ -759,6 +761,8 @@ SUBPROCESS = {
 
 @pytest.mark.parametrize("case", list(SUBPROCESS))
 def test_zedo_infer_subprocess_refuses(case, tmp_path, tiny_prior):
+    if "--ray" in case:
+        pytest.importorskip("ray", reason="Ray is not installed (pip install 'zedo[ray]')")
     make, words = SUBPROCESS[case]
     argv, _ = _argv(tmp_path, make)
     before = snapshot(tmp_path)
