@@ -198,9 +198,10 @@ def save_output(path, result: Estimate, inputs: Inputs | None = None, **extra) -
     ``inputs`` adds their ``frame`` and ``track`` indices; ``extra`` adds fields (numbers, strings or numeric
     arrays; e.g. the engine name) beside the result's. ValueError for an unknown suffix or unusable extra
     field; on any failure no file is left (an existing one is kept unchanged). An export: its files."""
-    if not isinstance(result, Estimate) or not isinstance(inputs, (Inputs, type(None))):
-        wrong = ("result", result, "an Estimate") if not isinstance(result, Estimate) else ("inputs", inputs, "Inputs")
-        raise ValueError(f"{wrong[0]} must be {wrong[2]}, got {type(wrong[1]).__name__}")
+    if not isinstance(result, Estimate):
+        raise ValueError(f"result must be an Estimate, got {type(result).__name__}")
+    if inputs is not None and not (hasattr(inputs, "frame") and hasattr(inputs, "track")):
+        raise ValueError(f"inputs must be Inputs (their frame and track are written), got {type(inputs).__name__}")
     path = check_output_path(_a_path(path, "path"))
     if path.suffix.lower() in EXPORT_SUFFIXES:
         return export_joints(path, result.joints_3d, inputs, **extra)
