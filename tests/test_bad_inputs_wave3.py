@@ -453,7 +453,27 @@ RAY_CASES = {
     "--workers 0": (lambda r: [npz(r), "--output-dir", r / "d", "--ray", "127.0.0.1:1", "--workers", 0], ["workers"]),
 }
 
-INFER = {**READERS, **LAYOUT_CASES, **INDEX_CASES, **CAMERA_CASES, **OUTPUT_CASES, **RAY_CASES}
+# One input with --output-dir: its failure is the one error line (its notes held back).
+JOB_CASES = {
+    "--output-dir: OpenPose person_id 2**70": (
+        lambda r: [openpose(r, [[{"person_id": [2**70]}]]), "--output-dir", r / "d", *SIZE],
+        ["person_id", "2^53"],
+    ),
+    "--output-dir: a track's frames backwards, no K": (
+        lambda r: [video(r, K=None, frame=[0, 1, 5, 2, 3, 4]), "--output-dir", r / "d", *SIZE],
+        ["{in}", "frame 2 comes after frame 5", "--retrack"],
+    ),
+    "--output-dir: MediaPipe in pixels": (
+        lambda r: [mediapipe(r, 1.0), "--output-dir", r / "d", *SIZE],
+        ["{in}", "look like pixels"],
+    ),
+    "--output-dir --chunk-size 2: a bad layout": (
+        lambda r: [npz(r, layout="body25"), "--output-dir", r / "d", "--chunk-size", 2],
+        ["{in}", "'body25'"],
+    ),
+}
+
+INFER = {**READERS, **LAYOUT_CASES, **INDEX_CASES, **CAMERA_CASES, **OUTPUT_CASES, **RAY_CASES, **JOB_CASES}
 
 
 def _argv(root: Path, make) -> tuple[list[str], Path]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..core.config import check_float
 from ..core.errors import command_flags, install_extra
-from ..pipeline.jobs import run_job, run_local
+from ..pipeline.jobs import named, run_job, run_local
 from ..pipeline.request import Request
 
 MANY_ONLY = (("resume", "--resume"), ("chunk_size", "--chunk-size"), ("ray", "--ray"))
@@ -144,9 +144,18 @@ def ray_runner(args: argparse.Namespace, request: Request):
 def run_job_command(args: argparse.Namespace, request: Request, prog: str) -> str:
     """``zedo-infer --output-dir``: every input through ``run_job``; returns the summary line. When
     an input failed (each named on stderr as it fails) the summary is printed and RuntimeError
-    raised, so the exit status is 2."""
+    raised, so the exit status is 2. One input is one error line: its notes are held back, and its
+    failure is the error itself."""
     runner = ray_runner(args, request) if args.ray is not None else run_local
-    report = lambda line: print(f"{prog}: {command_flags(line)}", file=sys.stderr)  # noqa: E731
+    held: list[str] = []
+    one = len(args.input) == 1
+
+    def report(line: str) -> None:
+        if one:
+            held.append(line)
+        else:
+            print(f"{prog}: {command_flags(line)}", file=sys.stderr)
+
     try:
         summary = run_job(
             args.input,
@@ -163,8 +172,12 @@ def run_job_command(args: argparse.Namespace, request: Request, prog: str) -> st
     if summary.failed:
         print(summary.line())
         names = [s for s, _ in summary.failed]
+        if one:
+            raise RuntimeError(named(names[0], names[0], summary.failed[0][1]))
         raise RuntimeError(
             f"{len(names)} of {summary.inputs} inputs failed (each named above): "
             f"{', '.join(names[:3])}{', ...' if len(names) > 3 else ''}"
         )
+    for line in held:
+        print(f"{prog}: {command_flags(line)}", file=sys.stderr)
     return summary.line()
