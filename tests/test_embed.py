@@ -35,7 +35,7 @@ def test_lifter_fills_the_callers_buffer_with_estimates_result(tiny_prior):
 def test_lifter_takes_a_camera_per_pose_and_leaves_unplaceable_poses_nan(tiny_prior):
     s = synthetic_poses(2, seed=32)
     scores = np.ones((2, 17), np.float32)
-    scores[1, 0] = 0.0  # pelvis missing: the pose cannot be placed
+    scores[1, 4:] = 0.0  # 4 joints seen: the pose cannot be placed
     out = np.zeros((2, 17, 3), np.float32)
     Lifter(engine=str(tiny_prior), **OPTIONS).lift(f32(s["keypoints"]), scores, f32(np.stack([s["K"]] * 2)), out)
     assert np.isfinite(out[0]).all() and np.isnan(out[1]).all()
@@ -67,7 +67,7 @@ def test_stream_fills_one_frame_as_posestream(tiny_prior):
         assert stream.update(f32(kp), None, out) is True
         np.testing.assert_allclose(out, want.update(f32(kp)).joints_3d, atol=1e-6)
     missing = np.ones(17, np.float32)
-    missing[1] = 0.0
+    missing[4:] = 0.0  # 4 joints seen: the frame cannot be placed
     assert stream.update(f32(s["keypoints"][0]), missing, out) is False and np.isnan(out).all()
     stream.reset()
     assert stream.stream.last is None

@@ -135,7 +135,7 @@ def test_an_interrupted_chunked_job_resumes_from_its_parts(tmp_path, tiny_prior)
 
 def test_json_outputs_with_invalid_poses_count_as_complete(tmp_path, tiny_prior):
     scores = np.ones((3, 17))
-    scores[1, 0] = 0.0  # no pelvis: kept with valid 0, NaN joints (null in JSON)
+    scores[1, 4:] = 0.0  # 4 joints seen: kept with valid 0, NaN joints (null in JSON)
     path = write_input(tmp_path / "p.npz", 3, seed=6, scores=scores)
     for fmt in ("json", "mmpose"):
         summary = run_job([path], tmp_path / fmt, options(tiny_prior, output_format=fmt))

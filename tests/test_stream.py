@@ -69,9 +69,9 @@ def test_reset_and_track_loss_start_afresh(engine, stream_config):
     assert stream.update(s["keypoints"][1]).continued
     stream.reset()
     assert stream.last is None and not stream.update(s["keypoints"][2]).continued
-    # Hips missing: the frame cannot be placed, and the next one starts afresh.
+    # Four joints left: the frame cannot be placed, and the next one starts afresh.
     scores = np.ones(17)
-    scores[1] = 0.0
+    scores[4:] = 0.0
     lost = stream.update(s["keypoints"][3], scores)
     assert not lost.valid and not lost.continued and np.isnan(lost.joints_3d).all()
     assert not stream.update(s["keypoints"][4]).continued

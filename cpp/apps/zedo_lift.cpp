@@ -15,7 +15,7 @@ void lift_file(const zedo_app::Args& args) {
     const zedo::LiftReport r = zedo::lift_file(input_path, output_path, args.options, args.layout, args.image_size, !args.iterations_given);
     for (const auto& note : r.notes) std::fprintf(stderr, "zedo_lift: %s\n", note.c_str());
     if (r.invalid)
-        std::fprintf(stderr, "zedo_lift: %d of %d poses could not be lifted (pelvis or a hip missing, or the prior's output not finite): written with valid = 0 and NaN joints\n", r.invalid, r.n);
+        std::fprintf(stderr, "zedo_lift: %d of %d poses could not be lifted (fewer than 5 joints seen, or the prior's output not finite): written with valid = 0 and NaN joints\n", r.invalid, r.n);
     std::printf("%d poses, %d iterations in %.2f s -> %s\n", r.n, r.iterations, r.seconds, output_path.c_str());
 }
 

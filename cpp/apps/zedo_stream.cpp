@@ -35,7 +35,7 @@ void stream_file(const zedo_app::Args& args) {
         const bool valid = stream.update(&input.keypoints[static_cast<size_t>(i) * zedo::kJoints * 2], &input.scores[static_cast<size_t>(i) * zedo::kJoints], joints);
         ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
         if (valid) std::printf("frame %d: %.1f ms, pelvis (%.3f, %.3f, %.3f) m\n", i, ms.back(), joints[0], joints[1], joints[2]);
-        else std::printf("frame %d: %.1f ms, not placed (pelvis or a hip missing)\n", i, ms.back());
+        else std::printf("frame %d: %.1f ms, not placed (fewer than 5 joints seen)\n", i, ms.back());
     }
     std::printf("per frame: median %.1f ms, 90th percentile %.1f ms, first %.1f ms\n", percentile(ms, 0.5), percentile(ms, 0.9), ms.front());
 }

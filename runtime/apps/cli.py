@@ -200,7 +200,7 @@ def run(args: argparse.Namespace) -> str:
     if not valid.all():
         print(
             f"{PROG}: {int((~valid).sum())} of {counted(len(valid), 'pose')} could not be lifted "
-            "(pelvis or a hip missing, keypoints all at one point, or the prior's output not finite): "
+            "(fewer than 5 joints seen, keypoints all at one point, or the prior's output not finite): "
             "written with valid = 0 and NaN joints",
             file=sys.stderr,
         )

@@ -28,6 +28,7 @@ INSTALL = {
     "tensorrt": "pip install tensorrt (on a machine with an NVIDIA GPU)",
     "ray": install_extra("ray"),
     "bvhio": install_extra("bvh"),
+    "rtmlib": install_extra("rtmlib"),
 }
 
 

@@ -24,7 +24,8 @@ class Estimate:
     # (N, S) RMS predicted noise at scoring.PLAUSIBILITY_T (lower: more plausible to the prior)
     prior_residual: np.ndarray
     selection: str  # criterion that chose ``selected``
-    # (N,) bool: False where the pose could not be placed (pelvis or a hip missing); its arrays hold NaN
+    # (N,) bool: False where the pose could not be placed (io.placing.RULE: fewer than 5 joints seen, or
+    # all at one point) or the prior's output was not finite; its arrays hold NaN
     valid: np.ndarray
     K: np.ndarray  # (N, 3, 3) the pixel intrinsics used (given, or made from the image size)
     layout: str = "h36m17"  # the keypoint layout the input came in

@@ -44,7 +44,8 @@ FLIP_PERMUTATION: tuple[int, ...] = tuple(_MIRROR.get(j, j) for j in range(NUM_J
 BONES: tuple[tuple[int, int], ...] = tuple((p, c) for c, p in enumerate(PARENTS) if p >= 0)
 
 # Joints the release's initial pose optimisation fits: pelvis and both hips (its IPO key list).
-# The pose is placed along the pelvis ray, so these must be observed.
+# The pose is placed along the pelvis ray; where these are missing, zedo.runtime.solve.occluded
+# anchors it elsewhere.
 IPO_JOINTS: tuple[int, ...] = (0, 1, 4)
 # The torso (pelvis, hips, spine, thorax, neck/nose, head, shoulders): rigid enough to share the
 # cluster pose's shape, and the nose and shoulders tell which way the subject faces, which the hips

@@ -45,6 +45,7 @@ DETECTORS = {
         ),
     )
 }
+# mediapipe first: its models ship with zedo, so it runs with no network and no extra (docs/decisions.md).
 AUTO_ORDER = ("mediapipe", "rtmlib")
 
 

@@ -13,6 +13,7 @@ Modules, lowest first:
   ``cameras``: ``read_camera``, a calibrated camera for a run; ``undistort``: OpenCV's lens model
   undone on keypoints;
 - ``coordinates``: keypoints checked against their layout's units (pixels, or [0, 1] of the image);
+- ``placing``: the rule for which poses can be placed;
 - ``validation``: keypoints and scores checked and mapped onto the prior's joints (``Inputs``);
 - ``readers``: detector and dataset files; ``folders``: folders of per-frame detector files;
 - ``edges``: keypoints on the image's edge made uncertain; ``formats``: zedo-infer's input and output

@@ -144,6 +144,10 @@ LAYOUTS: dict[str, Layout] = {
         coco_like(
             "mediapipe33", MEDIAPIPE33_NAMES, "MediaPipe Pose (BlazePose), coordinates in [0, 1]", normalised=True
         ),
+        # The same joints in pixels: what zedo's own mediapipe detector gives (zedo.runtime.detect),
+        # so its output reaches the lifter unscaled. After mediapipe33: 33 keypoints without a
+        # layout are still read as MediaPipe's own [0, 1] files.
+        coco_like("mediapipe33_px", MEDIAPIPE33_NAMES, "zedo's mediapipe detector (BlazePose), coordinates in pixels"),
     )
 }
 

@@ -16,11 +16,12 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..core.camera import check_image_size
-from ..core.skeleton import IPO_JOINTS, NUM_JOINTS
+from ..core.skeleton import NUM_JOINTS
 from .coordinates import check_finite, check_units
 from .intrinsics import camera_intrinsics
 from .layouts import H36M17, LAYOUTS, Layout, file_layout, get_layout, layouts_with, looks_like_body25b, looks_like_coco
 from .numbers import as_numbers, first_index
+from .placing import RULE, enough_joints, has_extent
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class Inputs:
     keypoints: np.ndarray  # (N, 17, 2) pixels; missing joints (score 0) hold 0
     scores: np.ndarray  # (N, 17) in [0, 1], 0 for a missing joint
     K: np.ndarray  # (N, 3, 3) pixel intrinsics, given or made from the image size
-    valid: np.ndarray  # (N,) bool: False where the pelvis or a hip is missing (the pose cannot be placed)
+    valid: np.ndarray  # (N,) bool: False where the pose cannot be placed (``placing.RULE``: too few joints)
     layout: str = "h36m17"  # the layout the keypoints came in
     notes: tuple[str, ...] = ()  # what was assumed (the layout, the focal length), for the user
     frame: np.ndarray | None = None  # (N,) int frame index of each pose, where the input has one
@@ -46,10 +47,6 @@ class Inputs:
         return replace(self, **kept)
 
 
-# A pose whose observed keypoints all lie within this distance of their mean, in normalised image
-# units (K^-1 applied: radians near the axis), gives the translation solve no extent to fit:
-# 1e-4 is a 1 m subject 10 km away.
-MIN_POSE_EXTENT = 1e-4
 CHUNK = 16_384  # poses checked and mapped at once: temporaries stay bounded as the input grows
 COCO_SAMPLE = 4096  # poses, spread over the input, that decide whether 17 keypoints are COCO's
 
@@ -136,7 +133,7 @@ def validate_inputs(keypoints, K=None, scores=None, source: str = "input", layou
     ``layout``: a name of ``zedo.runtime.io.layouts.LAYOUTS`` (or a ``Layout``); None infers it from
     the keypoint count (17 stays ``h36m17``, but COCO-looking input is refused). ``image_size``
     (width, height) px: needed for normalised layouts and, when K is None, for the default camera.
-    A pose whose pelvis or hips are missing is kept with ``valid`` False. Raises ValueError naming
+    A pose that cannot be placed (``placing.RULE``) is kept with ``valid`` False. Raises ValueError naming
     ``source``, the field and the offending pose index or value.
     """
     kp, scores = _as_keypoints(keypoints, scores, source)
@@ -176,35 +173,18 @@ def validate_inputs(keypoints, K=None, scores=None, source: str = "input", layou
 def check_placeable(inputs: Inputs, source: str = "input") -> Inputs:
     """``inputs`` if at least one pose can be placed; ValueError naming ``source`` otherwise."""
     if not inputs.valid.any():
-        raise ValueError(
-            f"{source}: none of the {len(inputs.valid)} poses can be placed: each lacks the pelvis or a hip "
-            f"(joints {list(IPO_JOINTS)} need score > 0) or has all its keypoints at one point"
-        )
+        raise ValueError(f"{source}: none of the {len(inputs.valid)} poses can be placed: {RULE}")
     return inputs
 
 
 def _prior_joints(kp: np.ndarray, sc: np.ndarray, Km: np.ndarray, chosen: Layout, image_size, source: str, first: int):
     """One chunk of poses, ``first`` the index of its first: keypoints (n, J, 2) and scores (n, J)
     of ``chosen`` checked and mapped onto the prior's joints (missing ones 0, score 0); returns
-    them with (n,) placeable (pelvis and hips observed) and flat (keypoints at one point)."""
+    them with (n,) enough (``placing.MIN_JOINTS`` observed) and flat (those at one point)."""
     kp = check_finite(kp, sc, source, first)
     if chosen.normalised:
         kp = kp * np.asarray(check_image_size(image_size, source), dtype=np.float64)
     kp, sc = chosen.to_prior(kp, sc)
     kp = np.where(sc[..., None] > 0, kp, 0.0)
-    valid = (sc[:, list(IPO_JOINTS)] > 0).all(-1)
-    return kp, sc, valid, valid & ~_has_extent(kp, sc, Km)
-
-
-def _has_extent(kp: np.ndarray, sc: np.ndarray, Km: np.ndarray) -> np.ndarray:
-    """(N,) True where the observed keypoints (N, 17, 2) px of a pose spread at least
-    ``MIN_POSE_EXTENT`` from their mean in normalised image units (K (N, 3, 3))."""
-    fx, fy = Km[:, 0, 0, None], Km[:, 1, 1, None]
-    # K is upper triangular: normalised y = (v - cy) / fy, x = (u - cx - skew y) / fx.
-    y = (kp[..., 1] - Km[:, 1, 2, None]) / fy
-    x = (kp[..., 0] - Km[:, 0, 2, None] - Km[:, 0, 1, None] * y) / fx
-    seen = sc > 0
-    count = np.maximum(seen.sum(-1, keepdims=True), 1)
-    cx, cy = (np.where(seen, x, 0).sum(-1, keepdims=True) / count, np.where(seen, y, 0).sum(-1, keepdims=True) / count)
-    spread = np.where(seen, np.hypot(x - cx, y - cy), 0.0).max(-1)
-    return spread >= MIN_POSE_EXTENT
+    enough = enough_joints(sc)
+    return kp, sc, enough, enough & ~has_extent(kp, sc, Km)

@@ -17,6 +17,7 @@ from ..core.result import Estimate
 from ..core.skeleton import NUM_JOINTS
 from ..engines.open import Engine, as_engine
 from ..io.validation import Inputs, check_placeable, validate_inputs
+from . import occluded
 from .batch import batch_of
 from .level import level_rotations, to_level, turn_back
 from .lift import lift
@@ -79,6 +80,23 @@ def estimate(
     return estimate_inputs(inputs, engine, hypotheses, config, batch_size, selection, seed, progress, gravity)
 
 
+def _chunks(inputs: Inputs, S: int, config: LoopConfig, has_library: bool, batch_size: int):
+    """The (pose, hypothesis) rows of ``inputs`` (row r: pose r // S, hypothesis r % S) cut into
+    (rows, config) chunks: complete poses first, in order, as they always were; then poses without
+    a pelvis but with both hips; then those without a hip, on ``occluded.occluded_config``'s loop."""
+    rows = np.arange(len(inputs.keypoints) * S)
+    sc = inputs.scores[rows // S]
+    hips = (sc[:, [occluded.LEFT_HIP, occluded.RIGHT_HIP]] > 0).all(1)
+    groups = ((sc[:, 0] > 0) & hips, (sc[:, 0] <= 0) & hips, ~hips)
+    configs = (config, config, occluded.occluded_config(config, has_library))
+    out = []
+    for group, cfg in zip(groups, configs):
+        kept = rows[group]
+        per_call = max(1, batch_size // cfg.start_ensemble)  # an ensemble runs start_ensemble rows per pose
+        out += [(kept[i : i + per_call], cfg) for i in range(0, len(kept), per_call)]
+    return out
+
+
 def _lift_rows(
     inputs: Inputs,
     engine: Engine,
@@ -89,33 +107,27 @@ def _lift_rows(
     progress: bool,
     out: np.ndarray,
 ):
-    """Every (pose, hypothesis) pair of ``inputs`` through ``lift``, one batch at a time:
-    camera-frame poses written to ``out`` (n * S, 17, 3); returns reprojection errors, prior
-    residuals and 2D noise levels (each (n * S,), px, -, px), host arrays."""
+    """Every (pose, hypothesis) pair of ``inputs`` through ``lift``, one chunk at a time
+    (``_chunks``): camera-frame poses written to ``out`` (n * S, 17, 3); returns reprojection
+    errors, prior residuals and 2D noise levels (each (n * S,), px, -, px), host arrays."""
     xp = engine.xp
     to_host = getattr(xp, "asnumpy", np.asarray)
     f32 = lambda a: xp.asarray(np.ascontiguousarray(a, dtype=np.float32))  # noqa: E731
     library, poses = start_sources(engine.meta, config, S)
     library = None if library is None else f32(library)
-    # Flatten (pose, hypothesis) pairs: row r is pose r // S started from hypothesis r % S's source.
-    rows = np.arange(len(inputs.keypoints) * S)
-    pose_of, hyp_of = rows // S, rows % S
-    lifted = np.empty((3, len(rows)))  # reprojection errors, prior residuals, noise levels
+    lifted = np.empty((3, len(inputs.keypoints) * S))  # reprojection errors, prior residuals, noise levels
     rng = xp.random.default_rng(seed) if hasattr(xp.random, "default_rng") else None
-    per_call = max(1, batch_size // config.start_ensemble)  # an ensemble runs start_ensemble rows per pose
-    chunks = [rows[i : i + per_call] for i in range(0, len(rows), per_call)]
     # The context closes the bar on failure too, so an error message starts on a fresh line.
     # The bar counts poses, a chunk's share each iteration: one unit for every command and mode.
     bar_format = "{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} poses [{elapsed}<{remaining}]"
-    with tqdm(total=len(rows) / S, disable=not progress, desc="zedo", bar_format=bar_format) as bar:
-        for r in chunks:
-            p = pose_of[r]
+    with tqdm(total=lifted.shape[1] / S, disable=not progress, desc="zedo", bar_format=bar_format) as bar:
+        for r, cfg in _chunks(inputs, S, config, library is not None, batch_size):
+            p = r // S
             batch = batch_of(f32(inputs.keypoints[p]), f32(inputs.scores[p]), f32(inputs.K[p]), xp)
-            start = Start(library=library, poses=f32(poses[hyp_of[r]]))
-            share = len(r) / S / config.iterations
-            got = lift(
-                batch, engine, config, start, rng, lambda state, share=share: bar.update(min(share, bar.total - bar.n))
-            )
+            start = Start(library=library, poses=f32(poses[r % S]))
+            share = len(r) / S / cfg.iterations
+            advance = lambda state, share=share: bar.update(min(share, bar.total - bar.n))  # noqa: E731
+            got = lift(batch, engine, cfg, start, rng, advance)
             lifted[:, r] = [to_host(a) for a in (got.reprojection_px, got.residual, got.noise_px)]
             out[r] = to_host(got.x + got.T[:, None, :])
     return tuple(lifted)

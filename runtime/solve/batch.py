@@ -2,7 +2,8 @@
 
 Units and frames as ``zedo.runtime.core.geometry``. The start (``start``, ``candidates``, ``ipo``),
 the loop and the fusion of an ensemble all need the inverse intrinsics and the rays through the
-keypoints; ``batch_of`` computes them once per batch, and the stages take them from the ``Batch``.
+keypoints (and through a missing pelvis's anchor, ``occluded``); ``batch_of`` computes them once
+per batch, and the stages take them from the ``Batch``.
 Every array is of one array module ``xp`` (NumPy or CuPy) and one dtype (the engine's, float32).
 """
 
@@ -12,19 +13,21 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from ..core.geometry import keypoints_to_rays, unit
+from .occluded import anchor_keypoints
 
 
 @dataclass(frozen=True)
 class Batch:
     """B observed poses and their camera, arrays of one ``xp``."""
 
-    keypoints: Any  # (B, 17, 2) pixels; missing joints hold 0
+    keypoints: Any  # (B, 17, 2) pixels; missing joints hold 0, a missing pelvis its anchor (``occluded``)
     scores: Any  # (B, 17) in [0, 1], 0 for a missing joint
     K: Any  # (B, 3, 3) pixel intrinsics
     K_inv: Any  # (B, 3, 3) their inverses
     rays: Any  # (B, 17, 3) rays through the keypoints, z = 1
     unit_rays: Any  # (B, 17, 3) the same rays at unit length
     mask: Any  # (B, 17) 1 where the joint is observed (score > 0), 0 where missing; the keypoints' dtype
+    centred: Any  # (B,) 1 where the start centres the pose on its observed joints (``occluded``), else 0
 
     def __len__(self) -> int:
         """B, the number of poses."""
@@ -46,8 +49,10 @@ class Batch:
 
 def batch_of(keypoints, scores, K, xp) -> Batch:
     """The ``Batch`` of keypoints (B, 17, 2) px, scores (B, 17) and K (B, 3, 3), arrays of ``xp``:
-    K^-1, the rays and the observed mask computed here, once."""
+    a missing pelvis's anchor (``occluded.anchor_keypoints``), K^-1, the rays and the observed mask
+    computed here, once."""
+    keypoints, centred = anchor_keypoints(keypoints, scores, xp)
     K_inv = xp.linalg.inv(K)
     rays = keypoints_to_rays(keypoints, K_inv, xp)
     mask = (scores > 0).astype(keypoints.dtype)
-    return Batch(keypoints, scores, K, K_inv, rays, unit(rays, xp), mask)
+    return Batch(keypoints, scores, K, K_inv, rays, unit(rays, xp), mask, centred)

@@ -20,6 +20,7 @@ from ..engines.open import Engine
 from . import noise
 from .batch import Batch, batch_of
 from .ipo import grid_placement, local_placement
+from .occluded import centre_on_seen, centred_sums, reroot
 from .scoring import PLAUSIBILITY_T, prior_residual, row_ranks
 
 
@@ -28,7 +29,7 @@ def weak_perspective_fit(candidates, keypoints, K_inv, weights, xp):
     return weak_perspective_on_rays(candidates, keypoints_to_rays(keypoints, K_inv, xp), weights, xp)
 
 
-def weak_perspective_on_rays(candidates, rays, weights, xp):
+def weak_perspective_on_rays(candidates, rays, weights, xp, centred=None):
     """How each root-relative candidate (L, 17, 3) matches the rays (B, 17, 3) (z = 1: normalised
     image points) under weak perspective: (residual, yaw, distance), each (B, L). The residual is in
     squared normalised image units (lower: closer); yaw (radians, ``geometry.yaw_matrices``) and the
@@ -38,7 +39,9 @@ def weak_perspective_on_rays(candidates, rays, weights, xp):
     turn about the vertical axis and a scale 1 / depth (a = cos(yaw) s, b = sin(yaw) s; a and b are
     fitted freely for a closed form, and the depth is read from s, a body being taller than it is
     deep). Every sum over joints is a (B, 17) x (17, L) product, so a thousand candidates cost less
-    than one IPO. ``weights`` (B, 17): 0 for missing joints.
+    than one IPO. ``weights`` (B, 17): 0 for missing joints. ``centred`` (B,) (None: none): 1 where
+    rays[:, 0] is the mean of the observed rays (``occluded``): the candidates are then fitted about
+    the mean of the same joints, and the distance is that mean's along its ray.
     """
     u, v = rays[..., 0] - rays[:, :1, 0], rays[..., 1] - rays[:, :1, 1]
     X, Y, Z = (xp.swapaxes(candidates[..., i], 0, 1) for i in range(3))  # each (17, L)
@@ -49,6 +52,10 @@ def weak_perspective_on_rays(candidates, rays, weights, xp):
     w, wu, wv = weights, weights * u, weights * v
     sxx, sxz, szz, syy = dot(w, X * X), dot(w, X * Z), dot(w, Z * Z), dot(w, Y * Y)
     sux, suz, svy = dot(wu, X), dot(wu, Z), dot(wv, Y)
+    if centred is not None and bool((centred > 0).any()):
+        about_mean = centred_sums((sxx, sxz, szz, syy), (dot(w, X), dot(w, Y), dot(w, Z)), w.sum(1, keepdims=True))
+        on = centred[:, None] > 0
+        sxx, sxz, szz, syy = (xp.where(on, m, p) for m, p in zip(about_mean, (sxx, sxz, szz, syy)))
     det = xp.maximum(sxx * szz - sxz**2, 1e-12)
     a = (szz * sux - sxz * suz) / det
     b = (sxx * suz - sxz * sux) / det
@@ -64,7 +71,7 @@ def shortlist(candidates, batch: Batch, size: int, xp):
     weak perspective (all of them when there are no more than ``size``): indices, yaw and distance
     guesses (``weak_perspective_on_rays``), each (B, C)."""
     L = candidates.shape[0]
-    close, yaw, distance = weak_perspective_on_rays(candidates, batch.rays, batch.mask, xp)
+    close, yaw, distance = weak_perspective_on_rays(candidates, batch.rays, batch.mask, xp, batch.centred)
     order = xp.argsort(close, axis=1)[:, :size] if L > size else xp.broadcast_to(xp.arange(L), close.shape)
     return order, xp.take_along_axis(yaw, order, 1), xp.take_along_axis(distance, order, 1)
 
@@ -79,7 +86,8 @@ def fill_group(a, G: int, xp):
 def _place_shortlist(candidates, short, yaw, distance, rep: Batch, G: int, cfg: LoopConfig, xp):
     """The shortlisted candidates ``short`` (B, C) placed on every observed joint, G per pose at a
     time as the rows of ``rep`` (the batch repeated G times): x (B, C, 17, 3), T (B, C, 3) and
-    their reprojection errors (B, C) px."""
+    their reprojection errors (B, C) px. Poses anchored on their observed joints' mean are placed
+    centred on it (``occluded``) and made root-relative after."""
     B, C = short.shape
     dtype = rep.keypoints.dtype
     every_joint = replace(cfg, ipo_joints=tuple(range(NUM_JOINTS)))
@@ -89,12 +97,13 @@ def _place_shortlist(candidates, short, yaw, distance, rep: Batch, G: int, cfg: 
     err = xp.empty((B, C), dtype=dtype)
     for c0 in range(0, C, G):
         g = min(G, C - c0)
-        group = candidates[fill_group(short[:, c0 : c0 + g], G, xp)]
+        group = centre_on_seen(candidates[fill_group(short[:, c0 : c0 + g], G, xp)], rep.mask, rep.centred, xp)
         if cfg.start_fit == "grid":
             x, T = grid_placement(group, rep.keypoints, rep.K, pelvis_dir, every_joint, xp, rep.mask)
         else:
             guess = (fill_group(yaw[:, c0 : c0 + g], G, xp), fill_group(distance[:, c0 : c0 + g], G, xp))
             x, T = local_placement(group, rep.keypoints, rep.K, pelvis_dir, *guess, every_joint, xp, rep.mask)
+        x, T = reroot(x, T, rep.centred, xp)
         placed[:, c0 : c0 + g] = x.reshape((B, G) + x.shape[1:])[:, :g]
         placed_T[:, c0 : c0 + g] = T.reshape(B, G, 3)[:, :g]
         error = reprojection_error(x + T[:, None, :], rep.keypoints, rep.K, rep.mask, xp)

@@ -28,6 +28,7 @@ from ..core.geometry import project_onto_rays, reprojection_error
 from ..core.result import Estimate
 from ..core.rotation import gravity_to_matrix, homography, tilt_gravity, warp_points
 from ..engines.open import Engine
+from ..io.placing import complete
 from ..io.validation import Inputs
 from .batch import batch_of
 from .candidates import rank_starts
@@ -94,8 +95,9 @@ def search_tilt(score_of) -> tuple[float, float]:
 
 def estimate_tilts(inputs: Inputs, engine: Engine, config: LoopConfig) -> np.ndarray:
     """``camera_to_level`` (N, 3, 3) float64 estimated once per camera (``camera_groups``) from up
-    to ``SEARCH_POSES`` of its placed poses, evenly spread; identity where the prior has no
-    library of candidate poses to judge by, or a camera has no placed pose."""
+    to ``SEARCH_POSES`` of its placed poses, evenly spread (its complete ones where it has any);
+    identity where the prior has no library of candidate poses to judge by, or a camera has no
+    placed pose."""
     out = np.repeat(np.eye(3)[None], len(inputs.K), 0)
     library = start_library(engine.meta, config)
     if library is None:
@@ -103,7 +105,9 @@ def estimate_tilts(inputs: Inputs, engine: Engine, config: LoopConfig) -> np.nda
     library = engine.xp.asarray(np.ascontiguousarray(library, dtype=np.float32))
     cams = camera_groups(inputs.K)
     for c in range(cams.max() + 1 if len(cams) else 0):
-        placed = np.flatnonzero((cams == c) & inputs.valid)
+        usable = (cams == c) & inputs.valid
+        whole = usable & complete(inputs.scores)  # poses with pelvis and hips judge, where there are any
+        placed = np.flatnonzero(whole if whole.any() else usable)
         if not len(placed):
             continue
         rows = placed[np.unique(np.linspace(0, len(placed) - 1, SEARCH_POSES).round().astype(int))]

@@ -16,13 +16,15 @@ start from what it is given (``Start``), in this order:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from ..core.config import LoopConfig
+from ..core.skeleton import NUM_JOINTS
 from ..engines.open import Engine
+from . import occluded
 from .batch import Batch, batch_of
 from .candidates import rank_starts
 from .ipo import grid_placement, start_distance
@@ -63,11 +65,17 @@ class Start:
 def place_poses(pose, batch: Batch, cfg: LoopConfig, xp):
     """Place root-relative poses (B, 17, 3) for ``batch``: by the IPO on ``cfg.ipo_joints``, or
     (``cfg.ipo`` off) unturned on the pelvis ray at the distance of the keypoints' 2D size
-    (``ipo.start_distance``). Returns (x, T (B, 3))."""
+    (``ipo.start_distance``). Returns (x, T (B, 3)). A pose without its pelvis is placed by its
+    anchor (``occluded``); where a pose has none of ``cfg.ipo_joints``, the IPO fits every joint."""
+    centred = occluded.centre_on_seen(pose, batch.mask, batch.centred, xp)
     if cfg.ipo:
-        return grid_placement(pose, batch.keypoints, batch.K, batch.unit_rays[:, 0], cfg, xp, batch.mask)
-    distance = start_distance(pose, batch.keypoints, batch.K, cfg, xp, batch.mask)
-    return pose, distance[:, None] * batch.unit_rays[:, 0]
+        if not bool((batch.mask[:, list(cfg.ipo_joints)].sum(1) > 0).all()):
+            cfg = replace(cfg, ipo_joints=tuple(range(NUM_JOINTS)))
+        x, T = grid_placement(centred, batch.keypoints, batch.K, batch.unit_rays[:, 0], cfg, xp, batch.mask)
+    else:
+        distance = start_distance(pose, batch.keypoints, batch.K, cfg, xp, batch.mask)
+        x, T = centred, distance[:, None] * batch.unit_rays[:, 0]
+    return occluded.reroot(x, T, batch.centred, xp)
 
 
 def place_start(pose, keypoints, scores, K, cfg: LoopConfig, xp):

@@ -7,8 +7,8 @@ depth reading, does not flip between frames. One-Euro filters (``zedo.runtime.vi
 output, the image plane and depth apart; the next frame compares with the unfiltered pose. With
 ``StreamConfig.warm`` a frame starts from the previous frame's pose itself and runs a shorter loop
 instead: faster, but errors carry from frame to frame (docs/decisions.md, "Stream mode"). A
-stream's first frame, and any frame after its track was lost (its pelvis or a hip missing, or the
-previous pose no longer fitting the 2D), starts afresh. ``Streams`` advances many streams together
+stream's first frame, and any frame after its track was lost (too few joints to place the pose,
+or the previous pose no longer fitting the 2D), starts afresh. ``Streams`` advances many streams together
 (one prior call per iteration for all of them: ``zedo.runtime.video.streams``); ``PoseStream``,
 here, is one person, frame by frame. The settings are ``StreamConfig``
 (``zedo.runtime.video.stream_config``). A recorded video is smoothed in both directions instead:
@@ -39,7 +39,7 @@ class Frame:
 
     joints_3d: np.ndarray  # (17, 3) metres, camera frame; NaN when not valid
     translation: np.ndarray  # (3,) metres, the pelvis; NaN when not valid
-    valid: bool  # False when the frame could not be placed (pelvis or a hip missing), or none is due yet (delay)
+    valid: bool  # False when the frame could not be placed (too few joints: io.placing.RULE), or none is due yet
     continued: bool = False  # followed on from the previous frame (its pose, or the start closest to it); False: afresh
     index: int = -1  # which update this is the result of (0: the stream's first frame); -1: none yet (delay)
 

@@ -1,8 +1,8 @@
 """``Streams``: many live streams (one person each) advanced together, one frame of each per step.
 
 Units and frames as ``zedo.runtime.core.geometry``. One prior call per iteration for every stream
-of a step. A stream's first frame, and any frame after its track was lost (its pelvis or a hip
-missing, or the previous pose no longer fitting the 2D), starts afresh; any other frame follows on
+of a step. A stream's first frame, and any frame after its track was lost (too few joints to place
+it, or the previous pose no longer fitting the 2D), starts afresh; any other frame follows on
 from the previous one: from the previous pose itself (``StreamConfig.warm``) or from whichever of
 its best-ranked starts lies closest to it (``zedo.runtime.solve.start.start_batch`` decides). A
 step's rays are computed once, on the host (``zedo.runtime.solve.batch.Batch``). The output is
@@ -153,7 +153,7 @@ class Streams:
 
     def step(self, rows, keypoints, scores, K, valid, frame) -> Step:
         """Advance the streams ``rows`` (n,) distinct indices by one frame each: keypoints (n, 17, 2)
-        px, scores (n, 17), K (n, 3, 3), valid (n,) (False: pelvis or a hip missing), frame (n,) the
+        px, scores (n, 17), K (n, 3, 3), valid (n,) (False: too few joints, ``io.placing``), frame (n,) the
         frame index (increasing per stream; the filter's clock at ``StreamConfig.fps``)."""
         rows, kp, sc, K, valid, frame = check_step(len(self.live), rows, keypoints, scores, K, valid, frame)
         kp, sc, K = (a.astype(np.float32) for a in (kp, sc, K))

@@ -10,7 +10,8 @@ frames of all tracks in one batch), and each track is then smoothed in time in b
 (docs/decisions.md, "Video: every frame lifted, then smoothed"). With ``StreamConfig.warm`` the
 tracks run through the stream mode's warm chain instead (``zedo.runtime.video.stream.Streams``, all
 tracks advancing together). Frame gaps are allowed: the smoothing's clock follows the frame index at
-``StreamConfig.fps``.
+``StreamConfig.fps``. A joint missing for a few frames of a track is bridged from the frames on
+either side before the lift (``zedo.runtime.video.bridging``).
 """
 
 from __future__ import annotations
@@ -22,10 +23,12 @@ from tqdm.auto import tqdm
 
 from ..core.config import LoopConfig
 from ..core.result import Estimate
-from ..core.skeleton import IPO_JOINTS, NUM_JOINTS
+from ..core.skeleton import NUM_JOINTS
 from ..engines.open import as_engine
+from ..io.placing import RULE
 from ..io.validation import Inputs
 from ..solve.api import estimate_inputs
+from .bridging import bridge_tracks
 from .smoothing import SmoothConfig, smooth_track
 from .stream import StreamConfig, Streams
 from .tracker import track_video
@@ -68,22 +71,20 @@ def lift_tracks(
     each frame with ``config`` at ``stream_config.iterations`` (or, with ``stream_config.warm``,
     each track through the warm chain, ``batch_size`` tracks together), then each track smoothed
     (``smoothing``; None: not). Returns an ``Estimate`` with one hypothesis per pose, rows in the
-    input's order; reprojection and residual are the unsmoothed poses'. Raises ValueError when no
-    pose can be placed or for the frame order."""
+    input's order; reprojection and residual are the unsmoothed poses'. A joint missing for a few
+    frames of a track is bridged first (``bridging``). Raises ValueError when no pose can be placed
+    or for the frame order."""
     if inputs.frame is None:
         raise ValueError(f"{source}: the stream mode needs frame indices (frame (N,))")
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"batch_size must be a whole number >= 1, got {batch_size!r}")
-    n = len(inputs.keypoints)
-    if not inputs.valid.any():
-        raise ValueError(
-            f"none of the {n} poses can be placed: each lacks the pelvis or a hip "
-            f"(joints {list(IPO_JOINTS)} need score > 0)"
-        )
     track = inputs.track
     if track is None and crowded(inputs.frame):
         track = track_video(inputs.keypoints, inputs.scores, inputs.frame)
     tracks = track_rows(inputs.frame, track, source)
+    inputs = bridge_tracks(inputs, tracks)
+    if not inputs.valid.any():
+        raise ValueError(f"none of the {len(inputs.keypoints)} poses can be placed: {RULE}")
     engine = as_engine(engine)
     if stream_config.warm:
         got = run_streams(inputs, tracks, engine, config, stream_config.unfiltered(), batch_size, progress)

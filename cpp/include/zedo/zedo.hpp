@@ -3,8 +3,8 @@
 // Header-only. Link the target with pybind11::embed (see cpp/CMakeLists.txt). Units and frames as
 // zedo.runtime: keypoints in pixels, K the 3 x 3 pinhole intrinsics in pixels, row-major float32;
 // results in metres in the camera frame (x right, y down, z forward), joint 0 the pelvis
-// (= the translation), Human3.6M's 17-joint order. A pose that cannot be placed (pelvis or a hip
-// missing) comes back as NaN.
+// (= the translation), Human3.6M's 17-joint order. A pose that cannot be placed (fewer than 5
+// joints seen) comes back as NaN.
 //
 //   zedo::Lifter lifter;                                   // starts Python once per process
 //   lifter.lift(keypoints, scores, K, n, joints_out);      // (n,17,2), (n,17) or nullptr, (3,3) -> (n,17,3)
