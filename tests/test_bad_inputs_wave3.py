@@ -725,6 +725,19 @@ API = {
     "save_output: result None": (lambda a: save_output(a.root.parent / "o.npz", None), ["result", "Estimate"]),
     "save_output: path a number": (lambda a: save_output(5, a.estimate()), ["path", "int"]),
     "save_output: inputs a number": (lambda a: save_output(a.root.parent / "o.npz", a.estimate(), 5), ["inputs"]),
+    "open_detector: unknown name": (lambda a: _detector("nope"), ["detector", "'nope'", "mediapipe"]),
+    "open_detector: a number for a name": (lambda a: _detector(5), ["detector", "5"]),
+    "open_detector: device 'gpu9'": (lambda a: _detector("mediapipe", device="gpu9"), ["device", "'gpu9'"]),
+    "open_detector: threads -1": (lambda a: _detector("mediapipe", threads=-1), ["threads"]),
+    "open_detector: a missing model folder": (
+        lambda a: _detector("mediapipe", model=a.root / "none"),
+        ["none", "detector_model=DIR"],
+    ),
+    "a detector given a grey image": (
+        lambda a: _detector("mediapipe")(np.zeros((8, 8), np.uint8)),
+        ["image", "(8, 8)"],
+    ),
+    "a detector given floats": (lambda a: _detector("mediapipe")(np.zeros((8, 8, 3))), ["image", "uint8"]),
     "RayRunner: timeout 0": (lambda a: _ray_runner(timeout=0), ["timeout"]),
     "RayRunner: timeout NaN": (lambda a: _ray_runner(timeout=float("nan")), ["timeout"]),
     "ray_connect.reach: a closed loopback port": (
@@ -732,6 +745,12 @@ API = {
         ["cannot reach the Ray cluster at 127.0.0.1:"],
     ),
 }
+
+
+def _detector(name, **kw):
+    from zedo.runtime.detect.table import open_detector
+
+    return open_detector(name, **{"threads": 1, **kw})
 
 
 def _ray_runner(**kw):
@@ -753,7 +772,7 @@ def test_python_api_refuses(case, tmp_path, tiny_prior):
     api = Api(tmp_path, tiny_prior)
     call, words = API[case]
     before = snapshot(tmp_path)
-    with pytest.raises((ValueError, RuntimeError)) as info:
+    with pytest.raises((ValueError, RuntimeError, OSError)) as info:
         call(api)
     message = str(info.value)
     assert "\n" not in message and "--" not in message, message

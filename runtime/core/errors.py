@@ -48,6 +48,8 @@ FLAGS = {
     "output_format": "--output-format",
     "resume": "--resume",
     "threads": "--threads",
+    "detector": "--detector",
+    "detector_model": "--detector-model",
 }
 _SPELLED = re.compile(r"(?<![\w/.=-])(%s)=(\(([^()]*)\)|'([^']*)'|[\w.]+)" % "|".join(FLAGS))
 
