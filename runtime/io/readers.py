@@ -84,10 +84,20 @@ def _rows(rows: list, path: Path, skipped: int, layout: str | None, id_name: str
     pairs = [(r[0], r[1]) for r in rows]
     if track is not None and len(set(pairs)) < len(pairs):
         if id_name is not None:
-            f, i = next(p for k, p in enumerate(pairs) if p in pairs[:k])
+            f, i = _first_repeat(pairs)
             raise ValueError(f"{path}: frame {f} has two people with {id_name} {i}; ids must differ within a frame")
         track = None
     return Detections(xys[..., :2], np.clip(xys[..., 2], 0.0, 1.0), frame, track, layout, skipped)
+
+
+def _first_repeat(pairs: list[tuple]):
+    """The first of ``pairs`` that an earlier one equals (None where all differ)."""
+    seen: set = set()
+    for pair in pairs:
+        if pair in seen:
+            return pair
+        seen.add(pair)
+    return None
 
 
 def _whole(value, path: Path, where: str) -> int:
