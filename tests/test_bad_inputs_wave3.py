@@ -256,7 +256,7 @@ LAYOUT_CASES = {
     "--layout with another keypoint count": (lambda r: [npz(r), "--layout", "halpe26"], ["{in}", "halpe26", "26"]),
     "MediaPipe in pixels with --image-size": (
         lambda r: [mediapipe(r, 1.0), *SIZE],
-        ["{in}", "mediapipe33", "look like pixels"],
+        ["{in}", "mediapipe33", "look like pixels", "--layout mediapipe33_px"],
     ),
     "MediaPipe beyond [-0.5, 1.5]": (lambda r: [mediapipe(r, 1000 / 3), *SIZE], ["{in}", "outside [-0.5, 1.5]"]),
     "MediaPipe without the image size": (lambda r: [mediapipe(r, 1000.0)], ["{in}", "--image-size W H"]),
@@ -569,6 +569,11 @@ ACCEPTED = {
     ),
     "layout as bytes": (lambda r: [npz(r, layout=np.bytes_(b"h36m17"))], 3, None),
     "MediaPipe in [0, 1] with --image-size": (lambda r: [mediapipe(r, 1000.0), *SIZE], 3, None),
+    "MediaPipe's 33 in pixels, no layout: mediapipe33_px": (
+        lambda r: [npz(r, keypoints=rows_in("mediapipe33")[0], scores=rows_in("mediapipe33")[1])],
+        3,
+        None,
+    ),
     "frame as whole floats": (lambda r: [npz(r, frame=[0.0, 1.0, 2.0], track=[0.0, 1.0, 2.0])], 3, [0, 1, 2]),
 }
 

@@ -68,10 +68,23 @@ def check_units(kp: np.ndarray, sc: np.ndarray, layout: Layout, source: str) -> 
         )
 
 
+def pixel_twin(layout: Layout) -> Layout | None:
+    """The layout with ``layout``'s joints in pixels (``mediapipe33_px`` for ``mediapipe33``), if any."""
+    return next((t for t in LAYOUTS.values() if t.joint_names == layout.joint_names and not t.normalised), None)
+
+
+def told_apart(kp: np.ndarray, sc: np.ndarray, inferred: Layout, notes: tuple[str, ...]):
+    """(layout, notes) for keypoints (n, J, 2) whose layout was inferred from their count: a
+    normalised layout's pixel twin where they are pixels (a note says so), else as inferred."""
+    twin = pixel_twin(inferred) if inferred.normalised else None
+    seen = (sc > 0) & np.isfinite(kp).all(-1)
+    if twin is None or not (np.abs(np.where(seen[..., None], kp, 0.0)).max(initial=0.0) > PIXEL_LIKE):
+        return inferred, notes
+    return twin, (f"{kp.shape[1]} keypoints per pose in pixels: taken as layout {twin.name}",)
+
+
 def _pixel_advice(layout: Layout) -> str:
-    """What to do with pixels given to the normalised ``layout``: its pixel twin (the same joints,
-    in pixels) where there is one, else divide by the image size."""
-    twin = [n for n, t in LAYOUTS.items() if t.joint_names == layout.joint_names and not t.normalised]
-    if twin:
-        return f"give layout={twin[0]!r}"
-    return "divide x by the image width and y by its height"
+    """What to do with pixels given to the normalised ``layout``: its pixel twin where there is
+    one, else divide by the image size."""
+    twin = pixel_twin(layout)
+    return f"give layout={twin.name!r}" if twin else "divide x by the image width and y by its height"

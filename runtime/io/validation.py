@@ -17,7 +17,7 @@ import numpy as np
 
 from ..core.camera import check_image_size
 from ..core.skeleton import NUM_JOINTS
-from .coordinates import check_finite, check_units
+from .coordinates import check_finite, check_units, told_apart
 from .intrinsics import camera_intrinsics
 from .layouts import H36M17, LAYOUTS, Layout, file_layout, get_layout, layouts_with, looks_like_body25b, looks_like_coco
 from .numbers import as_numbers, first_index
@@ -143,6 +143,8 @@ def validate_inputs(keypoints, K=None, scores=None, source: str = "input", layou
         _refuse_coco_as_h36m(kp, sc, source)
     if layout is None and chosen.name == "openpose25":
         chosen, notes = _body25_or_25b(kp, sc)
+    if layout is None:
+        chosen, notes = told_apart(kp, sc, chosen, notes)
     if chosen.normalised and image_size is None:
         raise ValueError(
             f"{source}: layout {chosen.name} gives coordinates in [0, 1] of the image; "
