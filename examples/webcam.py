@@ -11,6 +11,8 @@ from the image size (``zedo.runtime.core.camera``). ``--record`` saves each fram
 (keypoints, scores, frame, track, image_size, layout), which ``zedo-infer keys.npz -o poses.npz``
 lifts again as a recorded video. For ultralytics YOLO-pose instead of rtmlib, ``detect`` would be
 ``r = model(frame)[0]; r.keypoints.xy.cpu().numpy(), r.keypoints.conf.cpu().numpy()``.
+Without a window, ``zedo-infer --source 0`` (or ``zedo.runtime.lift_camera(0)``) records the camera
+and writes its 2D, 3D and an overlay video (docs/video.md).
 """
 
 from __future__ import annotations

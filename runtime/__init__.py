@@ -2,11 +2,13 @@
 
 Public API (pinned by tests/test_public_api.py): ``lift_file`` lifts one input file (any format,
 single poses or a video, one or many people) with a ``Request`` (every setting of a run, checked
-once), the path behind every front door; ``estimate`` lifts 2D keypoint arrays to metric 3D
-poses; ``PoseStream`` lifts one person frame by frame (``StreamConfig``); ``open_engine`` opens a
-prior (bundled name, .onnx, or TensorRT plan); ``LoopConfig`` and ``SDEConfig`` configure the
-loop (``preset_config``: the named settings of ``--preset``); ``load_input`` / ``save_output``
-read and write the file formats of ``zedo-infer``.
+once), the path behind every front door; ``lift_video`` a video, a photo or a folder of photos
+through a 2D detector (``lift_camera``: a camera), writing the 2D, the 3D and an overlay;
+``estimate`` lifts 2D keypoint arrays to metric 3D poses; ``PoseStream`` lifts one person frame
+by frame (``StreamConfig``); ``open_engine`` opens a prior (bundled name, .onnx, or TensorRT
+plan); ``LoopConfig`` and ``SDEConfig`` configure the loop (``preset_config``: the named settings
+of ``--preset``); ``load_input`` / ``save_output`` read and write the file formats of
+``zedo-infer``.
 
 Sub-packages, lowest layer first; a module imports only from its own layer or lower ones
 (pinned by tests/test_layers.py; docs/decisions.md, "The runtime's layers"):
@@ -36,6 +38,7 @@ from .engines.open import Engine, open_engine
 from .engines.prior_file import BUNDLED_PRIORS, PriorMeta
 from .engines.tensorrt_engine import TensorRTEngine
 from .io.formats import load_input, save_output
+from .pipeline.media_run import lift_camera, lift_video
 from .pipeline.request import Request
 from .pipeline.run import lift_file
 from .solve.api import estimate
@@ -54,7 +57,9 @@ __all__ = [
     "StreamConfig",
     "TensorRTEngine",
     "estimate",
+    "lift_camera",
     "lift_file",
+    "lift_video",
     "load_input",
     "open_engine",
     "preset_config",

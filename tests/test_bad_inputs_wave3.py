@@ -743,6 +743,15 @@ API = {
         ["image", "(8, 8)"],
     ),
     "a detector given floats": (lambda a: _detector("mediapipe")(np.zeros((8, 8, 3))), ["image", "uint8"]),
+    "lift_video: an unknown source": (lambda a: _lift_video(a, a.root / "x.xyz"), ["unknown source", "x.xyz"]),
+    "lift_video: detector 'nope'": (lambda a: _lift_video(a, _clip(a.root), detector="nope"), ["detector", "'nope'"]),
+    "lift_video: a missing detector_model": (
+        lambda a: _lift_video(a, _clip(a.root), detector="mediapipe", detector_model=a.root / "none"),
+        ["none", "detector_model=PATH"],
+    ),
+    "lift_video: max_frames 0": (lambda a: _lift_video(a, _clip(a.root), max_frames=0), ["max_frames"]),
+    "lift_video: max_frames 2.5": (lambda a: _lift_video(a, _clip(a.root), max_frames=2.5), ["max_frames"]),
+    "lift_video: request a dict": (lambda a: _lift_video(a, _clip(a.root), request={}), ["request", "dict"]),
     "RayRunner: timeout 0": (lambda a: _ray_runner(timeout=0), ["timeout"]),
     "RayRunner: timeout NaN": (lambda a: _ray_runner(timeout=float("nan")), ["timeout"]),
     "ray_connect.reach: a closed loopback port": (
@@ -756,6 +765,13 @@ def _detector(name, **kw):
     from zedo.runtime.detect.table import open_detector
 
     return open_detector(name, **{"threads": 1, **kw})
+
+
+def _lift_video(a: Api, path, **kw):
+    """``lift_video`` of ``path`` into the test's folder ``out`` (which a refusal never makes)."""
+    from zedo.runtime import lift_video
+
+    return lift_video(path, a.root.parent / "out", **kw)
 
 
 def _ray_runner(**kw):
@@ -833,7 +849,45 @@ def test_a_local_ray_job_prints_no_ray_log_lines(tmp_path, tiny_prior):
 
 # ---- the new surfaces of this wave: video files, detectors (cases added as those land) -----------------
 
-MEDIA_CASES: dict = {}
+
+def _bytes(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def _clip(root: Path, name: str = "clip.mp4", frames: int = 6) -> Path:
+    """A small H.264 video of noise (PyAV): 64 x 48 px at 10 fps."""
+    av = pytest.importorskip("av", reason="PyAV is not installed (the video extra)")
+    path = root / name
+    rng = np.random.default_rng(0)
+    with av.open(str(path), "w") as c:
+        s = c.add_stream("libx264", rate=10)
+        s.width, s.height, s.pix_fmt = 64, 48, "yuv420p"
+        for _ in range(frames):
+            c.mux(s.encode(av.VideoFrame.from_ndarray(rng.integers(0, 255, (48, 64, 3), np.uint8), format="rgb24")))
+        c.mux(s.encode(None))
+    return path
+
+
+MEDIA_CASES = {
+    "a zero-length video": (lambda r: [_bytes(r / "empty.mp4", b""), "-o", r / "out"], ["{in}"]),
+    "a video of junk bytes": (lambda r: [_bytes(r / "junk.mkv", bytes(range(256)) * 40), "-o", r / "out"], ["{in}"]),
+    "a video cut to its first 300 bytes": (
+        lambda r: [_bytes(r / "cut.mp4", _clip(r, "whole.mp4").read_bytes()[:300]), "-o", r / "out"],
+        ["{in}"],
+    ),
+    "an image of junk bytes": (lambda r: [_bytes(r / "a.png", b"\x89PNG\r\n junk"), "-o", r / "out"], ["{in}"]),
+    "--source an unknown suffix": (lambda r: ["--source", r / "x.xyz", "-o", r / "out"], ["unknown source", "x.xyz"]),
+    "--source and an INPUT": (lambda r: [npz(r), "--source", "0", "-o", r / "out"], ["--source"]),
+    "a video with --output-dir": (lambda r: [_clip(r), "--output-dir", r / "d"], ["{in}", "-o DIR"]),
+    "--max-frames 0": (lambda r: [_clip(r), "-o", r / "out", "--max-frames", 0], ["--max-frames"]),
+    "-o a file for a video": (lambda r: [_clip(r), "-o", npz(r)], ["in.npz", "folder"]),
+    "--detector unknown": (lambda r: [_clip(r), "-o", r / "out", "--detector", "openpose"], ["--detector"]),
+    "--detector-model missing": (
+        lambda r: [_clip(r), "-o", r / "out", "--detector", "mediapipe", "--detector-model", r / "none"],
+        ["none", "--detector-model"],
+    ),
+}
 
 
 @pytest.mark.parametrize("case", list(MEDIA_CASES))

@@ -5,5 +5,6 @@ Modules: ``commands`` (the one error boundary, ``--version``, ``--help`` and ``-
 ``first_look`` (the flags ``--help`` lists, the default output), ``loop_options`` (the loop's options, declared
 once), ``loop_settings`` (options -> ``Request``), ``camera_options`` (``--intrinsics``,
 ``--camera``), ``export_options`` (``--frame``, ``--fixed-bones``), ``jobs_cli`` (many inputs, Ray),
-``cli`` (``zedo-infer``), ``plot``, ``embed`` (the Python side of ``cpp/``).
+``media_cli`` (a video, photos or a camera in: ``--source``, ``--detector``), ``cli``
+(``zedo-infer``), ``plot``, ``embed`` (the Python side of ``cpp/``).
 """

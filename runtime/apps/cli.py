@@ -25,6 +25,7 @@ from ..core.text import counted
 from ..engines.open import DEVICES
 from ..io.atomic import atomic_path
 from ..io.formats import check_output_path
+from ..io.frame_rate import input_fps
 from ..io.layouts import LAYOUTS
 from ..io.validation import Inputs
 from ..pipeline.request import FORMAT_SUFFIX, Request
@@ -36,6 +37,7 @@ from .first_look import COMMON, default_output
 from .jobs_cli import add_job_options, many_inputs, run_job_command
 from .loop_options import add_loop_options
 from .loop_settings import GRAVITY_HELP, gravity_of, run_request
+from .media_cli import add_media_options, default_fps, media_of, run_media_command
 from .plot import ANIMATION_SUFFIXES, check_plot_path, plot_inputs
 
 PROG = "zedo-infer"
@@ -44,15 +46,17 @@ PROG = "zedo-infer"
 def _add_input_output(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "input",
-        nargs="+",
-        help="keypoints (one, or several with --output-dir): zedo's .npz/.json (keypoints (N,J,2) px, K or "
+        nargs="*",
+        help="a video, an image or a folder of images (the 2D from --detector), or keypoints (one, or several "
+        "with --output-dir): zedo's .npz/.json (keypoints (N,J,2) px, K or "
         "image_size, optional scores, layout, frame, track), an OpenPose output folder, MMPose's prediction "
         ".json or AlphaPose's result .json",
     )
     p.add_argument(
         "-o",
         "--output",
-        help="result file, .npz or .json (joints_3d (N,17,3) metres, translation (N,3), valid (N,), K, ...); "
+        help="a media input's output folder; else the result file, .npz or .json (joints_3d (N,17,3) metres, "
+        "translation (N,3), valid (N,), K, ...); "
         ".csv (one table), .trc or .bvh (one file per track: out.track0.bvh, ...)",
     )
     p.add_argument(
@@ -126,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_loop_options(p)
     _add_video_options(p)
     add_export_options(p)
+    add_media_options(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_job_options(p)
     return p
@@ -142,7 +147,7 @@ def request_of(args: argparse.Namespace) -> Request:
         **camera_fields(args),
         per_frame=args.per_frame,
         smooth=not args.no_filter,
-        fps=Request.fps if args.fps is None else args.fps,
+        fps=default_fps(args),
         retrack=args.retrack,
         trust_edges=args.trust_edges,
         output_format=args.output_format,
@@ -183,7 +188,9 @@ def _summary(lifted: Lifted, request: Request, wall: float, output: str) -> str:
 
 def run(args: argparse.Namespace) -> str:
     """Do one inference run; returns the summary line."""
-    request = request_of(args)
+    request, media = request_of(args), media_of(args)
+    if media is not None:
+        return run_media_command(args, request, media, PROG)
     if many_inputs(args):
         return run_job_command(args, request, PROG)
     source = args.input[0]
@@ -194,7 +201,7 @@ def run(args: argparse.Namespace) -> str:
     start = time.perf_counter()
     lifted = lift_source(source, request, engine, progress=not args.quiet, on_read=_on_read(plot, request, source))
     wall = time.perf_counter() - start
-    if args.fps is None and lifts_as_video(lifted.inputs, request):
+    if args.fps is None and input_fps(source) is None and lifts_as_video(lifted.inputs, request):
         print(f"{PROG}: no frame rate given: {request.fps:g} fps assumed for the smoothing (--fps)", file=sys.stderr)
     valid = lifted.result.valid
     if not valid.all():
@@ -208,7 +215,7 @@ def run(args: argparse.Namespace) -> str:
     # either leaves neither.
     with atomic_path(plot) if plot else nullcontext() as plot_tmp:
         if plot:
-            plot_inputs(plot_tmp, lifted.inputs, lifted.result.joints_3d, request.fps)
+            plot_inputs(plot_tmp, lifted.inputs, lifted.result.joints_3d, request.fps, source)
         written = write_result(output, lifted, request)
     return _summary(lifted, request, wall, ", ".join(map(str, written)))
 

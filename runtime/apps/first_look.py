@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..detect.table import DETECTORS
 from ..io.layouts import LAYOUTS
 from ..pipeline.request import FORMAT_SUFFIX
 
 # What --help lists, with its short help (--help-all: every flag, with its full help).
 COMMON = {
-    "input": "keypoints: zedo's .npz/.json, an OpenPose folder, MMPose's or AlphaPose's .json",
-    "-o": "output: .npz, .json, .csv, .trc or .bvh (default: INPUT.3d.npz beside the input)",
+    "input": "a video, image or folder of images; or keypoints (zedo's .npz/.json, OpenPose, MMPose, AlphaPose)",
+    "-o": "output file: .npz .json .csv .trc .bvh (default: INPUT.3d.npz); a video's: a folder (NAME_zedo/)",
+    "--detector": "a video's 2D detector: auto, " + ", ".join(DETECTORS) + " (default: auto)",
     "--layout": "keypoint layout: " + ", ".join(sorted(LAYOUTS)) + " (default: the file's, else by count)",
     "--image-size": "image width and height in pixels, for an input without K",
     "--intrinsics": "a calibrated camera's focal lengths and principal point, pixels",

@@ -13,6 +13,8 @@ import numpy as np
 from ..core.errors import install_extra
 from ..core.skeleton import BONES, LEFT_JOINTS
 from ..io.atomic import atomic_path, check_writable
+from ..io.npz import read_npz
+from ..io.readers import read_json
 
 
 def _bone_colour(child: int) -> str:
@@ -62,31 +64,68 @@ def _draw_bones(ax, pts, **kw):
     return [ax.plot(pts[[p, c], 0], pts[[p, c], 1], color=_bone_colour(c), lw=2, **kw)[0] for p, c in BONES]
 
 
-def plot_estimates(path, joints_3d, keypoints, K, max_poses: int = 4) -> Path:
-    """Write a PNG: one row per pose (at most ``max_poses``), joints_3d (N, 17, 3) metres camera frame,
-    keypoints (N, 17, 2) pixels (NaN for missing), K (3, 3) or (N, 3, 3). Left limbs blue, right red."""
+MAX_PLOT_POSES, PER_ROW = 16, 2  # a PNG draws at most this many poses (evenly spaced), two to a row
+
+
+def _pose_panels(axes, i: int, keypoints, joints, K, truth) -> None:
+    """Pose ``i``'s three panels: the 2D input (dots) and the reprojected estimate (lines), the
+    estimate pelvis-centred from the front and from the side; the ground truth dashed where given."""
+    reproj = _reprojected(joints, K)
+    root = joints - joints[:1]
+    true = None if truth is None else truth - truth[:1]
+    views = [
+        (axes[0], keypoints, reproj, None, "2D, px"),
+        (axes[1], root[:, [0, 1]], None, None if true is None else true[:, [0, 1]], "front, m"),
+        (axes[2], root[:, [2, 1]], None, None if true is None else true[:, [2, 1]], "side (depth z), m"),
+    ]
+    for ax, pts, lines_pts, true_pts, title in views:
+        _draw_bones(ax, pts if lines_pts is None else lines_pts)
+        if lines_pts is not None:
+            ax.scatter(pts[:, 0], pts[:, 1], s=10, color="k", zorder=3)
+        if true_pts is not None:
+            _draw_bones(ax, true_pts, ls="--", alpha=0.6)
+        ax.set_aspect("equal", adjustable="datalim")
+        ax.invert_yaxis()  # image and camera y point down
+        ax.set_title(f"pose {i}: {title}", fontsize=9)
+        ax.tick_params(labelsize=8)
+        ax.locator_params(nbins=4)
+
+
+def _legend(fig, truth: bool) -> None:
+    from matplotlib.lines import Line2D
+
+    handles = [
+        Line2D([], [], color="tab:blue", lw=2, label="left side"),
+        Line2D([], [], color="tab:red", lw=2, label="right side"),
+        Line2D([], [], color="0.3", lw=2, label="spine, head"),
+        Line2D([], [], color="k", marker="o", ls="", ms=4, label="input 2D"),
+    ]
+    if truth:
+        handles.append(Line2D([], [], color="0.3", lw=2, ls="--", label="ground truth"))
+    fig.legend(handles=handles, loc="upper right", ncol=len(handles), fontsize=9, frameon=False)
+
+
+def plot_estimates(path, joints_3d, keypoints, K, max_poses: int = MAX_PLOT_POSES, truth=None) -> Path:
+    """Write a PNG of every pose, or of ``max_poses`` evenly spaced ones (the title says "N of M"):
+    joints_3d (N, 17, 3) metres camera frame, keypoints (N, 17, 2) pixels (NaN for missing), K (3,
+    3) or (N, 3, 3), ``truth`` (N, 17, 3) metres or None. Left limbs blue, right red; a legend."""
     plt = _pyplot()
     joints_3d, keypoints = np.asarray(joints_3d, float), np.asarray(keypoints, float)
     K = np.broadcast_to(np.asarray(K, float), (len(joints_3d), 3, 3))
-    n = min(max_poses, len(joints_3d))
-    fig, axes = plt.subplots(n, 3, figsize=(9, 3 * n), squeeze=False)
-    for i in range(n):
-        reproj = _reprojected(joints_3d[i], K[i])
-        root = joints_3d[i] - joints_3d[i, :1]
-        views = [
-            (axes[i, 0], keypoints[i], reproj, "2D px: input dots, estimate lines"),
-            (axes[i, 1], root[:, [0, 1]], None, "front view, m"),
-            (axes[i, 2], root[:, [2, 1]], None, "side view (z depth), m"),
-        ]
-        for ax, pts, lines_pts, title in views:
-            _draw_bones(ax, pts if lines_pts is None else lines_pts)
-            if lines_pts is not None:
-                ax.scatter(pts[:, 0], pts[:, 1], s=12, color="k", zorder=3)
-            ax.set_aspect("equal")
-            ax.invert_yaxis()  # image and camera y point down
-            ax.set_title(f"pose {i}: {title}", fontsize=8)
-            ax.tick_params(labelsize=7)
-    fig.tight_layout()
+    total = len(joints_3d)
+    rows = np.unique(np.linspace(0, total - 1, min(max_poses, total)).round().astype(int))
+    per_row = min(PER_ROW, len(rows))
+    lines = -(-len(rows) // per_row)
+    fig, axes = plt.subplots(lines, 3 * per_row, figsize=(3.2 * 3 * per_row, 3.0 * lines + 0.6), squeeze=False)
+    for ax in axes.flat[len(rows) * 3 :]:
+        ax.set_visible(False)
+    for k, i in enumerate(rows):
+        panels = axes[k // per_row, 3 * (k % per_row) : 3 * (k % per_row) + 3]
+        _pose_panels(panels, int(i), keypoints[i], joints_3d[i], K[i], None if truth is None else truth[i])
+    shown = f"all {total} poses" if len(rows) == total else f"{len(rows)} of {total} poses (evenly spaced)"
+    fig.suptitle(shown, x=0.01, ha="left", fontsize=10)
+    _legend(fig, truth is not None)
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.5 / (3.0 * lines + 0.6)))
     path = Path(path)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=80, format="png")
@@ -143,13 +182,27 @@ def plot_animation(path, joints_3d, keypoints, K, fps: float = 25.0) -> Path:
     return path
 
 
-def plot_inputs(path, inputs, joints_3d, fps: float = 25.0) -> Path:
+def ground_truth(source, n: int) -> np.ndarray | None:
+    """The ``joints_3d`` (n, 17, 3) metres a zedo .npz/.json input carries (the example's ground
+    truth), else None."""
+    suffix = Path(source).suffix.lower()
+    if suffix not in (".npz", ".json") or not Path(source).is_file():
+        return None
+    doc = read_npz(source) if suffix == ".npz" else read_json(Path(source))
+    truth = doc.get("joints_3d") if isinstance(doc, dict) else None
+    truth = None if truth is None else np.asarray(truth, dtype=float)
+    return truth if truth is not None and truth.shape == (n, 17, 3) else None
+
+
+def plot_inputs(path, inputs, joints_3d, fps: float = 25.0, source=None) -> Path:
     """``--plot``: the estimates joints_3d (N, 17, 3) of validated ``inputs`` drawn to ``path``: a
     .png of the first poses (``plot_estimates``), or an animation of the first track's first
-    ``MAX_ANIMATION_FRAMES`` frames at ``fps`` (``plot_animation``; ``inputs`` needs frame indices)."""
+    ``MAX_ANIMATION_FRAMES`` frames at ``fps`` (``plot_animation``; ``inputs`` needs frame indices);
+    the ground truth of ``source`` drawn where it has one (``ground_truth``)."""
     keypoints = np.where(inputs.scores[..., None] > 0, inputs.keypoints, np.nan)
     if Path(path).suffix.lower() not in ANIMATION_SUFFIXES:
-        return plot_estimates(path, joints_3d, keypoints, inputs.K)
+        truth = None if source is None else ground_truth(source, len(joints_3d))
+        return plot_estimates(path, joints_3d, keypoints, inputs.K, truth=truth)
     from ..video.tracks import track_rows
 
     rows = track_rows(inputs.frame, inputs.track)[0][:MAX_ANIMATION_FRAMES]

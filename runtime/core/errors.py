@@ -28,6 +28,8 @@ INSTALL = {
     "tensorrt": "pip install tensorrt (on a machine with an NVIDIA GPU)",
     "ray": install_extra("ray"),
     "bvhio": install_extra("bvh"),
+    "av": install_extra("video"),
+    "PIL": install_extra("video"),
     "rtmlib": install_extra("rtmlib"),
 }
 
@@ -50,6 +52,7 @@ FLAGS = {
     "threads": "--threads",
     "detector": "--detector",
     "detector_model": "--detector-model",
+    "fps": "--fps",
 }
 _SPELLED = re.compile(r"(?<![\w/.=-])(%s)=(\(([^()]*)\)|'([^']*)'|[\w.]+)" % "|".join(FLAGS))
 

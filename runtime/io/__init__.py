@@ -16,6 +16,7 @@ Modules, lowest first:
 - ``placing``: the rule for which poses can be placed;
 - ``validation``: keypoints and scores checked and mapped onto the prior's joints (``Inputs``);
 - ``readers``: detector and dataset files; ``folders``: folders of per-frame detector files;
+- ``frame_rate``: the ``fps`` a zedo input file carries (``--fps``'s default);
 - ``edges``: keypoints on the image's edge made uncertain; ``formats``: zedo-infer's input and output
   files;
 - ``exports``: .csv, .trc and .bvh by the suffix, through ``table``, ``trc`` and ``bvh`` (bvhio).

@@ -5,8 +5,8 @@ Input, one of:
 - zedo's ``.npz`` (arrays) or ``.json`` (an object of nested lists; null marks a missing value):
   ``keypoints`` (N, J, 2) px in a layout of ``zedo.runtime.io.layouts`` (a single pose (J, 2) is
   N = 1; (N, J, 3) carries the score last), optional ``scores`` (N, J) in [0, 1], ``K`` (3, 3) or
-  (N, 3, 3) or instead ``image_size`` (width, height) px, optional ``layout`` (a name), optional
-  ``frame`` and ``track`` (N,) integers;
+  (N, 3, 3) or instead ``image_size`` (width, height) px, optional ``layout`` (a name), ``frame``
+  and ``track`` (N,) integers, ``fps`` (a video's frame rate, ``io.frame_rate``);
 - a folder of OpenPose or MMPose per-frame ``.json`` files (``zedo.runtime.io.folders``), MMPose's
   prediction ``.json`` or AlphaPose's ``alphapose-results.json`` (``zedo.runtime.io.readers``; no
   ``track`` where they carry no person ids); these need ``image_size`` or K from the command line.
@@ -39,7 +39,7 @@ from .readers import Detections, is_detector_doc, read_detector_json, read_json
 from .validation import Inputs, check_placeable, validate_inputs
 
 ARRAY_KEYS = ("keypoints", "K", "scores", "image_size", "frame", "track")
-INPUT_KEYS = ARRAY_KEYS + ("layout",)
+INPUT_KEYS = ARRAY_KEYS + ("layout", "fps")  # fps: read by io.frame_rate (--fps's default)
 IGNORED_KEYS = ("joints_3d", "provenance")  # the shipped example's ground truth and origin: read past
 SUFFIXES = (".npz", ".json")
 # An input's arrays are refused (from the .npz headers, before loading) beyond this: about 3.9 M
