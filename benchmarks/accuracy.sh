@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every accuracy number in the README, one zedo-eval command per row (Human3.6M S9 in ../shared).
-# Usage: bash benchmarks/accuracy.sh [main|noisy|quarter|ablation|iterations|multi|inputs]   (default: all)
+# Usage: bash benchmarks/accuracy.sh [main|noisy|adaptive|quarter|ablation|iterations|multi|inputs]   (default: all)
 # main, noisy, quarter and inputs run today's defaults (200 iterations, the fast start); main and
 # inputs with the release's exact data step (--noise-px 0). ablation, iterations and multi were
 # measured before them, with the settings of --preset v1 (1000
@@ -44,6 +44,17 @@ if [[ $what == all || $what == noisy ]]; then
     for sigma in 5 10; do run "$R/$prior-gt-noise$sigma-preset-noisy" --engine "$prior" --add-noise "$sigma" --preset noisy; done
   done
   run "$R/default-detected-raw-preset-noisy" --engine default --track detected-raw --preset noisy
+fi
+if [[ $what == all || $what == adaptive ]]; then
+  # The default's work per pose against --no-adaptive and --preset noisy (docs/noisy.md), one process each.
+  A="python benchmarks/adaptive.py --data $DATA --threads 1"
+  R=$OUT/adaptive
+  mkdir -p "$R"
+  for prior in h36m default; do
+    $A --engine "$prior" --tracks gt+5 gt+10 detected-raw --settings default no-adaptive -o "$R/$prior-noisy.json"
+    $A --engine "$prior" --tracks gt+5 gt+10 detected-raw --settings preset-noisy -o "$R/$prior-preset-noisy.json"
+    $A --engine "$prior" --tracks gt detected-raw --settings no-adaptive default -o "$R/$prior-time-cpu.json"
+  done
 fi
 if [[ $what == all || $what == quarter ]]; then
   # Today's defaults against zedo's previous ones (--preset v1) on the same poses (docs/decisions.md,

@@ -10,6 +10,7 @@ from conftest import cluster_poses, synthetic_poses
 
 from zedo.runtime import LoopConfig, estimate, open_engine
 from zedo.runtime.io.validation import validate_inputs
+from zedo.runtime.solve.scoring import row_ranks, select_hypotheses
 
 CFG = LoopConfig(iterations=20)
 
@@ -33,11 +34,13 @@ def test_output_shapes_and_consistency(engine, n, S):
     assert r.hypotheses.shape == (n, S, 17, 3)
     assert r.selected.shape == (n,) and ((0 <= r.selected) & (r.selected < S)).all()
     assert r.reprojection_px.shape == (n, S) and r.prior_residual.shape == (n, S)
-    assert r.selection == "prior"
+    assert r.selection == "both"  # auto, with the noise estimated
     for a in (r.joints_3d, r.translation, r.hypotheses, r.reprojection_px, r.prior_residual):
         assert a.dtype == np.float64 and np.isfinite(a).all()
     np.testing.assert_array_equal(r.joints_3d, r.hypotheses[np.arange(n), r.selected])
-    np.testing.assert_array_equal(r.selected, r.prior_residual.argmin(1))
+    np.testing.assert_array_equal(
+        r.selected, (row_ranks(r.reprojection_px, np) + row_ranks(r.prior_residual, np)).argmin(1)
+    )
     np.testing.assert_array_equal((r.joints_3d - r.translation[:, None])[:, 0], 0.0)
     assert (r.joints_3d[..., 2] > 0).all()  # in front of the camera
     # Every joint is observed, so the loop leaves each on its ray: sub-pixel reprojection.
@@ -101,6 +104,17 @@ def test_prior_selection_picks_the_lowest_residual(engine):
     _, r = run(engine, hypotheses=3, selection="prior")
     assert r.selection == "prior"
     np.testing.assert_array_equal(r.selected, r.prior_residual.argmin(1))
+
+
+def test_auto_selection_is_the_prior_with_the_exact_step_and_reprojection_otherwise(engine):
+    _, exact = run(engine, hypotheses=3, config=replace(CFG, noise_px=0.0))
+    assert exact.selection == "prior"
+    np.testing.assert_array_equal(exact.selected, exact.prior_residual.argmin(1))
+    _, soft = run(engine, hypotheses=3, config=replace(CFG, noise_px=3.0))
+    assert soft.selection == "both"
+    ranks = row_ranks(soft.reprojection_px, np) + row_ranks(soft.prior_residual, np)
+    np.testing.assert_array_equal(soft.selected, ranks.argmin(1))
+    assert select_hypotheses(np.array([[1.0, 2.0, 0.5]]), np.array([[3.0, 1.0, 2.0]]), "both", np).tolist() == [2]
 
 
 def test_sde_sampler_is_seeded(engine):

@@ -58,7 +58,7 @@ def test_json_single_pose_in_json_out_with_hypotheses(tmp_path, tiny_prior):
     doc = json.loads(out.read_text())
     assert np.shape(doc["joints_3d"]) == (1, 17, 3) and np.shape(doc["hypotheses"]) == (1, 3, 17, 3)
     assert np.shape(doc["reprojection_px"]) == (1, 3) and np.shape(doc["prior_residual"]) == (1, 3)
-    assert doc["selection"] == "prior" and 0 <= doc["selected"][0] < 3
+    assert doc["selection"] == "both" and 0 <= doc["selected"][0] < 3  # auto, the noise estimated
     assert np.isfinite(np.asarray(doc["joints_3d"])).all()
 
 

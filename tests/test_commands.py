@@ -73,6 +73,7 @@ def test_zedo_debug_shows_the_traceback(monkeypatch):
         ["--preset", "v1", "--iterations", "300", "--start-shortlist", "5"],
         ["--start-ensemble", "5"],
         ["--preset", "noisy"],
+        ["--no-adaptive"],
     ],
 )
 def test_loop_argv_inverts_loop_config(argv):
@@ -92,12 +93,12 @@ def test_presets_are_their_flags_and_flags_change_them():
     parse = lambda *argv: loop_config(_parser().parse_args(list(argv)))  # noqa: E731
     assert parse() == LoopConfig()
     assert parse("--preset", "v1") == parse(
-        "--iterations", "1000", "--step-scale", "1", "--start-shortlist", "50", "--start-fit", "grid"
+        "--iterations", "1000", "--step-scale", "1", "--start-shortlist", "50", "--start-fit", "grid", "--no-adaptive"
     )
     assert parse("--preset", "paper") == parse("--iterations", "1000", "--step-scale", "1", "--start-candidates", "1")
     assert parse("--preset", "noisy") == parse("--iterations", "100", "--start-ensemble", "8")
     assert parse("--preset", "v1", "--iterations", "7") == LoopConfig(
-        iterations=7, step_scale=1.0, start_shortlist=50, start_fit="grid"
+        iterations=7, step_scale=1.0, start_shortlist=50, start_fit="grid", adaptive=False
     )
     assert (
         parse("--preset", "paper", "--ipo-joints", "paper").start_candidates == 1

@@ -129,6 +129,7 @@ FIELDS = {
     "focal_scale",
     "added_noise_px",
     "estimated_noise_px_median",
+    "more_starts_fraction",
 }
 
 

@@ -90,7 +90,7 @@ def test_save_output_round_trip(tmp_path, results, suffix, S):
             got = {k: f[k] for k in f.files}
     else:
         got = {k: np.asarray(v) for k, v in json.loads(path.read_text()).items()}
-    keys = {"joints_3d", "translation", "valid", "K", "layout", "engine", "noise_px"}
+    keys = {"joints_3d", "translation", "valid", "K", "layout", "engine", "noise_px", "starts"}
     if S > 1:
         keys |= {"hypotheses", "selected", "selection", "reprojection_px", "prior_residual"}
     assert set(got) == keys

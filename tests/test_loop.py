@@ -322,7 +322,7 @@ def test_run_loop_with_zero_eps_ends_with_joints_on_rays(dtype):
     scores = np.ones((4, 17), dtype)
     cfg = LoopConfig(iterations=20, noise_px=0.0)
     x, T = place_start(init, kp, scores, K, cfg, np)
-    x, T, noise, _ = run_loop(x, T, kp, scores, K, engine, sde_lib.SDEConfig(), cfg, np, callback=calls.append)
+    x, T, noise, _, _ = run_loop(x, T, kp, scores, K, engine, sde_lib.SDEConfig(), cfg, np, callback=calls.append)
     assert x.dtype == dtype and T.shape == (4, 3) and (noise == 0).all()
     assert [c["i"] for c in calls] == list(range(20)) and calls[-1]["t"] == pytest.approx(0.01)
     assert all(set(c) == {"i", "t", "x", "T"} for c in calls)

@@ -38,7 +38,7 @@ def lift(kp, s, dtype, noise_px=None, iterations=60, scores=None):
     cfg = LoopConfig(iterations=iterations, noise_px=noise_px)
     kp = kp.astype(dtype)
     x, T = place_start(s["pose"].astype(dtype), kp, scores, K, cfg, np)
-    x, T, sigma, _ = run_loop(x, T, kp, scores, K, truth_prior(s["pose"].astype(dtype)), SDE, cfg, np)
+    x, T, sigma, _, _ = run_loop(x, T, kp, scores, K, truth_prior(s["pose"].astype(dtype)), SDE, cfg, np)
     return x + T[:, None], sigma
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..core.config import MAX_THREADS, PRESETS, START_FITS, LoopConfig
+from ..core.config import ADAPTIVE_ITERATIONS, ADAPTIVE_STARTS, MAX_THREADS, PRESETS, START_FITS, LoopConfig
 from ..core.sde import SAMPLERS
 from ..core.skeleton import IPO_JOINTS, TORSO_JOINTS
 from ..solve.scoring import SELECTIONS
@@ -32,8 +32,8 @@ OPTIONS = (
             default="default",
             help="named settings the other loop "
             "options change: default; v1, zedo's default before the fast start (--iterations 1000 --step-scale 1 "
-            "--start-shortlist 50 --start-fit grid); paper, the release's (--iterations 1000 --step-scale 1 "
-            "--start-candidates 1); noisy, for detector 2D (--iterations 100 --start-ensemble 8) "
+            "--start-shortlist 50 --start-fit grid --no-adaptive); paper, the release's (--iterations 1000 "
+            "--step-scale 1 --start-candidates 1); noisy, for detector 2D (--iterations 100 --start-ensemble 8) "
             "(default: %(default)s)",
         ),
     ),
@@ -59,9 +59,10 @@ OPTIONS = (
         ("--selection",),
         dict(
             choices=SELECTIONS,
-            default="prior",
-            help="how the reported hypothesis is chosen "
-            "among S > 1 (one hypothesis has nothing to choose; default: %(default)s)",
+            default="auto",
+            help="how the reported hypothesis is chosen among S > 1 (one hypothesis has nothing to choose): "
+            "by the prior's residual, the reprojection error, both (the smaller sum of their ranks), or auto: "
+            "the prior with --noise-px 0, else both (default: %(default)s)",
         ),
     ),
     (
@@ -168,6 +169,16 @@ OPTIONS = (
             help="run the loop from the E "
             "best-ranked starts and report their mean pose: E times the work, and several mm better on noisy 2D and "
             f"detections (default: {_D.start_ensemble})",
+        ),
+    ),
+    (
+        INTERNALS,
+        ("--no-adaptive",),
+        dict(
+            action="store_true",
+            help="give every pose the same work: by default, poses whose 2D is noisy (a detector's) run the "
+            f"loop from {ADAPTIVE_STARTS} starts of {ADAPTIVE_ITERATIONS} iterations and report their mean "
+            "(written as starts)",
         ),
     ),
     (

@@ -5,6 +5,7 @@ the inverse, for running a command in a subprocess. The options: ``apps.loop_opt
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 
 from ..core.config import PRESETS, LoopConfig, preset_config
 from ..core.errors import FieldError
@@ -116,6 +117,7 @@ def _loop_config(args: argparse.Namespace) -> LoopConfig:
         warmup_fraction=0.0 if args.no_warmup else LoopConfig.warmup_fraction,
         ipo_joints=IPO_JOINT_SETS[args.ipo_joints or "torso"],
         noise_px=args.noise_px,
+        **({"adaptive": False} if args.no_adaptive else {}),
     )
 
 
@@ -156,6 +158,9 @@ def loop_argv(config: LoopConfig, hypotheses: int = 1) -> list[str]:
                 else ["--start-ensemble", str(config.start_ensemble)]
             )
     argv += [] if config.noise_px is None else ["--noise-px", repr(config.noise_px)]
+    argv += (
+        ["--no-adaptive"] if not config.adaptive and replace(config, adaptive=True).adapts and hypotheses == 1 else []
+    )
     return argv + (["--no-warmup"] if config.warmup_fraction == 0.0 else [])
 
 

@@ -94,6 +94,9 @@ class LoopConfig:
     # 2D noise sigma per coordinate, px, of the soft data step (zedo.runtime.solve.noise); None:
     # estimated per pose; 0: the release's exact step.
     noise_px: float | None = None
+    # With the noise estimated, one hypothesis and one start: poses whose 2D is noisy run the loop from
+    # ADAPTIVE_STARTS starts of ADAPTIVE_ITERATIONS each (zedo.runtime.solve.work); off: every pose runs as set.
+    adaptive: bool = True
 
     def __post_init__(self):
         check_int("iterations", self.iterations, 1, MAX_ITERATIONS)
@@ -130,16 +133,37 @@ class LoopConfig:
             )
         if self.noise_px is not None:
             check_float("noise_px", self.noise_px, 0.0, 1000.0)
+        if not isinstance(self.adaptive, bool):
+            raise FieldError("adaptive", f"must be True or False, got {self.adaptive!r}")
 
+    @property
+    def adapts(self) -> bool:
+        """Whether noisy poses may get more work: ``adaptive``, the noise estimated, one start
+        (no ensemble asked for) chosen among cluster poses."""
+        return (
+            self.adaptive
+            and self.noise_px is None
+            and self.start_ensemble == 1
+            and self.ipo
+            and self.start_candidates > 1
+        )
+
+
+# The work a pose whose 2D is noisy gets by default (LoopConfig.adaptive): the mean of this many loops
+# from its best-ranked starts, of this many iterations each (docs/decisions.md, "The default knows
+# when the 2D is noisy").
+ADAPTIVE_STARTS = 8
+ADAPTIVE_ITERATIONS = 30
 
 # Named settings, each the fields it changes from LoopConfig's defaults (``preset_config``):
 # "v1" is zedo's default before the fast start (1000 iterations of the release's step; 50 shortlisted
-# candidates, each placed by the IPO's global grid); "paper" the release's (1000 iterations from the mean pose);
-# "noisy" for detector 2D: the mean of 8 loops of 100 iterations from the 8 best starts (four
-# times the default's work; docs/decisions.md, "An ensemble of starts").
+# candidates, each placed by the IPO's global grid; every pose the same work); "paper" the release's
+# (1000 iterations from the mean pose, which has no ensemble to adapt). "noisy" for detector 2D: the
+# mean of 8 loops of 100 iterations from the 8 best starts for every pose (four times the default's
+# work; docs/decisions.md, "An ensemble of starts").
 PRESETS: dict[str, dict] = {
     "default": {},
-    "v1": {"iterations": 1000, "step_scale": 1.0, "start_shortlist": 50, "start_fit": "grid"},
+    "v1": {"iterations": 1000, "step_scale": 1.0, "start_shortlist": 50, "start_fit": "grid", "adaptive": False},
     "paper": {"iterations": 1000, "step_scale": 1.0, "start_candidates": 1},
     "noisy": {"iterations": 100, "start_ensemble": 8},
 }

@@ -32,3 +32,6 @@ class Estimate:
     # (N,) the 2D noise sigma per coordinate, px, of the selected hypothesis: estimated per pose
     # (LoopConfig.noise_px None) or the given one; high: trust the frame less.
     noise_px: np.ndarray | None = None
+    # (N,) loops the selected hypothesis ran and averaged: 1, or more where its 2D was found noisy
+    # (LoopConfig.adaptive) or an ensemble was asked for; 0 where the pose is not valid.
+    starts: np.ndarray | None = None

@@ -13,7 +13,8 @@ Input, one of:
 
 Output (``.npz`` or ``.json`` with the same fields as lists): ``joints_3d`` (N, 17, 3) metres in the camera
 frame, ``translation`` (N, 3) metres (the pelvis), ``valid`` (N,), ``K`` (N, 3, 3) the intrinsics used,
-``layout``; ``frame`` and ``track`` where the input had them; with S > 1 hypotheses also ``hypotheses``
+``layout``, ``noise_px`` and ``starts`` (N,) (``core.result.Estimate``); ``frame`` and ``track`` where the
+input had them; with S > 1 hypotheses also ``hypotheses``
 (N, S, 17, 3), ``selected`` (N,), ``selection``, ``reprojection_px`` and ``prior_residual`` (N, S).
 ``write_mmpose_json`` writes MMPose's per-frame shape instead; .csv, .trc, .bvh: ``io.exports``.
 Outputs are written atomically: a failed write leaves no file.
@@ -45,21 +46,9 @@ SUFFIXES = (".npz", ".json")
 # An input's arrays are refused (from the .npz headers, before loading) beyond this: about 3.9 M
 # poses of float64 keypoints; the run's peak memory is about 1.3 kB a pose (benchmarks/memory.py).
 MAX_INPUT_BYTES = 1 << 30
-RESULT_FIELDS = (
-    "joints_3d",
-    "translation",
-    "valid",
-    "K",
-    "layout",
-    "frame",
-    "track",
-    "hypotheses",
-    "selected",
-    "selection",
-    "reprojection_px",
-    "prior_residual",
-    "noise_px",
-)
+# The fields of an output: per pose, then the S > 1 hypotheses' own.
+POSE_FIELDS = ("joints_3d", "translation", "valid", "K", "layout", "frame", "track", "noise_px", "starts")
+RESULT_FIELDS = POSE_FIELDS + ("hypotheses", "selected", "selection", "reprojection_px", "prior_residual")
 
 
 def _suffix(path: Path, role: str, known=SUFFIXES) -> str:
@@ -169,8 +158,7 @@ def _fields(result: Estimate, inputs: Inputs | None, extra: dict) -> dict:
         "K": result.K,
         "layout": result.layout,
     }
-    if result.noise_px is not None:
-        fields["noise_px"] = result.noise_px
+    fields.update({k: getattr(result, k) for k in ("noise_px", "starts") if getattr(result, k) is not None})
     for key in ("frame", "track"):
         if inputs is not None and getattr(inputs, key) is not None:
             fields[key] = getattr(inputs, key)

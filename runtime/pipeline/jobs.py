@@ -104,6 +104,7 @@ def _estimate_of_fields(f: dict, selection: str) -> Estimate:
         f["K"],
         str(f["layout"]),
         f.get("noise_px"),
+        f.get("starts"),
     )
 
 

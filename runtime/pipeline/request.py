@@ -95,7 +95,7 @@ class Request:
     hypotheses: int = 1
     config: LoopConfig = field(default_factory=LoopConfig)
     batch_size: int = 1024
-    selection: str = "prior"
+    selection: str = "auto"
     seed: int = 0
     layout: str | None = None
     image_size: tuple[float, float] | None = None

@@ -5,6 +5,7 @@ Modules, lowest first: ``occluded`` (poses without a pelvis or hips: their ancho
 (``Batch``: a batch's camera, K^-1 and rays, computed once), ``noise``, ``scoring``, ``ipo`` (the
 initial pose optimisation), ``candidates`` (ranking the library's candidate starts), ``start``
 (where a batch starts: the one place that decides), ``loop``, ``lift`` (``lift``, ``lift_batch``),
-``level`` (a tilted camera's poses lifted in a level one: the tilt given or estimated per camera),
-``api`` (``estimate``, ``estimate_inputs``).
+``chunks`` (a run's rows lifted a chunk at a time, results on the host), ``work`` (noisy 2D gets
+the ensemble of starts, clean 2D the loop as set), ``level`` (a tilted camera's poses lifted in a
+level one: the tilt given or estimated per camera), ``api`` (``estimate``, ``estimate_inputs``).
 """

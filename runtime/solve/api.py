@@ -18,11 +18,12 @@ from ..core.skeleton import NUM_JOINTS
 from ..engines.open import Engine, as_engine
 from ..io.validation import Inputs, check_placeable, validate_inputs
 from . import occluded
-from .batch import batch_of
+from .chunks import Chunks, f32
 from .level import level_rotations, to_level, turn_back
 from .lift import lift
-from .scoring import SELECTIONS, select_hypotheses
+from .scoring import SELECTIONS, select_hypotheses, selection_rule
 from .start import Start, start_sources
+from .work import lift_adaptive
 
 
 def check_run(hypotheses: int, config: LoopConfig, batch_size: int, selection: str, seed: int) -> None:
@@ -52,7 +53,7 @@ def estimate(
     hypotheses: int = 1,
     config: LoopConfig = LoopConfig(),
     batch_size: int = 1024,
-    selection: str = "prior",
+    selection: str = "auto",
     seed: int = 0,
     progress: bool = False,
     layout=None,
@@ -108,29 +109,50 @@ def _lift_rows(
     out: np.ndarray,
 ):
     """Every (pose, hypothesis) pair of ``inputs`` through ``lift``, one chunk at a time
-    (``_chunks``): camera-frame poses written to ``out`` (n * S, 17, 3); returns reprojection
-    errors, prior residuals and 2D noise levels (each (n * S,), px, -, px), host arrays."""
+    (``_chunks``; with ``config.adapts``, the poses on ``config`` in two passes, noisy ones lifted
+    again: ``zedo.runtime.solve.work``): camera-frame poses written to ``out`` (n * S, 17, 3);
+    returns reprojection errors, prior residuals, 2D noise levels and the loops each ran (each
+    (n * S,), px, -, px, count), host arrays."""
     xp = engine.xp
-    to_host = getattr(xp, "asnumpy", np.asarray)
-    f32 = lambda a: xp.asarray(np.ascontiguousarray(a, dtype=np.float32))  # noqa: E731
     library, poses = start_sources(engine.meta, config, S)
-    library = None if library is None else f32(library)
-    lifted = np.empty((3, len(inputs.keypoints) * S))  # reprojection errors, prior residuals, noise levels
+    library = None if library is None else f32(library, xp)
+    chunks = Chunks(inputs, S, engine, out, config.start_ensemble)
     rng = xp.random.default_rng(seed) if hasattr(xp.random, "default_rng") else None
     # The context closes the bar on failure too, so an error message starts on a fresh line.
     # The bar counts poses, a chunk's share each iteration: one unit for every command and mode.
     bar_format = "{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} poses [{elapsed}<{remaining}]"
-    with tqdm(total=lifted.shape[1] / S, disable=not progress, desc="zedo", bar_format=bar_format) as bar:
-        for r, cfg in _chunks(inputs, S, config, library is not None, batch_size):
-            p = r // S
-            batch = batch_of(f32(inputs.keypoints[p]), f32(inputs.scores[p]), f32(inputs.K[p]), xp)
-            start = Start(library=library, poses=f32(poses[r % S]))
-            share = len(r) / S / cfg.iterations
-            advance = lambda state, share=share: bar.update(min(share, bar.total - bar.n))  # noqa: E731
-            got = lift(batch, engine, cfg, start, rng, advance)
-            lifted[:, r] = [to_host(a) for a in (got.reprojection_px, got.residual, got.noise_px)]
-            out[r] = to_host(got.x + got.T[:, None, :])
-    return tuple(lifted)
+    with tqdm(total=len(chunks.rows) / S, disable=not progress, desc="zedo", bar_format=bar_format) as bar:
+
+        def advance(share: float) -> None:
+            bar.update(min(share / S, bar.total - bar.n))
+
+        def lift_on(cfg: LoopConfig):
+            def lift_rows(batch, rows):
+                start = Start(library=library, poses=f32(poses[rows % S], xp))
+                return lift(batch, engine, cfg, start, rng, lambda _: advance(len(rows) / cfg.iterations))
+
+            return lift_rows
+
+        plan = _chunks(inputs, S, config, library is not None, batch_size)
+        adapts = config.adapts and library is not None
+        if adapts:
+            rows = np.sort(np.concatenate([r for r, cfg in plan if cfg is config] or [np.zeros(0, np.int64)]))
+            lift_adaptive(chunks, rows, library, engine, config, batch_size, rng, advance, again=bar_extend(bar))
+        for r, cfg in plan:
+            if not (adapts and cfg is config):
+                chunks.run(r, len(r), lift_on(cfg))
+                chunks.loops[r] = cfg.start_ensemble
+    return chunks.reprojection_px, chunks.residual, chunks.noise_px, chunks.loops
+
+
+def bar_extend(bar):
+    """A function that adds ``count`` poses to the work ``bar`` shows."""
+
+    def extend(count: int) -> None:
+        bar.total += count
+        bar.refresh()
+
+    return extend
 
 
 def estimate_inputs(
@@ -139,7 +161,7 @@ def estimate_inputs(
     hypotheses: int = 1,
     config: LoopConfig = LoopConfig(),
     batch_size: int = 1024,
-    selection: str = "prior",
+    selection: str = "auto",
     seed: int = 0,
     progress: bool = False,
     gravity=None,
@@ -170,8 +192,8 @@ def _estimate_placed(
     )
     if not placed.all():
         hyps[placed] = out.reshape(-1, S, NUM_JOINTS, 3)
-    reproj, residual, noise_px = (np.full((n, S), np.nan) for _ in range(3))
-    for per_hyp, got in zip((reproj, residual, noise_px), lifted):
+    reproj, residual, noise_px, starts = (np.full((n, S), np.nan) for _ in range(4))
+    for per_hyp, got in zip((reproj, residual, noise_px, starts), lifted):
         per_hyp[placed] = got.reshape(-1, S)
     ok = placed & np.isfinite(hyps).all(axis=(1, 2, 3))  # a prior that returned NaN or inf for a pose
     if not ok.any():
@@ -179,9 +201,10 @@ def _estimate_placed(
             f"the prior returned non-finite values for every one of the {n} poses (or every pose was degenerate); "
             "check the prior file"
         )
-    for a in (hyps, reproj, residual, noise_px):
+    for a in (hyps, reproj, residual, noise_px, starts):
         a[~ok] = np.nan
     selected = np.zeros(n, dtype=np.int64)
+    selection = selection_rule(selection, config.noise_px)
     selected[ok] = select_hypotheses(reproj[ok], residual[ok], selection, np)
     rows = np.arange(n)
     joints = hyps[:, 0] if S == 1 else hyps[rows, selected]
@@ -197,4 +220,5 @@ def _estimate_placed(
         inputs.K,
         inputs.layout,
         noise_px[rows, selected],
+        np.nan_to_num(starts[rows, selected]).astype(np.int64),
     )

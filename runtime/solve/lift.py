@@ -29,6 +29,7 @@ class Lifted:
     reprojection_px: Any  # (B,) score-weighted mean reprojection error, pixels
     residual: Any  # (B,) the prior's residual at PLAUSIBILITY_T
     noise_px: Any  # (B,) the 2D noise sigma the loop used, px (estimated, or LoopConfig.noise_px)
+    misfit_px: Any = None  # (B,) noise.LoopNoise.misfit_px, px (None where the noise is given)
 
 
 class CheckedEngine:
@@ -59,7 +60,12 @@ def fuse(x, noise_px, weights, E: int, batch: Batch, xp):
     x = x.reshape((-1, E) + x.shape[1:]).mean(axis=1)
     w = weights.reshape(-1, E, weights.shape[1]).mean(axis=1)
     T = solve_translation(x, batch.rays, w, xp)
-    return x, T, noise_px.reshape(-1, E).mean(axis=1)
+    return x, T, per_pose_mean(noise_px, E)
+
+
+def per_pose_mean(values, E: int):
+    """The mean (B,) of each pose's E values (B * E,) (row b * E + e); None stays None."""
+    return None if values is None else values.reshape(-1, E).mean(axis=1)
 
 
 def lift(batch: Batch, engine: Engine, config: LoopConfig, start: Start, rng=None, callback=None, t_start=None):
@@ -71,12 +77,13 @@ def lift(batch: Batch, engine: Engine, config: LoopConfig, start: Start, rng=Non
     x, T = start_batch(start, batch, engine, config, xp)
     E = x.shape[0] // len(batch)
     rows = batch.repeat(E, xp) if E > 1 else batch
-    x, T, noise_px, w = iterate(x, T, rows, engine, engine.meta.sde, config, xp, rng, callback, t_start)
+    x, T, noise_px, w, misfit = iterate(x, T, rows, engine, engine.meta.sde, config, xp, rng, callback, t_start)
     if E > 1:
         x, T, noise_px = fuse(x, noise_px, w, E, batch, xp)
+        misfit = per_pose_mean(misfit, E)
     weights = batch.scores * (batch.scores > 0)
     reprojection = reprojection_error(x + T[:, None, :], batch.keypoints, batch.K, weights, xp)
-    return Lifted(x, T, reprojection, prior_residual(x, engine, PLAUSIBILITY_T, xp), noise_px)
+    return Lifted(x, T, reprojection, prior_residual(x, engine, PLAUSIBILITY_T, xp), noise_px, misfit)
 
 
 def lift_batch(

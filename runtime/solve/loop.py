@@ -64,10 +64,11 @@ def iterate(
     each iteration as a dict ``{"i", "t", "x", "T"}``. ``t_start`` (None: ``sde.t_max``) starts the
     schedule elsewhere, for a start that is nearly right already (the stream mode's previous
     frame); the step stays ``cfg.step_scale / cfg.iterations``. Returns (x (B, 17, 3)
-    root-relative, T (B, 3), noise (B,) px, weights (B, 17)) so that x + T is the camera-frame
-    estimate; noise is ``cfg.noise_px``, or the level estimated for each pose; weights are the
-    translation solve's, 0 for keypoints found to be outliers (``noise.measurement_noise``: only
-    when the noise is estimated).
+    root-relative, T (B, 3), noise (B,) px, weights (B, 17), misfit (B,) px) so that x + T is the
+    camera-frame estimate; noise is ``cfg.noise_px``, or the level estimated for each pose; weights
+    are the translation solve's, 0 for keypoints found to be outliers (``noise.measurement_noise``);
+    misfit is ``noise.LoopNoise.misfit_px`` (the last two only when the noise is estimated; else
+    the scores' weights and None).
     """
     step = sde_lib.SAMPLERS[cfg.sampler]
     w = translation_weights(batch.scores, cfg, xp)
@@ -84,7 +85,7 @@ def iterate(
         x = step(x, eps, t, dt, sde, xp, rng)
         if callback is not None:
             callback({"i": i, "t": t, "x": x, "T": T})
-    return x, solve_translation(x, batch.rays, w, xp), level.sigma, w
+    return x, solve_translation(x, batch.rays, w, xp), level.sigma, w, level.misfit_px
 
 
 def _towards_rays(x, T, batch: Batch, level: noise.LoopNoise, t: float, sde: sde_lib.SDEConfig, cfg: LoopConfig, xp):

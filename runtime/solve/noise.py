@@ -113,12 +113,14 @@ def data_step(x, on_rays, T, scores, fx, sigma_px, prior_std: float, xp, iterati
 class LoopNoise:
     """The 2D noise level one loop of ``iterations`` assumes for B poses: ``noise_px`` when given;
     else None until the estimate over the ``window`` is made (``add``), then each pose's ``sigma``
-    (B,) px, each keypoint's ``keypoint_sigma`` (B, 17) px and the ``outlier`` keypoints (B, 17)."""
+    (B,) px, each keypoint's ``keypoint_sigma`` (B, 17) px, the ``outlier`` keypoints (B, 17) and
+    ``misfit_px`` (B,), the median residual in px of a person ``SIZE_REF_PX`` tall or taller
+    (``size_scale``; ``zedo.runtime.solve.work`` tells noisy 2D by it)."""
 
     def __init__(self, noise_px: float | None, iterations: int, shape: tuple[int, int], dtype, xp):
         self.sigma = None if noise_px is None else xp.full(shape[:1], noise_px, dtype=dtype)
         self.keypoint_sigma = None if self.sigma is None else self.sigma[:, None]  # (B, 1) given, (B, 17) estimated
-        self.outlier = None
+        self.outlier = self.misfit_px = None
         self.first, self.last = window(iterations)
         self.total = xp.zeros(shape, dtype=dtype)  # the sum of the window's residuals (B, 17) px
 
@@ -133,4 +135,5 @@ class LoopNoise:
         mean_residual = self.total / (self.last - self.first)
         scale = size_scale(batch.keypoints, batch.mask, xp)
         self.sigma, self.keypoint_sigma, self.outlier = measurement_noise(mean_residual, batch.mask, xp, scale)
+        self.misfit_px = observed_median(mean_residual, batch.mask, xp) / scale
         return True

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from zedo.runtime import LoopConfig, estimate, open_engine
+from zedo.runtime.solve.scoring import select_hypotheses
 
 from .evalset import add_noise, check_given, load_h36m_eval, runtime_input
 from .scoring import score
@@ -29,7 +30,7 @@ def evaluate(
     hypotheses=1,
     config=LoopConfig(),
     batch_size=1024,
-    selection="prior",
+    selection="auto",
     limit=0,
     progress=True,
     via_cli=False,
@@ -64,7 +65,7 @@ def evaluate(
         hyps, selected = run_zedo_infer(
             given, engine, hypotheses, config, batch_size, selection, seed, threads, progress
         )
-        others, noise_px = {}, None
+        others, noise_px, starts = {}, None, None
     else:
         res = estimate(
             **given,
@@ -77,8 +78,9 @@ def evaluate(
             progress=progress,
         )
         hyps, selected = res.hypotheses, res.selected
-        others = {"reprojection": np.argmin(res.reprojection_px, 1), "prior": np.argmin(res.prior_residual, 1)}
-        noise_px = res.noise_px
+        criteria = (np.nan_to_num(res.reprojection_px, nan=np.inf), np.nan_to_num(res.prior_residual, nan=np.inf))
+        others = {rule: select_hypotheses(*criteria, rule, np) for rule in ("reprojection", "prior", "both")}
+        noise_px, starts = res.noise_px, res.starts
     seconds = time.perf_counter() - t0
     out = score(hyps, selected, data, others)
     out.update(
@@ -98,5 +100,7 @@ def evaluate(
         focal_scale=focal_scale,
         added_noise_px=add_noise_px,
         estimated_noise_px_median=None if noise_px is None else float(np.nanmedian(noise_px)),
+        # The share of poses that ran more than one loop (solve.work; an ensemble asked for: all).
+        more_starts_fraction=None if starts is None else float((starts > 1).mean()),
     )
     return out
