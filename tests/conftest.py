@@ -19,6 +19,8 @@ import os
 import shutil
 import subprocess
 import sys
+import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -367,6 +369,45 @@ def write_as(layout: Layout, kp17: np.ndarray, face: bool = True) -> tuple[np.nd
             kp[:, index[name]] = kp17[:, 9] + [(-1) ** k * 6.0, -4.0 - 2 * k]
             sc[:, index[name]] = 1.0
     return kp, sc
+
+
+# --- Bad input: exit status 2, one error line, nothing written (test_bad_inputs*.py) -------------------
+
+
+def snapshot(folder: Path) -> dict:
+    """Every file under ``folder`` with its size and modification time."""
+    return {p: (p.stat().st_size, p.stat().st_mtime_ns) for p in folder.rglob("*") if p.is_file()}
+
+
+@contextmanager
+def no_user_warnings():
+    """Fail if the block issues a warning a user would see on stderr (Python's default filters),
+    which would bury the one error line."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.resetwarnings()
+        warnings.simplefilter("default")
+        for quiet in (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning):
+            warnings.filterwarnings("ignore", category=quiet)
+        yield
+    assert not caught, [f"{w.category.__name__}: {w.message}" for w in caught]
+
+
+def assert_refused(main, argv, prog: str, names, folder: Path, capsys) -> str:
+    """Run ``main(argv)``: exit status 2, one error line naming each of ``names`` (and no warning
+    above it), no file changed."""
+    before = snapshot(folder)
+    capsys.readouterr()
+    with no_user_warnings():
+        status = main([str(a) for a in argv])
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert status == 2, err
+    assert len(lines) == 1 and lines[0].startswith(f"{prog}: error: "), err
+    assert "unexpected" not in lines[0] and "Traceback" not in err, err
+    for name in names:
+        assert str(name) in lines[0], lines[0]
+    assert snapshot(folder) == before, "a file was written or changed"
+    return lines[0]
 
 
 # --- The C++ wrapper ----------------------------------------------------------------------------------

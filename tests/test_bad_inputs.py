@@ -12,14 +12,12 @@ import json
 import os
 import subprocess
 import sys
-import warnings
 import zipfile
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import K_CAM, NEEDS_TORCH, build_prior, cluster_poses, synthetic_poses
+from conftest import K_CAM, NEEDS_TORCH, assert_refused, build_prior, cluster_poses, snapshot, synthetic_poses
 
 from zedo.runtime import LoopConfig, PoseStream, estimate, open_engine, save_output
 from zedo.runtime.core.sde import SDEConfig
@@ -29,42 +27,6 @@ from zedo.runtime.io.readers import read_json
 from zedo.training.config import PriorConfig, TrainConfig
 
 # ---- the harness ------------------------------------------------------------------------------
-
-
-def snapshot(folder: Path) -> dict:
-    """Every file under ``folder`` with its size and modification time."""
-    return {p: (p.stat().st_size, p.stat().st_mtime_ns) for p in folder.rglob("*") if p.is_file()}
-
-
-@contextmanager
-def no_user_warnings():
-    """Fail if the block issues a warning a user would see on stderr (Python's default filters),
-    which would bury the one error line."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.resetwarnings()
-        warnings.simplefilter("default")
-        for quiet in (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning):
-            warnings.filterwarnings("ignore", category=quiet)
-        yield
-    assert not caught, [f"{w.category.__name__}: {w.message}" for w in caught]
-
-
-def assert_refused(main, argv, prog: str, names, folder: Path, capsys) -> str:
-    """Run ``main(argv)``: exit status 2, one error line naming each of ``names`` (and no warning
-    above it), no file changed."""
-    before = snapshot(folder)
-    capsys.readouterr()
-    with no_user_warnings():
-        status = main([str(a) for a in argv])
-    err = capsys.readouterr().err
-    lines = err.strip().splitlines()
-    assert status == 2, err
-    assert len(lines) == 1 and lines[0].startswith(f"{prog}: error: "), err
-    assert "unexpected" not in lines[0] and "Traceback" not in err, err
-    for name in names:
-        assert str(name) in lines[0], lines[0]
-    assert snapshot(folder) == before, "a file was written or changed"
-    return lines[0]
 
 
 class Workspace:

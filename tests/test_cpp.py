@@ -103,6 +103,27 @@ def test_zedo_lift_errors_are_one_line(build, tmp_path):
     assert not (tmp_path / "out.json").exists()
 
 
+@pytest.mark.parametrize(
+    "flags, words",
+    [
+        (
+            ["--image-size", "0", "0"],
+            "--image-size takes the image's width and height in pixels, each in [1, 100000], got 0 0",
+        ),
+        (["--image-size", "nan", "480"], "--image-size takes the image's width and height"),
+        (["--iterations", "1e20"], "--iterations takes a whole number, got '1e20'"),
+    ],
+)
+def test_zedo_lift_refuses_bad_numbers_in_one_line(build, tmp_path, flags, words):
+    """A size of 0 x 0 is refused as a size (it used to read as "no size given"), a count beyond
+    int as a count."""
+    proc = run(build, "zedo_lift", EXAMPLE, tmp_path / "out.json", *flags, *FAST)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(lines) == 1, proc.stderr
+    assert lines[0].startswith("zedo_lift: error: ") and words in lines[0], lines[0]
+    assert not (tmp_path / "out.json").exists()
+
+
 def test_the_programs_print_the_packages_version(build):
     from zedo.runtime.core.version import VERSION
 

@@ -180,7 +180,7 @@ def test_refusals_of_a_prior_that_is_not_a_scorenet(tiny_prior):
 def test_refusals(scorenet_prior, tmp_path):
     import onnx
 
-    with pytest.raises(ValueError, match="--threads sets ONNX Runtime's threads"):
+    with pytest.raises(ValueError, match="threads=N sets ONNX Runtime's threads"):
         open_engine(scorenet_prior, device="cpu-numpy", threads=2)
     proto = onnx.load(str(scorenet_prior))
     proto.graph.initializer.remove(next(i for i in proto.graph.initializer if i.name == "post_dense.bias"))

@@ -170,7 +170,9 @@ def test_rtmlib_without_network_names_the_alternatives(monkeypatch):
         raise urllib.error.URLError("no network")
 
     monkeypatch.setattr(rtmlib.tools.base, "download_checkpoint", offline)
-    with pytest.raises(RuntimeError, match="rtmlib could not fetch its models.*--detector-model.*mediapipe"):
+    with pytest.raises(
+        RuntimeError, match="rtmlib could not fetch its models.*detector_model=FILE.*detector=.mediapipe."
+    ):
         open_detector("rtmlib")
 
 

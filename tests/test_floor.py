@@ -73,5 +73,5 @@ def test_known_up_direction_and_no_feet():
     assert world.method == "given" and np.allclose(world.rotation[2], up)
     assert up_of_gravity(None) is None and np.allclose(up_of_gravity("level"), [0.0, -1.0, 0.0])
     poses[:, [3, 6]] = np.nan
-    with pytest.raises(ValueError, match="--frame world"):
+    with pytest.raises(ValueError, match="frame=.world. needs the feet"):
         world_frame(poses)

@@ -160,3 +160,12 @@ def test_root_cause_is_the_workers_own_error():
     outer.__cause__ = inner
     assert root_cause(outer) == "ValueError: a.npz: bad"
     assert root_cause(KeyError("k")) == "KeyError: 'k'"
+
+
+def test_the_reach_check_knows_a_ray_cluster(local_ray):
+    """``--ray HOST:PORT`` checks that Ray's gRPC answers before ``ray.init``: the running cluster's
+    GCS passes (a closed port, a silent one and one that speaks something else fail:
+    tests/test_bad_inputs_wave3.py)."""
+    from zedo.runtime.pipeline.ray_connect import reach
+
+    reach(ray.get_runtime_context().gcs_address, timeout=5)

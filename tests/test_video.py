@@ -140,9 +140,9 @@ def test_bad_sources_are_one_line_and_write_nothing(tmp_path, tiny_prior):
     proc = zedo_infer(empty, "-o", tmp_path / "out", *fast(tiny_prior))
     assert_one_error_line(proc, "empty.mp4")
     proc = zedo_infer("--source", tmp_path / "nothing.xyz", *fast(tiny_prior))
-    assert_one_error_line(proc, "--source", "camera index")
+    assert_one_error_line(proc, "unknown source", "camera index")
     assert not (tmp_path / "out").exists()
-    with pytest.raises(ValueError, match="unknown --source"):
+    with pytest.raises(ValueError, match="unknown source"):
         parse_source("clip.unknown")
 
 
@@ -154,7 +154,7 @@ def test_a_missing_extra_names_it(monkeypatch, tmp_path):
     assert "[video]" in one_line(e.value)
 
 
-@pytest.mark.parametrize("error, words", [(ModuleNotFoundError, "[rtmlib]"), (OSError, "--detector-model")])
+@pytest.mark.parametrize("error, words", [(ModuleNotFoundError, "[rtmlib]"), (OSError, "detector_model=PATH")])
 def test_a_detector_that_cannot_open_names_the_fix(monkeypatch, error, words):
     def fail(row):
         raise (

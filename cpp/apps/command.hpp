@@ -4,6 +4,7 @@
 
 #include "zedo/zedo.hpp"
 
+#include <cmath>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -42,7 +43,8 @@ inline double number(const std::string& flag, const std::string& text) {
 
 inline int whole(const std::string& flag, const std::string& text) {
     const double value = number(flag, text);
-    if (value != static_cast<int>(value)) throw zedo::Error(flag + " takes a whole number, got '" + text + "'");
+    if (!(value >= -2147483648.0 && value <= 2147483647.0) || value != std::floor(value))
+        throw zedo::Error(flag + " takes a whole number, got '" + text + "'");
     return static_cast<int>(value);
 }
 
@@ -65,8 +67,11 @@ inline Args parse(int argc, char** argv) {
         else if (arg == "--device") a.options.device = value();
         else if (arg == "--layout") a.layout = value();
         else if (arg == "--image-size") {
-            a.image_size[0] = number(arg, value());
-            a.image_size[1] = number(arg, value());
+            const std::string w = value(), h = value();
+            a.image_size = {number(arg, w), number(arg, h)};
+            // {0, 0} stands for "not given" below: a size given must be one.
+            if (!(a.image_size[0] >= 1 && a.image_size[0] <= 100000 && a.image_size[1] >= 1 && a.image_size[1] <= 100000))
+                throw zedo::Error(arg + " takes the image's width and height in pixels, each in [1, 100000], got " + w + " " + h);
         } else if (arg.rfind("--", 0) == 0) throw zedo::Error("unknown option " + arg);
         else a.positional.push_back(arg);
     }

@@ -20,6 +20,7 @@ from typing import Callable
 import numpy as np
 
 from ..core.config import PRESETS
+from ..core.errors import command_flags
 from ..core.text import counted
 from ..engines.open import DEVICES
 from ..io.atomic import atomic_path
@@ -158,17 +159,17 @@ def request_of(args: argparse.Namespace) -> Request:
 
 
 def _on_read(plot: Path | None, request: Request, source) -> Callable[[Inputs], None]:
-    """What zedo-infer does once the input is read, before the lift: its notes on stderr, and the
-    refusal of an animation of what is not a video."""
+    """What zedo-infer does once the input is read and checked, before the lift: the refusal of an
+    animation of what is not a video, then its notes on stderr."""
 
     def on_read(inputs: Inputs) -> None:
-        for note in inputs.notes:
-            print(f"{PROG}: {note}", file=sys.stderr)
         if plot is not None and plot.suffix.lower() in ANIMATION_SUFFIXES and not lifts_as_video(inputs, request):
             raise ValueError(
                 f"{plot}: an animation draws a video input (frame and track indices) in the stream mode; "
                 "draw a .png, or drop --per-frame"
             )
+        for note in inputs.notes:
+            print(f"{PROG}: {command_flags(note)}", file=sys.stderr)
 
     return on_read
 

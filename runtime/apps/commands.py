@@ -21,7 +21,7 @@ import os
 import sys
 from typing import Callable
 
-from ..core.errors import one_line
+from ..core.errors import command_flags, one_line
 from ..core.version import VERSION
 
 EXIT_ERROR, EXIT_INTERRUPTED = 2, 130
@@ -110,7 +110,7 @@ def run_command(
     except Exception as e:  # the boundary: every failure becomes one line
         if os.environ.get("ZEDO_DEBUG"):
             raise
-        print(f"{prog}: error: {one_line(e)}", file=sys.stderr)
+        print(f"{prog}: error: {command_flags(one_line(e))}", file=sys.stderr)
         return EXIT_ERROR
     return 0
 

@@ -5,7 +5,7 @@ keypoints (n, J, 2) px in the lifter's layout, scores (n, J) in [0, 1] or None, 
 (n, 3, 3) px, and ``out`` (n, 17, 3) over the caller's result buffer, which is filled in place
 with metres in the camera frame (NaN rows for a pose that cannot be placed). Errors are the
 runtime's own (ValueError naming the field); the wrapper turns them into one-line C++ exceptions
-with ``one_line``.
+with ``one_line`` (settings named by their flags, as the C++ commands take them).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from ..core import errors
 from ..core.config import LoopConfig
-from ..core.errors import one_line
 from ..core.result import Estimate
 from ..io.formats import check_output_path, load_input
 from ..io.layouts import get_layout
@@ -43,6 +43,12 @@ __all__ = [
     "request",
     "write_output",
 ]
+
+
+def one_line(e: BaseException) -> str:
+    """An error as the wrapper and its commands (``zedo_lift``, ``zedo_stream``, which take
+    zedo-infer's flags) report it: ``core.errors.one_line``, settings named by their flags."""
+    return errors.command_flags(errors.one_line(e))
 
 
 def describe_python() -> str:

@@ -8,8 +8,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..core.errors import install_extra
-from ..pipeline.jobs import run_job, run_local
+from ..core.config import check_float
+from ..core.errors import command_flags, install_extra
+from ..pipeline.jobs import named, run_job, run_local
 from ..pipeline.request import Request
 
 MANY_ONLY = (("resume", "--resume"), ("chunk_size", "--chunk-size"), ("ray", "--ray"))
@@ -17,6 +18,7 @@ RAY_ONLY = (
     ("workers", "--workers"),
     ("cpus_per_worker", "--cpus-per-worker"),
     ("gpus_per_worker", "--gpus-per-worker"),
+    ("ray_timeout", "--ray-timeout"),
 )
 
 
@@ -60,6 +62,12 @@ def add_job_options(parser: argparse.ArgumentParser) -> None:
         metavar="ADDRESS",
         help="start a local Ray on this machine, or join the cluster at ADDRESS (auto, HOST:PORT, ray://HOST:PORT); "
         "inputs and DIR must be on storage every node sees",
+    )
+    g.add_argument(
+        "--ray-timeout",
+        type=float,
+        metavar="S",
+        help="seconds to reach the Ray cluster at ADDRESS before giving up with one line (default 30)",
     )
     g.add_argument(
         "--workers", type=int, metavar="N", help="Ray actors (default: as many as the cluster's CPUs, or GPUs, allow)"
@@ -122,20 +130,32 @@ def ray_runner(args: argparse.Namespace, request: Request):
     """The ``RayRunner`` of the parsed Ray options; RuntimeError naming the install line without Ray."""
     address = _ray_address(args.ray)
     try:
+        from ..pipeline.ray_connect import RAY_TIMEOUT
         from ..pipeline.ray_data import RayRunner, Workers
     except ImportError:
         raise RuntimeError(f"--ray needs Ray: {install_extra('ray')}") from None
     gpus = args.gpus_per_worker if args.gpus_per_worker is not None else (1.0 if request.on_gpu else 0.0)
     cpus = args.cpus_per_worker if args.cpus_per_worker is not None else 1.0
-    return RayRunner(address, Workers(args.workers, cpus, gpus))
+    timeout = RAY_TIMEOUT if args.ray_timeout is None else args.ray_timeout
+    check_float("--ray-timeout", timeout, 0.1, 86400)
+    return RayRunner(address, Workers(args.workers, cpus, gpus), timeout)
 
 
 def run_job_command(args: argparse.Namespace, request: Request, prog: str) -> str:
     """``zedo-infer --output-dir``: every input through ``run_job``; returns the summary line. When
     an input failed (each named on stderr as it fails) the summary is printed and RuntimeError
-    raised, so the exit status is 2."""
+    raised, so the exit status is 2. One input is one error line: its notes are held back, and its
+    failure is the error itself."""
     runner = ray_runner(args, request) if args.ray is not None else run_local
-    report = lambda line: print(f"{prog}: {line}", file=sys.stderr)  # noqa: E731
+    held: list[str] = []
+    one = len(args.input) == 1
+
+    def report(line: str) -> None:
+        if one:
+            held.append(line)
+        else:
+            print(f"{prog}: {command_flags(line)}", file=sys.stderr)
+
     try:
         summary = run_job(
             args.input,
@@ -152,8 +172,12 @@ def run_job_command(args: argparse.Namespace, request: Request, prog: str) -> st
     if summary.failed:
         print(summary.line())
         names = [s for s, _ in summary.failed]
+        if one:
+            raise RuntimeError(named(names[0], names[0], summary.failed[0][1]))
         raise RuntimeError(
             f"{len(names)} of {summary.inputs} inputs failed (each named above): "
             f"{', '.join(names[:3])}{', ...' if len(names) > 3 else ''}"
         )
+    for line in held:
+        print(f"{prog}: {command_flags(line)}", file=sys.stderr)
     return summary.line()

@@ -10,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..core.errors import command_flags
 from ..core.text import counted
 from ..detect.table import DETECTORS
 from ..io.frame_rate import input_fps
@@ -92,5 +93,5 @@ def run_media_command(args: argparse.Namespace, request: Request, source: Source
     engine = request.open_engine()
     result = run_media(reader, detector, request, folder, engine, args.fps is not None, not args.quiet)
     for note in result.notes:
-        print(f"{prog}: {note}", file=sys.stderr)
+        print(f"{prog}: {command_flags(note)}", file=sys.stderr)
     return _summary(result, folder)

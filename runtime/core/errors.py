@@ -4,6 +4,7 @@ own way (``hypotheses`` in Python, ``--hypotheses`` on the command line)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 _CHECKOUT = Path(__file__).resolve().parents[2]  # the repository, where zedo runs from a checkout
@@ -31,6 +32,44 @@ INSTALL = {
     "PIL": install_extra("video"),
     "rtmlib": install_extra("rtmlib"),
 }
+
+
+# The settings a library message may name as Python spells them (``layout='coco17'``,
+# ``image_size=(W, H)``, ``per_frame=True``), and the command line's flag for each: a command's
+# boundary rewrites them (``command_flags``), so each caller reads its own spelling.
+FLAGS = {
+    "layout": "--layout",
+    "image_size": "--image-size",
+    "per_frame": "--per-frame",
+    "hypotheses": "--hypotheses",
+    "retrack": "--retrack",
+    "trust_edges": "--trust-edges",
+    "device": "--device",
+    "frame": "--frame",
+    "fixed_bones": "--fixed-bones",
+    "output_format": "--output-format",
+    "resume": "--resume",
+    "threads": "--threads",
+    "detector": "--detector",
+    "detector_model": "--detector-model",
+    "fps": "--fps",
+}
+_SPELLED = re.compile(r"(?<![\w/.=-])(%s)=(\(([^()]*)\)|'([^']*)'|[\w.]+)" % "|".join(FLAGS))
+
+
+def _flag(m: re.Match) -> str:
+    name, value = m[1], m[2]
+    if value in ("True", "False"):
+        return FLAGS[name] if value == "True" else FLAGS[name].replace("--", "--no-", 1)
+    words = m[3].replace(",", " ").split() if m[3] is not None else [m[4] if m[4] is not None else value]
+    return " ".join([FLAGS[name], *words])
+
+
+def command_flags(text: str) -> str:
+    """A library message as a command prints it: each setting named as Python spells it
+    (``layout='coco17'``, ``image_size=(W, H)``, ``per_frame=True``) as its flag (``--layout
+    coco17``, ``--image-size W H``, ``--per-frame``)."""
+    return _SPELLED.sub(_flag, text)
 
 
 class FieldError(ValueError):

@@ -37,7 +37,7 @@ def model_files(model: str | Path | None) -> tuple[Path, Path]:
     for file in files:
         if not file.is_file():
             raise FileNotFoundError(
-                f"detector model {file}: not found (the mediapipe detector's --detector-model is a folder "
+                f"detector model {file}: not found (the mediapipe detector's model, detector_model=DIR, is a folder "
                 f"holding {DETECTOR_FILE} and {LANDMARK_FILE})"
             )
     return files

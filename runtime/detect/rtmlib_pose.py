@@ -26,8 +26,8 @@ from .mediapipe_pose import providers
 LAYOUT_BY_JOINTS = {17: "coco17", 26: "halpe26", 133: "coco_wholebody133"}
 MODEL_FORMS = "give one RTMPose or RTMO ONNX file, or a person detector's and RTMPose's joined by a comma"
 NO_MODELS = (
-    "rtmlib could not fetch its models ({why}); give local ONNX files with --detector-model "
-    "(RTMO.onnx, or DET.onnx,RTMPOSE.onnx), or use --detector mediapipe (bundled with zedo, no network)"
+    "rtmlib could not fetch its models ({why}); give local ONNX files with detector_model=FILE "
+    "(RTMO.onnx, or DET.onnx,RTMPOSE.onnx), or use detector='mediapipe' (bundled with zedo, no network)"
 )
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
 
+from ..engines.open import DEVICES
 from .base import Detector
 
 
@@ -54,6 +55,8 @@ def open_detector(name: str = "auto", model: str | Path | None = None, device: s
     ``cuda``), with ``threads`` CPU threads; ``model`` an optional local model file the backend
     reads instead of its default; returns a ``Detector``. ValueError naming the choices for an
     unknown name."""
+    if device not in DEVICES:
+        raise ValueError(f"device must be one of {', '.join(DEVICES)}, got {device!r}")
     if name == "auto":
         return _open_first(model, device, threads)
     if name not in DETECTORS:

@@ -91,7 +91,7 @@ def open_scorenet(
     meta = read_meta(contents.metadata, path, sidecar=True)
     if meta.precision != "fp32":
         raise ValueError(
-            f"{path}: the {device} engine runs FP32 priors; this one is {meta.precision} (use --device cpu)"
+            f"{path}: the {device} engine runs FP32 priors; this one is {meta.precision} (use device='cpu')"
         )
     weights = scorenet_weights(contents, meta.prior_config, str(path), device)
     hidden = weights["pre_dense_t.weight"].shape[0]
@@ -164,7 +164,7 @@ class NumpyEngine:
         self.path = Path(path)
         if threads:
             raise ValueError(
-                "--threads sets ONNX Runtime's threads; the cpu-numpy engine uses NumPy's BLAS threads "
+                "threads=N sets ONNX Runtime's threads; the cpu-numpy engine uses NumPy's BLAS threads "
                 "(set OPENBLAS_NUM_THREADS or OMP_NUM_THREADS)"
             )
         self.meta, weights, layers, self.groups = open_scorenet(read_onnx(self.path), self.path, self.device)

@@ -123,13 +123,13 @@ class SplitEngine:
         except Exception as e:  # a graph zedo-export did not write: ValueError or ONNX Runtime's own
             raise ValueError(
                 f"{self.path}: cannot split this graph at its t-only layers ({str(e).splitlines()[0][:200]}); "
-                "use --device cpu"
+                "use device='cpu'"
             ) from None
         got = ({i.name for i in self.of_t.get_inputs()}, {i.name for i in self.of_x.get_inputs()})
         if got != ({INPUT_T}, {INPUT_X, *self.terms}):
             raise ValueError(
                 f"{self.path}: the split graphs read {sorted(got[0])} and {sorted(got[1])}, "
-                "not t, and x with the t-only terms; use --device cpu"
+                "not t, and x with the t-only terms; use device='cpu'"
             )
         self._kept: dict[float, list[np.ndarray]] = {}
         self._kept_size = max(1, CACHE_BYTES // (4 * hidden * len(layers)))

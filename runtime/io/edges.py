@@ -38,7 +38,7 @@ def uncertain_edges(inputs: Inputs, image_size) -> Inputs:
         return inputs
     note = (
         f"{int(edge.sum())} keypoints of {int(edge.any(-1).sum())} poses on or beyond the image's edge: taken as "
-        f"uncertain (score at most {EDGE_SCORE:g}; --trust-edges keeps them)"
+        f"uncertain (score at most {EDGE_SCORE:g}; trust_edges=True keeps them)"
     )
     scores = np.where(edge, EDGE_SCORE, inputs.scores)
     return replace(inputs, scores=scores, notes=inputs.notes + (note,))

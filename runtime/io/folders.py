@@ -7,7 +7,8 @@ Frames follow the numbers in the file names (natural order: ``f2`` before ``f10`
 is the last number in its name where every name has a different one (so a missing file is a gap
 in time), else its rank. OpenPose's layout is left to the keypoint count and the BODY_25/BODY_25B
 guard of ``zedo.runtime.io.validation``; its ``person_id`` is a track id only where every person
-has one >= 0 (OpenPose writes -1 without its tracker).
+has one >= 0 (OpenPose writes -1 without its tracker); two people with one id in a frame, or an
+id that is not a whole number below 2^53, are refused naming the file.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .numbers import whole_number
 from .readers import Detections, _flat_xys, _rows, is_detector_doc, read_detector_json, read_json
 
 
@@ -38,22 +40,32 @@ def frame_files(folder: Path) -> tuple[list[Path], list[int]]:
     return files, list(range(len(files)))
 
 
-def _person_id(person: dict) -> int | None:
+def _person_id(person: dict, path: Path, p_index: int) -> int | None:
+    """A person's OpenPose ``person_id`` (a number or a one-number list): None where absent or
+    negative (OpenPose writes -1 without its tracker); ValueError naming the file and the field for
+    what is not a whole number below 2^53."""
     pid = person.get("person_id", -1)
-    pid = pid[0] if isinstance(pid, list) and pid else pid
-    return pid if isinstance(pid, int) and not isinstance(pid, bool) and pid >= 0 else None
+    pid = (pid or [-1])[0] if isinstance(pid, list) and len(pid) <= 1 else pid
+    pid = whole_number(pid, str(path), f"people[{p_index}].person_id", low=-(2**53))
+    return pid if pid >= 0 else None
 
 
 def _openpose_people(doc, path: Path, frame: int, rows: list) -> bool:
-    """Add the people of one OpenPose frame to ``rows``; whether it had nobody."""
+    """Add the people of one OpenPose frame to ``rows``; whether it had nobody. ValueError naming
+    the file for two people with one ``person_id``."""
     people = doc.get("people") if isinstance(doc, dict) else None
     if not isinstance(people, list):
         raise ValueError(f"{path}: not an OpenPose frame (no 'people' list)")
+    ids: set[int] = set()
     for p_index, person in enumerate(people):
         if not isinstance(person, dict) or "pose_keypoints_2d" not in person:
             raise ValueError(f"{path}: people[{p_index}] has no pose_keypoints_2d")
         xys = _flat_xys(person["pose_keypoints_2d"], path, f"people[{p_index}].pose_keypoints_2d")
-        rows.append((frame, _person_id(person), xys))
+        pid = _person_id(person, path, p_index)
+        if pid is not None and pid in ids:
+            raise ValueError(f"{path}: people[{p_index}].person_id {pid} is another person's in this frame")
+        ids.add(pid)
+        rows.append((frame, pid, xys))
     return not people
 
 

@@ -22,6 +22,7 @@ Outputs are written atomically: a failed write leaves no file.
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -32,9 +33,9 @@ from .atomic import check_writable, save_npz_atomic, write_json_atomic
 from .cameras import undistort_fields
 from .exports import EXPORT_SUFFIXES, export_joints
 from .folders import read_openpose_folder
-from .layouts import get_layout
+from .layouts import file_layout, get_layout
 from .npz import read_npz
-from .numbers import as_numbers
+from .numbers import as_numbers, whole_numbers
 from .readers import Detections, is_detector_doc, read_detector_json, read_json
 from .validation import Inputs, check_placeable, validate_inputs
 
@@ -80,24 +81,8 @@ def _zedo_fields(data: dict, path: Path) -> dict:
             f"{path}: missing key 'keypoints' (expected keypoints (N, J, 2) pixels and K (3, 3) or image_size)"
         )
     out = {k: None if data.get(k) is None else as_numbers(data[k], str(path), k) for k in ARRAY_KEYS}
-    layout = data.get("layout")
-    if layout is not None and (np.ndim(layout) != 0 or np.asarray(layout).dtype.kind not in "US"):
-        raise ValueError(f"{path}: layout must be one layout name (a string), got {np.asarray(layout).tolist()!r}")
-    out["layout"] = None if layout is None else str(np.asarray(layout))
+    out["layout"] = file_layout(data.get("layout"), str(path))
     return out
-
-
-def _index(values, n: int, path: Path, key: str):
-    if values is None:
-        return None
-    if (
-        values.shape != (n,)
-        or not np.isfinite(values).all()
-        or (values != np.round(values)).any()
-        or (np.abs(values) > 2**53).any()
-    ):
-        raise ValueError(f"{path}: {key} must be ({n},) whole numbers (below 2^53), got shape {values.shape}")
-    return values.astype(np.int64)
 
 
 def _merge(path: Path, key: str, in_file, given):
@@ -116,6 +101,13 @@ def _detections_fields(det: Detections) -> dict:
     return dict(fields, track=det.track, layout=det.layout)
 
 
+def _a_path(value, name: str) -> Path:
+    """``value`` (a str or os.PathLike) as a Path; ValueError naming the argument ``name`` otherwise."""
+    if not isinstance(value, (str, os.PathLike)):
+        raise ValueError(f"{name} must be a file name (a str or pathlib.Path), got {type(value).__name__}")
+    return Path(value)
+
+
 def load_input(path, layout=None, image_size=None, K=None, distortion=None) -> Inputs:
     """Read and validate an input (see the module docstring) into ``Inputs`` (prior joint order).
 
@@ -125,8 +117,8 @@ def load_input(path, layout=None, image_size=None, K=None, distortion=None) -> I
     Raises FileNotFoundError for a missing path and ValueError naming the file and the field for
     anything else, or when no pose can be placed.
     """
-    path = Path(path)
-    notes: tuple[str, ...] = ()
+    path, notes = _a_path(path, "path"), ()
+    K = None if K is None else as_numbers(K, "", "K")
     if path.is_dir():
         det = read_openpose_folder(path)
         fields = _detections_fields(det)
@@ -152,7 +144,9 @@ def load_input(path, layout=None, image_size=None, K=None, distortion=None) -> I
     if distortion is not None and get_layout(inputs.layout).normalised:
         raise ValueError(f"{path}: layout {inputs.layout} is in [0, 1] image units; a lens is undone on pixels")
     n = len(check_placeable(inputs, str(path)).keypoints)
-    frame, track = _index(fields["frame"], n, path, "frame"), _index(fields["track"], n, path, "track")
+    frame, track = (
+        None if fields[k] is None else whole_numbers(fields[k], n, str(path), k) for k in ("frame", "track")
+    )
     return replace(inputs, frame=frame, track=track, notes=notes + inputs.notes)
 
 
@@ -192,7 +186,11 @@ def save_output(path, result: Estimate, inputs: Inputs | None = None, **extra) -
     ``inputs`` adds their ``frame`` and ``track`` indices; ``extra`` adds fields (numbers, strings or numeric
     arrays; e.g. the engine name) beside the result's. ValueError for an unknown suffix or unusable extra
     field; on any failure no file is left (an existing one is kept unchanged). An export: its files."""
-    path = check_output_path(path)
+    if not isinstance(result, Estimate):
+        raise ValueError(f"result must be an Estimate, got {type(result).__name__}")
+    if inputs is not None and not (hasattr(inputs, "frame") and hasattr(inputs, "track")):
+        raise ValueError(f"inputs must be Inputs (their frame and track are written), got {type(inputs).__name__}")
+    path = check_output_path(_a_path(path, "path"))
     if path.suffix.lower() in EXPORT_SUFFIXES:
         return export_joints(path, result.joints_3d, inputs, **extra)
     fields = _fields(result, inputs, extra)

@@ -28,7 +28,7 @@ def camera_intrinsics(K, image_size, n: int, source: str) -> tuple[np.ndarray, t
     if K is not None:
         return check_K(K, n, source, image_size), ()
     if image_size is None:
-        raise ValueError(f"{source}: no camera: give K (3, 3) intrinsics or the image size (--image-size W H)")
+        raise ValueError(f"{source}: no camera: give K (3, 3) intrinsics or the image size (image_size=(W, H))")
     Km = default_K(check_image_size(image_size, source))
     return np.array(np.broadcast_to(Km, (n, 3, 3))), (
         f"no K given: focal length {Km[0, 0]:.1f} px from the image size (camera.default_K)",

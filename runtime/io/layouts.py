@@ -194,3 +194,20 @@ def looks_like_body25b(keypoints, scores) -> bool:
     and the right arm (shoulder, elbow, wrist), which reach well away from it. The same test as
     ``looks_like_coco``."""
     return _face_near_nose(keypoints, scores)
+
+
+def file_layout(value, source: str) -> str | None:
+    """The known layout named by ``value`` (a file's ``layout`` field or a caller's: a string, bytes
+    of ASCII text, or a 0-d array of either); None for None. ValueError naming ``source`` for
+    anything else or an unknown name."""
+    if value is None:
+        return None
+    name = np.asarray(value)
+    if name.ndim != 0 or name.dtype.kind not in "US":
+        raise ValueError(f"{source}: layout must be one layout name (a string), got {name.tolist()!r}")
+    name = name.item()
+    if isinstance(name, bytes):
+        name = name.decode("ascii", errors="replace")
+    if name not in LAYOUTS:
+        raise ValueError(f"{source}: layout {name!r} is not a known keypoint layout; known: {', '.join(LAYOUTS)}")
+    return name

@@ -44,3 +44,36 @@ def _from_objects(arr: np.ndarray, at: str, field: str) -> np.ndarray:
 def first_index(bad: np.ndarray) -> tuple[int, ...]:
     """The index of the first True entry of ``bad`` (C order), for a message."""
     return tuple(int(i) for i in np.argwhere(bad)[0])
+
+
+# Frame indices and ids are exact in float64 (JSON's numbers) below this.
+MAX_INDEX = 2**53
+
+
+def whole_number(value, source: str, field: str, low: int = 0) -> int:
+    """A frame index or id as a file or a caller writes it: a whole number (3, or 3.0 from JSON) in
+    [``low``, 2^53); ValueError naming the source and the field for a boolean, a string, a fraction
+    or a number out of that range (it would overflow int64 or lose digits)."""
+    at = f"{source}: " if source else ""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{at}{field} must be a whole number, got {type(value).__name__} {value!r}")
+    if isinstance(value, (float, np.floating)) and not (np.isfinite(value) and float(value).is_integer()):
+        raise ValueError(f"{at}{field} must be a whole number, got {value!r}")
+    if not low <= int(value) < MAX_INDEX:
+        bounds = "below 2^53 in size" if low <= -MAX_INDEX else f"in [{low}, 2^53)"
+        raise ValueError(f"{at}{field} = {int(value)} is out of range: it must be a whole number {bounds}")
+    return int(value)
+
+
+def whole_numbers(values, n: int, source: str, field: str, low: int = 0) -> np.ndarray:
+    """(n,) frame indices or ids as int64: whole numbers in [``low``, 2^53); ValueError naming the
+    source, the field and the first bad entry (or the shape) otherwise."""
+    at = f"{source}: " if source else ""
+    arr = as_numbers(values, source, field)
+    if arr.shape != (n,):
+        raise ValueError(f"{at}{field} has shape {arr.shape}, expected ({n},): one per pose")
+    bad = ~np.isfinite(arr) | (arr != np.round(arr)) | (arr < low) | (arr >= MAX_INDEX)
+    if bad.any():
+        i = first_index(bad)[0]
+        raise ValueError(f"{at}{field}[{i}] = {arr[i]:g} is not a whole number in [{low}, 2^53)")
+    return arr.astype(np.int64)

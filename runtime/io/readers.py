@@ -8,7 +8,10 @@ rank of its ``image_id`` in order of appearance) and ``track`` the person's id w
 one for every person (MMPose ``track_id``, AlphaPose ``idx`` as a number or a list such as
 ``[1.0]``, OpenPose ``person_id`` >= 0), else None: "no ids", never an id invented from the
 person's place in the file (the video mode tracks such people itself, ``zedo.runtime.video.tracker``).
-A frame with nobody in it is skipped and counted, never an error.
+A frame with nobody in it is skipped and counted, never an error. Ids and frame indices are whole
+numbers below 2^53 (``io.numbers.whole_number``); MMPose's ``frame_id`` increase from entry to
+entry, and two people of a frame never share a ``track_id`` (AlphaPose's shared ``idx``, what it
+writes without its tracker, is "no ids"); the rest is refused naming the file and the field.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .numbers import as_numbers
+from .numbers import as_numbers, whole_number
 
 
 @dataclass(frozen=True)
@@ -64,9 +67,11 @@ def _flat_xys(values, path: Path, what: str) -> np.ndarray:
     return arr.reshape(-1, 3)
 
 
-def _rows(rows: list, path: Path, skipped: int, layout: str | None) -> Detections:
+def _rows(rows: list, path: Path, skipped: int, layout: str | None, id_name: str | None = None) -> Detections:
     """Stack (frame, track, (J, 3)) rows into Detections; every row must have the same J. A track
-    of None (a person without an id), or an id given twice in one frame, makes ``track`` None."""
+    of None (a person without an id) makes ``track`` None; so does an id given twice in one frame
+    where ``id_name`` is None (AlphaPose writes idx 0 for everyone without its tracker), else that
+    is a ValueError naming ``id_name``."""
     if not rows:
         raise ValueError(f"{path}: no people in any of its frames ({skipped} frames)")
     counts = {len(r[2]) for r in rows}
@@ -76,22 +81,29 @@ def _rows(rows: list, path: Path, skipped: int, layout: str | None) -> Detection
     frame = np.array([r[0] for r in rows], dtype=np.int64)
     ids = [r[1] for r in rows]
     track = None if any(i is None for i in ids) else np.array(ids, dtype=np.int64)
-    if track is not None and len({(r[0], r[1]) for r in rows}) < len(rows):
-        track = None  # one id twice in a frame is no id (AlphaPose writes idx 0 for all without tracking)
+    pairs = [(r[0], r[1]) for r in rows]
+    if track is not None and len(set(pairs)) < len(pairs):
+        if id_name is not None:
+            f, i = _first_repeat(pairs)
+            raise ValueError(f"{path}: frame {f} has two people with {id_name} {i}; ids must differ within a frame")
+        track = None
     return Detections(xys[..., :2], np.clip(xys[..., 2], 0.0, 1.0), frame, track, layout, skipped)
 
 
+def _first_repeat(pairs: list[tuple]):
+    """The first of ``pairs`` that an earlier one equals (None where all differ)."""
+    seen: set = set()
+    for pair in pairs:
+        if pair in seen:
+            return pair
+        seen.add(pair)
+    return None
+
+
 def _whole(value, path: Path, where: str) -> int:
-    """A frame or track index as written in a detector file: a whole number (3 or 3.0), never a
-    boolean or string; ValueError naming the file and field otherwise."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or not float(value).is_integer()
-        or abs(value) > 2**53
-    ):
-        raise ValueError(f"{path}: {where} must be a whole number, got {value!r}")
-    return int(value)
+    """A frame index or track id as written in a detector file: a whole number (3 or 3.0) in
+    [0, 2^53), never a boolean or string; ValueError naming the file and field otherwise."""
+    return whole_number(value, str(path), where)
 
 
 def _mmpose_instance(inst, path: Path, where: str) -> np.ndarray:
@@ -126,19 +138,23 @@ def read_mmpose_json(path, doc=None) -> Detections:
             f"{path}: expected a JSON object (zedo's input) or a detector's list of objects (MMPose, AlphaPose)"
         )
     frames = doc if all(isinstance(d, dict) and "instances" in d for d in doc) else [{"frame_id": 0, "instances": doc}]
-    rows, skipped = [], 0
+    rows, skipped, last = [], 0, -1
     for k, fr in enumerate(frames):
         instances = fr.get("instances")
         if not isinstance(instances, list):
             raise ValueError(f"{path}: frame {k} has no instances list")
         skipped += not instances
         frame = _whole(fr.get("frame_id", k), path, f"frame {k} frame_id")
+        if frame <= last:
+            what = "repeats the one before" if frame == last else f"comes after frame_id {last}"
+            raise ValueError(f"{path}: frame {k} frame_id {frame} {what}; frames must come in increasing order")
+        last = frame
         for i, inst in enumerate(instances):
             where = f"frame {frame} instance {i}"
             xys = _mmpose_instance(inst, path, where)
             tid = inst.get("track_id")
             rows.append((frame, None if tid is None else _whole(tid, path, f"{where} track_id"), xys))
-    return _coco_if_17(_rows(rows, path, skipped, None))
+    return _coco_if_17(_rows(rows, path, skipped, None, "track_id"))
 
 
 def read_alphapose_json(path, doc=None) -> Detections:
@@ -147,10 +163,16 @@ def read_alphapose_json(path, doc=None) -> Detections:
     ``doc``: the parsed file, if read already."""
     path = Path(path)
     doc = read_json(path) if doc is None else doc
-    if not isinstance(doc, list) or not all(isinstance(d, dict) and "image_id" in d and "keypoints" in d for d in doc):
+    if not isinstance(doc, list) or not all(isinstance(d, dict) for d in doc):
         raise ValueError(
             f"{path}: not an AlphaPose result file (expected a list of objects with image_id and keypoints)"
         )
+    for i, d in enumerate(doc):
+        missing = [key for key in ("image_id", "keypoints") if key not in d]
+        if missing:
+            raise ValueError(
+                f"{path}: item {i} has no {' and no '.join(missing)} (AlphaPose writes both for each person)"
+            )
     order: dict = {}
     rows = []
     for i, d in enumerate(doc):
@@ -168,7 +190,7 @@ def _alphapose_idx(idx, path: Path, i: int) -> int | None:
         idx = idx[0] if idx else None
     if idx is None:
         return None
-    idx = _whole(idx, path, f"item {i} idx")
+    idx = whole_number(idx, str(path), f"item {i} idx", low=-(2**53))
     return idx if idx >= 0 else None
 
 
@@ -182,6 +204,6 @@ def read_detector_json(path, doc) -> Detections:
     """A parsed detector document (``is_detector_doc``): AlphaPose's list (objects with
     ``image_id``), MMPose's list, or MMPose's demo object (its ``instance_info`` list)."""
     doc = doc["instance_info"] if isinstance(doc, dict) else doc
-    if isinstance(doc, list) and doc and all(isinstance(d, dict) and "image_id" in d for d in doc):
+    if isinstance(doc, list) and any(isinstance(d, dict) and "image_id" in d for d in doc):
         return read_alphapose_json(path, doc)
     return read_mmpose_json(path, doc)

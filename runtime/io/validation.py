@@ -17,8 +17,9 @@ import numpy as np
 
 from ..core.camera import check_image_size
 from ..core.skeleton import NUM_JOINTS
-from .intrinsics import MAX_PIXELS, camera_intrinsics
-from .layouts import H36M17, LAYOUTS, Layout, get_layout, layouts_with, looks_like_body25b, looks_like_coco
+from .coordinates import check_finite, check_units, told_apart
+from .intrinsics import camera_intrinsics
+from .layouts import H36M17, LAYOUTS, Layout, file_layout, get_layout, layouts_with, looks_like_body25b, looks_like_coco
 from .numbers import as_numbers, first_index
 from .placing import RULE, enough_joints, has_extent
 
@@ -74,7 +75,7 @@ def _as_keypoints(keypoints, scores, source: str):
 def _resolve_layout(kp: np.ndarray, layout, source: str) -> tuple[Layout, tuple[str, ...]]:
     J = kp.shape[1]
     if layout is not None:
-        chosen = layout if isinstance(layout, Layout) else get_layout(str(layout))
+        chosen = layout if isinstance(layout, Layout) else get_layout(file_layout(layout, source))
         if len(chosen.joint_names) != J:
             raise ValueError(
                 f"{source}: layout {chosen.name} has {len(chosen.joint_names)} keypoints, keypoints has {J}"
@@ -85,7 +86,7 @@ def _resolve_layout(kp: np.ndarray, layout, source: str) -> tuple[Layout, tuple[
         counts = sorted({len(known.joint_names) for known in LAYOUTS.values()})
         raise ValueError(
             f"{source}: {J} keypoints per pose fit no known layout (counts {', '.join(map(str, counts))}); "
-            "give --layout"
+            "give layout=NAME"
         )
     if J == NUM_JOINTS:
         return H36M17, ()
@@ -97,7 +98,7 @@ def _refuse_coco_as_h36m(kp: np.ndarray, sc: np.ndarray, source: str) -> None:
     if looks_like_coco(kp[::step], sc[::step]):
         raise ValueError(
             f"{source}: these 17 keypoints look like COCO's order (nose, eyes, ears first), not Human3.6M's; "
-            "pass --layout coco17 (or layout='coco17')"
+            "give layout='coco17'"
         )
 
 
@@ -126,28 +127,6 @@ def _check_scores(scores, shape: tuple[int, int], source: str) -> np.ndarray:
     return sc32.astype(np.float64)
 
 
-def _check_finite(kp: np.ndarray, sc: np.ndarray, source: str, first: int = 0) -> np.ndarray:
-    """The keypoints (n, J, 2) with non-finite ones (allowed only at score 0) set to 0; ValueError
-    for a non-finite or too large one of an observed joint. ``first``: the index of the first
-    pose, for messages."""
-    finite = np.isfinite(kp).all(-1)
-    huge = (np.abs(kp) > MAX_PIXELS).any(-1) & finite & (sc > 0)
-    if huge.any():
-        i, j = first_index(huge)
-        raise ValueError(
-            f"{source}: keypoints[{first + i}, {j}] = {kp[i, j].tolist()} is beyond {MAX_PIXELS:g} px; "
-            "expected pixel coordinates"
-        )
-    bad = ~finite & (sc > 0)
-    if bad.any():
-        i, j = first_index(bad)
-        raise ValueError(
-            f"{source}: keypoints[{first + i}, {j}] = {kp[i, j].tolist()} is not finite "
-            "(give it score 0 if the joint is missing)"
-        )
-    return np.where(finite[..., None], kp, 0.0)
-
-
 def validate_inputs(keypoints, K=None, scores=None, source: str = "input", layout=None, image_size=None) -> Inputs:
     """Check shapes, values and the camera; map the keypoints onto the prior's 17 joints.
 
@@ -164,11 +143,14 @@ def validate_inputs(keypoints, K=None, scores=None, source: str = "input", layou
         _refuse_coco_as_h36m(kp, sc, source)
     if layout is None and chosen.name == "openpose25":
         chosen, notes = _body25_or_25b(kp, sc)
+    if layout is None:
+        chosen, notes = told_apart(kp, sc, chosen, notes)
     if chosen.normalised and image_size is None:
         raise ValueError(
             f"{source}: layout {chosen.name} gives coordinates in [0, 1] of the image; "
-            "give the image size (--image-size W H)"
+            "give the image size (image_size=(W, H))"
         )
+    check_units(kp, sc, chosen, source)
     n = len(kp)
     Km, cam_notes = camera_intrinsics(K, image_size, n, source)
     out_kp, out_sc, valid, flat = (
@@ -201,7 +183,7 @@ def _prior_joints(kp: np.ndarray, sc: np.ndarray, Km: np.ndarray, chosen: Layout
     """One chunk of poses, ``first`` the index of its first: keypoints (n, J, 2) and scores (n, J)
     of ``chosen`` checked and mapped onto the prior's joints (missing ones 0, score 0); returns
     them with (n,) enough (``placing.MIN_JOINTS`` observed) and flat (those at one point)."""
-    kp = _check_finite(kp, sc, source, first)
+    kp = check_finite(kp, sc, source, first)
     if chosen.normalised:
         kp = kp * np.asarray(check_image_size(image_size, source), dtype=np.float64)
     kp, sc = chosen.to_prior(kp, sc)

@@ -72,6 +72,9 @@ class MediaReader:
     decoded: int = field(default=0, init=False)
 
     def __post_init__(self):
+        frames = self.max_frames
+        if frames is not None and (isinstance(frames, bool) or not isinstance(frames, (int, np.integer)) or frames < 1):
+            raise ValueError(f"max_frames must be a whole number >= 1 (or None: every frame), got {frames!r}")
         self.info = self._probe()
 
     def _open(self):

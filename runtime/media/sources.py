@@ -73,7 +73,7 @@ def parse_source(text: str) -> Source:
     if source is None or not source.path.exists():
         why = "no such file or folder" if not Path(text).exists() else "not a video, an image or a folder of images"
         raise ValueError(
-            f"unknown --source {text!r} ({why}): give a camera index (0), a video "
+            f"unknown source {text!r} ({why}): give a camera index (0), a video "
             f"({', '.join(VIDEO_SUFFIXES)}), an image ({', '.join(IMAGE_SUFFIXES)}) or a folder of images"
         )
     return source

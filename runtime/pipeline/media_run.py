@@ -53,7 +53,7 @@ def run_fps(source: Source, info_fps: float | None, request: Request, fps_given:
     if source.kind in ("image", "folder"):
         return replace(request, per_frame=True), []
     if fps_given or info_fps is None:
-        note = [] if fps_given else [f"{source.path}: no frame rate in the file; {request.fps:g} fps assumed (--fps)"]
+        note = [] if fps_given else [f"{source.path}: no frame rate in the file; {request.fps:g} fps assumed (fps=N)"]
         return request, note
     return replace(request, fps=info_fps), []
 
@@ -152,7 +152,7 @@ def open_media_detector(detector="auto", model=None, threads: int = 1):
     except OSError as e:
         raise RuntimeError(
             f"detector {detector!r}: its model cannot be read or fetched ({one_line(e)}); "
-            "give a local model with --detector-model"
+            "give a local model with detector_model=PATH"
         ) from None
 
 
@@ -172,6 +172,8 @@ def lift_video(
     defaults; its ``fps`` is used only where the file has no frame rate); ``detector`` a name of
     ``detect.table`` or a ``Detector`` object. Returns the ``MediaResult`` (``.lift.lifted.result``:
     joints_3d (N, 17, 3) metres, camera frame)."""
+    if request is not None and not isinstance(request, Request):
+        raise ValueError(f"request must be a Request (or None: the defaults), got {type(request).__name__}")
     source, request = parse_source(str(path)), request or Request(threads=1)
     reader = MediaReader(source, max_frames, request.threads)
     folder = default_folder(source) if output is None else Path(output)

@@ -21,7 +21,6 @@ item rewrites a whole file.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import asdict, dataclass, replace
 from typing import Callable
 
@@ -36,23 +35,8 @@ from ..io.validation import validate_inputs
 from ..solve.api import estimate_inputs
 from .jobs import Outcome, run_item
 from .plan import Item
+from .ray_connect import RAY_TIMEOUT, connect
 from .request import Request
-
-
-def connect(address: str | None = None) -> bool:
-    """Join the Ray cluster at ``address`` ("auto", "HOST:PORT", "ray://HOST:PORT"), or start a
-    local Ray on this machine when None; nothing when Ray is initialised already. Returns whether
-    it connected (so the caller shuts down what it started). Ray Data's own progress bars and log
-    lines are turned off (zedo shows its own progress)."""
-    started = not ray.is_initialized()
-    if started:
-        local = {} if address else {"include_dashboard": False}
-        ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False, **local)
-    context = ray.data.DataContext.get_current()
-    context.enable_progress_bars = False
-    context.print_on_execution_start = False
-    logging.getLogger("ray.data").setLevel(logging.CRITICAL)  # its errors reach zedo as exceptions
-    return started
 
 
 def _workers_that_fit(cpus: float, gpus: float) -> int:
@@ -147,21 +131,26 @@ class ItemWorker(_EngineActor):
 
 @dataclass(frozen=True)
 class RayRunner:
-    """A ``jobs.Runner`` on Ray: at ``address`` (None: a local Ray on this machine), on ``workers``;
-    one item per block, so a retried block redoes one item."""
+    """A ``jobs.Runner`` on Ray: at ``address`` (None: a local Ray on this machine), reached within
+    ``timeout`` seconds (``ray_connect``), on ``workers``; one item per block, so a retried block
+    redoes one item."""
 
     address: str | None = None
     workers: Workers = Workers()
+    timeout: float = RAY_TIMEOUT
+
+    def __post_init__(self):
+        check_float("timeout", self.timeout, 0.1, 86400)
 
     def __call__(self, items: tuple[Item, ...], request: Request, on_outcome: Callable[[Outcome], None]) -> None:
-        started = connect(self.address)
+        started = connect(self.address, self.timeout)
         ds = ray.data.from_items([asdict(i) for i in items], override_num_blocks=len(items))
         try:
             for row in self.workers.map_batches(ds, ItemWorker, request, batch_size=1, at_most=len(items)).iter_rows():
                 on_outcome(Outcome(**row))
         except ray.exceptions.RayError as e:
             raise RuntimeError(
-                f"Ray stopped the job: {root_cause(e)}; the outputs written so far are complete (--resume)"
+                f"Ray stopped the job: {root_cause(e)}; the outputs written so far are complete (resume=True)"
             ) from e
         finally:
             if started:  # here, not at exit, so that Ctrl-C while Ray stops is the command's one line too

@@ -32,7 +32,7 @@ from ..video.floor import up_of_gravity, world_frame
 from ..video.skeleton_fit import fit_tracks
 from ..video.smoothing import SmoothConfig
 from ..video.tracker import track_video
-from ..video.tracks import crowded, is_video, lift_tracks
+from ..video.tracks import crowded, is_video, lift_tracks, track_rows
 from .request import Request
 
 
@@ -61,12 +61,26 @@ def with_tracks(inputs: Inputs, request: Request) -> Inputs:
     if not given and not request.retrack and not crowded(inputs.frame):
         return replace(inputs, track=np.zeros(len(inputs.frame), np.int64))
     track = track_video(inputs.keypoints, inputs.scores, inputs.frame)
-    why = "their ids redone (--retrack)" if inputs.track is not None else "the input has no person ids"
+    why = "their ids redone (retrack=True)" if inputs.track is not None else "the input has no person ids"
     note = (
         f"{counted(len(track), 'pose')} over {counted(len(set(inputs.frame.tolist())), 'frame')} associated into "
         f"{counted(len(set(track.tolist())), 'track')} ({why})"
     )
     return replace(inputs, track=track, notes=inputs.notes + (note,))
+
+
+def check_lift(inputs: Inputs, request: Request, source: str = "input") -> None:
+    """What ``lift_inputs`` refuses, checked before the lift (and before a command prints its
+    notes): a video input (``lifts_as_video``) with several hypotheses, or a track whose frames
+    repeat or go backwards (``video.tracks.track_rows``). ValueError naming ``source``."""
+    if not lifts_as_video(inputs, request):
+        return
+    if request.hypotheses != 1:
+        raise ValueError(
+            f"{source}: a video input (frame indices) runs in the stream mode, one hypothesis per pose; "
+            "give hypotheses=1 or per_frame=True"
+        )
+    track_rows(inputs.frame, inputs.track, source)
 
 
 def lift_inputs(
@@ -83,11 +97,7 @@ def lift_inputs(
         return estimate_inputs(
             inputs, engine, r.hypotheses, r.config, r.batch_size, r.selection, r.seed, progress, r.gravity
         )
-    if request.hypotheses != 1:
-        raise ValueError(
-            f"{source}: a video input (frame indices) runs in the stream mode, one hypothesis per pose; "
-            "drop --hypotheses or add --per-frame"
-        )
+    check_lift(inputs, request, source)
     smoothing = SmoothConfig() if request.smooth else None
     # A tilted camera's video is lifted in a level one and turned back, as estimate_inputs does.
     camera_to_level = level_rotations(inputs, engine, r.config, r.gravity)
@@ -118,13 +128,14 @@ def lift_source(
     on_read: Callable[[Inputs], None] | None = None,
 ) -> Lifted:
     """Read ``source`` (any input ``io.formats.load_input`` takes; ``read_source``), keep poses
-    ``rows`` = (start, stop) if given, track a video without ids (``with_tracks``), call
-    ``on_read(inputs)`` (a command's notes and checks, before the long part) and lift them
-    (``lift_inputs``)."""
+    ``rows`` = (start, stop) if given, track a video without ids (``with_tracks``), check them
+    (``check_lift``), call ``on_read(inputs)`` (a command's notes and checks, before the long part)
+    and lift them (``lift_inputs``)."""
     inputs = read_source(source, request)
     if rows is not None:
         inputs = inputs.take(slice(*rows))
     inputs = with_tracks(inputs, request)
+    check_lift(inputs, request, str(source))
     if on_read is not None:
         on_read(inputs)
     return Lifted(inputs, lift_inputs(inputs, request, engine, str(source), progress))
@@ -134,6 +145,8 @@ def lift_file(source, request: Request | None = None, engine=None, progress: boo
     """Lift one input file (zedo's .npz/.json, an OpenPose folder, MMPose's or AlphaPose's JSON)
     as ``zedo-infer -o`` does; ``request`` None: the defaults. Returns the input as read and its
     result (joints_3d (N, 17, 3) metres, camera frame; rows in the input's order)."""
+    if request is not None and not isinstance(request, Request):
+        raise ValueError(f"request must be a Request (or None: the defaults), got {type(request).__name__}")
     return lift_source(source, request or Request(), engine, progress=progress)
 
 
@@ -157,9 +170,11 @@ def check_write(path, request: Request, output_format: str | None = None) -> Non
     suffix = Path(path).suffix.lower()
     if (output_format or request.output_format) == "mmpose":
         if suffix in EXPORT_SUFFIXES or request.frame == "world" or request.fixed_bones:
-            raise ValueError(f"{path}: --output-format mmpose writes camera JSON; drop it, --frame, --fixed-bones")
+            raise ValueError(
+                f"{path}: output_format='mmpose' writes camera JSON; drop it, or frame='world' and fixed_bones=True"
+            )
     if suffix == ".bvh" and request.fixed_bones is False:
-        raise ValueError(f"{path}: --no-fixed-bones: a BVH holds one skeleton per track; drop the flag")
+        raise ValueError(f"{path}: fixed_bones=False: a BVH holds one skeleton per track; drop it")
     if suffix == ".bvh":
         import bvhio  # noqa: F401
 

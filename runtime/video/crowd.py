@@ -16,7 +16,9 @@ import numpy as np
 
 from ..core.config import LoopConfig
 from ..engines.open import as_engine
+from ..io.numbers import as_numbers
 from ..io.validation import validate_inputs
+from .arguments import check_capacity, check_stream_arguments
 from .stream_config import StreamConfig
 from .streams import Streams
 from .tracker import Tracker, TrackerConfig
@@ -47,10 +49,13 @@ class CrowdStream:
         tracker_config: TrackerConfig = TrackerConfig(),
         capacity: int = 16,
     ):
+        check_stream_arguments(K, image_size, layout, config, stream_config)
         if stream_config.delay:
             raise ValueError("CrowdStream gives live results: use a StreamConfig without delay")
+        if not isinstance(tracker_config, TrackerConfig):
+            raise ValueError(f"tracker_config must be a TrackerConfig, got {type(tracker_config).__name__}")
         self.K, self.image_size, self.layout = K, image_size, layout
-        self.streams = Streams(as_engine(engine), capacity, config, stream_config)
+        self.streams = Streams(as_engine(engine), check_capacity(capacity), config, stream_config)
         self.tracker = Tracker(tracker_config)
         self.slot_of: dict[int, int] = {}  # track id -> slot of ``streams``
         self.frames = 0
@@ -76,7 +81,7 @@ class CrowdStream:
 
     def update(self, keypoints, scores=None) -> CrowdFrame:
         """Lift one frame: keypoints (M, J, 2) px of its M people (M may be 0), scores (M, J) or None."""
-        kp = np.asarray(keypoints, dtype=np.float64)
+        kp = as_numbers(keypoints, "frame", "keypoints")
         self.frames += 1
         if kp.ndim == 3 and len(kp) == 0:
             self.tracker.update(np.zeros((0, 17, 2)), np.zeros((0, 17)), self.frames - 1)

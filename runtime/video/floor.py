@@ -94,7 +94,7 @@ def world_frame(poses: np.ndarray, up: np.ndarray | None = None) -> WorldFrame:
     poses = np.asarray(poses, dtype=np.float64)
     points = _lower_ankles(poses, CAMERA_UP if up is None else up)
     if not len(points):
-        raise ValueError("--frame world needs the feet: no pose has finite ankles to find the floor from")
+        raise ValueError("frame='world' needs the feet: no pose has finite ankles to find the floor from")
     if up is None:
         z, method = floor_normal(points)
         points = _lower_ankles(poses, z)

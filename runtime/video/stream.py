@@ -25,6 +25,7 @@ from ..core.config import LoopConfig
 from ..core.skeleton import NUM_JOINTS
 from ..engines.open import as_engine
 from ..io.validation import validate_inputs
+from .arguments import check_stream_arguments
 from .smoothing import smooth_track
 from .stream_config import StreamConfig
 
@@ -63,6 +64,7 @@ class PoseStream:
         config: LoopConfig = LoopConfig(),
         stream_config: StreamConfig = StreamConfig(),
     ):
+        check_stream_arguments(K, image_size, layout, config, stream_config)
         self.engine = as_engine(engine)
         self.K, self.image_size, self.layout = K, image_size, layout
         self.stream_config = stream_config

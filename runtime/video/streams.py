@@ -19,10 +19,12 @@ from ..core.config import LoopConfig
 from ..core.geometry import reprojection_error, solve_translation
 from ..core.skeleton import NUM_JOINTS, bone_lengths
 from ..engines.open import Engine
+from ..io.numbers import whole_number
 from ..solve.batch import Batch, batch_of
 from ..solve.lift import lift
 from ..solve.loop import translation_weights
 from ..solve.start import Start, follow_start, start_sources
+from .arguments import check_step
 from .filters import OneEuroFilter
 from .stream_config import FILTERS, StreamConfig
 
@@ -58,6 +60,7 @@ class Streams:
     def __init__(
         self, engine: Engine, size: int, config: LoopConfig = LoopConfig(), stream_config: StreamConfig = StreamConfig()
     ):
+        size = whole_number(size, "", "size", low=1)
         self.engine, self.stream_config = engine, stream_config
         self.config = replace(config, iterations=stream_config.iterations)
         xp = engine.xp
@@ -152,11 +155,8 @@ class Streams:
         """Advance the streams ``rows`` (n,) distinct indices by one frame each: keypoints (n, 17, 2)
         px, scores (n, 17), K (n, 3, 3), valid (n,) (False: too few joints, ``io.placing``), frame (n,) the
         frame index (increasing per stream; the filter's clock at ``StreamConfig.fps``)."""
-        rows = np.asarray(rows)
-        if len(np.unique(rows)) != len(rows):
-            raise ValueError(f"Streams.step: rows must be distinct stream indices, got {rows.tolist()}")
-        kp, sc, K = (np.asarray(a, np.float32) for a in (keypoints, scores, K))
-        valid = np.asarray(valid, bool)
+        rows, kp, sc, K, valid, frame = check_step(len(self.live), rows, keypoints, scores, K, valid, frame)
+        kp, sc, K = (a.astype(np.float32) for a in (kp, sc, K))
         batch = batch_of(kp[valid], sc[valid], K[valid], np)
         x, T, reproj, residual, warm, live = self._advance(rows, batch, valid)
         ok = valid & np.isfinite(x).all(axis=(1, 2)) & np.isfinite(T).all(axis=1)

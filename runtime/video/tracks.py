@@ -50,8 +50,8 @@ def track_rows(frame: np.ndarray, track: np.ndarray | None = None, source: str =
             what = f"frame {b} appears twice" if a == b else f"frame {b} comes after frame {a}"
             raise ValueError(
                 f"{source}: track {int(tid)}: {what} (row {int(rows[i + 1])}); a track's rows must be one person in "
-                "increasing frame order (give each person its own track id, --retrack to have zedo track them, or "
-                "--per-frame)"
+                "increasing frame order (give each person its own track id, retrack=True to have zedo track them, or "
+                "per_frame=True)"
             )
         out.append(rows)
     return out

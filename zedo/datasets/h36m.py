@@ -27,8 +27,9 @@ from pathlib import Path
 import numpy as np
 from numpy.lib import format as npy_format
 
+from zedo.runtime.io.intrinsics import MAX_PIXELS
 from zedo.runtime.io.layouts import H36M32_TO_17
-from zedo.runtime.io.validation import MAX_PIXELS, as_numbers
+from zedo.runtime.io.numbers import as_numbers
 
 POSITIONS_FILE = "data_3d_h36m.npz"
 CAMERAS_FILE = "cameras.json"
