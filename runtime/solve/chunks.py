@@ -32,16 +32,17 @@ class Chunks:
         self.reprojection_px, self.residual, self.noise_px, self.misfit_px = (np.full(n, np.nan) for _ in range(4))
         self.loops = np.full(n, loops, dtype=np.int64)
 
+    def batch(self, rows: np.ndarray):
+        """The ``batch.Batch`` of the poses of ``rows`` (row r: pose r // S), arrays of the engine's xp."""
+        p, inputs = rows // self.S, self.inputs
+        return batch_of(*(f32(a[p], self.xp) for a in (inputs.keypoints, inputs.scores, inputs.K)), self.xp)
+
     def run(self, rows: np.ndarray, per_call: int, lift_rows) -> None:
         """Lift ``rows`` ``per_call`` at a time by ``lift_rows(batch, rows)`` -> ``lift.Lifted``."""
         to_host = getattr(self.xp, "asnumpy", np.asarray)
         for i in range(0, len(rows), per_call):
             r = rows[i : i + per_call]
-            p = r // self.S
-            batch = batch_of(
-                *(f32(a[p], self.xp) for a in (self.inputs.keypoints, self.inputs.scores, self.inputs.K)), self.xp
-            )
-            got = lift_rows(batch, r)
+            got = lift_rows(self.batch(r), r)
             self.reprojection_px[r], self.residual[r] = to_host(got.reprojection_px), to_host(got.residual)
             self.noise_px[r] = to_host(got.noise_px)
             self.misfit_px[r] = np.nan if got.misfit_px is None else to_host(got.misfit_px)

@@ -20,9 +20,9 @@ import numpy as np
 
 from ..core.config import ADAPTIVE_ITERATIONS, ADAPTIVE_STARTS, LoopConfig
 from ..engines.open import Engine
-from .batch import Batch, batch_of
+from .batch import Batch
 from .candidates import rank_starts
-from .chunks import Chunks, f32
+from .chunks import Chunks
 from .lift import Lifted, lift
 from .start import Start
 
@@ -54,14 +54,14 @@ def noisy(misfit_px: np.ndarray) -> np.ndarray:
     return (known > NOISY_POSE_PX) | source
 
 
-def ranked_starts(keypoints, scores, K, library, engine: Engine, config: LoopConfig, chunk: int) -> Starts:
+def ranked_starts(chunks: Chunks, rows, library, engine: Engine, config: LoopConfig, chunk: int) -> Starts:
     """The ``ADAPTIVE_STARTS`` best-ranked starts among ``library`` (L, 17, 3) (of ``engine.xp``) of
-    N poses, keypoints (N, 17, 2) px, scores (N, 17), K (N, 3, 3) host arrays, ``chunk`` at a time."""
+    the poses of ``rows`` (R,) of ``chunks``, ``chunk`` at a time."""
     xp = engine.xp
     host = getattr(xp, "asnumpy", np.asarray)
     parts = []
-    for i in range(0, len(keypoints), chunk):
-        batch = batch_of(*(f32(a[i : i + chunk], xp) for a in (keypoints, scores, K)), xp)
+    for i in range(0, len(rows), chunk):
+        batch = chunks.batch(rows[i : i + chunk])
         _, x, T = rank_starts(library, batch, engine, config, xp, ADAPTIVE_STARTS, sde=engine.meta.sde)
         parts.append((host(x), host(T)))
     return Starts(*(np.concatenate(p) for p in zip(*parts)))
@@ -90,8 +90,7 @@ def lift_adaptive(
     ``again(count)`` is told how many poses the second pass lifts before it starts."""
     if not len(rows):
         return
-    kp, sc, K = (a[rows] for a in (chunks.inputs.keypoints, chunks.inputs.scores, chunks.inputs.K))
-    starts = ranked_starts(kp, sc, K, library, engine, config, chunk)
+    starts = ranked_starts(chunks, rows, library, engine, config, chunk)
     at = lambda r: np.searchsorted(rows, r)  # noqa: E731  rows are ascending: a row's place among them
     chunks.run(rows, chunk, lambda b, r: lift_from(b, at(r), starts, 1, engine, config, rng, advance))
     chunks.loops[rows] = 1
