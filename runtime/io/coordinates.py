@@ -51,12 +51,11 @@ def check_units(kp: np.ndarray, sc: np.ndarray, layout: Layout, source: str) -> 
     MediaPipe's layout, say), or a pixel layout's all within it (normalised coordinates given as
     pixels). Non-finite keypoints are left to ``check_finite``."""
     lo, hi = NORMALISED_RANGE
-    seen = (sc > 0) & np.isfinite(kp).all(-1)
+    seen = _seen(kp, sc)
     inside = ((kp >= lo) & (kp <= hi)).all(-1)
     if layout.normalised and (seen & ~inside).any():
         i, j = first_index(seen & ~inside)
-        pixels = np.abs(np.where(seen[..., None], kp, 0.0)).max() > PIXEL_LIKE
-        why = f"; these look like pixels: {_pixel_advice(layout)}" if pixels else ""
+        why = f"; these look like pixels: {_pixel_advice(layout)}" if _pixel_like(kp, seen) else ""
         raise ValueError(
             f"{source}: keypoints[{i}, {j}] = {kp[i, j].tolist()} is outside [{lo:g}, {hi:g}], but layout "
             f"{layout.name} takes coordinates in [0, 1] of the image{why}"
@@ -77,10 +76,19 @@ def told_apart(kp: np.ndarray, sc: np.ndarray, inferred: Layout, notes: tuple[st
     """(layout, notes) for keypoints (n, J, 2) whose layout was inferred from their count: a
     normalised layout's pixel twin where they are pixels (a note says so), else as inferred."""
     twin = pixel_twin(inferred) if inferred.normalised else None
-    seen = (sc > 0) & np.isfinite(kp).all(-1)
-    if twin is None or not (np.abs(np.where(seen[..., None], kp, 0.0)).max(initial=0.0) > PIXEL_LIKE):
+    if twin is None or not _pixel_like(kp, _seen(kp, sc)):
         return inferred, notes
     return twin, (f"{kp.shape[1]} keypoints per pose in pixels: taken as layout {twin.name}",)
+
+
+def _seen(kp: np.ndarray, sc: np.ndarray) -> np.ndarray:
+    """(n, J) True where a joint is observed (score > 0) with a finite keypoint (n, J, 2)."""
+    return (sc > 0) & np.isfinite(kp).all(-1)
+
+
+def _pixel_like(kp: np.ndarray, seen: np.ndarray) -> bool:
+    """Whether any ``seen`` (n, J) keypoint (n, J, 2) lies beyond ``PIXEL_LIKE``: pixels, not fractions."""
+    return bool(np.abs(np.where(seen[..., None], kp, 0.0)).max(initial=0.0) > PIXEL_LIKE)
 
 
 def _pixel_advice(layout: Layout) -> str:
