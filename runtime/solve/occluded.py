@@ -25,6 +25,11 @@ LEFT_HIP, RIGHT_HIP = 4, 1
 OCCLUDED_ENSEMBLE = 4
 
 
+def seen_mean(points, mask, xp):
+    """The mean (B, D) of each row's points (B, 17, D) where ``mask`` (B, 17) is 1 (none: 0)."""
+    return (points * mask[..., None]).sum(1) / xp.maximum(mask.sum(1), 1.0)[:, None]
+
+
 def anchor_keypoints(keypoints, scores, xp):
     """(keypoints (B, 17, 2) px with joint 0 the anchor where the pelvis is missing, centred (B,)
     1 where that anchor is the mean of the observed keypoints, else 0), arrays of ``xp`` in the
@@ -35,8 +40,7 @@ def anchor_keypoints(keypoints, scores, xp):
     if not bool(missing.any()):
         return keypoints, centred
     hips = 0.5 * (keypoints[:, LEFT_HIP] + keypoints[:, RIGHT_HIP])
-    mean = (keypoints * seen[..., None]).sum(1) / xp.maximum(seen.sum(1), 1.0)[:, None]
-    anchor = xp.where(centred[:, None] > 0, mean, hips)
+    anchor = xp.where(centred[:, None] > 0, seen_mean(keypoints, seen, xp), hips)
     first = xp.where(missing[:, None], anchor, keypoints[:, 0])
     return xp.concatenate([first[:, None], keypoints[:, 1:]], axis=1), centred
 
@@ -46,8 +50,7 @@ def centre_on_seen(pose, mask, centred, xp):
     1) lies at the origin, in the rows where ``centred`` (B,) is 1; the others unchanged."""
     if not bool((centred > 0).any()):
         return pose
-    mean = (pose * mask[..., None]).sum(1) / xp.maximum(mask.sum(1), 1.0)[:, None]
-    return xp.where(centred[:, None, None] > 0, pose - mean[:, None], pose)
+    return xp.where(centred[:, None, None] > 0, pose - seen_mean(pose, mask, xp)[:, None], pose)
 
 
 def reroot(x, T, centred, xp):
