@@ -29,6 +29,14 @@ def providers(device: str) -> list[str]:
     return [p for p in wanted if p in available and p != "TensorrtExecutionProvider"] or PROVIDERS["cpu"]
 
 
+def detector_options(threads: int):
+    """ONNX Runtime session options for a detector's model: ``threads`` intra-op threads, one
+    inter-op thread, warnings off."""
+    options = session_options(threads, log_severity=3)
+    options.inter_op_num_threads = 1
+    return options
+
+
 def model_files(model: str | Path | None) -> tuple[Path, Path]:
     """The detector and landmark ONNX files in the folder ``model`` (None: the bundled ones);
     FileNotFoundError naming a missing one."""
@@ -55,8 +63,7 @@ class MediaPipePose:
         import onnxruntime as ort
 
         detector, landmarker = model_files(model)
-        chosen, options = providers(device), session_options(threads, log_severity=3)
-        options.inter_op_num_threads = 1
+        chosen, options = providers(device), detector_options(threads)
         self.detector = ort.InferenceSession(str(detector), options, providers=chosen)
         self.landmarker = ort.InferenceSession(str(landmarker), options, providers=chosen)
         self.providers = self.detector.get_providers()

@@ -19,9 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..engines.onnxruntime_engine import session_options
 from .base import Detections, check_image
-from .mediapipe_pose import providers
+from .mediapipe_pose import detector_options, providers
 
 LAYOUT_BY_JOINTS = {17: "coco17", 26: "halpe26", 133: "coco_wholebody133"}
 MODEL_FORMS = "give one RTMPose or RTMO ONNX file, or a person detector's and RTMPose's joined by a comma"
@@ -96,9 +95,7 @@ def _reopen(tool, chosen: list[str], threads: int) -> None:
     opens its own with ONNX Runtime's defaults)."""
     import onnxruntime as ort
 
-    options = session_options(threads, log_severity=3)
-    options.inter_op_num_threads = 1
-    tool.session = ort.InferenceSession(tool.onnx_model, options, providers=chosen)
+    tool.session = ort.InferenceSession(tool.onnx_model, detector_options(threads), providers=chosen)
 
 
 def _joints(tool) -> int:
