@@ -44,11 +44,12 @@ class RtmlibPose:
             self.tools = _tools(rtmlib, model, where)
         for tool in self.tools:
             _reopen(tool, chosen, threads)
-        self.layout = LAYOUT_BY_JOINTS.get(_joints(self.tools[-1]), "coco17")
+        self.joints = _joints(self.tools[-1])  # J, read once from the pose model's outputs
+        self.layout = LAYOUT_BY_JOINTS.get(self.joints, "coco17")
 
     def __call__(self, image: np.ndarray) -> Detections:
         bgr = np.ascontiguousarray(check_image(image)[..., ::-1])
-        joints = _joints(self.tools[-1])
+        joints = self.joints
         if len(self.tools) == 1:
             keypoints, scores = self.tools[0](bgr)
         else:
