@@ -1,8 +1,9 @@
 """The 2D detectors (``zedo.runtime.detect``): the bundled MediaPipe Pose models on a real photo
 (COCO val2017 000000000785, one skier, from ``../shared/data/media``, scaled to 320 x 212; the
 photos keep their datasets' research terms, so none is committed, and these tests skip with a
-reason where ``../shared`` is absent), nobody in an empty image, bad images, the table's rows and its errors, and the rtmlib backend on a tiny ONNX model
-made here with RTMPose's signature (skipped where rtmlib is not installed)."""
+reason where ``../shared`` is absent), nobody in an empty image, bad images, the table's rows and
+its errors, and the rtmlib backend on a tiny ONNX model made here with RTMPose's signature (skipped
+where rtmlib is not installed)."""
 
 from __future__ import annotations
 
