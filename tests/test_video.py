@@ -213,10 +213,12 @@ def test_a_camera_that_is_not_there_is_one_line(tiny_prior):
     assert_one_error_line(proc, "camera 97")
 
 
-def test_a_keypoint_file_with_a_bad_fps_is_one_line(tmp_path, tiny_prior):
+@pytest.mark.parametrize("fps", [-3.0, 5000.0])
+def test_a_keypoint_file_with_a_bad_fps_is_one_line(tmp_path, tiny_prior, fps):
+    """Out of range for the file as for --fps (at most 1000): named with the file, not the flag."""
     walk = trajectory(6)
     bad = tmp_path / "walk.npz"
-    np.savez(bad, keypoints=walk["keypoints"], image_size=[1000, 1000], frame=np.arange(6), fps=-3.0)
+    np.savez(bad, keypoints=walk["keypoints"], image_size=[1000, 1000], frame=np.arange(6), fps=fps)
     assert_one_error_line(zedo_infer(bad, "-o", tmp_path / "out.npz", *fast(tiny_prior)), "walk.npz", "fps")
     assert not (tmp_path / "out.npz").exists()
 

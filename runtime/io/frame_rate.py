@@ -11,7 +11,7 @@ import numpy as np
 
 from .readers import read_json
 
-MAX_FPS = 10_000.0
+MAX_FPS = 1000.0  # the most frames per second any input, file or flag, may give (Request.fps too)
 
 
 def _npz_fps(path: Path) -> dict:
@@ -27,7 +27,7 @@ def _npz_fps(path: Path) -> dict:
 def input_fps(path) -> float | None:
     """The ``fps`` of zedo's input at ``path`` (frames per second), or None where the file has none
     or is not zedo's .npz/.json (left to the reader). ValueError naming the file for an ``fps``
-    that is not one number in (0, 10000)."""
+    that is not one number in (0, 1000]."""
     path = Path(path)
     suffix = path.suffix.lower()
     if not path.is_file() or suffix not in (".npz", ".json"):
@@ -39,6 +39,6 @@ def input_fps(path) -> float | None:
         fps = float(np.asarray(doc["fps"], dtype=np.float64))
     except (TypeError, ValueError):
         fps = float("nan")
-    if not 0 < fps < MAX_FPS:
-        raise ValueError(f"{path}: fps must be one number of frames per second in (0, {MAX_FPS:g}), got {doc['fps']!r}")
+    if not 0 < fps <= MAX_FPS:
+        raise ValueError(f"{path}: fps must be one number of frames per second in (0, {MAX_FPS:g}], got {fps:g}")
     return fps

@@ -34,14 +34,14 @@ class MediaInfo:
     def __post_init__(self):
         if self.width < 1 or self.height < 1:
             raise ValueError(f"a picture must be at least 1 x 1 pixels, got {self.width} x {self.height}")
-        if self.fps is not None and not 0 < self.fps < MAX_FPS:
-            raise ValueError(f"fps must be in (0, {MAX_FPS:g}), got {self.fps}")
+        if self.fps is not None and not 0 < self.fps <= MAX_FPS:
+            raise ValueError(f"fps must be in (0, {MAX_FPS:g}], got {self.fps}")
 
 
 def _rate(stream) -> float | None:
     rate = stream.average_rate or stream.guessed_rate or stream.base_rate
     fps = float(Fraction(rate)) if rate else None
-    return fps if fps is not None and 0 < fps < MAX_FPS else None
+    return fps if fps is not None and 0 < fps <= MAX_FPS else None
 
 
 def _count(container, stream) -> int | None:

@@ -18,6 +18,7 @@ from ..core.errors import FieldError
 from ..engines.open import DEVICES, Engine, open_engine
 from ..engines.prior_file import TENSORRT_SUFFIXES
 from ..io.exports import COORDINATES
+from ..io.frame_rate import MAX_FPS
 from ..io.intrinsics import check_K
 from ..io.layouts import get_layout
 from ..io.undistort import DISTORTION_SIZES
@@ -27,7 +28,6 @@ from ..video.stream import StreamConfig
 
 # --output-format -> the suffix of its files; "zedo" and "json" hold the same fields.
 FORMAT_SUFFIX = {"zedo": ".npz", "json": ".json", "mmpose": ".json"}
-MAX_FPS = 1000.0
 
 
 def _check_choice(name: str, value, choices) -> None:
