@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
+from pathlib import Path
 from typing import Iterator
 
 import numpy as np
@@ -72,11 +73,17 @@ class MediaReader:
     info: MediaInfo = field(init=False)
     notes: list[str] = field(default_factory=list, init=False)
     decoded: int = field(default=0, init=False)
+    images: list[Path] = field(default_factory=list, init=False)  # an image source's files, listed once
+    skipped: list[Path] = field(default_factory=list, init=False)  # a folder's other files
 
     def __post_init__(self):
         frames = self.max_frames
         if frames is not None and (isinstance(frames, bool) or not isinstance(frames, (int, np.integer)) or frames < 1):
             raise ValueError(f"max_frames must be a whole number >= 1 (or None: every frame), got {frames!r}")
+        if self.source.kind == "image":
+            self.images = [self.source.path]
+        elif self.source.kind == "folder":
+            self.images, self.skipped = folder_images(self.source.path)
         self.info = self._probe()
 
     def _open(self):
@@ -89,7 +96,7 @@ class MediaReader:
     def _probe(self) -> MediaInfo:
         kind, path = self.source.kind, self.source.path
         if kind in ("image", "folder"):
-            images = [path] if kind == "image" else folder_images(path)[0]
+            images = self.images
             if not images:
                 raise ValueError(f"{path}: no image files in this folder")
             from PIL import Image
@@ -149,10 +156,9 @@ class MediaReader:
 
     def _images(self) -> Iterator[tuple[int, np.ndarray]]:
         path = self.source.path
-        images, others = ([path], []) if self.source.kind == "image" else folder_images(path)
-        if others:
-            self.notes.append(f"{path}: not images, skipped: {', '.join(p.name for p in others)}")
-        for index, image in enumerate(images):
+        if self.skipped:
+            self.notes.append(f"{path}: not images, skipped: {', '.join(p.name for p in self.skipped)}")
+        for index, image in enumerate(self.images):
             try:
                 yield index, _image(image)
             except OSError as e:

@@ -10,7 +10,6 @@ import numpy as np
 
 from ..media.decode import MediaReader
 from ..media.encode import write_png
-from ..media.sources import folder_images
 from .overlay import Scene, compose
 from .run import Lifted
 
@@ -22,10 +21,9 @@ def write_photo_overlays(folder: Path, reader: MediaReader, lifted: Lifted, on_f
     ``lifted`` into ``folder``, each over its own floor (``Scene.of`` its rows); returns the files
     written (each atomically)."""
     source = reader.source
-    names = [source.path] if source.kind == "image" else folder_images(source.path)[0]
     written = []
     for index, rgb in reader:
-        name = names[index]
+        name = reader.images[index]
         path = folder / OVERLAY_PNG if source.kind == "image" else folder / OVERLAY_FOLDER / f"{name.stem}.png"
         scene = Scene.of(lifted, None, np.flatnonzero(lifted.inputs.frame == index))
         written.append(write_png(path, compose(rgb, scene, index, name.name)))
